@@ -1,0 +1,110 @@
+//! Permission strings (`module:object:action`, down to buttons) and their matching.
+//!
+//! A granted pattern may use `*` for any segment: `system:user:*`, `*:*:*`.
+
+pub const ALL: &str = "*:*:*";
+
+pub const DEPT_LIST: &str = "system:dept:list";
+pub const DEPT_ADD: &str = "system:dept:add";
+pub const DEPT_EDIT: &str = "system:dept:edit";
+pub const DEPT_REMOVE: &str = "system:dept:remove";
+pub const DEPT_IMPORT: &str = "system:dept:import";
+pub const DEPT_EXPORT: &str = "system:dept:export";
+pub const USER_LIST: &str = "system:user:list";
+pub const USER_ADD: &str = "system:user:add";
+pub const USER_EDIT: &str = "system:user:edit";
+pub const USER_REMOVE: &str = "system:user:remove";
+pub const USER_RESET_PWD: &str = "system:user:resetPwd";
+pub const ROLE_LIST: &str = "system:role:list";
+pub const ROLE_ADD: &str = "system:role:add";
+pub const ROLE_EDIT: &str = "system:role:edit";
+pub const ROLE_REMOVE: &str = "system:role:remove";
+pub const DICT_LIST: &str = "system:dict:list";
+pub const DICT_ADD: &str = "system:dict:add";
+pub const DICT_EDIT: &str = "system:dict:edit";
+pub const DICT_REMOVE: &str = "system:dict:remove";
+pub const TOKEN_LIST: &str = "system:token:list";
+pub const TOKEN_ADD: &str = "system:token:add";
+pub const TOKEN_REMOVE: &str = "system:token:remove";
+pub const DIVISION_LIST: &str = "system:division:list";
+pub const OPERLOG_LIST: &str = "monitor:operlog:list";
+pub const LOGININFOR_LIST: &str = "monitor:logininfor:list";
+
+/// Every permission the platform checks, with its Chinese and English label, for the role editor.
+pub const CATALOGUE: &[(&str, &str, &str)] = &[
+    (DEPT_LIST, "部门查询", "List departments"),
+    (DEPT_ADD, "部门新增", "Add departments"),
+    (DEPT_EDIT, "部门修改", "Edit departments"),
+    (DEPT_REMOVE, "部门删除", "Remove departments"),
+    (DEPT_IMPORT, "部门导入", "Import departments"),
+    (DEPT_EXPORT, "部门导出", "Export departments"),
+    (USER_LIST, "用户查询", "List users"),
+    (USER_ADD, "用户新增", "Add users"),
+    (USER_EDIT, "用户修改", "Edit users"),
+    (USER_REMOVE, "用户删除", "Remove users"),
+    (USER_RESET_PWD, "重置密码", "Reset passwords"),
+    (ROLE_LIST, "角色查询", "List roles"),
+    (ROLE_ADD, "角色新增", "Add roles"),
+    (ROLE_EDIT, "角色修改", "Edit roles"),
+    (ROLE_REMOVE, "角色删除", "Remove roles"),
+    (DICT_LIST, "字典查询", "List dictionaries"),
+    (DICT_ADD, "字典新增", "Add dictionaries"),
+    (DICT_EDIT, "字典修改", "Edit dictionaries"),
+    (DICT_REMOVE, "字典删除", "Remove dictionaries"),
+    (TOKEN_LIST, "令牌查询", "List API tokens"),
+    (TOKEN_ADD, "令牌签发", "Issue API tokens"),
+    (TOKEN_REMOVE, "令牌吊销", "Revoke API tokens"),
+    (DIVISION_LIST, "行政区划查询", "List divisions"),
+    (OPERLOG_LIST, "操作日志", "Operation log"),
+    (LOGININFOR_LIST, "登录日志", "Login log"),
+];
+
+/// Does `pattern` grant `perm`? Segments are compared one by one; `*` matches any one segment,
+/// and a trailing `*` matches the rest.
+pub fn matches(pattern: &str, perm: &str) -> bool {
+    let mut p = pattern.split(':');
+    let mut q = perm.split(':');
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some("*"), None) => return true,
+            (Some(a), Some(b)) if a == "*" || a == b => {
+                if a == "*" && p.clone().next().is_none() {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Is this a well-formed permission pattern?
+pub fn is_valid(pattern: &str) -> bool {
+    let segs: Vec<&str> = pattern.split(':').collect();
+    (1..=4).contains(&segs.len())
+        && segs.iter().all(|s| {
+            *s == "*"
+                || (!s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching() {
+        assert!(matches("*:*:*", "system:user:list"));
+        assert!(matches("system:user:*", "system:user:list"));
+        assert!(matches("system:*", "system:user:list"));
+        assert!(matches("system:user:list", "system:user:list"));
+        assert!(!matches("system:user:list", "system:user:add"));
+        assert!(!matches("system:dept:*", "system:user:list"));
+        assert!(!matches("system:user", "system:user:list"));
+        assert!(is_valid("catalog:entry:edit"));
+        assert!(!is_valid("catalog::edit"));
+        assert!(!is_valid("catalog:entry edit"));
+    }
+}

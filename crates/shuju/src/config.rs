@@ -1,0 +1,131 @@
+//! The effective configuration: defaults, then `shuju.toml` (in the data dir, or `--config`), then
+//! `SHUJU_*` environment variables (`__` separates sections: `SHUJU_ADMIN__LOCKOUT_FAILURES=3`), then
+//! command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use shuju_admin::AdminConfig;
+use shuju_web::WebConfig;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the platform keeps its files (SQLite database, lake, keys).
+    pub data_dir: PathBuf,
+    /// The address to listen on.
+    pub listen: String,
+    /// The metadata database URL; default: an SQLite file in the data dir.
+    pub database: Option<String>,
+    /// Log filter (tracing's EnvFilter syntax).
+    pub log: String,
+    pub admin: AdminConfig,
+    pub web: WebConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./shuju-data"),
+            listen: "127.0.0.1:8080".into(),
+            database: None,
+            log: "info".into(),
+            admin: AdminConfig::default(),
+            web: WebConfig::default(),
+        }
+    }
+}
+
+/// Flags that override the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database: Option<String>,
+}
+
+impl Config {
+    pub fn load(o: &Overrides, default_data_dir: &str) -> anyhow::Result<Config> {
+        // The data dir decides where shuju.toml is, so resolve it first.
+        let env_dir = std::env::var_os("SHUJU_DATA_DIR").map(PathBuf::from);
+        let data_dir = o
+            .data_dir
+            .clone()
+            .or(env_dir)
+            .unwrap_or_else(|| PathBuf::from(default_data_dir));
+        let file = o
+            .config
+            .clone()
+            .unwrap_or_else(|| data_dir.join("shuju.toml"));
+        if o.config.is_some() && !file.exists() {
+            anyhow::bail!("the config file {} does not exist", file.display());
+        }
+        let defaults = Config {
+            data_dir: data_dir.clone(),
+            ..Config::default()
+        };
+        let mut fig = Figment::from(Serialized::defaults(defaults));
+        if file.exists() {
+            fig = fig.merge(Toml::file(&file));
+        }
+        fig = fig.merge(Env::prefixed("SHUJU_").split("__"));
+        let mut c: Config = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        if let Some(d) = &o.data_dir {
+            c.data_dir = d.clone();
+        }
+        if let Some(l) = &o.listen {
+            c.listen = l.clone();
+        }
+        if let Some(d) = &o.database {
+            c.database = Some(d.clone());
+        }
+        Ok(c)
+    }
+
+    /// The metadata database URL.
+    pub fn database_url(&self) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| sqlite_url(&self.data_dir))
+    }
+
+    /// The configuration as TOML with secrets hidden.
+    pub fn printable(&self) -> anyhow::Result<String> {
+        let mut c = self.clone();
+        c.database = c.database.as_deref().map(hide_password);
+        Ok(toml::to_string_pretty(&c)?)
+    }
+}
+
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("shuju.db").display())
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn hide_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hides_passwords() {
+        assert_eq!(
+            hide_password("postgres://shuju:s3cret@localhost:5432/shuju"),
+            "postgres://shuju:***@localhost:5432/shuju"
+        );
+        assert_eq!(hide_password("sqlite://x.db"), "sqlite://x.db");
+    }
+}

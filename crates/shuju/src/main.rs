@@ -1,0 +1,262 @@
+//! `shuju`: the one binary of the platform.
+
+mod config;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use shuju_admin::Admin;
+use shuju_store::{Migrate, Store};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "shuju",
+    version,
+    about = "Shuju (数聚): the city data platform"
+)]
+struct Cli {
+    /// The configuration file (default: DATA_DIR/shuju.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Debug, Default)]
+struct ServeArgs {
+    /// Data directory (default ./shuju-data; ./shuju-demo for `demo`).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Metadata database URL (default: SQLite in the data dir), e.g. postgres://user:pw@host/db.
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the platform.
+    Serve(ServeArgs),
+    /// Start the platform with the demo city: divisions, a dozen departments and a few users.
+    Demo(ServeArgs),
+    /// Configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets hidden).
+    Print(ServeArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every link of the audit chain; exit 0 when whole, 1 naming the first broken record.
+    Verify(ServeArgs),
+}
+
+fn overrides(cli_config: &Option<PathBuf>, a: &ServeArgs) -> Overrides {
+    Overrides {
+        config: cli_config.clone(),
+        data_dir: a.data_dir.clone(),
+        listen: a.listen.clone(),
+        database: a.database.clone(),
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Serve(a) => {
+            let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
+            serve(cfg, false).await
+        }
+        Command::Demo(a) => {
+            let cfg = Config::load(&overrides(&cli.config, a), "./shuju-demo")?;
+            serve(cfg, true).await
+        }
+        Command::Config(ConfigCommand::Print(a)) => {
+            let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
+            std::io::stdout().write_all(cfg.printable()?.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify(a)) => {
+            let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
+            audit_verify(cfg).await
+        }
+    }
+}
+
+async fn open_store(cfg: &Config, migrate: Migrate) -> anyhow::Result<Store> {
+    let url = cfg.database_url();
+    if cfg.database.is_none() {
+        if migrate == Migrate::CheckOnly && !cfg.data_dir.join("shuju.db").exists() {
+            anyhow::bail!("no database in {}", cfg.data_dir.display());
+        }
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create the data dir {}", cfg.data_dir.display()))?;
+    }
+    Store::open(&url, migrate)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))
+}
+
+/// Write a secret file readable by the owner only.
+fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    init_tracing(&cfg.log);
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create the data dir {}", cfg.data_dir.display()))?;
+    let store = open_store(&cfg, Migrate::Apply).await?;
+    let admin = Admin::new(store.clone(), cfg.admin.clone());
+    if let Some(pw) = admin
+        .bootstrap()
+        .await
+        .map_err(|e| anyhow::anyhow!("first start failed: {}", e.message))?
+    {
+        let file = cfg.data_dir.join("initial-admin-password");
+        write_secret(&file, &format!("{pw}\n"))?;
+        eprintln!();
+        eprintln!("  First start: the account 'admin' was created with a one-time password:");
+        eprintln!();
+        eprintln!("      {pw}");
+        eprintln!();
+        eprintln!("  It is also in {} (readable by you only).", file.display());
+        eprintln!("  It must be changed at first login.");
+        eprintln!();
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    if demo {
+        let accounts = admin
+            .seed_demo()
+            .await
+            .map_err(|e| anyhow::anyhow!("demo seeding failed: {}", e.message))?;
+        let file = cfg.data_dir.join("demo-accounts.txt");
+        if !accounts.is_empty() {
+            let mut text = String::new();
+            for (u, role, pw) in &accounts {
+                text.push_str(&format!("{u}\t{pw}\t{role}\n"));
+            }
+            write_secret(&file, &text)?;
+        }
+        eprintln!(
+            "  Demo city: 聊城市 (371500), {} departments.",
+            admin.count_departments().await.unwrap_or(0)
+        );
+        eprintln!(
+            "  Demo accounts (username, password, role) — also in {}:",
+            file.display()
+        );
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            for line in text.lines() {
+                eprintln!("      {}", line.replace('\t', "   "));
+            }
+        }
+        if let Ok(pw) = std::fs::read_to_string(cfg.data_dir.join("initial-admin-password")) {
+            eprintln!(
+                "      admin   {}   超级管理员 (one-time password; change at first login)",
+                pw.trim()
+            );
+        }
+        eprintln!();
+    }
+    eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
+    tracing::info!(%addr, backend = ?store.backend(), "listening");
+    shuju_web::serve(listener, admin, cfg.web.clone(), shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn audit_verify(cfg: Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(&cfg, Migrate::CheckOnly).await?;
+    let report = shuju_store::audit::verify(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    store.close().await;
+    match &report.broken {
+        None => {
+            println!(
+                "audit chain whole: {} records, head {}",
+                report.records, report.head_seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            println!("audit chain BROKEN at record {}: {}", b.seq, b.reason);
+            Ok(ExitCode::from(1))
+        }
+    }
+}

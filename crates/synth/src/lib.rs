@@ -1,0 +1,4 @@
+//! A deterministic synthetic city whose departments deliver data the way real ones do.
+//!
+//! The crate exists so the dependency direction of DESIGN.md §3 is fixed from the start; its
+//! work begins with the issue that names it (see docs/ARCHITECTURE.md).

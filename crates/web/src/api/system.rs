@@ -1,0 +1,93 @@
+//! Health, readiness, metrics, the OpenAPI document and its browsable page.
+
+use crate::AppState;
+use crate::error::ErrorBody;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+        .routes(routes!(docs))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
+pub async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    pub status: String,
+    pub database: String,
+    pub schema_version: i64,
+}
+
+/// Readiness: the metadata database answers.
+#[utoipa::path(get, path = "/readyz", tag = "system",
+    responses((status = 200, body = Ready), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    match (s.store.ping().await, s.store.schema_version().await) {
+        (Ok(()), Ok(v)) => axum::Json(Ready {
+            status: "ready".into(),
+            database: format!("{:?}", s.store.backend()).to_lowercase(),
+            schema_version: v,
+        })
+        .into_response(),
+        (Err(e), _) | (_, Err(e)) => crate::error::ApiError(e).into_response(),
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi(State(s): State<AppState>) -> Response {
+    match serde_json::to_vec(&*s.openapi) {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The browsable API documentation (Swagger UI, embedded).
+#[utoipa::path(get, path = "/api/docs", tag = "system",
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn docs() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>Shuju API</title>
+<link rel="stylesheet" href="/assets/vendor/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/assets/vendor/swagger-ui-bundle.js"></script>
+<script src="/assets/docs.js"></script>
+</body></html>"#,
+    )
+}

@@ -1,0 +1,157 @@
+//! The web layer: the only crate that knows HTTP.
+//!
+//! - `/api/v1/…` — JSON, documented by the OpenAPI 3.1 document at `/api/openapi.json` (browsable
+//!   at `/api/docs`). Every route of the server, pages included, is registered through
+//!   `utoipa_axum`, so the document lists them all (clippy forbids `Router::route`).
+//! - Server-rendered pages (zh-CN first, English by `?lang=en` or the switch), with the front-end
+//!   libraries embedded in the binary.
+//! - `/healthz`, `/readyz`, `/metrics` (Prometheus).
+//!
+//! Handlers are thin: typed extractor → one call into a domain crate → a view type.
+
+pub mod api;
+mod assets;
+pub mod error;
+pub mod extract;
+mod i18n;
+mod middleware;
+pub mod pages;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::{Deserialize, Serialize};
+use shuju_admin::Admin;
+use shuju_store::Store;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The `[web]` section of `shuju.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// The largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+    /// The largest upload (Excel import) accepted, in bytes.
+    pub upload_limit: usize,
+    /// Set the Secure flag on cookies (when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            json_limit: 256 * 1024,
+            upload_limit: 10 * 1024 * 1024,
+            secure_cookies: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub admin: Admin,
+    pub store: Store,
+    pub cfg: Arc<WebConfig>,
+    metrics: PrometheusHandle,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // In tests several servers share a process; the first recorder wins, which is fine.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Shuju (数聚) city data platform",
+        description = "REST API of the platform. Authenticate with `POST /api/v1/auth/login` and send `Authorization: Bearer <token>`; systems use API tokens (`shj_…`). Errors always have the body `{code, message, field?, request_id}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "auth", description = "Sign in, sign out, passwords"),
+        (name = "departments", description = "The department tree"),
+        (name = "users", description = "Accounts"),
+        (name = "roles", description = "Roles, permissions and data scopes"),
+        (name = "dicts", description = "Dictionaries"),
+        (name = "divisions", description = "Administrative divisions (GB/T 2260)"),
+        (name = "tokens", description = "API tokens for systems"),
+        (name = "logs", description = "Operation (audit) log and login log"),
+        (name = "system", description = "Health, readiness, metrics, this document"),
+        (name = "pages", description = "Server-rendered pages (text/html)"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route of the server, with its documentation.
+fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes(cfg))
+        .merge(pages::routes(cfg))
+}
+
+/// Build the application: the router with all layers, and the OpenAPI document.
+pub fn app(admin: Admin, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenApi>) {
+    let (router, openapi) = routes(&cfg).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let state = AppState {
+        store: admin.store().clone(),
+        admin,
+        cfg: Arc::new(cfg.clone()),
+        metrics: metrics_handle(),
+        openapi: openapi.clone(),
+    };
+    let hard_limit = cfg.upload_limit.max(cfg.json_limit) + 64 * 1024;
+    let router = router
+        .fallback(middleware::not_found)
+        .layer(DefaultBodyLimit::max(cfg.json_limit))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(RequestBodyLimitLayer::new(hard_limit))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    admin: Admin,
+    cfg: WebConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (router, _) = app(admin, cfg);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,98 @@
+//! Request context: a request id on every request and response, the one error body for every
+//! error (including those produced outside handlers: unknown routes, body limits, panics), and
+//! request metrics.
+
+use crate::error::{ErrorBody, ErrorMarker, code_of};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+pub async fn request_context(req: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+        && !req.uri().path().starts_with("/api/");
+    let start = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id, %method, %route);
+    let mut resp = {
+        let _g = span.enter();
+        next.run(req).await
+    };
+    let status = resp.status();
+    if let Some(ErrorMarker(mut body)) = resp.extensions_mut().remove::<ErrorMarker>() {
+        body.request_id = id.clone();
+        resp = rebuild(resp, &body);
+    } else if (status.is_client_error() || status.is_server_error())
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let code = code_of(status);
+        let message = match status {
+            StatusCode::NOT_FOUND => "no such route".to_owned(),
+            StatusCode::METHOD_NOT_ALLOWED => "this route does not take that method".to_owned(),
+            StatusCode::PAYLOAD_TOO_LARGE => "the body is larger than the limit".to_owned(),
+            s => s.canonical_reason().unwrap_or("error").to_owned(),
+        };
+        let body = ErrorBody {
+            code: code.as_str().into(),
+            message,
+            field: None,
+            request_id: id.clone(),
+        };
+        resp = if wants_html && status == StatusCode::NOT_FOUND {
+            crate::pages::not_found_page(&id)
+        } else {
+            rebuild(resp, &body)
+        };
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", resp.status().as_u16().to_string()),
+    ];
+    metrics::counter!("shuju_http_requests_total", &labels).increment(1);
+    metrics::histogram!("shuju_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+fn rebuild(resp: Response, body: &ErrorBody) -> Response {
+    let (mut parts, _) = resp.into_parts();
+    let json = serde_json::to_vec(body).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
+}
+
+pub async fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    let body = ErrorBody {
+        code: "internal".into(),
+        message: "internal error".into(),
+        field: None,
+        request_id: String::new(),
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}

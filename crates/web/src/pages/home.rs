@@ -1,0 +1,42 @@
+//! The home page: counts and the reference city's figures.
+
+use super::{Flash, PageCaller, base, render};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::Query;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(home))
+}
+
+/// Published figures of the reference city (DESIGN.md §1): the scale the platform must carry.
+const FIGURES: &[(&str, &str)] = &[
+    ("政务信息资源目录 / catalogued resources", "~30,000"),
+    ("汇聚数据 / records in the lake", "300,000,000+"),
+    ("业务系统 / business systems", "315"),
+    ("共享视频 / shared cameras", "~30,000 (14 agencies)"),
+    ("电子证照类型 / e-license types", "7+"),
+    ("可亮证事项 / matters accepting a shown e-license", "90+"),
+];
+
+/// Home: counts of what the platform holds.
+#[utoipa::path(get, path = "/home", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn home(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(flash): Query<Flash>,
+) -> Response {
+    let stats = s.admin.overview().await;
+    match stats {
+        Ok(stats) => render(
+            "home.html",
+            context! { stats => stats, figures => FIGURES, ..base(&pc, "home", &flash) },
+        ),
+        Err(e) => ApiError(e).into_response(),
+    }
+}

@@ -1,0 +1,312 @@
+//! Server-rendered pages in the layout Chinese government admin software uses: a top bar, a menu on
+//! the left filtered by the caller's permissions, a department tree and a search form with a paged
+//! table. zh-CN by default, English by the switch.
+//!
+//! Pages use the browser session cookie. Every form carries the session's CSRF token, checked on
+//! each POST. Handlers stay thin: they call `shuju_admin` and render a template.
+
+mod admin;
+mod auth;
+mod home;
+mod logs;
+
+use crate::extract::{SESSION_COOKIE, client_addr, cookie};
+use crate::i18n::{self, Lang};
+use crate::{AppState, WebConfig};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{Environment, State as JState, Value, context};
+use serde::Serialize;
+use shuju_admin::{Caller, perm};
+use std::sync::OnceLock;
+use utoipa_axum::router::OpenApiRouter;
+
+pub const LANG_COOKIE: &str = "shuju_lang";
+
+pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::routes())
+        .merge(home::routes())
+        .merge(admin::routes(cfg))
+        .merge(logs::routes())
+        .merge(crate::assets::routes())
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("tree.html", include_str!("../../templates/tree.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    (
+        "password.html",
+        include_str!("../../templates/password.html"),
+    ),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("depts.html", include_str!("../../templates/depts.html")),
+    ("users.html", include_str!("../../templates/users.html")),
+    ("roles.html", include_str!("../../templates/roles.html")),
+    ("dicts.html", include_str!("../../templates/dicts.html")),
+    ("dict.html", include_str!("../../templates/dict.html")),
+    ("operlog.html", include_str!("../../templates/operlog.html")),
+    (
+        "logininfor.html",
+        include_str!("../../templates/logininfor.html"),
+    ),
+    (
+        "not_found.html",
+        include_str!("../../templates/not_found.html"),
+    ),
+];
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, src) in TEMPLATES {
+            if let Err(e) = env.add_template(name, src) {
+                tracing::error!(template = name, error = %e, "template does not compile");
+            }
+        }
+        env.add_function("t", |state: &JState, key: &str| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|v| v.as_str().and_then(Lang::parse))
+                .unwrap_or(Lang::Zh);
+            i18n::t(lang, key)
+        });
+        env
+    })
+}
+
+/// Render a template; a template error is logged and shown as a plain 500.
+pub fn render(name: &str, ctx: Value) -> Response {
+    match env().get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub fn not_found_page(request_id: &str) -> Response {
+    let mut r = render(
+        "not_found.html",
+        context! { lang => "zh-CN", other_lang => "en", request_id => request_id },
+    );
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    cookie(parts, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .unwrap_or(Lang::Zh)
+}
+
+/// The page's language, as an extractor.
+pub struct PageLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageLang(lang_of(parts)))
+    }
+}
+
+/// The signed-in caller of a page; otherwise a redirect to the login page.
+pub struct PageCaller {
+    pub caller: Caller,
+    pub lang: Lang,
+}
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let path = parts.uri.path().to_owned();
+        let to_login = || {
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        };
+        let Some(token) = cookie(parts, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        let caller = match state.admin.authenticate(token, client_addr(parts)).await {
+            Ok(c) => c,
+            Err(_) => return Err(to_login()),
+        };
+        if caller.must_change_password && path != "/password" && path != "/logout" {
+            return Err(Redirect::to("/password").into_response());
+        }
+        Ok(PageCaller { caller, lang })
+    }
+}
+
+#[derive(Serialize)]
+struct MenuItem {
+    key: &'static str,
+    href: &'static str,
+}
+
+#[derive(Serialize)]
+struct MenuGroup {
+    key: &'static str,
+    items: Vec<MenuItem>,
+}
+
+fn menu(c: &Caller) -> Vec<MenuGroup> {
+    let groups: [(&str, &[(&str, &str, Option<&str>)]); 3] = [
+        ("home", &[("home", "/home", None)]),
+        (
+            "system",
+            &[
+                ("depts", "/system/depts", Some(perm::DEPT_LIST)),
+                ("users", "/system/users", Some(perm::USER_LIST)),
+                ("roles", "/system/roles", Some(perm::ROLE_LIST)),
+                ("dicts", "/system/dicts", Some(perm::DICT_LIST)),
+                ("api_docs", "/api/docs", None),
+            ],
+        ),
+        (
+            "monitor",
+            &[
+                ("operlog", "/monitor/operlog", Some(perm::OPERLOG_LIST)),
+                (
+                    "logininfor",
+                    "/monitor/logininfor",
+                    Some(perm::LOGININFOR_LIST),
+                ),
+            ],
+        ),
+    ];
+    groups
+        .iter()
+        .map(|(key, items)| MenuGroup {
+            key,
+            items: items
+                .iter()
+                .filter(|(_, _, p)| p.is_none_or(|p| c.can(p)))
+                .map(|(key, href, _)| MenuItem { key, href })
+                .collect(),
+        })
+        .filter(|g| !g.items.is_empty())
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Me {
+    username: String,
+    display_name: String,
+}
+
+/// Flash messages passed through the redirect after a POST.
+#[derive(Default, serde::Deserialize)]
+pub struct Flash {
+    pub ok: Option<String>,
+    pub err: Option<String>,
+}
+
+/// The context every signed-in page has.
+pub fn base(pc: &PageCaller, active: &str, flash: &Flash) -> Value {
+    let c = &pc.caller;
+    context! {
+        lang => pc.lang.code(),
+        other_lang => if pc.lang == Lang::Zh { "en" } else { "zh-CN" },
+        me => Me { username: c.username.clone(), display_name: c.display_name.clone() },
+        csrf => c.csrf_token.clone().unwrap_or_default(),
+        menu => menu(c),
+        active => active,
+        flash_ok => flash.ok.as_deref().map(|k| i18n::t(pc.lang, k)),
+        flash_err => flash.err.clone(),
+    }
+}
+
+/// Redirect back to `to` with a flash message (a message key for `ok`, text for `err`).
+pub fn back(to: &str, ok: Option<&str>, err: Option<&str>) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let url = match (ok, err) {
+        (_, Some(e)) => format!("{to}{sep}err={}", enc(e)),
+        (Some(k), None) => format!("{to}{sep}ok={}", enc(k)),
+        _ => to.to_owned(),
+    };
+    Redirect::to(&url).into_response()
+}
+
+/// Form fields as pairs, so repeated keys (checkboxes) survive.
+#[derive(serde::Deserialize)]
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl utoipa::PartialSchema for FormPairs {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .description(Some("the form's fields, including _csrf"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FormPairs {}
+
+impl FormPairs {
+    pub fn get(&self, k: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn str(&self, k: &str) -> String {
+        self.get(k).unwrap_or_default()
+    }
+
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn i64(&self, k: &str) -> Option<i64> {
+        self.get(k).and_then(|v| v.trim().parse().ok())
+    }
+
+    /// The form's CSRF token matches the session's.
+    pub fn csrf_ok(&self, c: &Caller) -> bool {
+        let sent = self.get("_csrf");
+        sent.is_some() && sent == c.csrf_token
+    }
+}
+
+pub fn csrf_refused() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html("CSRF token missing or wrong: reload the page and try again."),
+    )
+        .into_response()
+}
+
+/// A session cookie: HttpOnly, SameSite=Lax, Secure when configured.
+pub fn session_cookie(cfg: &WebConfig, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    if cfg.secure_cookies {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or(HeaderValue::from_static("shuju_session=; Path=/"))
+}
+
+pub fn with_cookie(mut r: Response, cookie: HeaderValue) -> Response {
+    r.headers_mut().append(header::SET_COOKIE, cookie);
+    r
+}
