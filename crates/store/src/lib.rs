@@ -243,3 +243,6 @@ impl WriteTx {
         &mut self.tx
     }
 }
+
+#[cfg(feature = "testing")]
+pub mod testing;

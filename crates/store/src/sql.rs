@@ -9,7 +9,9 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 pub(crate) enum Arg {
     I64(i64),
     Str(String),
-    Null,
+    /// A typed NULL: PostgreSQL needs to know the type of every parameter.
+    NullI64,
+    NullStr,
 }
 
 impl From<i64> for Arg {
@@ -32,9 +34,19 @@ impl From<&String> for Arg {
         Arg::Str(v.clone())
     }
 }
-impl<T: Into<Arg>> From<Option<T>> for Arg {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Arg::Null, Into::into)
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullI64, Arg::I64)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullStr, Arg::Str)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Arg::NullStr, Into::into)
     }
 }
 
@@ -107,7 +119,8 @@ impl Sql {
             q = match a {
                 Arg::I64(v) => q.bind(*v),
                 Arg::Str(v) => q.bind(v.as_str()),
-                Arg::Null => q.bind(Option::<String>::None),
+                Arg::NullI64 => q.bind(Option::<i64>::None),
+                Arg::NullStr => q.bind(Option::<String>::None),
             };
         }
         q

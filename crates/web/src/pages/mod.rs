@@ -242,6 +242,7 @@ pub fn back(to: &str, ok: Option<&str>, err: Option<&str>) -> Response {
 
 /// Form fields as pairs, so repeated keys (checkboxes) survive.
 #[derive(serde::Deserialize)]
+#[serde(transparent)]
 pub struct FormPairs(pub Vec<(String, String)>);
 
 impl utoipa::PartialSchema for FormPairs {

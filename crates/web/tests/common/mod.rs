@@ -1,0 +1,121 @@
+//! `TestApp`: the real server on a random port with a fresh database.
+#![allow(dead_code)]
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use shuju_admin::{Admin, AdminConfig};
+use shuju_store::testing::{self, TestDb};
+
+pub const ADMIN_PW: &str = "Bureau-Secret-2026";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    /// The one-time password made at first start.
+    pub initial_password: String,
+    pub db: TestDb,
+    pub admin: Admin,
+}
+
+impl TestApp {
+    /// A server on SQLite.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_on(testing::sqlite()).await
+    }
+
+    /// A server on PostgreSQL, when a test server is configured.
+    pub async fn spawn_pg() -> Option<TestApp> {
+        Some(Self::spawn_on(testing::postgres().await?).await)
+    }
+
+    pub async fn spawn_on(db: TestDb) -> TestApp {
+        let store = db.open().await;
+        let admin = Admin::new(store, AdminConfig::default());
+        let initial_password = admin.bootstrap().await.unwrap().expect("fresh database bootstraps");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cfg = shuju_web::WebConfig::default();
+        let a = admin.clone();
+        tokio::spawn(async move {
+            shuju_web::serve(listener, a, cfg, std::future::pending()).await.unwrap();
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            initial_password,
+            db,
+            admin,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sign in as admin, changing the one-time password first; returns a bearer token.
+    pub async fn admin_token(&self) -> String {
+        self.first_login("admin", &self.initial_password.clone(), ADMIN_PW).await
+    }
+
+    /// Sign in with a password that must change, change it, and sign in again.
+    pub async fn first_login(&self, username: &str, initial: &str, new: &str) -> String {
+        let r: Value = self.login(username, initial).await.json().await.unwrap();
+        let token = r["token"].as_str().expect("login token").to_owned();
+        if r["must_change_password"] == json!(true) {
+            let resp = self
+                .post(&token, "/api/v1/auth/password", json!({"old_password": initial, "new_password": new}))
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
+            let r: Value = self.login(username, new).await.json().await.unwrap();
+            return r["token"].as_str().unwrap().to_owned();
+        }
+        token
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Response {
+        self.client.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// The id of the department with this name.
+    pub async fn dept_id(&self, token: &str, name: &str) -> i64 {
+        let v: Value = self.get(token, "/api/v1/departments?size=500").await.json().await.unwrap();
+        v["items"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["id"].as_i64().unwrap()
+    }
+}
+
+/// The JSON body of an error response, checked for the one error shape.
+pub async fn error_body(r: Response) -> Value {
+    let status = r.status();
+    assert!(r.headers().contains_key("x-request-id"));
+    let v: Value = r.json().await.unwrap_or_else(|e| panic!("error body of {status} is not JSON: {e}"));
+    assert!(v["code"].is_string(), "{v}");
+    assert!(v["message"].is_string(), "{v}");
+    assert_eq!(v["request_id"].as_str().map(str::len), Some(32), "{v}");
+    v
+}
+
+/// A valid USCC of a government organ with this sequence number.
+pub fn uscc(n: u32) -> String {
+    shuju_admin::seed::organ_uscc("371500", 100 + n)
+}
