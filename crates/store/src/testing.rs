@@ -1,8 +1,8 @@
 //! Fresh databases for tests, on both backends.
 //!
-//! PostgreSQL tests need `SHUJU_TEST_DATABASE_URL` (a URL of a role allowed to create databases,
+//! PostgreSQL tests need `TEST_POSTGRES_URL` (a URL of a role allowed to create databases,
 //! e.g. `postgres://shuju:shuju@127.0.0.1:5432/postgres`); `scripts/test` sets it up. Without it
-//! they are skipped with a message — unless `SHUJU_TEST_REQUIRE_PG=1`, as in CI, where a missing
+//! they are skipped with a message — unless `TEST_REQUIRE_POSTGRES=1`, as in CI, where a missing
 //! server fails the run.
 
 use crate::{Migrate, Store};
@@ -34,13 +34,13 @@ pub fn sqlite() -> TestDb {
 
 /// The admin URL of the test PostgreSQL server, if configured.
 pub fn pg_admin_url() -> Option<String> {
-    match std::env::var("SHUJU_TEST_DATABASE_URL") {
+    match std::env::var("TEST_POSTGRES_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            if std::env::var("SHUJU_TEST_REQUIRE_PG").as_deref() == Ok("1") {
-                panic!("SHUJU_TEST_REQUIRE_PG=1 but SHUJU_TEST_DATABASE_URL is not set");
+            if std::env::var("TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("TEST_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set");
             }
-            eprintln!("PostgreSQL tests skipped: SHUJU_TEST_DATABASE_URL is not set (scripts/test sets it)");
+            eprintln!("PostgreSQL tests skipped: TEST_POSTGRES_URL is not set (scripts/test sets it)");
             None
         }
     }

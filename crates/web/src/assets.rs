@@ -2,7 +2,7 @@
 //! from npm with a lockfile (`crates/web/frontend`), copied by `scripts/vendor-assets`.
 
 use crate::AppState;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -59,6 +59,6 @@ fn serve(path: &str) -> Response {
             );
             r
         }
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => crate::error::ApiError(shuju_types::Error::not_found("asset")).into_response(),
     }
 }
