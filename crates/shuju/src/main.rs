@@ -1,5 +1,8 @@
 //! `shuju`: the one binary of the platform.
 
+// Standard output is the interface of the CLI commands; libraries never print.
+#![allow(clippy::print_stdout)]
+
 mod config;
 
 use anyhow::Context;
@@ -50,6 +53,8 @@ enum Command {
     /// The audit chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print the OpenAPI 3.1 document of the server (the same as GET /api/openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +121,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
             std::io::stdout().write_all(cfg.printable()?.as_bytes())?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi => {
+            let doc = serde_json::to_string_pretty(&shuju_web::openapi_document())?;
+            match writeln!(std::io::stdout(), "{doc}") {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(ExitCode::SUCCESS),
+            }
         }
         Command::Audit(AuditCommand::Verify(a)) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;

@@ -25,7 +25,10 @@ impl TestDb {
 /// A fresh SQLite database in a temporary directory.
 pub fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("shuju.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shuju.db").display()
+    );
     TestDb {
         url,
         _dir: Some(dir),
@@ -40,7 +43,9 @@ pub fn pg_admin_url() -> Option<String> {
             if std::env::var("TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
                 panic!("TEST_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set");
             }
-            eprintln!("PostgreSQL tests skipped: TEST_POSTGRES_URL is not set (scripts/test sets it)");
+            eprintln!(
+                "PostgreSQL tests skipped: TEST_POSTGRES_URL is not set (scripts/test sets it)"
+            );
             None
         }
     }

@@ -85,13 +85,25 @@ async fn migrations_are_idempotent_and_newer_schemas_refused(store: Store, url: 
         .unwrap();
     again.close().await;
     let err = Store::open(url, Migrate::Apply).await.unwrap_err();
-    assert!(err.message.contains("newer version of Shuju"), "{}", err.message);
+    assert!(
+        err.message.contains("newer version of Shuju"),
+        "{}",
+        err.message
+    );
 }
 
 async fn departments_crud_soft_delete_and_unique_uscc(store: Store, _: &str) {
     let mut tx = store.write().await.unwrap();
-    let root = departments::insert(&mut tx, &dept("聊城市人民政府", None, Some("11371500004353001X")), "t").await.unwrap();
-    let child = departments::insert(&mut tx, &dept("聊城市大数据局", Some(root), None), "t").await.unwrap();
+    let root = departments::insert(
+        &mut tx,
+        &dept("聊城市人民政府", None, Some("11371500004353001X")),
+        "t",
+    )
+    .await
+    .unwrap();
+    let child = departments::insert(&mut tx, &dept("聊城市大数据局", Some(root), None), "t")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let d = departments::get(&store, child).await.unwrap().unwrap();
     assert_eq!(d.parent_id, Some(root));
@@ -101,7 +113,10 @@ async fn departments_crud_soft_delete_and_unique_uscc(store: Store, _: &str) {
     let mut tx = store.write().await.unwrap();
     let mut f = dept("聊城市大数据局（改）", Some(root), None);
     f.leader = Some("王局".into());
-    assert_eq!(departments::update(&mut tx, child, &f, "u").await.unwrap(), 1);
+    assert_eq!(
+        departments::update(&mut tx, child, &f, "u").await.unwrap(),
+        1
+    );
     tx.commit().await.unwrap();
     let d = departments::get(&store, child).await.unwrap().unwrap();
     assert_eq!(d.leader.as_deref(), Some("王局"));
@@ -109,33 +124,65 @@ async fn departments_crud_soft_delete_and_unique_uscc(store: Store, _: &str) {
 
     // The same USCC twice is a conflict.
     let mut tx = store.write().await.unwrap();
-    let err = departments::insert(&mut tx, &dept("重复", None, Some("11371500004353001X")), "t").await.unwrap_err();
+    let err = departments::insert(
+        &mut tx,
+        &dept("重复", None, Some("11371500004353001X")),
+        "t",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::Conflict);
     drop(tx);
 
-    let page = departments::list(&store, &DepartmentFilter { name: Some("大数据".into()), ..Default::default() }, Page::default()).await.unwrap();
+    let page = departments::list(
+        &store,
+        &DepartmentFilter {
+            name: Some("大数据".into()),
+            ..Default::default()
+        },
+        Page::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(page.total, 1);
-    let only = departments::list(&store, &DepartmentFilter { ids: Some(vec![root]), ..Default::default() }, Page::default()).await.unwrap();
+    let only = departments::list(
+        &store,
+        &DepartmentFilter {
+            ids: Some(vec![root]),
+            ..Default::default()
+        },
+        Page::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(only.items.len(), 1);
     assert_eq!(departments::dependants(&store, root).await.unwrap(), (1, 0));
 
     let mut tx = store.write().await.unwrap();
-    assert_eq!(departments::soft_delete(&mut tx, child, "t").await.unwrap(), 1);
+    assert_eq!(
+        departments::soft_delete(&mut tx, child, "t").await.unwrap(),
+        1
+    );
     tx.commit().await.unwrap();
     assert!(departments::get(&store, child).await.unwrap().is_none());
     assert_eq!(departments::all(&store).await.unwrap().len(), 1);
     // The row is still there, marked deleted.
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM departments WHERE deleted_at IS NOT NULL")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM departments WHERE deleted_at IS NOT NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(n, 1);
 }
 
 async fn users_roles_and_permissions(store: Store, _: &str) {
     let mut tx = store.write().await.unwrap();
-    let a = departments::insert(&mut tx, &dept("A", None, None), "t").await.unwrap();
-    let b = departments::insert(&mut tx, &dept("B", None, None), "t").await.unwrap();
+    let a = departments::insert(&mut tx, &dept("A", None, None), "t")
+        .await
+        .unwrap();
+    let b = departments::insert(&mut tx, &dept("B", None, None), "t")
+        .await
+        .unwrap();
     let role = roles::insert(
         &mut tx,
         &RoleFields {
@@ -143,7 +190,11 @@ async fn users_roles_and_permissions(store: Store, _: &str) {
             name: "Officer".into(),
             data_scope: "custom".into(),
             status: "active".into(),
-            permissions: vec!["system:user:list".into(), "system:user:list".into(), "system:dept:*".into()],
+            permissions: vec![
+                "system:user:list".into(),
+                "system:user:list".into(),
+                "system:dept:*".into(),
+            ],
             dept_ids: vec![b, a],
             ..Default::default()
         },
@@ -151,13 +202,27 @@ async fn users_roles_and_permissions(store: Store, _: &str) {
     )
     .await
     .unwrap();
-    let fields = |u: &str, d: i64| UserFields { username: u.into(), display_name: u.into(), dept_id: d, status: "active".into(), phone: Some("13800000000".into()), ..Default::default() };
-    let u1 = users::insert(&mut tx, &fields("alice", a), "hash1", true, "t").await.unwrap();
-    let u2 = users::insert(&mut tx, &fields("bob", b), "hash2", false, "t").await.unwrap();
+    let fields = |u: &str, d: i64| UserFields {
+        username: u.into(),
+        display_name: u.into(),
+        dept_id: d,
+        status: "active".into(),
+        phone: Some("13800000000".into()),
+        ..Default::default()
+    };
+    let u1 = users::insert(&mut tx, &fields("alice", a), "hash1", true, "t")
+        .await
+        .unwrap();
+    let u2 = users::insert(&mut tx, &fields("bob", b), "hash2", false, "t")
+        .await
+        .unwrap();
     users::set_roles(&mut tx, u1, &[role]).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(roles::permissions(&store, role).await.unwrap(), vec!["system:dept:*", "system:user:list"]);
+    assert_eq!(
+        roles::permissions(&store, role).await.unwrap(),
+        vec!["system:dept:*", "system:user:list"]
+    );
     assert_eq!(roles::departments(&store, role).await.unwrap(), vec![a, b]);
     assert_eq!(roles::of_user(&store, u1).await.unwrap().len(), 1);
     assert!(roles::of_user(&store, u2).await.unwrap().is_empty());
@@ -167,24 +232,56 @@ async fn users_roles_and_permissions(store: Store, _: &str) {
 
     // Username unique among live users.
     let mut tx = store.write().await.unwrap();
-    assert_eq!(users::insert(&mut tx, &fields("alice", b), "h", false, "t").await.unwrap_err().code, ErrorCode::Conflict);
+    assert_eq!(
+        users::insert(&mut tx, &fields("alice", b), "h", false, "t")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict
+    );
     drop(tx);
 
     // Scope filter: users of A, or the caller themself.
-    let f = UserFilter { dept_ids: Some(vec![a]), ..Default::default() };
+    let f = UserFilter {
+        dept_ids: Some(vec![a]),
+        ..Default::default()
+    };
     let p = users::list(&store, &f, Page::default()).await.unwrap();
-    assert_eq!(p.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), vec!["alice"]);
-    let f = UserFilter { dept_ids: Some(vec![]), or_user_id: Some(u2), ..Default::default() };
+    assert_eq!(
+        p.items
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        vec!["alice"]
+    );
+    let f = UserFilter {
+        dept_ids: Some(vec![]),
+        or_user_id: Some(u2),
+        ..Default::default()
+    };
     let p = users::list(&store, &f, Page::default()).await.unwrap();
-    assert_eq!(p.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), vec!["bob"]);
+    assert_eq!(
+        p.items
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        vec!["bob"]
+    );
 
     let mut tx = store.write().await.unwrap();
-    users::set_password(&mut tx, u1, "hash3", false, "alice").await.unwrap();
-    users::set_login_state(&mut tx, u2, 3, Some("2030-01-01T00:00:00.000Z")).await.unwrap();
+    users::set_password(&mut tx, u1, "hash3", false, "alice")
+        .await
+        .unwrap();
+    users::set_login_state(&mut tx, u2, 3, Some("2030-01-01T00:00:00.000Z"))
+        .await
+        .unwrap();
     roles::soft_delete(&mut tx, role, "t").await.unwrap();
     tx.commit().await.unwrap();
     let alice = users::get(&store, u1).await.unwrap().unwrap();
-    assert_eq!((alice.password_hash.as_str(), alice.must_change_password), ("hash3", 0));
+    assert_eq!(
+        (alice.password_hash.as_str(), alice.must_change_password),
+        ("hash3", 0)
+    );
     let bob = users::get(&store, u2).await.unwrap().unwrap();
     assert_eq!(bob.failed_attempts, 3);
     assert!(roles::of_user(&store, u1).await.unwrap().is_empty());
@@ -193,55 +290,179 @@ async fn users_roles_and_permissions(store: Store, _: &str) {
 
 async fn dictionaries(store: Store, _: &str) {
     let mut tx = store.write().await.unwrap();
-    let t = dicts::insert_type(&mut tx, &DictTypeFields { type_key: "sys_yes_no".into(), name: "是否".into(), status: "active".into(), remark: None }, "t").await.unwrap();
+    let t = dicts::insert_type(
+        &mut tx,
+        &DictTypeFields {
+            type_key: "sys_yes_no".into(),
+            name: "是否".into(),
+            status: "active".into(),
+            remark: None,
+        },
+        "t",
+    )
+    .await
+    .unwrap();
     for (i, (l, v)) in [("是", "Y"), ("否", "N")].iter().enumerate() {
-        dicts::insert_item(&mut tx, t, &DictItemFields { label: (*l).into(), value: (*v).into(), sort_order: i as i64, color: Some("primary".into()), status: "active".into() }, "t").await.unwrap();
+        dicts::insert_item(
+            &mut tx,
+            t,
+            &DictItemFields {
+                label: (*l).into(),
+                value: (*v).into(),
+                sort_order: i as i64,
+                color: Some("primary".into()),
+                status: "active".into(),
+            },
+            "t",
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let items = dicts::items(&store, t).await.unwrap();
-    assert_eq!(items.iter().map(|i| i.value.as_str()).collect::<Vec<_>>(), vec!["Y", "N"]);
-    assert_eq!(dicts::type_by_key(&store, "sys_yes_no").await.unwrap().unwrap().id, t);
+    assert_eq!(
+        items.iter().map(|i| i.value.as_str()).collect::<Vec<_>>(),
+        vec!["Y", "N"]
+    );
+    assert_eq!(
+        dicts::type_by_key(&store, "sys_yes_no")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        t
+    );
     let mut tx = store.write().await.unwrap();
     assert_eq!(
-        dicts::insert_item(&mut tx, t, &DictItemFields { label: "x".into(), value: "Y".into(), status: "active".into(), ..Default::default() }, "t").await.unwrap_err().code,
+        dicts::insert_item(
+            &mut tx,
+            t,
+            &DictItemFields {
+                label: "x".into(),
+                value: "Y".into(),
+                status: "active".into(),
+                ..Default::default()
+            },
+            "t"
+        )
+        .await
+        .unwrap_err()
+        .code,
         ErrorCode::Conflict
     );
     drop(tx);
     let mut tx = store.write().await.unwrap();
     dicts::delete_type(&mut tx, t, "t").await.unwrap();
     tx.commit().await.unwrap();
-    assert!(dicts::type_by_key(&store, "sys_yes_no").await.unwrap().is_none());
+    assert!(
+        dicts::type_by_key(&store, "sys_yes_no")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(dicts::items(&store, t).await.unwrap().is_empty());
 }
 
 async fn sessions_and_tokens_expire_and_revoke(store: Store, _: &str) {
     let mut tx = store.write().await.unwrap();
-    let d = departments::insert(&mut tx, &dept("A", None, None), "t").await.unwrap();
-    let u = users::insert(&mut tx, &UserFields { username: "u1".into(), display_name: "U".into(), dept_id: d, status: "active".into(), ..Default::default() }, "h", false, "t").await.unwrap();
+    let d = departments::insert(&mut tx, &dept("A", None, None), "t")
+        .await
+        .unwrap();
+    let u = users::insert(
+        &mut tx,
+        &UserFields {
+            username: "u1".into(),
+            display_name: "U".into(),
+            dept_id: d,
+            status: "active".into(),
+            ..Default::default()
+        },
+        "h",
+        false,
+        "t",
+    )
+    .await
+    .unwrap();
     let now = chrono::Utc::now();
-    for (hash, exp) in [("live", now + chrono::Duration::hours(1)), ("old", now - chrono::Duration::hours(1))] {
-        sessions::insert(&mut tx, &Session { token_hash: hash.into(), user_id: u, csrf_token: "c".into(), client: None, created_at: fmt_time(now), expires_at: fmt_time(exp), revoked_at: None }).await.unwrap();
+    for (hash, exp) in [
+        ("live", now + chrono::Duration::hours(1)),
+        ("old", now - chrono::Duration::hours(1)),
+    ] {
+        sessions::insert(
+            &mut tx,
+            &Session {
+                token_hash: hash.into(),
+                user_id: u,
+                csrf_token: "c".into(),
+                client: None,
+                created_at: fmt_time(now),
+                expires_at: fmt_time(exp),
+                revoked_at: None,
+            },
+        )
+        .await
+        .unwrap();
     }
-    let tok = sessions::insert_token(&mut tx, &NewApiToken { name: "etl".into(), token_hash: "th".into(), prefix: "shj_ab".into(), user_id: u, scopes: "system:dept:list".into(), expires_at: fmt_time(now + chrono::Duration::days(1)) }, "t").await.unwrap();
+    let tok = sessions::insert_token(
+        &mut tx,
+        &NewApiToken {
+            name: "etl".into(),
+            token_hash: "th".into(),
+            prefix: "shj_ab".into(),
+            user_id: u,
+            scopes: "system:dept:list".into(),
+            expires_at: fmt_time(now + chrono::Duration::days(1)),
+        },
+        "t",
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert!(sessions::get(&store, "live").await.unwrap().is_some());
-    assert!(sessions::get(&store, "old").await.unwrap().is_none(), "expired sessions are not found");
-    assert_eq!(sessions::token_by_hash(&store, "th").await.unwrap().unwrap().id, tok);
+    assert!(
+        sessions::get(&store, "old").await.unwrap().is_none(),
+        "expired sessions are not found"
+    );
+    assert_eq!(
+        sessions::token_by_hash(&store, "th")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        tok
+    );
     sessions::touch_token(&store, tok).await.unwrap();
-    assert!(sessions::get_token(&store, tok).await.unwrap().unwrap().last_used_at.is_some());
+    assert!(
+        sessions::get_token(&store, tok)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at
+            .is_some()
+    );
 
     let mut tx = store.write().await.unwrap();
     sessions::revoke_user(&mut tx, u, None).await.unwrap();
     sessions::revoke_token(&mut tx, tok).await.unwrap();
     tx.commit().await.unwrap();
     assert!(sessions::get(&store, "live").await.unwrap().is_none());
-    assert!(sessions::token_by_hash(&store, "th").await.unwrap().is_none());
-    assert_eq!(sessions::list_tokens(&store, Some(u)).await.unwrap().len(), 1);
+    assert!(
+        sessions::token_by_hash(&store, "th")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        sessions::list_tokens(&store, Some(u)).await.unwrap().len(),
+        1
+    );
 }
 
 async fn append_n(store: &Store, n: usize) {
     for i in 0..n {
-        audit::record(store, &entry("thing.create", &i.to_string())).await.unwrap();
+        audit::record(store, &entry("thing.create", &i.to_string()))
+            .await
+            .unwrap();
     }
 }
 
@@ -254,13 +475,23 @@ async fn audit_chain_verifies_and_detects_edits(store: Store, _: &str) {
     assert!(r.is_whole(), "{:?}", r.broken);
     assert_eq!((r.records, r.head_seq), (12, 12));
     // Edit one field of record 7 directly in the database.
-    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7").execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7")
+        .execute(store.pool())
+        .await
+        .unwrap();
     let r = audit::verify(&store).await.unwrap();
     assert_eq!(r.broken.as_ref().map(|b| b.seq), Some(7), "{:?}", r.broken);
     // Re-hashing the edited record does not help: the next link breaks.
-    let rec: audit::AuditRecord = sqlx::query_as("SELECT * FROM audit_log WHERE seq = 7").fetch_one(store.pool()).await.unwrap();
+    let rec: audit::AuditRecord = sqlx::query_as("SELECT * FROM audit_log WHERE seq = 7")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     let new_hash = rec.compute_hash(&rec.prev_hash);
-    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 7").bind(new_hash).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 7")
+        .bind(new_hash)
+        .execute(store.pool())
+        .await
+        .unwrap();
     let r = audit::verify(&store).await.unwrap();
     assert_eq!(r.broken.as_ref().map(|b| b.seq), Some(8), "{:?}", r.broken);
 }
@@ -268,25 +499,49 @@ async fn audit_chain_verifies_and_detects_edits(store: Store, _: &str) {
 async fn audit_chain_detects_deleted_and_reordered_records(store: Store, url: &str) {
     append_n(&store, 6).await;
     // Deleting the newest record is caught by the head.
-    sqlx::query("DELETE FROM audit_log WHERE seq = 6").execute(store.pool()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 6")
+        .execute(store.pool())
+        .await
+        .unwrap();
     let r = audit::verify(&store).await.unwrap();
     assert_eq!(r.broken.as_ref().map(|b| b.seq), Some(6), "{:?}", r.broken);
     store.close().await;
 
-    let db2 = if url.starts_with("sqlite") { testing::sqlite() } else { testing::postgres().await.unwrap() };
+    let db2 = if url.starts_with("sqlite") {
+        testing::sqlite()
+    } else {
+        testing::postgres().await.unwrap()
+    };
     let store = db2.open().await;
     append_n(&store, 6).await;
     // Deleting a record in the middle.
-    sqlx::query("DELETE FROM audit_log WHERE seq = 3").execute(store.pool()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(store.pool())
+        .await
+        .unwrap();
     let r = audit::verify(&store).await.unwrap();
     assert_eq!(r.broken.as_ref().map(|b| b.seq), Some(3), "{:?}", r.broken);
     // Reordering: swap the contents of records 4 and 5 by swapping their sequence numbers.
-    sqlx::query("UPDATE audit_log SET seq = 1000 WHERE seq = 4").execute(store.pool()).await.unwrap();
-    sqlx::query("UPDATE audit_log SET seq = 4 WHERE seq = 5").execute(store.pool()).await.unwrap();
-    sqlx::query("UPDATE audit_log SET seq = 5 WHERE seq = 1000").execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_log SET seq = 1000 WHERE seq = 4")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET seq = 4 WHERE seq = 5")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET seq = 5 WHERE seq = 1000")
+        .execute(store.pool())
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO audit_log SELECT 3, at, actor_id, actor, dept_id, action, object_type, object_id, purpose, client, outcome, detail, prev_hash, hash FROM audit_log WHERE seq = 2").execute(store.pool()).await.unwrap();
     let r = audit::verify(&store).await.unwrap();
-    assert_eq!(r.broken.as_ref().map(|b| b.seq), Some(3), "a copied record is caught: {:?}", r.broken);
+    assert_eq!(
+        r.broken.as_ref().map(|b| b.seq),
+        Some(3),
+        "a copied record is caught: {:?}",
+        r.broken
+    );
 }
 
 async fn audit_list_filters_and_pages(store: Store, _: &str) {
@@ -296,27 +551,65 @@ async fn audit_list_filters_and_pages(store: Store, _: &str) {
     e.dept_id = Some(42);
     e.detail = Some("field: uscc".into());
     audit::record(&store, &e).await.unwrap();
-    let all = audit::list(&store, &AuditFilter::default(), Page::new(Some(1), Some(4))).await.unwrap();
+    let all = audit::list(&store, &AuditFilter::default(), Page::new(Some(1), Some(4)))
+        .await
+        .unwrap();
     assert_eq!((all.total, all.items.len()), (6, 4));
     assert_eq!(all.items[0].seq, 6, "newest first");
-    let f = AuditFilter { action: Some("department.".into()), outcome: Some("rejected".into()), ..Default::default() };
+    let f = AuditFilter {
+        action: Some("department.".into()),
+        outcome: Some("rejected".into()),
+        ..Default::default()
+    };
     let p = audit::list(&store, &f, Page::default()).await.unwrap();
     assert_eq!(p.total, 1);
     assert_eq!(p.items[0].detail.as_deref(), Some("field: uscc"));
-    let f = AuditFilter { dept_ids: Some(vec![42]), ..Default::default() };
-    assert_eq!(audit::list(&store, &f, Page::default()).await.unwrap().total, 1);
-    let f = AuditFilter { dept_ids: Some(vec![]), ..Default::default() };
-    assert_eq!(audit::list(&store, &f, Page::default()).await.unwrap().total, 0);
-    let f = AuditFilter { from: Some("2000-01-01".into()), to: Some("2999-01-01".into()), ..Default::default() };
-    assert_eq!(audit::list(&store, &f, Page::default()).await.unwrap().total, 6);
+    let f = AuditFilter {
+        dept_ids: Some(vec![42]),
+        ..Default::default()
+    };
+    assert_eq!(
+        audit::list(&store, &f, Page::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let f = AuditFilter {
+        dept_ids: Some(vec![]),
+        ..Default::default()
+    };
+    assert_eq!(
+        audit::list(&store, &f, Page::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let f = AuditFilter {
+        from: Some("2000-01-01".into()),
+        to: Some("2999-01-01".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        audit::list(&store, &f, Page::default())
+            .await
+            .unwrap()
+            .total,
+        6
+    );
     assert_eq!(audit::count(&store).await.unwrap(), 6);
 }
 
 async fn dropped_transaction_leaves_nothing(store: Store, _: &str) {
     {
         let mut tx = store.write().await.unwrap();
-        departments::insert(&mut tx, &dept("never", None, None), "t").await.unwrap();
-        audit::append(&mut tx, &entry("department.create", "x")).await.unwrap();
+        departments::insert(&mut tx, &dept("never", None, None), "t")
+            .await
+            .unwrap();
+        audit::append(&mut tx, &entry("department.create", "x"))
+            .await
+            .unwrap();
         // dropped without commit
     }
     assert!(departments::all(&store).await.unwrap().is_empty());
@@ -330,16 +623,61 @@ async fn dropped_transaction_leaves_nothing(store: Store, _: &str) {
 
 async fn login_log_and_divisions(store: Store, _: &str) {
     let mut tx = store.write().await.unwrap();
-    login_log::insert(&mut tx, "admin", None, Some("127.0.0.1"), "failure", Some("wrong password")).await.unwrap();
-    login_log::insert(&mut tx, "admin", Some(1), Some("127.0.0.1"), "success", None).await.unwrap();
-    let d = divisions::Division { code: "371523".into(), name: "茌平县".into(), level: "county".into(), parent_code: Some("371500".into()), kind: "gbt2260".into(), valid_from: "1998".into(), valid_to: None };
+    login_log::insert(
+        &mut tx,
+        "admin",
+        None,
+        Some("127.0.0.1"),
+        "failure",
+        Some("wrong password"),
+    )
+    .await
+    .unwrap();
+    login_log::insert(
+        &mut tx,
+        "admin",
+        Some(1),
+        Some("127.0.0.1"),
+        "success",
+        None,
+    )
+    .await
+    .unwrap();
+    let d = divisions::Division {
+        code: "371523".into(),
+        name: "茌平县".into(),
+        level: "county".into(),
+        parent_code: Some("371500".into()),
+        kind: "gbt2260".into(),
+        valid_from: "1998".into(),
+        valid_to: None,
+    };
     assert!(divisions::insert_if_absent(&mut tx, &d).await.unwrap());
     assert!(!divisions::insert_if_absent(&mut tx, &d).await.unwrap());
     divisions::retire(&mut tx, "371523", "2019").await.unwrap();
     tx.commit().await.unwrap();
-    let p = login_log::list(&store, &login_log::LoginFilter { outcome: Some("failure".into()), ..Default::default() }, Page::default()).await.unwrap();
+    let p = login_log::list(
+        &store,
+        &login_log::LoginFilter {
+            outcome: Some("failure".into()),
+            ..Default::default()
+        },
+        Page::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(p.total, 1);
-    assert_eq!(login_log::count_success_since(&store, "2000-01-01").await.unwrap(), 1);
-    assert!(divisions::current(&store, "371523").await.unwrap().is_none());
+    assert_eq!(
+        login_log::count_success_since(&store, "2000-01-01")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        divisions::current(&store, "371523")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(divisions::list(&store, true).await.unwrap().len(), 1);
 }

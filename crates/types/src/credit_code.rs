@@ -116,7 +116,13 @@ mod tests {
     #[test]
     fn known_examples() {
         // Published codes of real organisations.
-        for ok in ["91350100M000100Y43"] {
+        // The standard's example and codes published by well-known companies.
+        for ok in [
+            "91350100M000100Y43",
+            "91330100799655058B",
+            "914403001922038216",
+            "9144030071526726XG",
+        ] {
             assert!(CreditCode::parse(ok).is_ok(), "{ok}");
         }
         assert!(CreditCode::parse("91350100M000100Y44").is_err());

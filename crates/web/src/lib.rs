@@ -118,9 +118,41 @@ fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(pages::routes(cfg))
 }
 
+/// The OpenAPI document of every route, without starting a server.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let mut doc = routes(&WebConfig::default()).split_for_parts().1;
+    name_operations(&mut doc);
+    doc
+}
+
+/// Give every operation an id unique in the document, from its method and path
+/// (`get /api/v1/users/{id}` → `get_api_v1_users_id`); handler names repeat across modules.
+fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        let ops = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                op.operation_id = Some(if slug.is_empty() { method.to_owned() } else { format!("{method}_{slug}") });
+            }
+        }
+    }
+}
+
 /// Build the application: the router with all layers, and the OpenAPI document.
 pub fn app(admin: Admin, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenApi>) {
-    let (router, openapi) = routes(&cfg).split_for_parts();
+    let (router, mut openapi) = routes(&cfg).split_for_parts();
+    name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
     let state = AppState {
         store: admin.store().clone(),

@@ -19,15 +19,32 @@ async fn first_login_must_change_password_then_old_one_is_refused() {
     let r = app.get(&token, "/api/v1/departments").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_body(r).await["code"], "password_change_required");
-    let me: Value = app.get(&token, "/api/v1/auth/me").await.json().await.unwrap();
+    let me: Value = app
+        .get(&token, "/api/v1/auth/me")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["must_change_password"], json!(true));
 
     // A weak password is refused with the field named.
-    let r = app.post(&token, "/api/v1/auth/password", json!({"old_password": app.initial_password, "new_password": "short"})).await;
+    let r = app
+        .post(
+            &token,
+            "/api/v1/auth/password",
+            json!({"old_password": app.initial_password, "new_password": "short"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_body(r).await["field"], "new_password");
 
-    let r = app.post(&token, "/api/v1/auth/password", json!({"old_password": app.initial_password, "new_password": ADMIN_PW})).await;
+    let r = app
+        .post(
+            &token,
+            "/api/v1/auth/password",
+            json!({"old_password": app.initial_password, "new_password": ADMIN_PW}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
 
     let r = app.login("admin", &app.initial_password).await;
@@ -36,7 +53,10 @@ async fn first_login_must_change_password_then_old_one_is_refused() {
     let v: Value = app.login("admin", ADMIN_PW).await.json().await.unwrap();
     assert_eq!(v["must_change_password"], json!(false));
     let token = v["token"].as_str().unwrap();
-    assert_eq!(app.get(token, "/api/v1/departments").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(token, "/api/v1/departments").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -65,7 +85,12 @@ async fn department_with_bad_uscc_is_refused_naming_the_field_and_both_are_audit
     let d: Value = r.json().await.unwrap();
     assert_eq!(d["uscc"], good);
 
-    let log: Value = app.get(&token, "/api/v1/audit?action=department.create").await.json().await.unwrap();
+    let log: Value = app
+        .get(&token, "/api/v1/audit?action=department.create")
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{log}");
     assert_eq!(items[0]["outcome"], "ok");
@@ -77,9 +102,21 @@ async fn department_with_bad_uscc_is_refused_naming_the_field_and_both_are_audit
     assert!(!log.to_string().contains(&bad));
 
     // An unknown division and a missing parent are refused too.
-    let r = app.post(&token, "/api/v1/departments", json!({"parent_id": parent, "name": "x", "division_code": "110101"})).await;
+    let r = app
+        .post(
+            &token,
+            "/api/v1/departments",
+            json!({"parent_id": parent, "name": "x", "division_code": "110101"}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "division_code");
-    let r = app.post(&token, "/api/v1/departments", json!({"parent_id": 999_999, "name": "x", "division_code": "371500"})).await;
+    let r = app
+        .post(
+            &token,
+            "/api/v1/departments",
+            json!({"parent_id": 999_999, "name": "x", "division_code": "371500"}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "parent_id");
 }
 
@@ -103,7 +140,11 @@ async fn two_departments(app: &TestApp, token: &str) -> (i64, i64, i64, i64) {
             .post(token, "/api/v1/users", json!({"username": u, "display_name": u, "dept_id": d, "role_ids": [role], "password": "Initial-Pass-1", "phone": "13812345678"}))
             .await;
         assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
-        users.push(r.json::<Value>().await.unwrap()["user"]["id"].as_i64().unwrap());
+        users.push(
+            r.json::<Value>().await.unwrap()["user"]["id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     (ids[0], ids[1], users[0], users[1])
 }
@@ -113,27 +154,73 @@ async fn own_department_scope_hides_other_departments_users() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let (a, _b, alice, bob) = two_departments(&app, &token).await;
-    let t = app.first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026").await;
+    let t = app
+        .first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026")
+        .await;
 
     let v: Value = app.get(&t, "/api/v1/users").await.json().await.unwrap();
-    let names: Vec<&str> = v["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["alice"], "{v}");
-    assert_eq!(v["items"][0]["phone"], "138****5678", "phones are masked in lists");
+    assert_eq!(
+        v["items"][0]["phone"], "138****5678",
+        "phones are masked in lists"
+    );
     // Asking for B's users by department or by id finds nothing.
-    let v: Value = app.get(&t, &format!("/api/v1/users?dept_id={}", _b)).await.json().await.unwrap();
+    let v: Value = app
+        .get(&t, &format!("/api/v1/users?dept_id={}", _b))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["total"], 0, "{v}");
     let r = app.get(&t, &format!("/api/v1/users/{bob}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = app.get(&t, &format!("/api/v1/users/{alice}")).await;
     assert_eq!(r.status(), StatusCode::OK);
     // Departments: only her own.
-    let v: Value = app.get(&t, "/api/v1/departments").await.json().await.unwrap();
-    assert_eq!(v["items"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![a]);
+    let v: Value = app
+        .get(&t, "/api/v1/departments")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![a]
+    );
     // And she cannot create users (no permission): 403, audited as denied.
-    let r = app.post(&t, "/api/v1/users", json!({"username": "eve", "display_name": "eve", "dept_id": a})).await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/users",
+            json!({"username": "eve", "display_name": "eve", "dept_id": a}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let log: Value = app.get(&token, "/api/v1/audit?outcome=denied").await.json().await.unwrap();
-    assert!(log["items"].as_array().unwrap().iter().any(|r| r["actor"] == "alice" && r["action"] == "user.create"), "{log}");
+    let log: Value = app
+        .get(&token, "/api/v1/audit?outcome=denied")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["actor"] == "alice" && r["action"] == "user.create"),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -141,21 +228,58 @@ async fn own_department_scope_on_the_users_page() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     two_departments(&app, &token).await;
-    app.first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026").await;
+    app.first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026")
+        .await;
 
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let r = client
         .post(app.url("/login"))
-        .form(&[("_csrf", csrf.as_str()), ("username", "alice"), ("password", "Wonder-Pass-2026"), ("next", "/system/users")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "alice"),
+            ("password", "Wonder-Pass-2026"),
+            ("next", "/system/users"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/system/users");
-    let html = client.get(app.url("/system/users")).send().await.unwrap().text().await.unwrap();
-    let table = html.split("<table id=\"users\">").nth(1).unwrap().split("</table>").next().unwrap();
+    let html = client
+        .get(app.url("/system/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = html
+        .split("<table id=\"users\">")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
     assert!(table.contains("<td>alice</td>"), "{table}");
     assert!(!table.contains("bob"), "{table}");
     // The department tree shows only her department.
@@ -171,20 +295,59 @@ async fn bad_input_gets_clear_4xx_never_500() {
     let c = &app.client;
     let url = app.url("/api/v1/departments");
 
-    let r = c.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{\"name\": ").send().await.unwrap();
+    let r = c
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(error_body(r).await["message"].as_str().unwrap().contains("JSON"));
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON")
+    );
 
-    let r = c.post(&url).bearer_auth(&token).json(&json!({"name": "x", "division_code": "371500", "colour": "red"})).send().await.unwrap();
+    let r = c
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({"name": "x", "division_code": "371500", "colour": "red"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(error_body(r).await["message"].as_str().unwrap().contains("unknown field `colour`"));
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`")
+    );
 
-    let big = format!("{{\"name\": \"{}\", \"division_code\": \"371500\"}}", "x".repeat(2 * 1024 * 1024));
-    let r = c.post(&url).bearer_auth(&token).header("content-type", "application/json").body(big).send().await.unwrap();
+    let big = format!(
+        "{{\"name\": \"{}\", \"division_code\": \"371500\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let r = c
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_body(r).await["code"], "payload_too_large");
 
-    let r = c.post(&url).bearer_auth(&token).body("name=x").send().await.unwrap();
+    let r = c
+        .post(&url)
+        .bearer_auth(&token)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     error_body(r).await;
 
@@ -195,39 +358,82 @@ async fn bad_input_gets_clear_4xx_never_500() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     error_body(r).await;
 
-    let r = c.get(app.url("/api/v1/departments/abc")).bearer_auth(&token).send().await.unwrap();
+    let r = c
+        .get(app.url("/api/v1/departments/abc"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     error_body(r).await;
-    let r = c.get(app.url("/api/v1/departments?page=-1")).bearer_auth(&token).send().await.unwrap();
+    let r = c
+        .get(app.url("/api/v1/departments?page=-1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     error_body(r).await;
-    let r = c.get(app.url("/api/v1/departments?bogus=1")).bearer_auth(&token).send().await.unwrap();
+    let r = c
+        .get(app.url("/api/v1/departments?bogus=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     error_body(r).await;
     let r = c.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     error_body(r).await;
-    let r = c.patch(app.url("/api/v1/departments")).bearer_auth(&token).send().await.unwrap();
+    let r = c
+        .patch(app.url("/api/v1/departments"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     error_body(r).await;
 
     // Every write route, fed garbage, answers 4xx.
-    let spec: Value = c.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    let garbage = [json!(null), json!([]), json!({"x": 1}), json!({"name": 7, "username": [], "division_code": {}}), json!("\u{0000}\u{ffff}")];
+    let spec: Value = c
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let garbage = [
+        json!(null),
+        json!([]),
+        json!({"x": 1}),
+        json!({"name": 7, "username": [], "division_code": {}}),
+        json!("\u{0000}\u{ffff}"),
+    ];
     for (path, ops) in spec["paths"].as_object().unwrap() {
         if !path.starts_with("/api/v1/") {
             continue;
         }
-        let concrete = path.replace("{id}", "1").replace("{key}", "sys_normal_disable");
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{key}", "sys_normal_disable");
         for (method, op) in ops.as_object().unwrap() {
             let json_body = op["requestBody"]["content"]["application/json"].is_object();
             if !["post", "put"].contains(&method.as_str()) || !json_body {
                 continue;
             }
             for g in &garbage {
-                let req = if method == "post" { c.post(app.url(&concrete)) } else { c.put(app.url(&concrete)) };
+                let req = if method == "post" {
+                    c.post(app.url(&concrete))
+                } else {
+                    c.put(app.url(&concrete))
+                };
                 let r = req.bearer_auth(&token).json(g).send().await.unwrap();
-                assert!(r.status().is_client_error(), "{method} {path} with {g} answered {}", r.status());
+                assert!(
+                    r.status().is_client_error(),
+                    "{method} {path} with {g} answered {}",
+                    r.status()
+                );
                 error_body(r).await;
             }
         }
@@ -238,14 +444,23 @@ async fn bad_input_gets_clear_4xx_never_500() {
 async fn repeated_failures_lock_the_account_and_are_logged() {
     let app = TestApp::spawn().await;
     for _ in 0..5 {
-        assert_eq!(app.login("admin", "wrong-password").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.login("admin", "wrong-password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let r = app.login("admin", &app.initial_password).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error_body(r).await["code"], "rate_limited");
     let r = app.login("nobody", "x").await;
     assert_eq!(error_body(r).await["message"], "wrong username or password");
-    let log = shuju_store::login_log::list(app.admin.store(), &Default::default(), shuju_store::Page::default()).await.unwrap();
+    let log = shuju_store::login_log::list(
+        app.admin.store(),
+        &Default::default(),
+        shuju_store::Page::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(log.total, 7);
     assert_eq!(log.items[1].outcome, "locked");
 }
@@ -254,21 +469,52 @@ async fn repeated_failures_lock_the_account_and_are_logged() {
 async fn api_tokens_are_scoped_shown_once_and_revocable() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let r = app.post(&token, "/api/v1/tokens", json!({"name": "etl", "scopes": ["system:dept:list"], "days": 30})).await;
+    let r = app
+        .post(
+            &token,
+            "/api/v1/tokens",
+            json!({"name": "etl", "scopes": ["system:dept:list"], "days": 30}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     let secret = v["token"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("shj_"));
-    assert_eq!(app.get(&secret, "/api/v1/departments").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&secret, "/api/v1/departments").await.status(),
+        StatusCode::OK
+    );
     // The token's scope limits it, even though the account is an administrator.
-    assert_eq!(app.get(&secret, "/api/v1/users").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&secret, "/api/v1/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
     // The list never shows the secret.
-    let list = app.get(&token, "/api/v1/tokens").await.text().await.unwrap();
+    let list = app
+        .get(&token, "/api/v1/tokens")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!list.contains(&secret));
     let id = v["record"]["id"].as_i64().unwrap();
-    assert_eq!(app.delete(&token, &format!("/api/v1/tokens/{id}")).await.status(), StatusCode::OK);
-    assert_eq!(app.get(&secret, "/api/v1/departments").await.status(), StatusCode::UNAUTHORIZED);
-    let r = app.post(&token, "/api/v1/tokens", json!({"name": "x", "scopes": ["bad scope"], "days": 30})).await;
+    assert_eq!(
+        app.delete(&token, &format!("/api/v1/tokens/{id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&secret, "/api/v1/departments").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .post(
+            &token,
+            "/api/v1/tokens",
+            json!({"name": "x", "scopes": ["bad scope"], "days": 30}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "scopes");
 }
 
@@ -277,11 +523,29 @@ async fn browser_sessions_need_the_csrf_header_for_writes() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let cookie = format!("shuju_session={token}");
-    let r = app.client.get(app.url("/api/v1/auth/me")).header("cookie", &cookie).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let r = app.client.post(app.url("/api/v1/dicts")).header("cookie", &cookie).json(&json!({"type_key": "x_y", "name": "x"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/dicts"))
+        .header("cookie", &cookie)
+        .json(&json!({"type_key": "x_y", "name": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(error_body(r).await["message"].as_str().unwrap().contains("CSRF"));
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("CSRF")
+    );
 }
 
 #[tokio::test]
@@ -290,29 +554,97 @@ async fn crud_of_users_roles_and_dictionaries() {
     let token = app.admin_token().await;
     let bureau = app.dept_id(&token, "聊城市大数据局").await;
     // Dictionaries.
-    let d: Value = app.post(&token, "/api/v1/dicts", json!({"type_key": "sys_yes_no", "name": "是否"})).await.json().await.unwrap();
+    let d: Value = app
+        .post(
+            &token,
+            "/api/v1/dicts",
+            json!({"type_key": "sys_yes_no", "name": "是否"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let did = d["id"].as_i64().unwrap();
-    let i: Value = app.post(&token, &format!("/api/v1/dicts/{did}/items"), json!({"label": "是", "value": "Y", "color": "success"})).await.json().await.unwrap();
-    let r = app.post(&token, &format!("/api/v1/dicts/{did}/items"), json!({"label": "是", "value": "Y"})).await;
+    let i: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/dicts/{did}/items"),
+            json!({"label": "是", "value": "Y", "color": "success"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            &token,
+            &format!("/api/v1/dicts/{did}/items"),
+            json!({"label": "是", "value": "Y"}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "value");
-    let r = app.post(&token, &format!("/api/v1/dicts/{did}/items"), json!({"label": "否", "value": "N", "color": "pink"})).await;
+    let r = app
+        .post(
+            &token,
+            &format!("/api/v1/dicts/{did}/items"),
+            json!({"label": "否", "value": "N", "color": "pink"}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "color");
     let iid = i["id"].as_i64().unwrap();
-    assert_eq!(app.put(&token, &format!("/api/v1/dict-items/{iid}"), json!({"label": "是的", "value": "Y"})).await.status(), StatusCode::OK);
-    let v: Value = app.get(&token, "/api/v1/dicts/by-key/sys_yes_no").await.json().await.unwrap();
+    assert_eq!(
+        app.put(
+            &token,
+            &format!("/api/v1/dict-items/{iid}"),
+            json!({"label": "是的", "value": "Y"})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let v: Value = app
+        .get(&token, "/api/v1/dicts/by-key/sys_yes_no")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["items"][0]["label"], "是的");
-    assert_eq!(app.delete(&token, &format!("/api/v1/dict-items/{iid}")).await.status(), StatusCode::OK);
-    assert_eq!(app.delete(&token, &format!("/api/v1/dicts/{did}")).await.status(), StatusCode::OK);
-    assert_eq!(app.get(&token, "/api/v1/dicts/by-key/sys_yes_no").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.delete(&token, &format!("/api/v1/dict-items/{iid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.delete(&token, &format!("/api/v1/dicts/{did}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&token, "/api/v1/dicts/by-key/sys_yes_no")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     // Roles: a user cannot be handed what the granter lacks; update and delete work.
     let r: Value = app.post(&token, "/api/v1/roles", json!({"role_key": "viewer", "name": "查看", "data_scope": "custom", "dept_ids": [bureau], "permissions": ["system:dept:list"]})).await.json().await.unwrap();
     let rid = r["id"].as_i64().unwrap();
     assert_eq!(r["dept_ids"], json!([bureau]));
-    let r = app.post(&token, "/api/v1/roles", json!({"role_key": "bad", "name": "x", "data_scope": "custom", "permissions": []})).await;
+    let r = app
+        .post(
+            &token,
+            "/api/v1/roles",
+            json!({"role_key": "bad", "name": "x", "data_scope": "custom", "permissions": []}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "dept_ids");
     let r: Value = app.put(&token, &format!("/api/v1/roles/{rid}"), json!({"role_key": "ignored", "name": "查看2", "data_scope": "dept", "permissions": ["system:dept:list", "system:user:list"]})).await.json().await.unwrap();
-    assert_eq!((r["role_key"].as_str(), r["name"].as_str()), (Some("viewer"), Some("查看2")));
+    assert_eq!(
+        (r["role_key"].as_str(), r["name"].as_str()),
+        (Some("viewer"), Some("查看2"))
+    );
 
     // Users: created with a one-time password, updated, reset, deleted.
     let r: Value = app.post(&token, "/api/v1/users", json!({"username": "carol", "display_name": "卡罗", "dept_id": bureau, "role_ids": [rid]})).await.json().await.unwrap();
@@ -321,35 +653,106 @@ async fn crud_of_users_roles_and_dictionaries() {
     assert_eq!(r["user"]["must_change_password"], json!(true));
     let u: Value = app.put(&token, &format!("/api/v1/users/{uid}"), json!({"username": "x", "display_name": "卡罗尔", "dept_id": bureau, "phone": "13900001111", "role_ids": [rid]})).await.json().await.unwrap();
     assert_eq!(u["display_name"], "卡罗尔");
-    let full: Value = app.get(&token, &format!("/api/v1/users/{uid}")).await.json().await.unwrap();
+    let full: Value = app
+        .get(&token, &format!("/api/v1/users/{uid}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(full["phone"], "13900001111", "one user is read in full");
     assert_eq!(full["role_ids"], json!([rid]));
-    let r = app.put(&token, &format!("/api/v1/users/{uid}"), json!({"username": "x", "display_name": "c", "dept_id": bureau, "phone": "12345"})).await;
+    let r = app
+        .put(
+            &token,
+            &format!("/api/v1/users/{uid}"),
+            json!({"username": "x", "display_name": "c", "dept_id": bureau, "phone": "12345"}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "phone");
-    let reset: Value = app.post(&token, &format!("/api/v1/users/{uid}/reset-password"), json!({})).await.json().await.unwrap();
+    let reset: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/users/{uid}/reset-password"),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_ne!(reset["password"].as_str().unwrap(), pw);
-    assert_eq!(app.login("carol", &pw).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login("carol", reset["password"].as_str().unwrap()).await.status(), StatusCode::OK);
-    let r = app.post(&token, "/api/v1/users", json!({"username": "carol", "display_name": "c", "dept_id": bureau})).await;
+    assert_eq!(
+        app.login("carol", &pw).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("carol", reset["password"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let r = app
+        .post(
+            &token,
+            "/api/v1/users",
+            json!({"username": "carol", "display_name": "c", "dept_id": bureau}),
+        )
+        .await;
     assert_eq!(error_body(r).await["field"], "username");
-    assert_eq!(app.delete(&token, &format!("/api/v1/users/{uid}")).await.status(), StatusCode::OK);
-    assert_eq!(app.get(&token, &format!("/api/v1/users/{uid}")).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.delete(&token, &format!("/api/v1/roles/{rid}")).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.delete(&token, &format!("/api/v1/users/{uid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&token, &format!("/api/v1/users/{uid}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(&token, &format!("/api/v1/roles/{rid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // A department with users cannot be removed.
-    let r = app.delete(&token, &format!("/api/v1/departments/{bureau}")).await;
+    let r = app
+        .delete(&token, &format!("/api/v1/departments/{bureau}"))
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // The reads of personal data (one user in full) are audited.
-    let log: Value = app.get(&token, "/api/v1/audit?action=user.read&outcome=ok").await.json().await.unwrap();
+    let log: Value = app
+        .get(&token, "/api/v1/audit?action=user.read&outcome=ok")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(log["total"], 1);
-    let v: Value = app.get(&token, "/api/v1/divisions?history=true").await.json().await.unwrap();
-    assert!(v.as_array().unwrap().iter().any(|d| d["code"] == "371523" && d["valid_to"] == "2019"));
+    let v: Value = app
+        .get(&token, "/api/v1/divisions?history=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "371523" && d["valid_to"] == "2019")
+    );
 }
 
 #[tokio::test]
 async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let r = app.client.get(app.url("/api/v1/departments/template")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/departments/template"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
 
@@ -357,11 +760,61 @@ async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
     let ws = wb.add_worksheet();
     let good_uscc = uscc(40);
     let rows = [
-        ["部门名称", "上级部门", "行政区划代码", "统一社会信用代码", "部门编码", "负责人", "联系电话", "状态", "排序"],
-        ["阳谷县教育局", "聊城市人民政府", "371521", good_uscc.as_str(), "YGJY", "张三", "0635-1", "正常", "1"],
-        ["阳谷县某某中心", "阳谷县教育局", "371521", "", "", "", "", "停用", "2"],
-        ["错误行", "聊城市人民政府", "371521", "913715000000000001", "", "", "", "正常", "3"],
-        ["没有上级", "不存在的部门", "371521", "", "", "", "", "正常", "4"],
+        [
+            "部门名称",
+            "上级部门",
+            "行政区划代码",
+            "统一社会信用代码",
+            "部门编码",
+            "负责人",
+            "联系电话",
+            "状态",
+            "排序",
+        ],
+        [
+            "阳谷县教育局",
+            "聊城市人民政府",
+            "371521",
+            good_uscc.as_str(),
+            "YGJY",
+            "张三",
+            "0635-1",
+            "正常",
+            "1",
+        ],
+        [
+            "阳谷县某某中心",
+            "阳谷县教育局",
+            "371521",
+            "",
+            "",
+            "",
+            "",
+            "停用",
+            "2",
+        ],
+        [
+            "错误行",
+            "聊城市人民政府",
+            "371521",
+            "913715000000000001",
+            "",
+            "",
+            "",
+            "正常",
+            "3",
+        ],
+        [
+            "没有上级",
+            "不存在的部门",
+            "371521",
+            "",
+            "",
+            "",
+            "",
+            "正常",
+            "4",
+        ],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -371,35 +824,98 @@ async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
     let bytes = wb.save_to_buffer().unwrap();
     let upload = |partial: bool| {
         let form = reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name("d.xlsx"))
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name("d.xlsx"),
+            )
             .text("partial", partial.to_string());
-        app.client.post(app.url("/api/v1/departments/import")).bearer_auth(&token).multipart(form).send()
+        app.client
+            .post(app.url("/api/v1/departments/import"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
     };
     let rep: Value = upload(false).await.unwrap().json().await.unwrap();
     assert_eq!(rep["rejected"], json!(true));
     assert_eq!(rep["imported"], 0);
     let errs = rep["errors"].as_array().unwrap();
-    assert_eq!(errs.iter().map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap())).collect::<Vec<_>>(), vec![(4, "uscc"), (5, "parent")]);
-    let before: Value = app.get(&token, "/api/v1/departments").await.json().await.unwrap();
+    assert_eq!(
+        errs.iter()
+            .map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        vec![(4, "uscc"), (5, "parent")]
+    );
+    let before: Value = app
+        .get(&token, "/api/v1/departments")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(before["total"], 2, "nothing imported");
 
     let rep: Value = upload(true).await.unwrap().json().await.unwrap();
-    assert_eq!((rep["rejected"].clone(), rep["imported"].clone()), (json!(false), json!(2)));
+    assert_eq!(
+        (rep["rejected"].clone(), rep["imported"].clone()),
+        (json!(false), json!(2))
+    );
     let child = app.dept_id(&token, "阳谷县某某中心").await;
     let parent = app.dept_id(&token, "阳谷县教育局").await;
-    let c: Value = app.get(&token, &format!("/api/v1/departments/{child}")).await.json().await.unwrap();
-    assert_eq!((c["parent_id"].as_i64(), c["status"].as_str()), (Some(parent), Some("disabled")));
+    let c: Value = app
+        .get(&token, &format!("/api/v1/departments/{child}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (c["parent_id"].as_i64(), c["status"].as_str()),
+        (Some(parent), Some("disabled"))
+    );
 
     // Export, then import the export: every row is refused as already present.
-    let x = app.get(&token, "/api/v1/departments/export").await.bytes().await.unwrap();
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(x.to_vec()).file_name("x.xlsx"));
-    let rep: Value = app.client.post(app.url("/api/v1/departments/import")).bearer_auth(&token).multipart(form).send().await.unwrap().json().await.unwrap();
+    let x = app
+        .get(&token, "/api/v1/departments/export")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(x.to_vec()).file_name("x.xlsx"),
+    );
+    let rep: Value = app
+        .client
+        .post(app.url("/api/v1/departments/import"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rep["rows"], 4);
-    assert!(rep["errors"].as_array().unwrap().iter().all(|e| e["field"] == "name"), "{rep}");
+    assert!(
+        rep["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["field"] == "name"),
+        "{rep}"
+    );
 
     // Not a workbook at all.
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("x.xlsx"));
-    let r = app.client.post(app.url("/api/v1/departments/import")).bearer_auth(&token).multipart(form).send().await.unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("x.xlsx"),
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/departments/import"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_body(r).await["field"], "file");
 }
 
@@ -408,20 +924,43 @@ async fn health_readiness_and_metrics() {
     let app = TestApp::spawn().await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = app.client.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let v: Value = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["status"], "ready");
-    let m = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let m = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(m.contains("shuju_http_requests_total"), "{m}");
     assert!(m.contains("route=\"/healthz\""), "{m}");
 }
 
 #[tokio::test]
 async fn the_main_flows_work_on_postgresql_too() {
-    let Some(app) = TestApp::spawn_pg().await else { return };
+    let Some(app) = TestApp::spawn_pg().await else {
+        return;
+    };
     let token = app.admin_token().await;
     let (_, _, _, bob) = two_departments(&app, &token).await;
-    let t = app.first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026").await;
-    assert_eq!(app.get(&t, &format!("/api/v1/users/{bob}")).await.status(), StatusCode::NOT_FOUND);
+    let t = app
+        .first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026")
+        .await;
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/users/{bob}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let report = shuju_store::audit::verify(app.admin.store()).await.unwrap();
     assert!(report.is_whole(), "{:?}", report.broken);
     assert!(report.records > 5);

@@ -10,13 +10,28 @@ use serde_json::Value;
 async fn openapi_is_3_1_and_every_documented_route_exists() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let spec: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
+    let spec: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
     assert!(spec["info"]["title"].is_string());
     let paths = spec["paths"].as_object().unwrap();
     let mut n = 0;
     for (path, ops) in paths {
-        assert!(!path.contains('*') && !path.contains(':'), "{path} is not an OpenAPI path template");
+        assert!(
+            !path.contains('*') && !path.contains(':'),
+            "{path} is not an OpenAPI path template"
+        );
         let concrete = path
             .replace("{id}", "1")
             .replace("{key}", "sys_normal_disable")
@@ -24,42 +39,99 @@ async fn openapi_is_3_1_and_every_documented_route_exists() {
             .replace("{code}", "en");
         for (method, op) in ops.as_object().unwrap() {
             n += 1;
-            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
-            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} documents no response");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path} has no tag"
+            );
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} documents no response"
+            );
             // Every path parameter in the template is declared.
             for seg in path.split('/').filter(|s| s.starts_with('{')) {
                 let name = seg.trim_matches(|c| c == '{' || c == '}');
                 assert!(
-                    op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "path")),
+                    op["parameters"].as_array().is_some_and(|ps| ps
+                        .iter()
+                        .any(|p| p["name"] == name && p["in"] == "path")),
                     "{method} {path} does not declare {name}"
                 );
             }
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let r = app.client.request(m, app.url(&concrete)).bearer_auth(&token).send().await.unwrap();
+            let r = app
+                .client
+                .request(m, app.url(&concrete))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
             let status = r.status();
-            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not served");
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is documented but not served"
+            );
             if status == StatusCode::NOT_FOUND {
                 let body = r.text().await.unwrap();
-                assert!(!body.contains("no such route"), "{method} {path} is documented but not routed");
+                assert!(
+                    !body.contains("no such route"),
+                    "{method} {path} is documented but not routed"
+                );
             }
-            assert!(!status.is_server_error(), "{method} {path} answered {status}");
+            assert!(
+                !status.is_server_error(),
+                "{method} {path} answered {status}"
+            );
         }
     }
     assert!(n >= 60, "only {n} operations documented");
     // And the other way round: routes the server answers are in the document.
-    for (method, path) in [("get", "/healthz"), ("get", "/metrics"), ("get", "/api/docs"), ("post", "/api/v1/auth/login"), ("get", "/system/users"), ("get", "/assets/vendor/{file}")] {
-        assert!(spec["paths"][path][method].is_object(), "{method} {path} missing from the document");
+    for (method, path) in [
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+        ("get", "/api/docs"),
+        ("post", "/api/v1/auth/login"),
+        ("get", "/system/users"),
+        ("get", "/assets/vendor/{file}"),
+    ] {
+        assert!(
+            spec["paths"][path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
     }
 }
 
 async fn signed_in_browser(app: &TestApp) -> reqwest::Client {
     app.admin_token().await;
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let r = client
         .post(app.url("/login"))
-        .form(&[("_csrf", csrf.as_str()), ("username", "admin"), ("password", common::ADMIN_PW), ("next", "/home")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "admin"),
+            ("password", common::ADMIN_PW),
+            ("next", "/home"),
+        ])
         .send()
         .await
         .unwrap();
@@ -71,7 +143,20 @@ async fn signed_in_browser(app: &TestApp) -> reqwest::Client {
 async fn every_page_renders_in_both_languages() {
     let app = TestApp::spawn().await;
     let client = signed_in_browser(&app).await;
-    let pages = ["/home", "/system/depts", "/system/users", "/system/roles", "/system/dicts", "/system/dicts/1", "/monitor/operlog", "/monitor/logininfor", "/password", "/system/depts?edit=1", "/system/users?edit=1", "/api/docs"];
+    let pages = [
+        "/home",
+        "/system/depts",
+        "/system/users",
+        "/system/roles",
+        "/system/dicts",
+        "/system/dicts/1",
+        "/monitor/operlog",
+        "/monitor/logininfor",
+        "/password",
+        "/system/depts?edit=1",
+        "/system/users?edit=1",
+        "/api/docs",
+    ];
     for p in pages {
         let r = client.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{p}");
@@ -82,20 +167,51 @@ async fn every_page_renders_in_both_languages() {
         }
     }
     // Switch to English.
-    let r = client.get(app.url("/lang/en")).header("referer", app.url("/system/depts")).send().await.unwrap();
+    let r = client
+        .get(app.url("/lang/en"))
+        .header("referer", app.url("/system/depts"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["location"], "/system/depts");
-    let html = client.get(app.url("/system/depts")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Departments") && html.contains("Sign out"), "English page");
-    let home = client.get(app.url("/home")).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(app.url("/system/depts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Departments") && html.contains("Sign out"),
+        "English page"
+    );
+    let home = client
+        .get(app.url("/home"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("County-level divisions"));
 
     // The vendored libraries are served from the binary.
-    for a in ["/assets/vendor/htmx.min.js", "/assets/vendor/swagger-ui-bundle.js", "/assets/app.css"] {
+    for a in [
+        "/assets/vendor/htmx.min.js",
+        "/assets/vendor/swagger-ui-bundle.js",
+        "/assets/app.css",
+    ] {
         let r = client.get(app.url(a)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{a}");
     }
     // An unknown page answers 404 as HTML for browsers.
-    let r = client.get(app.url("/no/such/page")).header("accept", "text/html").send().await.unwrap();
+    let r = client
+        .get(app.url("/no/such/page"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("404"));
 }
@@ -103,26 +219,85 @@ async fn every_page_renders_in_both_languages() {
 #[tokio::test]
 async fn pages_redirect_to_login_and_forms_need_the_csrf_token() {
     let app = TestApp::spawn().await;
-    let r = app.client.get(app.url("/system/users")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/system/users"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=%2Fsystem%2Fusers");
 
     let client = signed_in_browser(&app).await;
-    let city_form = [("name", "表单新建局"), ("parent_id", "1"), ("division_code", "371500"), ("status", "active")];
-    let r = client.post(app.url("/system/depts")).form(&city_form).send().await.unwrap();
+    let city_form = [
+        ("name", "表单新建局"),
+        ("parent_id", "1"),
+        ("division_code", "371500"),
+        ("status", "active"),
+    ];
+    let r = client
+        .post(app.url("/system/depts"))
+        .form(&city_form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no CSRF token");
-    let html = client.get(app.url("/system/depts")).send().await.unwrap().text().await.unwrap();
-    let csrf = html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let html = client
+        .get(app.url("/system/depts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut with = city_form.to_vec();
     with.push(("_csrf", &csrf));
-    let r = client.post(app.url("/system/depts")).form(&with).send().await.unwrap();
+    let r = client
+        .post(app.url("/system/depts"))
+        .form(&with)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = client.get(app.url("/system/depts")).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(app.url("/system/depts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("表单新建局"));
     // A refused form comes back with the reason.
-    let bad = [("name", "x"), ("parent_id", "1"), ("division_code", "371500"), ("uscc", "12345"), ("_csrf", csrf.as_str())];
-    let r = client.post(app.url("/system/depts")).form(&bad).send().await.unwrap();
+    let bad = [
+        ("name", "x"),
+        ("parent_id", "1"),
+        ("division_code", "371500"),
+        ("uscc", "12345"),
+        ("_csrf", csrf.as_str()),
+    ];
+    let r = client
+        .post(app.url("/system/depts"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
     let to = r.headers()["location"].to_str().unwrap().to_owned();
-    let html = client.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("uscc: must be 18 characters"), "{to}");
 }

@@ -161,8 +161,11 @@ struct MenuGroup {
     items: Vec<MenuItem>,
 }
 
+/// A menu entry: message key, link, the permission that shows it.
+type MenuEntry = (&'static str, &'static str, Option<&'static str>);
+
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[(&str, &str, Option<&str>)]); 3] = [
+    let groups: [(&str, &[MenuEntry]); 3] = [
         ("home", &[("home", "/home", None)]),
         (
             "system",

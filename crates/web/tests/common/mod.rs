@@ -31,17 +31,26 @@ impl TestApp {
     pub async fn spawn_on(db: TestDb) -> TestApp {
         let store = db.open().await;
         let admin = Admin::new(store, AdminConfig::default());
-        let initial_password = admin.bootstrap().await.unwrap().expect("fresh database bootstraps");
+        let initial_password = admin
+            .bootstrap()
+            .await
+            .unwrap()
+            .expect("fresh database bootstraps");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let cfg = shuju_web::WebConfig::default();
         let a = admin.clone();
         tokio::spawn(async move {
-            shuju_web::serve(listener, a, cfg, std::future::pending()).await.unwrap();
+            shuju_web::serve(listener, a, cfg, std::future::pending())
+                .await
+                .unwrap();
         });
         TestApp {
             base: format!("http://{addr}"),
-            client: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            client: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             initial_password,
             db,
             admin,
@@ -63,7 +72,8 @@ impl TestApp {
 
     /// Sign in as admin, changing the one-time password first; returns a bearer token.
     pub async fn admin_token(&self) -> String {
-        self.first_login("admin", &self.initial_password.clone(), ADMIN_PW).await
+        self.first_login("admin", &self.initial_password.clone(), ADMIN_PW)
+            .await
     }
 
     /// Sign in with a password that must change, change it, and sign in again.
@@ -72,7 +82,11 @@ impl TestApp {
         let token = r["token"].as_str().expect("login token").to_owned();
         if r["must_change_password"] == json!(true) {
             let resp = self
-                .post(&token, "/api/v1/auth/password", json!({"old_password": initial, "new_password": new}))
+                .post(
+                    &token,
+                    "/api/v1/auth/password",
+                    json!({"old_password": initial, "new_password": new}),
+                )
                 .await;
             assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
             let r: Value = self.login(username, new).await.json().await.unwrap();
@@ -82,25 +96,59 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn put(&self, token: &str, path: &str, body: Value) -> Response {
-        self.client.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> Response {
-        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The id of the department with this name.
     pub async fn dept_id(&self, token: &str, name: &str) -> i64 {
-        let v: Value = self.get(token, "/api/v1/departments?size=500").await.json().await.unwrap();
-        v["items"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["id"].as_i64().unwrap()
+        let v: Value = self
+            .get(token, "/api/v1/departments?size=500")
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
     }
 }
 
@@ -108,7 +156,10 @@ impl TestApp {
 pub async fn error_body(r: Response) -> Value {
     let status = r.status();
     assert!(r.headers().contains_key("x-request-id"));
-    let v: Value = r.json().await.unwrap_or_else(|e| panic!("error body of {status} is not JSON: {e}"));
+    let v: Value = r
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("error body of {status} is not JSON: {e}"));
     assert!(v["code"].is_string(), "{v}");
     assert!(v["message"].is_string(), "{v}");
     assert_eq!(v["request_id"].as_str().map(str::len), Some(32), "{v}");
