@@ -271,6 +271,7 @@ impl Admin {
             csrf_token: csrf,
             session_hash,
             client,
+            purpose: None,
         })
     }
 

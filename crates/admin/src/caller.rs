@@ -24,6 +24,9 @@ pub struct Caller {
     /// The hash of the session token, to keep this session on a password change.
     pub session_hash: Option<String>,
     pub client: Option<String>,
+    /// Why the caller is acting (sent by the client; required by policy for reads of personal
+    /// data in later issues). Written to the audit record.
+    pub purpose: Option<String>,
 }
 
 impl Caller {
@@ -41,6 +44,7 @@ impl Caller {
             csrf_token: None,
             session_hash: None,
             client: None,
+            purpose: None,
         }
     }
 
@@ -94,7 +98,7 @@ impl Caller {
             action: action.into(),
             object_type: object_type.into(),
             object_id,
-            purpose: None,
+            purpose: self.purpose.clone(),
             client: self.client.clone(),
             outcome,
             detail,

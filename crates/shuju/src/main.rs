@@ -150,6 +150,19 @@ async fn open_store(cfg: &Config, migrate: Migrate) -> anyhow::Result<Store> {
         .map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
+/// Create the data dir readable by its owner only: it holds password hashes and keys.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("cannot create the data dir {}", dir.display()))
+}
+
 /// Write a secret file readable by the owner only.
 fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
@@ -168,8 +181,7 @@ fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
 
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
     init_tracing(&cfg.log);
-    std::fs::create_dir_all(&cfg.data_dir)
-        .with_context(|| format!("cannot create the data dir {}", cfg.data_dir.display()))?;
+    create_private_dir(&cfg.data_dir)?;
     let store = open_store(&cfg, Migrate::Apply).await?;
     let admin = Admin::new(store.clone(), cfg.admin.clone());
     if let Some(pw) = admin

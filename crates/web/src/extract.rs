@@ -16,6 +16,29 @@ use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "shuju_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Why the caller acts, written to the audit record (percent-encoded UTF-8, at most 200 characters).
+pub const PURPOSE_HEADER: &str = "x-purpose";
+
+fn purpose_of(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let Some(v) = parts.headers.get(PURPOSE_HEADER) else {
+        return Ok(None);
+    };
+    let raw = v
+        .to_str()
+        .map_err(|_| Error::invalid("x-purpose", "must be percent-encoded UTF-8"))?;
+    let decoded: String =
+        url::form_urlencoded::parse(format!("p={}", raw.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+    if decoded.chars().count() > 200 {
+        return Err(ApiError(Error::invalid(
+            "x-purpose",
+            "must be at most 200 characters",
+        )));
+    }
+    Ok(Some(decoded.trim().to_owned()).filter(|p| !p.is_empty()))
+}
 
 /// A JSON body. Malformed JSON, a wrong content type, unknown fields and oversized bodies are
 /// answered with a clear 4xx.
@@ -162,7 +185,8 @@ impl FromRequestParts<AppState> for Auth {
         let (token, via) = token_of(parts).ok_or_else(|| {
             Error::unauthenticated("sign in first: send Authorization: Bearer <token>")
         })?;
-        let caller = state.admin.authenticate(&token, client_addr(parts)).await?;
+        let mut caller = state.admin.authenticate(&token, client_addr(parts)).await?;
+        caller.purpose = purpose_of(parts)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via == Via::Cookie && !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());

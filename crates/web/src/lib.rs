@@ -143,7 +143,11 @@ fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (method, op) in ops {
             if let Some(op) = op {
-                op.operation_id = Some(if slug.is_empty() { method.to_owned() } else { format!("{method}_{slug}") });
+                op.operation_id = Some(if slug.is_empty() {
+                    method.to_owned()
+                } else {
+                    format!("{method}_{slug}")
+                });
             }
         }
     }

@@ -654,8 +654,13 @@ async fn crud_of_users_roles_and_dictionaries() {
     let u: Value = app.put(&token, &format!("/api/v1/users/{uid}"), json!({"username": "x", "display_name": "卡罗尔", "dept_id": bureau, "phone": "13900001111", "role_ids": [rid]})).await.json().await.unwrap();
     assert_eq!(u["display_name"], "卡罗尔");
     let full: Value = app
-        .get(&token, &format!("/api/v1/users/{uid}"))
+        .client
+        .get(app.url(&format!("/api/v1/users/{uid}")))
+        .bearer_auth(&token)
+        .header("x-purpose", "%E8%B4%A6%E5%8F%B7%E6%A0%B8%E6%9F%A5") // 账号核查
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
@@ -729,6 +734,7 @@ async fn crud_of_users_roles_and_dictionaries() {
         .await
         .unwrap();
     assert_eq!(log["total"], 1);
+    assert_eq!(log["items"][0]["purpose"], "账号核查");
     let v: Value = app
         .get(&token, "/api/v1/divisions?history=true")
         .await

@@ -153,8 +153,9 @@ pub async fn create(
     }))
 }
 
-/// One user, with the phone number in full (an audited read of personal data).
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+/// One user, with the phone number in full (an audited read of personal data; say why in `X-Purpose`).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path), ("x-purpose" = Option<String>, Header, description = "why the data is read, percent-encoded UTF-8; written to the audit record")),
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(s): State<AppState>,
