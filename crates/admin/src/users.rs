@@ -168,6 +168,7 @@ impl Admin {
         const ACTION: &str = "user.update";
         self.require(c, perm::USER_EDIT, ACTION, "user").await?;
         let existing = self.visible_user(c, ACTION, id).await?;
+        self.ensure_can_manage(c, ACTION, &existing).await?;
         i.username = existing.username.clone();
         let r = self.validate_user(c, &i).await;
         let f = self
@@ -192,7 +193,8 @@ impl Admin {
         const ACTION: &str = "user.reset_password";
         self.require(c, perm::USER_RESET_PWD, ACTION, "user")
             .await?;
-        self.visible_user(c, ACTION, id).await?;
+        let target = self.visible_user(c, ACTION, id).await?;
+        self.ensure_can_manage(c, ACTION, &target).await?;
         let pw = password::random();
         let hash = password::hash(&pw)?;
         let mut tx = self.store.write().await?;
@@ -210,7 +212,8 @@ impl Admin {
     pub async fn delete_user(&self, c: &Caller, id: i64) -> Result<()> {
         const ACTION: &str = "user.delete";
         self.require(c, perm::USER_REMOVE, ACTION, "user").await?;
-        self.visible_user(c, ACTION, id).await?;
+        let target = self.visible_user(c, ACTION, id).await?;
+        self.ensure_can_manage(c, ACTION, &target).await?;
         if c.user_id == Some(id) {
             let e = Error::conflict("you cannot remove your own account");
             return Err(self
@@ -226,6 +229,26 @@ impl Admin {
         )
         .await?;
         tx.commit().await
+    }
+
+    /// Nobody manages an account that holds a permission they do not hold themselves (a department
+    /// officer cannot reset the administrator's password).
+    async fn ensure_can_manage(&self, c: &Caller, action: &str, target: &User) -> Result<()> {
+        if c.is_system() {
+            return Ok(());
+        }
+        for rid in store::role_ids(&self.store, target.id).await? {
+            for p in roles::permissions(&self.store, rid).await? {
+                if !c.permissions.iter().any(|g| perm::matches(g, &p)) {
+                    let e =
+                        Error::forbidden(format!("the account holds {p}, which you do not hold"));
+                    return Err(self
+                        .refused(c, action, "user", Some(target.id.to_string()), e)
+                        .await);
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn visible_user(&self, c: &Caller, action: &str, id: i64) -> Result<User> {

@@ -227,7 +227,10 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
         );
         if let Ok(text) = std::fs::read_to_string(&file) {
             for line in text.lines() {
-                eprintln!("      {}", line.replace('\t', "   "));
+                let cols: Vec<&str> = line.split('\t').collect();
+                if let [u, pw, role] = cols[..] {
+                    eprintln!("      {u:<14} {pw:<18} {role}");
+                }
             }
         }
         if let Ok(pw) = std::fs::read_to_string(cfg.data_dir.join("initial-admin-password")) {

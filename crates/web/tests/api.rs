@@ -971,3 +971,62 @@ async fn the_main_flows_work_on_postgresql_too() {
     assert!(report.is_whole(), "{:?}", report.broken);
     assert!(report.records > 5);
 }
+
+#[tokio::test]
+async fn an_officer_cannot_take_over_a_more_privileged_account() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let bureau = app.dept_id(&token, "聊城市大数据局").await;
+    let officer_role = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = app
+        .post(&token, "/api/v1/users", json!({"username": "officer1", "display_name": "o", "dept_id": bureau, "role_ids": [officer_role], "password": "Officer-Pass-1"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t = app
+        .first_login("officer1", "Officer-Pass-1", "Officer-Pass-2")
+        .await;
+    let admin_id = shuju_store::users::by_username(app.admin.store(), "admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // The administrator is in the officer's department, so visible, but not manageable.
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/users/{admin_id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let r = app
+        .post(
+            &t,
+            &format!("/api/v1/users/{admin_id}/reset-password"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .put(
+            &t,
+            &format!("/api/v1/users/{admin_id}"),
+            json!({"username": "admin", "display_name": "x", "dept_id": bureau}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Nor can the officer hand out the administrator role.
+    let admin_role = shuju_store::roles::by_key(app.admin.store(), "admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = app.post(&t, "/api/v1/users", json!({"username": "sneaky", "display_name": "s", "dept_id": bureau, "role_ids": [admin_role]})).await;
+    assert_eq!(error_body(r).await["field"], "role_ids");
+    assert_eq!(
+        app.login("admin", common::ADMIN_PW).await.status(),
+        StatusCode::OK
+    );
+}

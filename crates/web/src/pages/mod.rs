@@ -69,6 +69,7 @@ fn env() -> &'static Environment<'static> {
                 tracing::error!(template = name, error = %e, "template does not compile");
             }
         }
+        env.add_filter("dt", local_time);
         env.add_function("t", |state: &JState, key: &str| -> String {
             let lang = state
                 .lookup("lang")
@@ -78,6 +79,22 @@ fn env() -> &'static Environment<'static> {
         });
         env
     })
+}
+
+/// Stored times are UTC; officials read Beijing time (UTC+8): `2026-11-28 05:22[:13]`.
+fn local_time(v: &str, seconds: Option<bool>) -> String {
+    let fmt = if seconds.unwrap_or(false) {
+        "%Y-%m-%d %H:%M:%S"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    match (
+        shuju_store::parse_time(v),
+        chrono::FixedOffset::east_opt(8 * 3600),
+    ) {
+        (Some(t), Some(cst)) => t.with_timezone(&cst).format(fmt).to_string(),
+        _ => v.to_owned(),
+    }
 }
 
 /// Render a template; a template error is logged and shown as a plain 500.
