@@ -234,9 +234,10 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
             }
         }
         if let Ok(pw) = std::fs::read_to_string(cfg.data_dir.join("initial-admin-password")) {
+            let pw = pw.trim();
             eprintln!(
-                "      admin   {}   超级管理员 (one-time password; change at first login)",
-                pw.trim()
+                "      {:<14} {pw:<18} 超级管理员 (one-time password; change at first login)",
+                "admin"
             );
         }
         eprintln!();
