@@ -30,6 +30,21 @@ pub const DIVISION_LIST: &str = "system:division:list";
 pub const OPERLOG_LIST: &str = "monitor:operlog:list";
 pub const LOGININFOR_LIST: &str = "monitor:logininfor:list";
 
+pub const CATALOG_LIST: &str = "catalog:entry:list";
+pub const CATALOG_ADD: &str = "catalog:entry:add";
+pub const CATALOG_EDIT: &str = "catalog:entry:edit";
+pub const CATALOG_SUBMIT: &str = "catalog:entry:submit";
+pub const CATALOG_REVIEW: &str = "catalog:entry:review";
+pub const CATALOG_OFFLINE: &str = "catalog:entry:offline";
+pub const CATALOG_REMOVE: &str = "catalog:entry:remove";
+pub const CATALOG_IMPORT: &str = "catalog:entry:import";
+pub const CATALOG_EXPORT: &str = "catalog:entry:export";
+pub const CORRECTION_ADD: &str = "catalog:correction:add";
+pub const CORRECTION_ANSWER: &str = "catalog:correction:answer";
+pub const SYSTEM_LIST: &str = "catalog:system:list";
+pub const SYSTEM_ADD: &str = "catalog:system:add";
+pub const SYSTEM_EDIT: &str = "catalog:system:edit";
+
 /// Every permission the platform checks, with its Chinese and English label, for the role editor.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (DEPT_LIST, "部门查询", "List departments"),
@@ -57,6 +72,20 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (DIVISION_LIST, "行政区划查询", "List divisions"),
     (OPERLOG_LIST, "操作日志", "Operation log"),
     (LOGININFOR_LIST, "登录日志", "Login log"),
+    (CATALOG_LIST, "目录查询", "List catalog entries"),
+    (CATALOG_ADD, "目录新增", "Add catalog entries"),
+    (CATALOG_EDIT, "目录修改", "Edit catalog entries"),
+    (CATALOG_SUBMIT, "目录提交审核", "Submit entries for review"),
+    (CATALOG_REVIEW, "目录审核", "Review catalog entries"),
+    (CATALOG_OFFLINE, "目录下线", "Take entries offline"),
+    (CATALOG_REMOVE, "目录删除", "Remove draft entries"),
+    (CATALOG_IMPORT, "目录导入", "Import the catalog"),
+    (CATALOG_EXPORT, "目录导出", "Export the catalog"),
+    (CORRECTION_ADD, "目录纠错", "Report catalog errors"),
+    (CORRECTION_ANSWER, "纠错答复", "Answer error reports"),
+    (SYSTEM_LIST, "信息系统查询", "List information systems"),
+    (SYSTEM_ADD, "信息系统新增", "Add information systems"),
+    (SYSTEM_EDIT, "信息系统修改", "Edit information systems"),
 ];
 
 /// Does `pattern` grant `perm`? Segments are compared one by one; `*` matches any one segment,

@@ -21,6 +21,7 @@ pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_ROLE: &str = "admin";
 pub const OFFICER_ROLE: &str = "dept_officer";
 pub const AUDITOR_ROLE: &str = "auditor";
+pub const REVIEWER_ROLE: &str = "catalog_reviewer";
 
 /// A unified social credit code for a government organ (登记管理部门 1, 机关 1) of a division.
 pub fn organ_uscc(division: &str, n: u32) -> String {
@@ -87,6 +88,19 @@ fn builtin_roles() -> Vec<RoleFields> {
         perm::DICT_LIST,
         perm::DIVISION_LIST,
         perm::OPERLOG_LIST,
+        perm::CATALOG_LIST,
+        perm::CATALOG_ADD,
+        perm::CATALOG_EDIT,
+        perm::CATALOG_SUBMIT,
+        perm::CATALOG_OFFLINE,
+        perm::CATALOG_REMOVE,
+        perm::CATALOG_IMPORT,
+        perm::CATALOG_EXPORT,
+        perm::CORRECTION_ADD,
+        perm::CORRECTION_ANSWER,
+        perm::SYSTEM_LIST,
+        perm::SYSTEM_ADD,
+        perm::SYSTEM_EDIT,
     ]
     .map(String::from)
     .to_vec();
@@ -123,6 +137,26 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::LOGININFOR_LIST,
                 perm::DEPT_LIST,
                 perm::USER_LIST,
+                perm::CATALOG_LIST,
+            ]
+            .map(String::from)
+            .to_vec(),
+            dept_ids: vec![],
+        },
+        RoleFields {
+            role_key: REVIEWER_ROLE.into(),
+            name: "目录审核员".into(),
+            data_scope: "all".into(),
+            status: "active".into(),
+            sort_order: 4,
+            remark: Some("大数据局：审核各部门提交的目录".into()),
+            permissions: [
+                perm::CATALOG_LIST,
+                perm::CATALOG_REVIEW,
+                perm::CATALOG_OFFLINE,
+                perm::CATALOG_EXPORT,
+                perm::SYSTEM_LIST,
+                perm::DEPT_LIST,
             ]
             .map(String::from)
             .to_vec(),
@@ -132,6 +166,33 @@ fn builtin_roles() -> Vec<RoleFields> {
 }
 
 impl Admin {
+    /// Add the built-in roles a newer version introduced to an existing installation. Roles that
+    /// exist are left as the administrators edited them.
+    pub async fn ensure_builtin_roles(&self) -> Result<Vec<String>> {
+        let sys = Caller::system();
+        let mut added = Vec::new();
+        for r in builtin_roles() {
+            if roles::by_key(&self.store, &r.role_key).await?.is_none() {
+                let mut tx = self.store.write().await?;
+                let id = roles::insert(&mut tx, &r, &sys.username).await?;
+                audit::append(
+                    &mut tx,
+                    &sys.entry(
+                        "role.create",
+                        "role",
+                        Some(id.to_string()),
+                        Outcome::Ok,
+                        Some("built-in role".into()),
+                    ),
+                )
+                .await?;
+                tx.commit().await?;
+                added.push(r.role_key.clone());
+            }
+        }
+        Ok(added)
+    }
+
     /// Seed an empty database. Returns the admin's one-time password, or `None` when the database
     /// already had users.
     pub async fn bootstrap(&self) -> Result<Option<String>> {
@@ -283,8 +344,9 @@ impl Admin {
         };
         let officer = role(OFFICER_ROLE).await?;
         let auditor = role(AUDITOR_ROLE).await?;
+        let reviewer = role(REVIEWER_ROLE).await?;
         let bureau = find("聊城市大数据局").await?;
-        let accounts: [(&str, &str, i64, i64, &str); 5] = [
+        let accounts: [(&str, &str, i64, i64, &str); 6] = [
             (
                 "dsj_officer",
                 "王数据",
@@ -314,6 +376,13 @@ impl Admin {
                 "窗口人员 (阳谷县行政审批服务局)",
             ),
             ("auditor", "孙审计", bureau, auditor, "安全审计员"),
+            (
+                "dsj_reviewer",
+                "周审核",
+                bureau,
+                reviewer,
+                "目录审核员 (大数据局)",
+            ),
         ];
         let mut out = Vec::new();
         for (username, name, dept, role_id, label) in accounts {

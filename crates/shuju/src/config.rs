@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use shuju_admin::AdminConfig;
+use shuju_catalog::CatalogConfig;
 use shuju_web::WebConfig;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,7 @@ pub struct Config {
     /// Log filter (tracing's EnvFilter syntax).
     pub log: String,
     pub admin: AdminConfig,
+    pub catalog: CatalogConfig,
     pub web: WebConfig,
 }
 
@@ -32,6 +34,7 @@ impl Default for Config {
             database: None,
             log: "info".into(),
             admin: AdminConfig::default(),
+            catalog: CatalogConfig::default(),
             web: WebConfig::default(),
         }
     }

@@ -4,11 +4,13 @@
 #![allow(clippy::print_stdout)]
 
 mod config;
+mod demo;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::{Config, Overrides};
 use shuju_admin::Admin;
+use shuju_catalog::Catalog;
 use shuju_store::{Migrate, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,12 +43,21 @@ struct ServeArgs {
     database: Option<String>,
 }
 
+#[derive(Args, Clone, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// How many catalog entries to generate on the first run (30000 for the full city).
+    #[arg(long, default_value_t = 3000)]
+    catalog_entries: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Start the platform.
     Serve(ServeArgs),
-    /// Start the platform with the demo city: divisions, a dozen departments and a few users.
-    Demo(ServeArgs),
+    /// Start the platform with the demo city: divisions, departments, users, a generated catalog.
+    Demo(DemoArgs),
     /// Configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -79,7 +90,11 @@ fn overrides(cli_config: &Option<PathBuf>, a: &ServeArgs) -> Overrides {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    let mut filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    // tantivy warns about merges racing commits, which is harmless; keep its errors.
+    if !filter.contains("tantivy") {
+        filter.push_str(",tantivy=error");
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
@@ -111,11 +126,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve(a) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
-            serve(cfg, false).await
+            serve(cfg, None).await
         }
         Command::Demo(a) => {
-            let cfg = Config::load(&overrides(&cli.config, a), "./shuju-demo")?;
-            serve(cfg, true).await
+            let cfg = Config::load(&overrides(&cli.config, &a.serve), "./shuju-demo")?;
+            serve(cfg, Some(a.catalog_entries)).await
         }
         Command::Config(ConfigCommand::Print(a)) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
@@ -179,7 +194,8 @@ fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
+/// Serve; with `demo`, first grow the demo city with that many catalog entries.
+async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
     init_tracing(&cfg.log);
     create_private_dir(&cfg.data_dir)?;
     let store = open_store(&cfg, Migrate::Apply).await?;
@@ -200,11 +216,18 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
         eprintln!("  It must be changed at first login.");
         eprintln!();
     }
+    admin
+        .ensure_builtin_roles()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot add built-in roles: {}", e.message))?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
-    if demo {
+    let catalog = Catalog::open(admin.clone(), cfg.catalog.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the catalog: {}", e.message))?;
+    if let Some(entries) = demo {
         let accounts = admin
             .seed_demo()
             .await
@@ -217,9 +240,14 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
             }
             write_secret(&file, &text)?;
         }
+        let added = demo::seed_catalog(&catalog, &admin, entries, 20_261_127)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo catalog failed: {}", e.message))?;
+        let (entries, published, systems, cloud) = catalog.figures().await.unwrap_or_default();
         eprintln!(
-            "  Demo city: 聊城市 (371500), {} departments.",
-            admin.count_departments().await.unwrap_or(0)
+            "  Demo city: 聊城市 (371500), {} departments, {entries} catalog entries ({published} published{}), {systems} information systems ({cloud} on the government cloud).",
+            admin.count_departments().await.unwrap_or(0),
+            if added > 0 { ", just generated" } else { "" }
         );
         eprintln!(
             "  Demo accounts (username, password, role) — also in {}:",
@@ -244,7 +272,8 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<ExitCode> {
     }
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
     tracing::info!(%addr, backend = ?store.backend(), "listening");
-    shuju_web::serve(listener, admin, cfg.web.clone(), shutdown_signal()).await?;
+    let platform = shuju_web::Platform { admin, catalog };
+    shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

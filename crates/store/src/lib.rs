@@ -12,6 +12,7 @@
 //! Times are stored as RFC 3339 UTC strings with milliseconds, which sort correctly as text.
 
 pub mod audit;
+pub mod catalog;
 pub mod departments;
 pub mod dicts;
 pub mod divisions;

@@ -1,4 +1,5 @@
-//! A deterministic synthetic city whose departments deliver data the way real ones do.
-//!
-//! The crate exists so the dependency direction of DESIGN.md §3 is fixed from the start; its
-//! work begins with the issue that names it (see docs/ARCHITECTURE.md).
+//! The synthetic city: deterministic for a seed, so tests and benchmarks see the same data every
+//! run. Today it generates the catalog departments would register; the lake issue adds the
+//! deliveries themselves.
+
+pub mod catalog;

@@ -8,9 +8,13 @@ pub mod citizen_id;
 pub mod credit_code;
 pub mod division;
 pub mod error;
+pub mod library;
 pub mod mask;
+pub mod resource_code;
 
 pub use citizen_id::{CitizenId, Sex};
 pub use credit_code::CreditCode;
 pub use division::{DivisionCode, DivisionLevel};
 pub use error::{Error, ErrorCode, Result};
+pub use library::Library;
+pub use resource_code::{CodingProfile, ResourceAttribute, ResourceCode};

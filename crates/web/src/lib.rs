@@ -22,6 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::{Deserialize, Serialize};
 use shuju_admin::Admin;
+use shuju_catalog::Catalog;
 use shuju_store::Store;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -53,9 +54,17 @@ impl Default for WebConfig {
     }
 }
 
+/// The domain services the web layer serves.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    pub admin: Admin,
+    pub catalog: Catalog,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub admin: Admin,
+    pub catalog: Catalog,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -93,6 +102,8 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "tokens", description = "API tokens for systems"),
         (name = "logs", description = "Operation (audit) log and login log"),
         (name = "system", description = "Health, readiness, metrics, this document"),
+        (name = "catalog", description = "The government information resource catalog"),
+        (name = "ckan", description = "CKAN-compatible read API of the published catalog"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
 )]
@@ -154,13 +165,15 @@ fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// Build the application: the router with all layers, and the OpenAPI document.
-pub fn app(admin: Admin, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenApi>) {
+pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenApi>) {
+    let Platform { admin, catalog } = platform;
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
     let state = AppState {
         store: admin.store().clone(),
         admin,
+        catalog,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),
@@ -179,11 +192,11 @@ pub fn app(admin: Admin, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenAp
 /// Serve until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    admin: Admin,
+    platform: Platform,
     cfg: WebConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (router, _) = app(admin, cfg);
+    let (router, _) = app(platform, cfg);
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

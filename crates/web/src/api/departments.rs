@@ -290,44 +290,45 @@ impl From<ImportReport> for ImportView {
     }
 }
 
-/// Read a multipart upload: the `file` part, an optional `partial` flag and (from pages) `_csrf`.
-pub(crate) async fn read_upload(
-    mut m: Multipart,
-) -> Result<(Vec<u8>, bool, Option<String>), ApiError> {
+/// A multipart upload: the `file` part and the other (text) fields.
+pub(crate) struct Upload {
+    pub file: Vec<u8>,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+impl Upload {
+    /// A checkbox-like flag: true, 1, on, yes.
+    pub fn flag(&self, name: &str) -> bool {
+        self.fields
+            .get(name)
+            .is_some_and(|v| matches!(v.trim(), "true" | "1" | "on" | "yes"))
+    }
+}
+
+/// Read a multipart upload.
+pub(crate) async fn read_upload(mut m: Multipart) -> Result<Upload, ApiError> {
     let mut file = None;
-    let mut partial = false;
-    let mut csrf = None;
+    let mut fields = std::collections::HashMap::new();
     while let Some(field) = m
         .next_field()
         .await
         .map_err(|e| ApiError(upload_error(e.status())))?
     {
-        match field.name() {
-            Some("file") => {
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| ApiError(upload_error(e.status())))?
-                        .to_vec(),
-                );
-            }
-            Some("partial") => {
-                let v = field
-                    .text()
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            file = Some(
+                field
+                    .bytes()
                     .await
-                    .map_err(|e| ApiError(upload_error(e.status())))?;
-                partial = matches!(v.trim(), "true" | "1" | "on" | "yes");
-            }
-            Some("_csrf") => {
-                csrf = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|e| ApiError(upload_error(e.status())))?,
-                );
-            }
-            _ => {}
+                    .map_err(|e| ApiError(upload_error(e.status())))?
+                    .to_vec(),
+            );
+        } else if !name.is_empty() {
+            let v = field
+                .text()
+                .await
+                .map_err(|e| ApiError(upload_error(e.status())))?;
+            fields.insert(name, v);
         }
     }
     let file = file.ok_or_else(|| {
@@ -336,7 +337,7 @@ pub(crate) async fn read_upload(
             "is missing: send the workbook in a part named 'file'",
         )
     })?;
-    Ok((file, partial, csrf))
+    Ok(Upload { file, fields })
 }
 
 fn upload_error(status: axum::http::StatusCode) -> Error {
@@ -360,9 +361,12 @@ pub async fn import(
     Auth(c): Auth,
     m: Multipart,
 ) -> ApiResult<Json<ImportView>> {
-    let (file, partial, _) = read_upload(m).await?;
+    let up = read_upload(m).await?;
     Ok(Json(
-        s.admin.import_departments(&c, &file, partial).await?.into(),
+        s.admin
+            .import_departments(&c, &up.file, up.flag("partial"))
+            .await?
+            .into(),
     ))
 }
 

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
+pub mod ckan;
 pub mod departments;
 pub mod dicts;
 pub mod roles;
@@ -18,6 +20,8 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::routes())
         .merge(departments::routes(cfg))
+        .merge(catalog::routes(cfg))
+        .merge(ckan::routes())
         .merge(users::routes())
         .merge(roles::routes())
         .merge(dicts::routes())

@@ -260,14 +260,18 @@ pub async fn dept_delete(
 /// Import departments from an uploaded workbook; the page shows each bad row.
 #[utoipa::path(post, path = "/system/depts/import", tag = "pages", responses((status = 200, description = "HTML page with the import report", content_type = "text/html")))]
 pub async fn dept_import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> Response {
-    let (file, partial, csrf) = match read_upload(m).await {
+    let up = match read_upload(m).await {
         Ok(v) => v,
         Err(e) => return back("/system/depts", None, Some(&e.0.message)),
     };
-    if csrf.is_none() || csrf != pc.caller.csrf_token {
+    if !up.fields.contains_key("_csrf") || up.fields.get("_csrf") != pc.caller.csrf_token.as_ref() {
         return csrf_refused();
     }
-    let report = match s.admin.import_departments(&pc.caller, &file, partial).await {
+    let report = match s
+        .admin
+        .import_departments(&pc.caller, &up.file, up.flag("partial"))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return back("/system/depts", None, Some(&e.message)),
     };

@@ -18,6 +18,14 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    pub async fn catalog(&self) -> shuju_catalog::Catalog {
+        shuju_catalog::Catalog::open(self.admin.clone(), Default::default())
+            .await
+            .unwrap()
+    }
+}
+
+impl TestApp {
     /// A server on SQLite.
     pub async fn spawn() -> TestApp {
         Self::spawn_on(testing::sqlite()).await
@@ -39,9 +47,16 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let cfg = shuju_web::WebConfig::default();
-        let a = admin.clone();
+        admin.ensure_builtin_roles().await.unwrap();
+        let catalog = shuju_catalog::Catalog::open(admin.clone(), Default::default())
+            .await
+            .unwrap();
+        let platform = shuju_web::Platform {
+            admin: admin.clone(),
+            catalog,
+        };
         tokio::spawn(async move {
-            shuju_web::serve(listener, a, cfg, std::future::pending())
+            shuju_web::serve(listener, platform, cfg, std::future::pending())
                 .await
                 .unwrap();
         });

@@ -1,0 +1,505 @@
+//! Faces of the published catalog for other tools: a CKAN-compatible read API (`package_search`,
+//! `package_show`, `organization_list`, `status_show`) so CKAN clients and harvesters work
+//! unchanged, and the DCAT-AP 3 export. Only published metadata is served, without sign-in.
+//!
+//! CKAN clients expect CKAN's envelope, `{help, success, result}` or `{success: false, error}`, so
+//! this face answers in it (with our error code and request id inside the error).
+
+use crate::AppState;
+use crate::error::{ApiError, status_of};
+use axum::extract::{Path as AxPath, Query as AxQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use shuju_catalog::EntryView;
+use shuju_catalog::search::SearchQuery;
+use shuju_types::{Error, ErrorCode, Result};
+use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(action_get, action_post))
+        .routes(routes!(unversioned_get, unversioned_post))
+}
+
+const ACTIONS: [&str; 4] = [
+    "package_search",
+    "package_show",
+    "organization_list",
+    "status_show",
+];
+
+/// A CKAN action by GET, parameters in the query string.
+#[utoipa::path(get, path = "/api/3/action/{action}", tag = "ckan",
+    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show"),
+           ("q" = Option<String>, Query), ("fq" = Option<String>, Query, description = "e.g. organization:dept-12 res_format:database"),
+           ("rows" = Option<u32>, Query), ("start" = Option<u32>, Query), ("facet.field" = Option<String>, Query, description = "JSON list, e.g. [\"organization\",\"res_format\"]"),
+           ("id" = Option<String>, Query, description = "package_show: the package id or name"), ("all_fields" = Option<bool>, Query)),
+    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope"), (status = 404, description = "CKAN error envelope")))]
+pub async fn action_get(
+    State(s): State<AppState>,
+    AxPath(action): AxPath<String>,
+    AxQuery(q): AxQuery<HashMap<String, String>>,
+) -> Response {
+    let params: Map<String, Value> = q.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    run(&s, &action, params).await
+}
+
+/// A CKAN action by POST, parameters in a JSON body (as `ckanapi` sends them).
+#[utoipa::path(post, path = "/api/3/action/{action}", tag = "ckan",
+    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show")),
+    request_body(content = Object, description = "the action's parameters"),
+    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
+pub async fn action_post(
+    State(s): State<AppState>,
+    AxPath(action): AxPath<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let params = if body.is_empty() {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                return ckan_error(
+                    &action,
+                    Error::bad_request("the body must be a JSON object of parameters"),
+                );
+            }
+            Err(_) => match serde_urlencoded_pairs(&body) {
+                Some(m) => m,
+                None => return ckan_error(&action, Error::bad_request("the body is not JSON")),
+            },
+        }
+    };
+    run(&s, &action, params).await
+}
+
+/// The same actions without the API version, as `ckanapi` calls them.
+#[utoipa::path(get, path = "/api/action/{action}", tag = "ckan",
+    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show")),
+    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 404, description = "CKAN error envelope")))]
+pub async fn unversioned_get(
+    s: State<AppState>,
+    action: AxPath<String>,
+    q: AxQuery<HashMap<String, String>>,
+) -> Response {
+    action_get(s, action, q).await
+}
+
+/// The same actions without the API version, by POST.
+#[utoipa::path(post, path = "/api/action/{action}", tag = "ckan",
+    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show")),
+    request_body(content = Object, description = "the action's parameters"),
+    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
+pub async fn unversioned_post(
+    s: State<AppState>,
+    action: AxPath<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    action_post(s, action, body).await
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> Option<Map<String, Value>> {
+    let s = std::str::from_utf8(body).ok()?;
+    if !s.contains('=') {
+        return None;
+    }
+    Some(
+        url::form_urlencoded::parse(s.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect(),
+    )
+}
+
+async fn run(s: &AppState, action: &str, p: Map<String, Value>) -> Response {
+    let r = match action {
+        "package_search" => package_search(s, &p).await,
+        "package_show" => package_show(s, &p).await,
+        "organization_list" => organization_list(s, &p).await,
+        "status_show" => Ok(
+            json!({"ckan_version": "2.10.0", "site_title": "Shuju 数聚", "site_url": "", "extensions": ["shuju"]}),
+        ),
+        _ => Err(Error::not_found(format!(
+            "action '{action}' (this server answers {})",
+            ACTIONS.join(", ")
+        ))),
+    };
+    match r {
+        Ok(result) => axum::Json(json!({
+            "help": format!("/api/3/action/help_show?name={action}"),
+            "success": true,
+            "result": result,
+        }))
+        .into_response(),
+        Err(e) => ckan_error(action, e),
+    }
+}
+
+fn ckan_error(action: &str, e: Error) -> Response {
+    if e.code == ErrorCode::Internal {
+        return ApiError(e).into_response();
+    }
+    let kind = match e.code {
+        ErrorCode::NotFound => "Not Found Error",
+        ErrorCode::PermissionDenied | ErrorCode::Unauthenticated => "Authorization Error",
+        _ => "Validation Error",
+    };
+    let status = status_of(e.code);
+    (
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
+        },
+        axum::Json(json!({
+            "help": format!("/api/3/action/help_show?name={action}"),
+            "success": false,
+            "error": {"__type": kind, "message": e.message, "code": e.code.as_str()},
+        })),
+    )
+        .into_response()
+}
+
+fn param_str(p: &Map<String, Value>, k: &str) -> Option<String> {
+    match p.get(k)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        v => Some(v.to_string()),
+    }
+}
+
+fn param_usize(p: &Map<String, Value>, k: &str, default: usize, max: usize) -> Result<usize> {
+    match param_str(p, k) {
+        None => Ok(default),
+        Some(s) if s.trim().is_empty() => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse::<usize>()
+            .map(|v| v.min(max))
+            .map_err(|_| Error::invalid(k, "must be a whole number")),
+    }
+}
+
+fn slug(code: &str) -> String {
+    code.replace('/', "-")
+}
+
+/// Our facet dimension for a CKAN facet field name.
+fn dimension(field: &str) -> Option<&'static str> {
+    match field {
+        "organization" | "owner_org" | "provider" => Some("provider"),
+        "res_format" | "format" => Some("format"),
+        "library" | "groups" => Some("library"),
+        "sharing" | "license_id" => Some("sharing"),
+        "cycle" | "frequency" => Some("cycle"),
+        _ => None,
+    }
+}
+
+fn org_name(dept_id: i64) -> String {
+    format!("dept-{dept_id}")
+}
+
+/// Parse `fq`: space-separated `field:value` terms (values may be quoted).
+fn parse_fq(fq: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = fq.trim();
+    while !rest.is_empty() {
+        let (field, after) = rest
+            .split_once(':')
+            .ok_or_else(|| Error::invalid("fq", "must be field:value terms"))?;
+        let field = field.trim().trim_start_matches('+');
+        let after = after.trim_start();
+        let (value, next) = if let Some(q) = after.strip_prefix('"') {
+            let end = q
+                .find('"')
+                .ok_or_else(|| Error::invalid("fq", "unclosed quote"))?;
+            (&q[..end], &q[end + 1..])
+        } else {
+            match after.find(char::is_whitespace) {
+                Some(i) => (&after[..i], &after[i..]),
+                None => (after, ""),
+            }
+        };
+        let dim = dimension(field)
+            .ok_or_else(|| Error::invalid("fq", format!("cannot filter on '{field}'")))?;
+        let value = if dim == "provider" {
+            value.trim_start_matches("dept-").to_owned()
+        } else {
+            value.to_owned()
+        };
+        out.push((dim.to_owned(), value));
+        rest = next.trim();
+    }
+    Ok(out)
+}
+
+fn package(e: &EntryView) -> Value {
+    let r = &e.row;
+    let x = &e.entry;
+    let resources: Vec<Value> = x
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            json!({
+                "id": format!("{}-{}", r.id, i + 1),
+                "package_id": r.id.to_string(),
+                "name": it.name,
+                "description": format!("{} · {}{}", it.column, it.data_type.label_zh(), it.length.map(|l| format!("({l})")).unwrap_or_default()),
+                "format": x.format.detail,
+                "url": "",
+                "position": i,
+                "shuju_column": it.column,
+                "shuju_data_type": it.data_type.key(),
+                "shuju_sharing": it.sharing.key(),
+                "shuju_sensitivity": it.sensitivity.key(),
+                "shuju_code_standard": it.code_standard,
+            })
+        })
+        .collect();
+    let tags: Vec<Value> = x
+        .classification
+        .iter()
+        .map(|c| json!({"name": c, "display_name": c}))
+        .collect();
+    let extras = [
+        ("resource_code", x.code.clone()),
+        ("sharing", x.sharing.kind.key().to_owned()),
+        (
+            "sharing_condition",
+            x.sharing.condition.clone().unwrap_or_default(),
+        ),
+        (
+            "sharing_methods",
+            x.sharing
+                .methods
+                .iter()
+                .map(|m| m.key())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        ("opening", x.opening.key().to_owned()),
+        ("update_cycle", x.update_cycle.key().to_owned()),
+        ("library", x.library.key().to_owned()),
+        ("resource_attribute", x.attribute.label_zh().to_owned()),
+        ("provider_code", x.provider_code.clone()),
+        ("publish_date", x.publish_date.clone().unwrap_or_default()),
+        ("related", x.related.join(",")),
+    ];
+    json!({
+        "id": r.id.to_string(),
+        "name": slug(&x.code),
+        "title": x.name,
+        "notes": x.summary,
+        "type": "dataset",
+        "state": "active",
+        "private": false,
+        "version": r.version.to_string(),
+        "metadata_created": r.created_at,
+        "metadata_modified": r.updated_at,
+        "owner_org": org_name(x.provider_dept_id),
+        "organization": {"id": org_name(x.provider_dept_id), "name": org_name(x.provider_dept_id), "title": x.provider_name, "type": "organization", "is_organization": true, "state": "active"},
+        "resources": resources,
+        "num_resources": x.items.len(),
+        "tags": tags,
+        "num_tags": x.classification.len(),
+        "groups": [],
+        "extras": extras.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+    })
+}
+
+async fn package_search(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
+    let rows = param_usize(p, "rows", 10, 1000)?;
+    let start = param_usize(p, "start", 0, usize::MAX)?;
+    let q = param_str(p, "q").filter(|q| q.trim() != "*:*" && !q.trim().is_empty());
+    let facets = match param_str(p, "fq") {
+        Some(fq) => parse_fq(&fq)?,
+        None => vec![],
+    };
+    let facet_fields: Vec<String> = match p.get("facet.field") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        Some(Value::String(s)) if !s.trim().is_empty() => serde_json::from_str::<Vec<String>>(s)
+            .map_err(|_| Error::invalid("facet.field", "must be a JSON list of field names"))?,
+        _ => vec![],
+    };
+    for f in &facet_fields {
+        if dimension(f).is_none() {
+            return Err(Error::invalid(
+                "facet.field",
+                format!("cannot facet on '{f}'"),
+            ));
+        }
+    }
+    let query = SearchQuery {
+        text: q,
+        published_only: true,
+        facets,
+        offset: start,
+        limit: rows,
+        ..Default::default()
+    };
+    let (hits, views) = s.catalog.search_unchecked(&query).await?;
+    let depts: HashMap<i64, String> = s
+        .admin
+        .dept_tree()
+        .await?
+        .depts
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let mut facet_out = Map::new();
+    let mut search_facets = Map::new();
+    for f in &facet_fields {
+        let dim = dimension(f).unwrap_or("provider");
+        let values = hits.facets.get(dim).cloned().unwrap_or_default();
+        let key = |v: &str| {
+            if dim == "provider" {
+                format!("dept-{v}")
+            } else {
+                v.to_owned()
+            }
+        };
+        let label = |v: &str| {
+            if dim == "provider" {
+                v.parse::<i64>()
+                    .ok()
+                    .and_then(|id| depts.get(&id).cloned())
+                    .unwrap_or_else(|| v.to_owned())
+            } else {
+                v.to_owned()
+            }
+        };
+        facet_out.insert(
+            f.clone(),
+            Value::Object(values.iter().map(|(v, n)| (key(v), json!(n))).collect()),
+        );
+        search_facets.insert(
+            f.clone(),
+            json!({"title": f, "items": values.iter().map(|(v, n)| json!({"name": key(v), "display_name": label(v), "count": n})).collect::<Vec<_>>()}),
+        );
+    }
+    Ok(json!({
+        "count": hits.total,
+        "sort": "score desc",
+        "results": views.iter().map(package).collect::<Vec<_>>(),
+        "facets": facet_out,
+        "search_facets": search_facets,
+    }))
+}
+
+async fn package_show(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
+    let id = param_str(p, "id")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| Error::invalid("id", "is required"))?;
+    // By id, by CKAN name (the code with '-' for '/'), or by code.
+    let key = if id.chars().all(|c| c.is_ascii_digit()) {
+        id.clone()
+    } else {
+        id.replacen('-', "/", 1)
+    };
+    let e = match s.catalog.published(&key).await {
+        Ok(e) => e,
+        Err(_) => s.catalog.published(&id).await?,
+    };
+    Ok(package(&e))
+}
+
+async fn organization_list(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
+    let all_fields = matches!(
+        param_str(p, "all_fields").as_deref(),
+        Some("true" | "True" | "1")
+    );
+    let tree = s.admin.dept_tree().await?;
+    let ordered = tree.ordered();
+    if !all_fields {
+        return Ok(Value::Array(
+            ordered
+                .iter()
+                .map(|(_, d)| Value::String(org_name(d.id)))
+                .collect(),
+        ));
+    }
+    Ok(Value::Array(
+        ordered
+            .iter()
+            .map(|(depth, d)| {
+                json!({
+                    "id": org_name(d.id), "name": org_name(d.id), "title": d.name, "display_name": d.name,
+                    "type": "organization", "is_organization": true, "state": "active",
+                    "description": format!("行政区划 {}", d.division_code),
+                    "groups": d.parent_id.map(|p| vec![json!({"name": org_name(p), "capacity": "public"})]).unwrap_or_default(),
+                    "shuju_depth": depth, "shuju_uscc": d.uscc,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// The published catalog as DCAT-AP 3, JSON-LD.
+pub async fn dcat_document(s: &AppState) -> Result<Value> {
+    let mut datasets = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = s
+            .catalog
+            .list_published(shuju_store::Page {
+                page,
+                size: shuju_store::Page::MAX_SIZE,
+            })
+            .await?;
+        let n = p.items.len();
+        for e in &p.items {
+            let x = &e.entry;
+            let access = match x.sharing.kind {
+                shuju_catalog::model::SharingKind::Unconditional => "PUBLIC",
+                shuju_catalog::model::SharingKind::Conditional => "RESTRICTED",
+                shuju_catalog::model::SharingKind::NotShared => "NON_PUBLIC",
+            };
+            datasets.push(json!({
+                "@id": format!("urn:shuju:catalog:{}", x.code),
+                "@type": "dcat:Dataset",
+                "dct:identifier": x.code,
+                "dct:title": {"@value": x.name, "@language": "zh"},
+                "dct:description": {"@value": x.summary, "@language": "zh"},
+                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": x.provider_name, "dct:identifier": x.provider_code},
+                "dcat:keyword": x.classification,
+                "dcat:theme": x.library.key(),
+                "dct:accrualPeriodicity": {"@id": format!("http://publications.europa.eu/resource/authority/frequency/{}", x.update_cycle.eu_frequency())},
+                "dct:accessRights": {"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")},
+                "dct:issued": x.publish_date.as_ref().map(|d| json!({"@value": d, "@type": "xsd:date"})),
+                "dct:modified": {"@value": e.row.updated_at, "@type": "xsd:dateTime"},
+                "dct:relation": x.related.iter().map(|r| json!({"@id": format!("urn:shuju:catalog:{r}")})).collect::<Vec<_>>(),
+                "dcat:distribution": [{
+                    "@type": "dcat:Distribution",
+                    "dct:format": x.format.detail,
+                    "dct:title": x.format.category.label_zh(),
+                    "dcat:accessURL": {"@id": format!("urn:shuju:catalog:{}:{}", x.code, x.sharing.methods.first().map(|m| m.key()).unwrap_or("none"))},
+                }],
+            }));
+        }
+        if n < shuju_store::Page::MAX_SIZE as usize {
+            break;
+        }
+        page += 1;
+    }
+    Ok(json!({
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        },
+        "@id": "urn:shuju:catalog",
+        "@type": "dcat:Catalog",
+        "dct:title": {"@value": "聊城市政务信息资源目录", "@language": "zh"},
+        "dct:description": {"@value": "Published government information resources of the city (DCAT-AP 3)", "@language": "en"},
+        "dcat:dataset": datasets,
+    }))
+}
