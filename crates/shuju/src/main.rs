@@ -3,6 +3,7 @@
 // Standard output is the interface of the CLI commands; libraries never print.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod config;
 mod demo;
 
@@ -66,6 +67,23 @@ enum Command {
     Audit(AuditCommand),
     /// Print the OpenAPI 3.1 document of the server (the same as GET /api/openapi.json).
     Openapi,
+    /// Benchmarks (build with --release); figures go to docs/BENCHMARKS.md.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Catalog search latency over generated entries, beside SQLite LIKE.
+    CatalogSearch {
+        #[arg(long, default_value_t = 30_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// Write the result into this markdown file's section (e.g. docs/BENCHMARKS.md).
+        #[arg(long)]
+        markdown: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +153,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(ConfigCommand::Print(a)) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
             std::io::stdout().write_all(cfg.printable()?.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::CatalogSearch {
+            entries,
+            queries,
+            markdown,
+        }) => {
+            init_tracing("warn");
+            bench::catalog_search(*entries, *queries, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {

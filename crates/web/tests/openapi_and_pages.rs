@@ -156,6 +156,13 @@ async fn every_page_renders_in_both_languages() {
         "/system/depts?edit=1",
         "/system/users?edit=1",
         "/api/docs",
+        "/catalog",
+        "/catalog?mine=1&status=draft",
+        "/catalog/new",
+        "/catalog/review",
+        "/catalog/corrections",
+        "/catalog/corrections?view=mine",
+        "/catalog/systems",
     ];
     for p in pages {
         let r = client.get(app.url(p)).send().await.unwrap();

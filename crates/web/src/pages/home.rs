@@ -32,10 +32,19 @@ pub async fn home(
     Query(flash): Query<Flash>,
 ) -> Response {
     let stats = s.admin.overview().await;
-    match stats {
-        Ok(stats) => render(
+    let catalog = s.catalog.figures().await;
+    match stats.and_then(|st| catalog.map(|c| (st, c))) {
+        Ok((stats, (entries, published, systems, cloud))) => render(
             "home.html",
-            context! { stats => stats, figures => FIGURES, ..base(&pc, "home", &flash) },
+            context! {
+                stats => stats,
+                catalog => context! {
+                    entries => entries, published => published, systems => systems,
+                    cloud_rate => if systems > 0 { format!("{:.1}%", cloud as f64 * 100.0 / systems as f64) } else { "—".into() },
+                },
+                figures => FIGURES,
+                ..base(&pc, "home", &flash)
+            },
         ),
         Err(e) => ApiError(e).into_response(),
     }

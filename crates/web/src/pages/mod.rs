@@ -7,6 +7,7 @@
 
 mod admin;
 mod auth;
+mod catalog;
 mod home;
 mod logs;
 
@@ -30,6 +31,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(home::routes())
         .merge(admin::routes(cfg))
+        .merge(catalog::routes(cfg))
         .merge(logs::routes())
         .merge(crate::assets::routes())
 }
@@ -57,6 +59,35 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "not_found.html",
         include_str!("../../templates/not_found.html"),
+    ),
+    ("catalog.html", include_str!("../../templates/catalog.html")),
+    (
+        "catalog_entry.html",
+        include_str!("../../templates/catalog_entry.html"),
+    ),
+    (
+        "catalog_form.html",
+        include_str!("../../templates/catalog_form.html"),
+    ),
+    (
+        "catalog_item_row.html",
+        include_str!("../../templates/catalog_item_row.html"),
+    ),
+    (
+        "catalog_import.html",
+        include_str!("../../templates/catalog_import.html"),
+    ),
+    (
+        "catalog_review.html",
+        include_str!("../../templates/catalog_review.html"),
+    ),
+    (
+        "catalog_corrections.html",
+        include_str!("../../templates/catalog_corrections.html"),
+    ),
+    (
+        "catalog_systems.html",
+        include_str!("../../templates/catalog_systems.html"),
     ),
 ];
 
@@ -182,8 +213,30 @@ struct MenuGroup {
 type MenuEntry = (&'static str, &'static str, Option<&'static str>);
 
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[MenuEntry]); 3] = [
+    let groups: [(&str, &[MenuEntry]); 4] = [
         ("home", &[("home", "/home", None)]),
+        (
+            "catalog_group",
+            &[
+                ("catalog", "/catalog", Some(perm::CATALOG_LIST)),
+                ("catalog_mine", "/catalog?mine=1", Some(perm::CATALOG_ADD)),
+                (
+                    "catalog_review",
+                    "/catalog/review",
+                    Some(perm::CATALOG_REVIEW),
+                ),
+                (
+                    "catalog_corrections",
+                    "/catalog/corrections",
+                    Some(perm::CATALOG_LIST),
+                ),
+                (
+                    "catalog_systems",
+                    "/catalog/systems",
+                    Some(perm::SYSTEM_LIST),
+                ),
+            ],
+        ),
         (
             "system",
             &[

@@ -1,0 +1,406 @@
+//! `shuju bench …`: the benchmarks whose figures go to docs/BENCHMARKS.md. Each measures Shuju and
+//! a peer in the same run on the same data, and reports medians and tails, not single timings.
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use shuju_admin::departments::DepartmentInput;
+use shuju_admin::{Admin, Caller};
+use shuju_catalog::search::SearchQuery;
+use shuju_catalog::{Catalog, CatalogConfig};
+use shuju_store::{Migrate, Store};
+use shuju_synth::catalog::{Provider, generate};
+use std::time::{Duration, Instant};
+
+const CITY_BUREAUS: &[&str] = &[
+    "公安局",
+    "民政局",
+    "司法局",
+    "财政局",
+    "人力资源和社会保障局",
+    "自然资源和规划局",
+    "生态环境局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "水利局",
+    "农业农村局",
+    "商务局",
+    "文化和旅游局",
+    "卫生健康委员会",
+    "退役军人事务局",
+    "应急管理局",
+    "审计局",
+    "市场监督管理局",
+    "统计局",
+    "医疗保障局",
+    "城市管理局",
+    "行政审批服务局",
+    "教育和体育局",
+    "科学技术局",
+    "工业和信息化局",
+    "发展和改革委员会",
+    "住房公积金管理中心",
+    "税务局",
+    "气象局",
+    "林业局",
+];
+const COUNTIES: &[(&str, &str)] = &[
+    ("371502", "东昌府区"),
+    ("371503", "茌平区"),
+    ("371521", "阳谷县"),
+    ("371522", "莘县"),
+    ("371524", "东阿县"),
+    ("371525", "冠县"),
+    ("371526", "高唐县"),
+    ("371581", "临清市"),
+];
+const COUNTY_BUREAUS: &[&str] = &["人民政府", "公安局", "行政审批服务局", "教育和体育局"];
+const WORDS: &[&str] = &[
+    "人口",
+    "户籍",
+    "企业",
+    "个体工商户",
+    "社会保险",
+    "养老保险",
+    "公积金",
+    "不动产",
+    "房屋租赁",
+    "学籍",
+    "学校",
+    "低保",
+    "残疾人",
+    "婚姻",
+    "空气质量",
+    "水质",
+    "机动车",
+    "驾驶证",
+    "交通违法",
+    "城市管理",
+    "行政许可",
+    "行政处罚",
+    "信用",
+    "办件",
+    "电子证照",
+    "地名地址",
+    "国土空间",
+    "医疗保险",
+    "就业",
+    "排污许可",
+];
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| format!("{} GiB", kb / 1024 / 1024))
+        .unwrap_or_default();
+    format!("{cores} cores, {mem}, {cpu}")
+}
+
+/// Replace the section between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in a markdown file
+/// (or append it).
+fn write_section(file: &str, name: &str, body: &str) -> anyhow::Result<()> {
+    let open = format!("<!-- bench:{name} -->");
+    let close = format!("<!-- /bench:{name} -->");
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let section = format!("{open}\n{body}\n{close}");
+    let new = match (text.find(&open), text.find(&close)) {
+        (Some(a), Some(b)) if b > a => {
+            format!("{}{section}{}", &text[..a], &text[b + close.len()..])
+        }
+        _ => format!("{}\n{section}\n", text.trim_end()),
+    };
+    std::fs::write(file, new).with_context(|| format!("cannot write {file}"))
+}
+
+/// Catalog search: tantivy + jieba with facets, against SQLite `LIKE` over the same entries.
+pub async fn catalog_search(
+    entries: usize,
+    queries: usize,
+    markdown: Option<String>,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let store = Store::open(&url, Migrate::Apply)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let admin = Admin::new(store.clone(), Default::default());
+    admin
+        .bootstrap()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let sys = Caller::system();
+    let city = admin
+        .dept_tree()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?
+        .depts[0]
+        .id;
+    let mut n = 100;
+    let mut add = |parent: i64, name: String, div: &str| {
+        n += 1;
+        let input = DepartmentInput {
+            parent_id: Some(parent),
+            name,
+            division_code: div.into(),
+            uscc: Some(shuju_admin::seed::organ_uscc(div, n)),
+            ..Default::default()
+        };
+        let admin = admin.clone();
+        let sys = sys.clone();
+        async move { admin.create_department(&sys, input).await.map(|d| d.id) }
+    };
+    for b in CITY_BUREAUS {
+        add(city, format!("聊城市{b}"), "371500")
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+    }
+    for (div, county) in COUNTIES {
+        let gov = add(city, format!("{county}人民政府"), div)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        for b in &COUNTY_BUREAUS[1..] {
+            add(gov, format!("{county}{b}"), div)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+        }
+    }
+    let catalog = Catalog::open(admin.clone(), CatalogConfig::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let providers: Vec<Provider> = admin
+        .dept_tree()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?
+        .depts
+        .into_iter()
+        .filter(|d| d.parent_id.is_some())
+        .map(|d| Provider {
+            id: d.id,
+            name: d.name,
+        })
+        .collect();
+    let spinner = ProgressBar::new_spinner()
+        .with_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}")?);
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    spinner.set_message(format!(
+        "generating {entries} entries for {} departments",
+        providers.len()
+    ));
+    let (mut generated, _) = generate(entries, &providers, 42, catalog.coding());
+    generated.iter_mut().for_each(|(_, s)| *s = None);
+    let rows: usize = generated.iter().map(|(e, _)| e.items.len()).sum();
+    let bytes = shuju_catalog::excel::write_workbook(&generated)?;
+    spinner.set_message(format!(
+        "importing {entries} entries ({rows} rows, {} MiB of Excel)",
+        bytes.len() / 1024 / 1024
+    ));
+    let t = Instant::now();
+    let report = catalog
+        .import(&sys, &bytes, false, true)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let import_time = t.elapsed();
+    spinner.finish_and_clear();
+    anyhow::ensure!(
+        report.errors.is_empty(),
+        "import refused rows: {:?}",
+        report.errors.first()
+    );
+    eprintln!(
+        "imported {} entries ({rows} rows) in {:.1} s",
+        report.imported,
+        import_time.as_secs_f64()
+    );
+
+    // The query mix: words, word pairs, words with a facet, facets alone, words within a county.
+    let mut rng = StdRng::seed_from_u64(7);
+    let tree = admin
+        .dept_tree()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let county_roots: Vec<i64> = tree
+        .depts
+        .iter()
+        .filter(|d| d.name.ends_with("人民政府") && d.parent_id.is_some())
+        .map(|d| d.id)
+        .collect();
+    let libraries = [
+        "base_population",
+        "base_legal_entity",
+        "theme",
+        "topic",
+        "business",
+    ];
+    let mut mix: Vec<(SearchQuery, Option<String>)> = Vec::with_capacity(queries);
+    for i in 0..queries {
+        let w = WORDS[rng.gen_range(0..WORDS.len())];
+        let mut q = SearchQuery {
+            published_only: true,
+            limit: 20,
+            ..Default::default()
+        };
+        let like = match i % 10 {
+            0..=3 => {
+                q.text = Some(w.into());
+                Some(w.to_owned())
+            }
+            4 | 5 => {
+                let w2 = WORDS[rng.gen_range(0..WORDS.len())];
+                q.text = Some(format!("{w} {w2}"));
+                Some(w.to_owned())
+            }
+            6 | 7 => {
+                q.text = Some(w.into());
+                q.facets.push((
+                    "library".into(),
+                    libraries[rng.gen_range(0..libraries.len())].into(),
+                ));
+                Some(w.to_owned())
+            }
+            8 => {
+                q.facets.push(("sharing".into(), "conditional".into()));
+                q.facets.push(("cycle".into(), "daily".into()));
+                None
+            }
+            _ => {
+                q.text = Some(w.into());
+                let root = county_roots[rng.gen_range(0..county_roots.len())];
+                q.providers = Some(tree.subtree(root).into_iter().collect());
+                Some(w.to_owned())
+            }
+        };
+        q.offset = if rng.gen_bool(0.2) { 20 } else { 0 };
+        mix.push((q, like));
+    }
+    // Warm up both.
+    for (q, _) in mix.iter().take(50) {
+        catalog
+            .search_unchecked(q)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+    }
+    let mut ours = Vec::with_capacity(queries);
+    let mut hits_total = 0usize;
+    for (q, _) in &mix {
+        let t = Instant::now();
+        let (hits, views) = catalog
+            .search_unchecked(q)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        ours.push(t.elapsed());
+        hits_total += hits.total;
+        std::hint::black_box(views);
+    }
+    let mut peer = Vec::with_capacity(queries);
+    for (q, like) in &mix {
+        let pattern = like.as_ref().map(|w| format!("%{w}%"));
+        let t = Instant::now();
+        let (count_sql, page_sql) = match &pattern {
+            Some(_) => (
+                "SELECT COUNT(*) FROM catalog_entries WHERE deleted_at IS NULL AND published_version IS NOT NULL AND (name LIKE $1 OR content LIKE $1)",
+                "SELECT id, name, content FROM catalog_entries WHERE deleted_at IS NULL AND published_version IS NOT NULL AND (name LIKE $1 OR content LIKE $1) ORDER BY updated_at DESC LIMIT 20 OFFSET $2",
+            ),
+            None => (
+                "SELECT COUNT(*) FROM catalog_entries WHERE deleted_at IS NULL AND published_version IS NOT NULL AND sharing = 'conditional' AND update_cycle = 'daily' AND ($1 IS NULL OR 1 = 1)",
+                "SELECT id, name, content FROM catalog_entries WHERE deleted_at IS NULL AND published_version IS NOT NULL AND sharing = 'conditional' AND update_cycle = 'daily' AND ($1 IS NULL OR 1 = 1) ORDER BY updated_at DESC LIMIT 20 OFFSET $2",
+            ),
+        };
+        let count: i64 = sqlx::query_scalar(count_sql)
+            .bind(pattern.clone())
+            .fetch_one(store.pool())
+            .await?;
+        let rows = sqlx::query(page_sql)
+            .bind(pattern.clone())
+            .bind(q.offset as i64)
+            .fetch_all(store.pool())
+            .await?;
+        peer.push(t.elapsed());
+        std::hint::black_box((count, rows.len()));
+    }
+    ours.sort();
+    peer.sort();
+    let med = |v: &[Duration]| percentile(v, 0.5);
+    let ratio =
+        |p: f64| percentile(&peer, p).as_secs_f64() / percentile(&ours, p).as_secs_f64().max(1e-9);
+    let body = format!(
+        "### Catalog search: p99 over {entries} entries\n\n\
+Command: `cargo run --release -p shuju -- bench catalog-search --entries {entries} --queries {queries}`\n\n\
+Machine: {machine}. Build: {build}. Data: {entries} generated entries ({rows} information items) from {depts} departments, \
+imported from one Excel file in {import:.1} s (Excel parsing, every rule, one transaction, index build).\n\n\
+Queries: {queries} of a fixed mix — one Chinese word (40%), two words (20%), a word with a library facet (20%), \
+two facets and no words (10%), a word within one county's department subtree (10%); 20% ask for the second page. \
+Each Shuju query returns the total, the five facet counts and the page's 20 entries read from the database. \
+The peer, in the same run on the same database, is what a catalog without a search engine does: SQLite `LIKE '%word%'` \
+over the name and metadata for the count and the page (no facets).\n\n\
+| | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|\n\
+| Shuju (tantivy + jieba, facets) | {o50} | {o95} | {o99} | {omax} |\n\
+| SQLite LIKE (peer) | {p50} | {p95} | {p99} | {pmax} |\n\
+| peer / Shuju | {r50:.1}× | {r95:.1}× | {r99:.1}× | |\n\n\
+Goal p99 ≤ 20 ms: {verdict}. (Average hits per query: {avg}.)",
+        machine = machine(),
+        build = if cfg!(debug_assertions) {
+            "debug (figures not representative)"
+        } else {
+            "release"
+        },
+        depts = providers.len(),
+        import = import_time.as_secs_f64(),
+        o50 = ms(med(&ours)),
+        o95 = ms(percentile(&ours, 0.95)),
+        o99 = ms(percentile(&ours, 0.99)),
+        omax = ms(*ours.last().unwrap_or(&Duration::ZERO)),
+        p50 = ms(med(&peer)),
+        p95 = ms(percentile(&peer, 0.95)),
+        p99 = ms(percentile(&peer, 0.99)),
+        pmax = ms(*peer.last().unwrap_or(&Duration::ZERO)),
+        r50 = ratio(0.5),
+        r95 = ratio(0.95),
+        r99 = ratio(0.99),
+        verdict = if percentile(&ours, 0.99) <= Duration::from_millis(20) {
+            "met"
+        } else {
+            "NOT met"
+        },
+        avg = hits_total / queries.max(1),
+    );
+    println!("{body}");
+    if let Some(file) = markdown {
+        write_section(&file, "catalog-search", &body)?;
+        eprintln!("written to {file}");
+    }
+    store.close().await;
+    Ok(())
+}
