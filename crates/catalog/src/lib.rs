@@ -954,6 +954,14 @@ impl Catalog {
         store::list_systems(&self.store, managed.as_deref(), name, page).await
     }
 
+    /// How many entries each information system produces, by system id.
+    pub async fn entries_per_system(&self) -> Result<std::collections::HashMap<i64, i64>> {
+        Ok(store::entries_per_system(&self.store)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     /// Figures for the home page: (entries, published entries, systems, systems on the government cloud).
     pub async fn figures(&self) -> Result<(i64, i64, i64, i64)> {
         let (entries, published) = store::entry_counts(&self.store).await?;

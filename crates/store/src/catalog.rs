@@ -613,3 +613,17 @@ pub async fn list_corrections(
     )
     .await
 }
+
+/// How many live entries each information system produces.
+pub async fn entries_per_system(store: &Store) -> Result<Vec<(i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        system_id: i64,
+        n: i64,
+    }
+    let q = Sql::new(
+        "SELECT system_id, COUNT(*) AS n FROM catalog_entries WHERE deleted_at IS NULL AND system_id IS NOT NULL GROUP BY system_id",
+    );
+    let rows: Vec<Row> = q.fetch_all(store.pool()).await?;
+    Ok(rows.into_iter().map(|r| (r.system_id, r.n)).collect())
+}

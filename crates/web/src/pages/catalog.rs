@@ -663,9 +663,11 @@ pub async fn systems_page(
         let p = s.catalog.list_systems(c, None, shuju_store::Page::new(q.page, Some(50))).await?;
         let names: BTreeMap<i64, String> = s.admin.dept_tree().await?.depts.into_iter().map(|d| (d.id, d.name)).collect();
         let (_, _, total, cloud) = s.catalog.figures().await?;
+        let produced: BTreeMap<i64, i64> = s.catalog.entries_per_system().await?.into_iter().collect();
         Ok::<_, shuju_types::Error>(context! {
             page => crate::api::Paged::map(p, SystemView::from),
             dept_names => names,
+            produced => produced,
             tree => tree(&s, c).await?,
             total => total, cloud => cloud,
             rate => if total > 0 { format!("{:.1}%", cloud as f64 * 100.0 / total as f64) } else { "—".into() },
