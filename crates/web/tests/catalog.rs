@@ -893,3 +893,94 @@ async fn information_systems_and_the_cloud_rate() {
     let (_, _, systems, cloud) = app.catalog().await.figures().await.unwrap();
     assert_eq!((systems, cloud), (3, 2));
 }
+
+#[tokio::test]
+async fn the_catalog_works_on_postgresql_too() {
+    let Some(app) = TestApp::spawn_pg().await else {
+        return;
+    };
+    let token = app.admin_token().await;
+    let bureau = app.dept_id(&token, "聊城市大数据局").await;
+    let sys: Value = app
+        .post(
+            &token,
+            "/api/v1/catalog/systems",
+            json!({"name": "人口库", "owner_dept_id": bureau, "hosting": "gov_cloud"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut e = entry(bureau, "101001/000031", "户籍人口基本信息");
+    e["system_id"] = sys["id"].clone();
+    let created: Value = app
+        .post(&token, "/api/v1/catalog/entries", e.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        error_body(app.post(&token, "/api/v1/catalog/entries", e).await).await["field"],
+        "code"
+    );
+    app.post(
+        &token,
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    let r: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/catalog/entries/{id}/approve"),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "published");
+    let s: Value = app
+        .get(&token, "/api/v1/catalog/search?q=%E6%88%B7%E7%B1%8D")
+        .await
+        .json()
+        .await
+        .unwrap(); // 户籍
+    assert_eq!(s["total"], 1, "{s}");
+    let c: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/catalog/entries/{id}/corrections"),
+            json!({"description": "摘要有误"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let a: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/catalog/corrections/{}/answer", c["id"]),
+            json!({"answer": "已改"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["status"], "answered");
+    let p: Value = app
+        .client
+        .get(app.url(&format!("/api/3/action/package_show?id={id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["result"]["title"], "户籍人口基本信息");
+    let per_system = app.catalog().await.entries_per_system().await.unwrap();
+    assert_eq!(per_system.get(&sys["id"].as_i64().unwrap()), Some(&1));
+    let report = shuju_store::audit::verify(app.admin.store()).await.unwrap();
+    assert!(report.is_whole(), "{:?}", report.broken);
+}
