@@ -9,6 +9,7 @@ pub mod credit_code;
 pub mod division;
 pub mod error;
 pub mod library;
+pub mod license_id;
 pub mod mask;
 pub mod resource_code;
 
@@ -17,4 +18,5 @@ pub use credit_code::CreditCode;
 pub use division::{DivisionCode, DivisionLevel};
 pub use error::{Error, ErrorCode, Result};
 pub use library::Library;
+pub use license_id::LicenseId;
 pub use resource_code::{CodingProfile, ResourceAttribute, ResourceCode};
