@@ -1,4 +1,16 @@
-//! Electronic licenses: issue, sign, show, verify, revoke.
+//! Electronic licenses (电子证照).
 //!
-//! The crate exists so the dependency direction of DESIGN.md §3 is fixed from the start; its
-//! work begins with the issue that names it (see docs/ARCHITECTURE.md).
+//! A license is signed two ways: as an SD-JWT VC (`typ: dc+sd-jwt`, ES256, every claim but the
+//! identifier, type, issuer and validity selectively disclosable, the holder's key in `cnf`), and
+//! with an SM2 signature over the license's canonical content for the national seal. Showing one
+//! (亮证) builds a presentation that discloses only the claims a matter needs, bound to the
+//! verifier's nonce and audience by a key-binding JWT. Status is an IETF Token Status List.
+//!
+//! This crate holds the cryptographic core: [`jose`] (ES256 JWS and P-256 JWKs), [`sdjwt`]
+//! (issue, present, verify strictly per RFC 9901), [`status`] (the status list) and [`seal`]
+//! (SM2/SM3). The registry, API, pages and figures build on it.
+
+pub mod jose;
+pub mod sdjwt;
+pub mod seal;
+pub mod status;

@@ -44,20 +44,38 @@ impl LicenseId {
     pub fn new(type_code: &str, issuer: &str, serial: &str, version: u16) -> Result<Self> {
         const F: &str = "license_id";
         if type_code.len() != 21 {
-            return Err(Error::invalid(F, "the type code must be the definer's 18-character USCC and 3 digits"));
+            return Err(Error::invalid(
+                F,
+                "the type code must be the definer's 18-character USCC and 3 digits",
+            ));
         }
-        CreditCode::parse(&type_code[..18]).map_err(|_| Error::invalid(F, "the type code does not start with a valid USCC"))?;
+        CreditCode::parse(&type_code[..18])
+            .map_err(|_| Error::invalid(F, "the type code does not start with a valid USCC"))?;
         if !type_code[18..].bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid(F, "the type code must end with 3 digits"));
         }
-        CreditCode::parse(issuer).map_err(|_| Error::invalid(F, "the issuer is not a valid USCC"))?;
-        if serial.is_empty() || serial.len() > 40 || !serial.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
-            return Err(Error::invalid(F, "the serial number must be 1 to 40 digits or capital letters"));
+        CreditCode::parse(issuer)
+            .map_err(|_| Error::invalid(F, "the issuer is not a valid USCC"))?;
+        if serial.is_empty()
+            || serial.len() > 40
+            || !serial
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        {
+            return Err(Error::invalid(
+                F,
+                "the serial number must be 1 to 40 digits or capital letters",
+            ));
         }
         if version > 999 {
             return Err(Error::invalid(F, "the version has 3 digits"));
         }
-        Ok(LicenseId { type_code: type_code.into(), issuer: issuer.into(), serial: serial.into(), version })
+        Ok(LicenseId {
+            type_code: type_code.into(),
+            issuer: issuer.into(),
+            serial: serial.into(),
+            version,
+        })
     }
 
     /// Parse an identifier strictly: the root, five parts, a 3-digit version and the right check.
@@ -70,20 +88,29 @@ impl LicenseId {
             .ok_or_else(|| Error::invalid(F, format!("must start with {ROOT}.")))?;
         let parts: Vec<&str> = rest.split('.').collect();
         let [type_code, issuer, serial, version, check] = parts[..] else {
-            return Err(Error::invalid(F, "must have five parts after the root: type.issuer.serial.version.check"));
+            return Err(Error::invalid(
+                F,
+                "must have five parts after the root: type.issuer.serial.version.check",
+            ));
         };
         if version.len() != 3 || !version.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid(F, "the version must be 3 digits"));
         }
         let id = LicenseId::new(type_code, issuer, serial, version.parse().unwrap_or(0))?;
         if check.len() != 1 || Some(check.chars().next().unwrap_or(' ')) != id.check() {
-            return Err(Error::invalid(F, "the check character does not match (ISO/IEC 7064 MOD 37,36)"));
+            return Err(Error::invalid(
+                F,
+                "the check character does not match (ISO/IEC 7064 MOD 37,36)",
+            ));
         }
         Ok(id)
     }
 
     fn payload(&self) -> String {
-        format!("{}{}{}{:03}", self.type_code, self.issuer, self.serial, self.version)
+        format!(
+            "{}{}{}{:03}",
+            self.type_code, self.issuer, self.serial, self.version
+        )
     }
 
     pub fn check(&self) -> Option<char> {
@@ -108,13 +135,26 @@ impl LicenseId {
 
     /// The same license at the next version (renewal or change).
     pub fn next_version(&self) -> Result<Self> {
-        LicenseId::new(&self.type_code, &self.issuer, &self.serial, self.version + 1)
+        LicenseId::new(
+            &self.type_code,
+            &self.issuer,
+            &self.serial,
+            self.version + 1,
+        )
     }
 }
 
 impl fmt::Display for LicenseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{ROOT}.{}.{}.{}.{:03}.{}", self.type_code, self.issuer, self.serial, self.version, self.check().unwrap_or('?'))
+        write!(
+            f,
+            "{ROOT}.{}.{}.{}.{:03}.{}",
+            self.type_code,
+            self.issuer,
+            self.serial,
+            self.version,
+            self.check().unwrap_or('?')
+        )
     }
 }
 
@@ -138,7 +178,9 @@ mod tests {
         assert_eq!(mod_37_36("A12425GABC1234002"), Some('M'));
         let id = LicenseId::new(&format!("{DEFINER}001"), ISSUER, "2026000123", 1).unwrap();
         let s = id.to_string();
-        assert!(s.starts_with("1.2.156.3005.2.11100000000013127D001.91350100M000100Y43.2026000123.001."));
+        assert!(s.starts_with(
+            "1.2.156.3005.2.11100000000013127D001.91350100M000100Y43.2026000123.001."
+        ));
         assert_eq!(LicenseId::parse(&s).unwrap(), id);
         let next = id.next_version().unwrap();
         assert_eq!(next.version(), 2);
@@ -146,7 +188,9 @@ mod tests {
     }
 
     fn arb_id() -> impl Strategy<Value = LicenseId> {
-        (0u32..1000, "[0-9A-Z]{1,20}", 1u16..1000).prop_map(|(t, serial, v)| LicenseId::new(&format!("{DEFINER}{t:03}"), ISSUER, &serial, v).unwrap())
+        (0u32..1000, "[0-9A-Z]{1,20}", 1u16..1000).prop_map(|(t, serial, v)| {
+            LicenseId::new(&format!("{DEFINER}{t:03}"), ISSUER, &serial, v).unwrap()
+        })
     }
 
     proptest! {
