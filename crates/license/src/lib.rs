@@ -14,3 +14,4 @@ pub mod jose;
 pub mod sdjwt;
 pub mod seal;
 pub mod status;
+pub mod vectors;

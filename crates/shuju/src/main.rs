@@ -67,9 +67,20 @@ enum Command {
     Audit(AuditCommand),
     /// Print the OpenAPI 3.1 document of the server (the same as GET /api/openapi.json).
     Openapi,
+    /// Electronic licenses.
+    #[command(subcommand)]
+    License(LicenseCommand),
     /// Benchmarks (build with --release); figures go to docs/BENCHMARKS.md.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum LicenseCommand {
+    /// Print SD-JWT and SM2 test vectors (JSON) for independent verifiers.
+    TestVectors,
+    /// Judge a vectors file with Shuju's verifier; exit 1 when a verdict differs from its label.
+    CheckVectors { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -163,6 +174,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_tracing("warn");
             bench::catalog_search(*entries, *queries, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::License(LicenseCommand::TestVectors) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default();
+            let v = shuju_license::vectors::generate_vectors(now)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::License(LicenseCommand::CheckVectors { file }) => {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+            let mut wrong = 0;
+            for (case, expect, got) in
+                shuju_license::vectors::judge(&v).map_err(|e| anyhow::anyhow!(e.message))?
+            {
+                let ok = got.starts_with(&expect);
+                wrong += usize::from(!ok);
+                println!(
+                    "{case:<20} expected {expect:<6} shuju: {got} {}",
+                    if ok { "ok" } else { "MISMATCH" }
+                );
+            }
+            Ok(if wrong == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&shuju_web::openapi_document())?;
