@@ -45,6 +45,13 @@ pub const SYSTEM_LIST: &str = "catalog:system:list";
 pub const SYSTEM_ADD: &str = "catalog:system:add";
 pub const SYSTEM_EDIT: &str = "catalog:system:edit";
 
+pub const LICENSE_ISSUE: &str = "license:license:issue";
+pub const LICENSE_LIST: &str = "license:license:list";
+pub const LICENSE_REVOKE: &str = "license:license:revoke";
+pub const LICENSE_SHOW: &str = "license:license:show";
+pub const LICENSE_VERIFY: &str = "license:license:verify";
+pub const LICENSE_KEYS: &str = "license:key:rotate";
+
 /// Every permission the platform checks, with its Chinese and English label, for the role editor.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (DEPT_LIST, "部门查询", "List departments"),
@@ -86,6 +93,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (SYSTEM_LIST, "信息系统查询", "List information systems"),
     (SYSTEM_ADD, "信息系统新增", "Add information systems"),
     (SYSTEM_EDIT, "信息系统修改", "Edit information systems"),
+    (LICENSE_ISSUE, "证照签发", "Issue e-licenses"),
+    (LICENSE_LIST, "证照查询", "List e-licenses"),
+    (
+        LICENSE_REVOKE,
+        "证照吊销/挂起",
+        "Revoke or suspend e-licenses",
+    ),
+    (LICENSE_SHOW, "代办亮证", "Show an e-license for its holder"),
+    (LICENSE_VERIFY, "证照核验", "Verify shown e-licenses"),
+    (LICENSE_KEYS, "签发密钥轮换", "Rotate issuer keys"),
 ];
 
 /// Does `pattern` grant `perm`? Segments are compared one by one; `*` matches any one segment,

@@ -11,6 +11,7 @@
 //! (SM2/SM3). The registry, API, pages and figures build on it.
 
 pub mod jose;
+pub mod registry;
 pub mod sdjwt;
 pub mod seal;
 pub mod status;

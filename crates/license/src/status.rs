@@ -27,6 +27,15 @@ impl StatusList {
         }
     }
 
+    /// A list from its raw bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        Ok(StatusList { bytes })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     pub fn capacity(&self) -> usize {
         self.bytes.len() * 8 / BITS
     }

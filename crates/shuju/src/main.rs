@@ -339,7 +339,15 @@ async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
     }
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
     tracing::info!(%addr, backend = ?store.backend(), "listening");
-    let platform = shuju_web::Platform { admin, catalog };
+    let licenses =
+        shuju_license::registry::Licenses::open(admin.clone(), &format!("http://{addr}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the license registry: {}", e.message))?;
+    let platform = shuju_web::Platform {
+        admin,
+        catalog,
+        licenses,
+    };
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)

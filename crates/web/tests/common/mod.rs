@@ -51,9 +51,13 @@ impl TestApp {
         let catalog = shuju_catalog::Catalog::open(admin.clone(), Default::default())
             .await
             .unwrap();
+        let licenses = shuju_license::registry::Licenses::open(admin.clone(), "http://shuju.test")
+            .await
+            .unwrap();
         let platform = shuju_web::Platform {
             admin: admin.clone(),
             catalog,
+            licenses,
         };
         tokio::spawn(async move {
             shuju_web::serve(listener, platform, cfg, std::future::pending())

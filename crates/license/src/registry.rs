@@ -1,0 +1,944 @@
+//! The e-license registry: license types with their claim schemas, issuer keys (rotating, the old
+//! ones kept in the trust list), issuing, renewal, revocation, showing and verifying.
+
+use crate::jose::{self, b64};
+use crate::sdjwt::{self, Credential, Expect, Status, TrustList, Verified};
+use crate::seal;
+use crate::status::StatusList;
+use p256::ecdsa::SigningKey;
+use serde_json::{Map, Value, json};
+use shuju_admin::{Admin, Caller, perm};
+use shuju_store::audit::{self, Outcome};
+use shuju_store::license::{self as store, LicenseRow, LicenseType};
+use shuju_store::{Page, Paged, Store, departments};
+use shuju_types::{CitizenId, CreditCode, Error, LicenseId, Result};
+
+/// How many licenses one status list holds.
+pub const STATUS_LIST_SIZE: usize = 1 << 20;
+/// The URI path of the status list (appended to the platform's base URL).
+pub const STATUS_PATH: &str = "/api/v1/licenses/status/1";
+/// How long a status list token or trust list may be cached.
+pub const TTL_SECONDS: i64 = 3600;
+
+/// The seven types the reference city uses. Type codes: the State Council's definer USCC + 3 digits.
+const DEFINER: &str = "11100000000013127D";
+type TypeSeed = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<i64>,
+);
+const TYPES: &[TypeSeed] = &[
+    (
+        "business_licence",
+        "营业执照",
+        "001",
+        "enterprise",
+        &[
+            ("name", "名称"),
+            ("uscc", "统一社会信用代码"),
+            ("legal_representative", "法定代表人"),
+            ("registered_capital", "注册资本"),
+            ("established", "成立日期"),
+            ("address", "住所"),
+            ("scope", "经营范围"),
+        ],
+        None,
+    ),
+    (
+        "driving_licence",
+        "机动车驾驶证",
+        "002",
+        "citizen",
+        &[
+            ("name", "姓名"),
+            ("citizen_id", "公民身份号码"),
+            ("vehicle_class", "准驾车型"),
+            ("first_issued", "初次领证日期"),
+            ("address", "住址"),
+        ],
+        Some(6 * 365),
+    ),
+    (
+        "vehicle_licence",
+        "机动车行驶证",
+        "003",
+        "citizen",
+        &[
+            ("plate", "号牌号码"),
+            ("owner", "所有人"),
+            ("vehicle_type", "车辆类型"),
+            ("vin", "车辆识别代号"),
+            ("registered", "注册日期"),
+        ],
+        None,
+    ),
+    (
+        "real_estate_certificate",
+        "不动产权证书",
+        "004",
+        "citizen",
+        &[
+            ("owner", "权利人"),
+            ("citizen_id", "公民身份号码"),
+            ("unit_no", "不动产单元号"),
+            ("location", "坐落"),
+            ("area", "面积"),
+            ("use", "用途"),
+        ],
+        None,
+    ),
+    (
+        "marriage_certificate",
+        "结婚证",
+        "005",
+        "citizen",
+        &[
+            ("name", "姓名"),
+            ("citizen_id", "公民身份号码"),
+            ("spouse", "配偶姓名"),
+            ("spouse_id", "配偶身份号码"),
+            ("registered", "登记日期"),
+        ],
+        None,
+    ),
+    (
+        "divorce_certificate",
+        "离婚证",
+        "006",
+        "citizen",
+        &[
+            ("name", "姓名"),
+            ("citizen_id", "公民身份号码"),
+            ("former_spouse", "原配偶姓名"),
+            ("registered", "登记日期"),
+        ],
+        None,
+    ),
+    (
+        "disability_certificate",
+        "残疾人证",
+        "007",
+        "citizen",
+        &[
+            ("name", "姓名"),
+            ("citizen_id", "公民身份号码"),
+            ("category", "残疾类别"),
+            ("grade", "残疾等级"),
+            ("address", "住址"),
+        ],
+        Some(10 * 365),
+    ),
+];
+
+/// Matters that accept a shown license, with the claims each needs.
+const MATTERS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "vehicle_entry_pass",
+        "货车城区通行证",
+        "driving_licence",
+        &["name", "vehicle_class"],
+    ),
+    (
+        "individual_business_registration",
+        "个体工商户登记",
+        "business_licence",
+        &["name", "uscc", "legal_representative"],
+    ),
+    (
+        "housing_fund_withdrawal",
+        "住房公积金提取",
+        "real_estate_certificate",
+        &["owner", "unit_no", "area"],
+    ),
+    (
+        "low_income_review",
+        "低保资格审核",
+        "disability_certificate",
+        &["name", "category", "grade"],
+    ),
+    (
+        "marriage_status_check",
+        "婚姻状况核验",
+        "marriage_certificate",
+        &["name", "spouse", "registered"],
+    ),
+];
+
+/// What an official submits to issue a license.
+#[derive(Clone, Debug)]
+pub struct IssueInput {
+    pub type_key: String,
+    pub holder_id: String,
+    pub holder_name: String,
+    pub claims: Map<String, Value>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+/// A license with its type, for views.
+#[derive(Clone, Debug)]
+pub struct LicenseView {
+    pub row: LicenseRow,
+    pub type_key: String,
+    pub type_name: String,
+}
+
+/// A presentation built for a matter.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub presentation: String,
+    pub claims: Vec<String>,
+    pub show_id: i64,
+}
+
+/// What verification reads: the trust list and the status list.
+type Snapshot = std::sync::Arc<(TrustList, StatusList)>;
+type Cache = std::sync::Arc<std::sync::RwLock<Option<(std::time::Instant, Snapshot)>>>;
+
+#[derive(Clone)]
+pub struct Licenses {
+    admin: Admin,
+    store: Store,
+    base_url: String,
+    /// The trust list and status list as verification reads them, refreshed every second and
+    /// after each write through this instance.
+    cache: Cache,
+}
+
+impl std::fmt::Debug for Licenses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Licenses")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn date_secs(d: &str) -> Option<i64> {
+    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp())
+}
+
+impl Licenses {
+    /// Open the registry; seed the types, matters, status list and keys on first use.
+    pub async fn open(admin: Admin, base_url: &str) -> Result<Licenses> {
+        let l = Licenses {
+            store: admin.store().clone(),
+            admin,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            cache: Default::default(),
+        };
+        l.seed().await?;
+        Ok(l)
+    }
+
+    pub fn issuer_uri(&self) -> String {
+        format!("{}/issuers/371500", self.base_url)
+    }
+
+    pub fn status_uri(&self) -> String {
+        format!("{}{STATUS_PATH}", self.base_url)
+    }
+
+    async fn seed(&self) -> Result<()> {
+        let sys = Caller::system();
+        if store::types(&self.store).await?.is_empty() {
+            let mut tx = self.store.write().await?;
+            for (key, name, n, kind, claims, days) in TYPES {
+                let claims: Vec<Value> = claims
+                    .iter()
+                    .map(|(c, l)| json!({"name": c, "label": l}))
+                    .collect();
+                let t = LicenseType {
+                    id: 0,
+                    type_key: (*key).into(),
+                    name: (*name).into(),
+                    type_code: format!("{DEFINER}{n}"),
+                    holder_kind: (*kind).into(),
+                    claims: Value::Array(claims).to_string(),
+                    validity_days: *days,
+                    created_by: sys.username.clone(),
+                    created_at: String::new(),
+                };
+                store::insert_type(&mut tx, &t).await?;
+            }
+            for (code, name, t, claims) in MATTERS {
+                store::insert_matter(&mut tx, code, name, t, &json!(claims).to_string()).await?;
+            }
+            audit::append(
+                &mut tx,
+                &sys.entry(
+                    "license.seed",
+                    "license_type",
+                    None,
+                    Outcome::Ok,
+                    Some(format!("{} types", TYPES.len())),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        if store::status_list(&self.store).await?.is_none() {
+            let mut tx = self.store.write().await?;
+            store::save_status_list(
+                &mut tx,
+                STATUS_LIST_SIZE as i64,
+                0,
+                &hex::encode(vec![0u8; STATUS_LIST_SIZE / 4]),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        let keys = store::keys(&self.store).await?;
+        for alg in ["ES256", "SM2"] {
+            if !keys.iter().any(|k| k.alg == alg && k.retired_at.is_none()) {
+                self.rotate_unchecked(alg).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn rotate_unchecked(&self, alg: &str) -> Result<String> {
+        let kid = format!(
+            "{}-{}",
+            alg.to_lowercase(),
+            chrono::Utc::now().format("%Y%m%d%H%M%S%3f")
+        );
+        let (public, secret) = match alg {
+            "ES256" => {
+                let k = jose::generate();
+                (
+                    jose::jwk(k.verifying_key()).to_string(),
+                    hex::encode(k.to_bytes()),
+                )
+            }
+            _ => {
+                let k = seal::generate()?;
+                (seal::public_hex(&k), hex::encode(k.to_bytes()))
+            }
+        };
+        let mut tx = self.store.write().await?;
+        store::retire_keys(&mut tx, alg).await?;
+        store::insert_key(&mut tx, &kid, alg, &public, &secret).await?;
+        audit::append(
+            &mut tx,
+            &Caller::system().entry(
+                "license.key.rotate",
+                "license_key",
+                Some(kid.clone()),
+                Outcome::Ok,
+                Some(alg.into()),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.invalidate();
+        Ok(kid)
+    }
+
+    /// Rotate an issuer key; old keys stay in the trust list.
+    pub async fn rotate(&self, c: &Caller, alg: &str) -> Result<String> {
+        self.require(c, perm::LICENSE_KEYS, "license.key.rotate")
+            .await?;
+        if !["ES256", "SM2"].contains(&alg) {
+            return Err(Error::invalid("alg", "must be ES256 or SM2"));
+        }
+        self.rotate_unchecked(alg).await
+    }
+
+    async fn active_key(&self, alg: &str) -> Result<(String, String)> {
+        store::keys(&self.store)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|k| k.alg == alg && k.retired_at.is_none())
+            .map(|k| (k.kid, k.secret))
+            .ok_or_else(|| Error::internal(format!("no active {alg} key")))
+    }
+
+    /// The published trust list: every ES256 and SM2 key, active or retired.
+    pub async fn trust_list(&self) -> Result<Value> {
+        let keys = store::keys(&self.store).await?;
+        Ok(json!({
+            "issuer": self.issuer_uri(),
+            "ttl": TTL_SECONDS,
+            "iat": now_secs(),
+            "keys": keys.iter().map(|k| json!({
+                "kid": k.kid, "alg": k.alg, "iss": self.issuer_uri(),
+                "public": if k.alg == "ES256" { serde_json::from_str::<Value>(&k.public).unwrap_or(Value::Null) } else { json!(k.public) },
+                "created_at": k.created_at, "retired_at": k.retired_at,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+
+    pub async fn trust(&self) -> Result<TrustList> {
+        let mut t = TrustList::default();
+        for k in store::keys(&self.store)
+            .await?
+            .into_iter()
+            .filter(|k| k.alg == "ES256")
+        {
+            let jwk: Value = serde_json::from_str(&k.public).map_err(Error::internal)?;
+            t.add(&k.kid, &self.issuer_uri(), jose::from_jwk(&jwk)?);
+        }
+        Ok(t)
+    }
+
+    async fn status_list(&self) -> Result<StatusList> {
+        let row = store::status_list(&self.store)
+            .await?
+            .ok_or_else(|| Error::internal("no status list"))?;
+        StatusList::from_bytes(hex::decode(row.bytes).map_err(Error::internal)?)
+    }
+
+    /// The signed status list token.
+    pub async fn status_token(&self) -> Result<String> {
+        let (kid, secret) = self.active_key("ES256").await?;
+        let key = SigningKey::from_slice(&hex::decode(secret).map_err(Error::internal)?)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        self.status_list()
+            .await?
+            .token(&self.status_uri(), &kid, now_secs(), TTL_SECONDS, &key)
+    }
+
+    pub async fn types(&self) -> Result<Vec<LicenseType>> {
+        store::types(&self.store).await
+    }
+
+    pub async fn matters(&self) -> Result<Vec<store::Matter>> {
+        store::matters(&self.store).await
+    }
+
+    async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
+        if c.can(p) {
+            return Ok(());
+        }
+        let e = Error::forbidden(format!("missing permission {p}"));
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                action,
+                "license",
+                None,
+                Outcome::Denied,
+                Some(e.code.as_str().into()),
+            ),
+        )
+        .await;
+        Err(e)
+    }
+
+    async fn refuse(&self, c: &Caller, action: &str, e: Error) -> Error {
+        let detail = e
+            .field
+            .as_ref()
+            .map(|f| format!("field: {f}"))
+            .or_else(|| Some(e.code.as_str().into()));
+        let _ = audit::record(
+            &self.store,
+            &c.entry(action, "license", None, Outcome::Rejected, detail),
+        )
+        .await;
+        e
+    }
+
+    /// Issue a license (version 001), or with `predecessor`, the next version of one.
+    pub async fn issue(
+        &self,
+        c: &Caller,
+        input: IssueInput,
+        predecessor: Option<&LicenseRow>,
+    ) -> Result<LicenseView> {
+        const ACTION: &str = "license.issue";
+        self.require(c, perm::LICENSE_ISSUE, ACTION).await?;
+        let checked = self.check_input(c, &input).await;
+        let (t, issuer_uscc, dept_id) = match checked {
+            Ok(v) => v,
+            Err(e) => return Err(self.refuse(c, ACTION, e).await),
+        };
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let valid_from = input.valid_from.clone().unwrap_or(today);
+        let valid_until = input.valid_until.clone().or_else(|| {
+            t.validity_days.and_then(|d| {
+                chrono::NaiveDate::parse_from_str(&valid_from, "%Y-%m-%d")
+                    .ok()
+                    .map(|f| {
+                        (f + chrono::Duration::days(d))
+                            .format("%Y-%m-%d")
+                            .to_string()
+                    })
+            })
+        });
+        let (es_kid, es_secret) = self.active_key("ES256").await?;
+        let es_key = SigningKey::from_slice(&hex::decode(es_secret).map_err(Error::internal)?)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let (sm_kid, sm_secret) = self.active_key("SM2").await?;
+        let sm_key = sm2::dsa::SigningKey::from_slice(
+            seal::DISTID,
+            &hex::decode(sm_secret).map_err(Error::internal)?,
+        )
+        .map_err(|e| Error::internal(e.to_string()))?;
+        let holder = jose::generate();
+        let mut tx = self.store.write().await?;
+        let list_row = store::status_list_for_update(&mut tx)
+            .await?
+            .ok_or_else(|| Error::internal("no status list"))?;
+        let idx = list_row.next_idx;
+        if idx as usize >= STATUS_LIST_SIZE {
+            return Err(Error::unavailable("the status list is full"));
+        }
+        let (serial, version, predecessor_id) = match predecessor {
+            Some(p) => {
+                let old = LicenseId::parse(&p.license_id)?;
+                (old.serial().to_owned(), old.version() + 1, Some(p.id))
+            }
+            None => (
+                format!("{}{:08}", chrono::Utc::now().format("%Y"), idx + 1),
+                1,
+                None,
+            ),
+        };
+        let lid = LicenseId::new(&t.type_code, &issuer_uscc, &serial, version)?;
+        let content = json!({"license_id": lid.to_string(), "type": t.type_key, "holder_id": input.holder_id, "holder_name": input.holder_name,
+            "claims": input.claims, "valid_from": valid_from, "valid_until": valid_until, "issuer": issuer_uscc});
+        let sd = sdjwt::issue(
+            &Credential {
+                issuer: &self.issuer_uri(),
+                kid: &es_kid,
+                vct: &t.type_key,
+                license_id: &lid.to_string(),
+                iat: now_secs(),
+                exp: valid_until.as_deref().and_then(date_secs),
+                claims: &input.claims,
+                holder: holder.verifying_key(),
+                status: Some((&self.status_uri(), idx as u64)),
+            },
+            &es_key,
+        )?;
+        let row = LicenseRow {
+            id: 0,
+            license_id: lid.to_string(),
+            type_id: t.id,
+            holder_kind: t.holder_kind.clone(),
+            holder_id: input.holder_id.clone(),
+            holder_name: input.holder_name.clone(),
+            issuer_dept_id: dept_id,
+            claims: Value::Object(input.claims.clone()).to_string(),
+            version: i64::from(version),
+            predecessor_id,
+            valid_from: valid_from.clone(),
+            valid_until: valid_until.clone(),
+            status: "valid".into(),
+            status_idx: idx,
+            sd_jwt: sd,
+            seal: seal::seal(&content, &sm_key),
+            seal_kid: sm_kid,
+            holder_jwk: jose::jwk(holder.verifying_key()).to_string(),
+            holder_secret: hex::encode(holder.to_bytes()),
+            created_by: c.username.clone(),
+            created_at: String::new(),
+            updated_by: String::new(),
+            updated_at: String::new(),
+        };
+        let id = store::insert_license(&mut tx, &row).await?;
+        let mut list =
+            StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
+        if let Some(p) = predecessor {
+            // The previous version is superseded: revoked in the status list and the registry.
+            list.set(p.status_idx as usize, Status::Revoked)?;
+            store::set_status(&mut tx, p.id, "revoked", &c.username).await?;
+        }
+        store::save_status_list(
+            &mut tx,
+            list_row.size,
+            idx + 1,
+            &hex::encode(list.as_bytes()),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "license",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(t.type_key.clone()),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.invalidate();
+        self.view(
+            store::get(&self.store, id)
+                .await?
+                .ok_or_else(|| Error::not_found("license"))?,
+        )
+        .await
+    }
+
+    async fn check_input(
+        &self,
+        c: &Caller,
+        input: &IssueInput,
+    ) -> Result<(LicenseType, String, i64)> {
+        let t = store::type_by_key(&self.store, &input.type_key)
+            .await?
+            .ok_or_else(|| Error::invalid("type_key", "no such license type"))?;
+        match t.holder_kind.as_str() {
+            "citizen" => {
+                CitizenId::parse(&input.holder_id).map_err(|e| {
+                    Error::invalid("holder_id", e.message.replacen("citizen_id: ", "", 1))
+                })?;
+            }
+            _ => {
+                CreditCode::parse(&input.holder_id).map_err(|e| {
+                    Error::invalid("holder_id", e.message.replacen("uscc: ", "", 1))
+                })?;
+            }
+        }
+        if input.holder_name.trim().is_empty() {
+            return Err(Error::invalid("holder_name", "is required"));
+        }
+        let schema: Vec<Value> = serde_json::from_str(&t.claims).map_err(Error::internal)?;
+        let names: Vec<&str> = schema.iter().filter_map(|c| c["name"].as_str()).collect();
+        if let Some(unknown) = input.claims.keys().find(|k| !names.contains(&k.as_str())) {
+            return Err(Error::invalid(
+                format!("claims.{unknown}"),
+                format!("is not a claim of {}", t.name),
+            ));
+        }
+        if let Some(missing) = names.iter().find(|n| !input.claims.contains_key(**n)) {
+            return Err(Error::invalid(format!("claims.{missing}"), "is required"));
+        }
+        for d in [&input.valid_from, &input.valid_until]
+            .into_iter()
+            .flatten()
+        {
+            if date_secs(d).is_none() {
+                return Err(Error::invalid("valid_until", "dates are YYYY-MM-DD"));
+            }
+        }
+        let dept = match c.dept_id {
+            Some(d) => departments::get(&self.store, d).await?,
+            None => departments::all(&self.store)
+                .await?
+                .into_iter()
+                .find(|d| d.parent_id.is_some()),
+        }
+        .ok_or_else(|| Error::invalid("issuer", "the issuing department is unknown"))?;
+        let uscc = dept
+            .uscc
+            .clone()
+            .ok_or_else(|| Error::invalid("issuer", "the issuing department has no USCC"))?;
+        Ok((t, uscc, dept.id))
+    }
+
+    async fn view(&self, row: LicenseRow) -> Result<LicenseView> {
+        let t = store::types(&self.store)
+            .await?
+            .into_iter()
+            .find(|t| t.id == row.type_id)
+            .ok_or_else(|| Error::internal("license without type"))?;
+        Ok(LicenseView {
+            row,
+            type_key: t.type_key,
+            type_name: t.name,
+        })
+    }
+
+    /// Renew or change a license: the next version, linked to its predecessor.
+    pub async fn renew(
+        &self,
+        c: &Caller,
+        id: i64,
+        claims: Option<Map<String, Value>>,
+        valid_until: Option<String>,
+    ) -> Result<LicenseView> {
+        let old = self.get_row(c, id, "license.renew").await?;
+        if old.status == "revoked" {
+            return Err(Error::conflict("a revoked license cannot be renewed"));
+        }
+        let t = store::types(&self.store)
+            .await?
+            .into_iter()
+            .find(|t| t.id == old.type_id)
+            .ok_or_else(|| Error::internal("license without type"))?;
+        let input = IssueInput {
+            type_key: t.type_key,
+            holder_id: old.holder_id.clone(),
+            holder_name: old.holder_name.clone(),
+            claims: claims.unwrap_or_else(|| serde_json::from_str(&old.claims).unwrap_or_default()),
+            valid_from: None,
+            valid_until,
+        };
+        self.issue(c, input, Some(&old)).await
+    }
+
+    async fn get_row(&self, c: &Caller, id: i64, action: &str) -> Result<LicenseRow> {
+        self.require(c, perm::LICENSE_LIST, action).await?;
+        store::get(&self.store, id)
+            .await?
+            .ok_or_else(|| Error::not_found("license"))
+    }
+
+    /// One license (holder identifiers in full: an audited read of personal data).
+    pub async fn get(&self, c: &Caller, id: i64) -> Result<LicenseView> {
+        let row = self.get_row(c, id, "license.read").await?;
+        audit::record(
+            &self.store,
+            &c.entry(
+                "license.read",
+                "license",
+                Some(id.to_string()),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        self.view(row).await
+    }
+
+    pub async fn list(
+        &self,
+        c: &Caller,
+        f: store::LicenseFilter,
+        page: Page,
+    ) -> Result<Paged<LicenseView>> {
+        self.require(c, perm::LICENSE_LIST, "license.list").await?;
+        let mut f = f;
+        let vis = self.admin.visibility(c).await?;
+        if !vis.all {
+            f.issuers = Some(vis.depts.iter().copied().collect());
+        }
+        let p = store::list(&self.store, &f, page).await?;
+        let mut items = Vec::with_capacity(p.items.len());
+        for mut r in p.items {
+            r.holder_id = shuju_types::mask::mask_middle(&r.holder_id, 6, 4);
+            items.push(self.view(r).await?);
+        }
+        Ok(Paged {
+            total: p.total,
+            page: p.page,
+            size: p.size,
+            items,
+        })
+    }
+
+    /// Revoke, suspend or reinstate (from suspension only).
+    pub async fn set_status(
+        &self,
+        c: &Caller,
+        id: i64,
+        to: Status,
+        reason: &str,
+    ) -> Result<LicenseView> {
+        const ACTION: &str = "license.status";
+        self.require(c, perm::LICENSE_REVOKE, ACTION).await?;
+        if reason.trim().is_empty() {
+            return Err(self
+                .refuse(c, ACTION, Error::invalid("reason", "is required"))
+                .await);
+        }
+        let row = store::get(&self.store, id)
+            .await?
+            .ok_or_else(|| Error::not_found("license"))?;
+        let mut tx = self.store.write().await?;
+        let list_row = store::status_list_for_update(&mut tx)
+            .await?
+            .ok_or_else(|| Error::internal("no status list"))?;
+        let mut list =
+            StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
+        if let Err(e) = list.set(row.status_idx as usize, to) {
+            drop(tx);
+            return Err(self.refuse(c, ACTION, e).await);
+        }
+        let label = match to {
+            Status::Valid => "valid",
+            Status::Revoked => "revoked",
+            Status::Suspended => "suspended",
+        };
+        store::set_status(&mut tx, id, label, &c.username).await?;
+        store::save_status_list(
+            &mut tx,
+            list_row.size,
+            list_row.next_idx,
+            &hex::encode(list.as_bytes()),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "license",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(format!("{label}: {}", reason.trim())),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.invalidate();
+        self.view(
+            store::get(&self.store, id)
+                .await?
+                .ok_or_else(|| Error::not_found("license"))?,
+        )
+        .await
+    }
+
+    /// Show a license for a matter: a presentation disclosing exactly the matter's claims, bound
+    /// to the verifier's audience and nonce. The show is recorded with the claim names only.
+    pub async fn show(
+        &self,
+        c: &Caller,
+        id: i64,
+        matter: &str,
+        aud: &str,
+        nonce: &str,
+    ) -> Result<Shown> {
+        const ACTION: &str = "license.show";
+        self.require(c, perm::LICENSE_SHOW, ACTION).await?;
+        let row = store::get(&self.store, id)
+            .await?
+            .ok_or_else(|| Error::not_found("license"))?;
+        let m = match store::matter(&self.store, matter).await? {
+            Some(m) => m,
+            None => {
+                return Err(self
+                    .refuse(c, ACTION, Error::invalid("matter", "no such matter"))
+                    .await);
+            }
+        };
+        let view = self.view(row.clone()).await?;
+        if view.type_key != m.type_key {
+            return Err(self
+                .refuse(
+                    c,
+                    ACTION,
+                    Error::invalid("matter", format!("this matter takes a {}", m.type_key)),
+                )
+                .await);
+        }
+        if aud.trim().is_empty() || nonce.trim().len() < 8 {
+            return Err(self
+                .refuse(
+                    c,
+                    ACTION,
+                    Error::invalid(
+                        "nonce",
+                        "the verifier's audience and a nonce of at least 8 characters are required",
+                    ),
+                )
+                .await);
+        }
+        let claims: Vec<String> = serde_json::from_str(&m.claims).map_err(Error::internal)?;
+        let names: Vec<&str> = claims.iter().map(String::as_str).collect();
+        let holder =
+            SigningKey::from_slice(&hex::decode(&row.holder_secret).map_err(Error::internal)?)
+                .map_err(|e| Error::internal(e.to_string()))?;
+        let presentation = sdjwt::present(&row.sd_jwt, &names, &holder, aud, nonce, now_secs())?;
+        let mut tx = self.store.write().await?;
+        let show_id = store::insert_show(
+            &mut tx,
+            row.id,
+            &m.code,
+            &claims.join(","),
+            aud,
+            nonce,
+            None,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "license",
+                Some(row.id.to_string()),
+                Outcome::Ok,
+                Some(format!("{}: {}", m.code, claims.join(","))),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Shown {
+            presentation,
+            claims,
+            show_id,
+        })
+    }
+
+    fn invalidate(&self) {
+        if let Ok(mut g) = self.cache.write() {
+            *g = None;
+        }
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot> {
+        if let Ok(g) = self.cache.read()
+            && let Some((at, snap)) = g.as_ref()
+            && at.elapsed() < std::time::Duration::from_secs(1)
+        {
+            return Ok(snap.clone());
+        }
+        let snap = std::sync::Arc::new((self.trust().await?, self.status_list().await?));
+        if let Ok(mut g) = self.cache.write() {
+            *g = Some((std::time::Instant::now(), snap.clone()));
+        }
+        Ok(snap)
+    }
+
+    /// Verify a shown presentation against the trust list and the status list.
+    pub async fn verify(&self, presentation: &str, aud: &str, nonce: &str) -> Result<Verified> {
+        let snap = self.snapshot().await?;
+        let status_uri = self.status_uri();
+        let status = |uri: &str, idx: u64| {
+            if uri != status_uri {
+                return Err(Error::invalid(
+                    "presentation",
+                    "the status list is not this platform's",
+                ));
+            }
+            snap.1.get(idx as usize)
+        };
+        sdjwt::verify(
+            presentation,
+            &snap.0,
+            &Expect {
+                aud,
+                nonce,
+                now: now_secs(),
+                max_age: 600,
+                status: &status,
+            },
+        )
+    }
+
+    /// Shows counted by month, matter and type; each show saves one paper copy.
+    pub async fn figures(&self) -> Result<Vec<(String, String, String, i64)>> {
+        store::show_counts(&self.store).await
+    }
+
+    /// A signed receipt of a show, for the holder's case file: b64 of the show record, signed with
+    /// the platform's ES256 key on the verifier's behalf.
+    pub async fn receipt(&self, shown: &Shown, matter: &str, aud: &str) -> Result<String> {
+        let (kid, secret) = self.active_key("ES256").await?;
+        let key = SigningKey::from_slice(&hex::decode(secret).map_err(Error::internal)?)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let digest = b64(<sha2::Sha256 as sha2::Digest>::digest(
+            shown.presentation.as_bytes(),
+        ));
+        Ok(jose::sign(
+            &json!({"alg": "ES256", "typ": "receipt+jwt", "kid": kid}),
+            &json!({"show_id": shown.show_id, "matter": matter, "verifier": aud, "claims": shown.claims, "presentation_sha256": digest, "iat": now_secs()}),
+            &key,
+        ))
+    }
+}

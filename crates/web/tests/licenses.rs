@@ -1,0 +1,310 @@
+//! Electronic licenses through the API: issue, show, verify, revoke, renew.
+
+mod common;
+
+use common::{TestApp, error_body};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn driving(holder: &str) -> Value {
+    json!({
+        "type_key": "driving_licence",
+        "holder_id": holder,
+        "holder_name": "张三",
+        "claims": {"name": "张三", "citizen_id": holder, "vehicle_class": "C1", "first_issued": "2015-03-01", "address": "聊城市东昌府区柳园街道"},
+        "valid_until": "2031-03-01"
+    })
+}
+
+const HOLDER: &str = "11010519491231002X";
+
+#[tokio::test]
+async fn issue_show_verify_revoke_and_renew() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    // Refusals name the field.
+    let r = app
+        .post(&token, "/api/v1/licenses", driving("110105194912310021"))
+        .await;
+    assert_eq!(error_body(r).await["field"], "holder_id");
+    let mut extra = driving(HOLDER);
+    extra["claims"]["blood_type"] = json!("A");
+    assert_eq!(
+        error_body(app.post(&token, "/api/v1/licenses", extra).await).await["field"],
+        "claims.blood_type"
+    );
+    let mut missing = driving(HOLDER);
+    missing["claims"]
+        .as_object_mut()
+        .unwrap()
+        .remove("vehicle_class");
+    assert_eq!(
+        error_body(app.post(&token, "/api/v1/licenses", missing).await).await["field"],
+        "claims.vehicle_class"
+    );
+
+    let lic: Value = app
+        .post(&token, "/api/v1/licenses", driving(HOLDER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = lic["id"].as_i64().unwrap();
+    let lid = shuju_types::LicenseId::parse(lic["license_id"].as_str().unwrap()).unwrap();
+    assert_eq!(lid.version(), 1);
+    assert!(lic["sd_jwt"].as_str().unwrap().contains('~'));
+    assert_eq!(lic["seal"].as_str().unwrap().len(), 128);
+    let list: Value = app
+        .get(&token, "/api/v1/licenses")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"][0]["holder_id"], "110105********002X",
+        "masked in lists"
+    );
+
+    // Show for a matter: exactly the matter's claims.
+    let show_path = format!("/api/v1/licenses/{id}/show");
+    let s: Value = app
+        .post(
+            &token,
+            &show_path,
+            json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": "nonce-0001"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["claims"], json!(["name", "vehicle_class"]));
+    assert!(s["qr_svg"].as_str().unwrap().starts_with("<?xml"));
+    let p = s["presentation"].as_str().unwrap().to_owned();
+    let decoded: String = p
+        .split(['~', '.'])
+        .filter_map(|x| shuju_license::jose::unb64(x, "x").ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect();
+    assert!(
+        !decoded.contains(HOLDER)
+            && !decoded.contains("柳园街道")
+            && !decoded.contains("2015-03-01"),
+        "no other claim value"
+    );
+    let verify = |p: &str, nonce: &str| {
+        app.client
+            .post(app.url("/api/v1/licenses/verify"))
+            .json(&json!({"presentation": p, "aud": "window-yg-01", "nonce": nonce}))
+            .send()
+    };
+    let v: Value = verify(&p, "nonce-0001")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["valid"], json!(true));
+    assert_eq!(v["claims"], json!({"name": "张三", "vehicle_class": "C1"}));
+    let r = verify(&p, "nonce-9999").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("nonce")
+    );
+    // A matter for another license type is refused.
+    let r = app.post(&token, &format!("/api/v1/licenses/{id}/show"), json!({"matter": "individual_business_registration", "aud": "w", "nonce": "nonce-0002"})).await;
+    assert_eq!(error_body(r).await["field"], "matter");
+
+    // Suspend, reinstate; revoke is final.
+    let status_path = format!("/api/v1/licenses/{id}/status");
+    let st = |status: &str| {
+        app.post(
+            &token,
+            &status_path,
+            json!({"status": status, "reason": "核查"}),
+        )
+    };
+    assert_eq!(st("suspended").await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = verify(&p, "nonce-0001").await.unwrap();
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("suspended")
+    );
+    assert_eq!(st("valid").await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        verify(&p, "nonce-0001").await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Renewal: version 002, linked, the predecessor revoked.
+    let renewed: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/licenses/{id}/renew"),
+            json!({"valid_until": "2037-03-01"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_id = shuju_types::LicenseId::parse(renewed["license_id"].as_str().unwrap()).unwrap();
+    assert_eq!((new_id.version(), new_id.serial()), (2, lid.serial()));
+    assert_eq!(renewed["predecessor_id"], json!(id));
+    let old: Value = app
+        .get(&token, &format!("/api/v1/licenses/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["status"], "revoked");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = verify(&p, "nonce-0001").await.unwrap();
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+    assert_eq!(
+        st("valid").await.status(),
+        StatusCode::CONFLICT,
+        "a revocation is never reversed"
+    );
+
+    // The status list and trust list are published; the status list verifies with the trust list.
+    let token_jwt = app
+        .client
+        .get(app.url("/api/v1/licenses/status/1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let trust: Value = app
+        .client
+        .get(app.url("/api/v1/licenses/trust-list"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jws = shuju_license::jose::Jws::decode(&token_jwt, "status").unwrap();
+    let kid = jws.header["kid"].as_str().unwrap();
+    let key = trust["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .unwrap();
+    jws.verify(
+        &shuju_license::jose::from_jwk(&key["public"]).unwrap(),
+        "status",
+    )
+    .unwrap();
+    let list = shuju_license::status::StatusList::decode(
+        jws.payload["status_list"]["lst"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        list.get(old["status_idx"].as_u64().unwrap() as usize)
+            .unwrap(),
+        shuju_license::sdjwt::Status::Revoked
+    );
+    // Shows are recorded (names, not values) and audited.
+    let log: Value = app
+        .get(&token, "/api/v1/audit?action=license.show&outcome=ok")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        log["items"][0]["detail"],
+        "vehicle_entry_pass: name,vehicle_class"
+    );
+}
+
+#[tokio::test]
+async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let lic: Value = app
+        .post(&token, "/api/v1/licenses", driving(HOLDER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/licenses/{}/show", lic["id"]),
+            json!({"matter": "vehicle_entry_pass", "aud": "w1", "nonce": "nonce-rot-1"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other = shuju_license::registry::Licenses::open(app.admin.clone(), "http://shuju.test")
+        .await
+        .unwrap();
+    other
+        .rotate(&shuju_admin::Caller::system(), "ES256")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let trust: Value = app
+        .client
+        .get(app.url("/api/v1/licenses/trust-list"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        trust["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["alg"] == "ES256")
+            .count(),
+        2
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/licenses/verify"))
+        .json(&json!({"presentation": s["presentation"], "aud": "w1", "nonce": "nonce-rot-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    // New licenses are signed with the new key.
+    let lic2: Value = app
+        .post(&token, "/api/v1/licenses", driving(HOLDER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kid = shuju_license::jose::Jws::decode(
+        lic2["sd_jwt"].as_str().unwrap().split('~').next().unwrap(),
+        "x",
+    )
+    .unwrap()
+    .header["kid"]
+        .clone();
+    let active = trust["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "ES256" && k["retired_at"].is_null())
+        .unwrap()["kid"]
+        .clone();
+    assert_eq!(kid, active);
+}
