@@ -95,6 +95,18 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// E-license verification rate through HTTP, beside the Python sd-jwt verifier.
+    LicenseVerify {
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// A Python with the sd-jwt package installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -203,6 +215,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Bench(BenchCommand::LicenseVerify {
+            seconds,
+            concurrency,
+            python,
+            markdown,
+        }) => {
+            init_tracing("warn");
+            bench::license_verify(*seconds, *concurrency, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&shuju_web::openapi_document())?;
