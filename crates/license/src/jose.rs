@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::elliptic_curve::sec1::EncodedPoint;
 use serde_json::{Value, json};
@@ -59,6 +59,30 @@ pub fn sign(header: &Value, payload: &Value, key: &SigningKey) -> String {
     format!("{input}.{}", b64(sig.to_bytes()))
 }
 
+/// The uncompressed SEC1 point (`04 ‖ x ‖ y`) of a P-256 JWK, without decoding it to a curve point
+/// (the verifier checks it).
+pub fn jwk_point(v: &Value) -> Result<Vec<u8>> {
+    let bad = || Error::invalid("jwk", "is not a P-256 public key");
+    if v["kty"] != "EC" || v["crv"] != "P-256" {
+        return Err(bad());
+    }
+    let x = unb64(v["x"].as_str().ok_or_else(bad)?, "jwk.x")?;
+    let y = unb64(v["y"].as_str().ok_or_else(bad)?, "jwk.y")?;
+    if x.len() != 32 || y.len() != 32 {
+        return Err(bad());
+    }
+    let mut p = Vec::with_capacity(65);
+    p.push(4);
+    p.extend_from_slice(&x);
+    p.extend_from_slice(&y);
+    Ok(p)
+}
+
+/// The uncompressed SEC1 point of a verifying key.
+pub fn point(key: &VerifyingKey) -> Vec<u8> {
+    key.to_encoded_point(false).as_bytes().to_vec()
+}
+
 /// A decoded, unverified JWS.
 pub struct Jws {
     pub header: Value,
@@ -87,12 +111,17 @@ impl Jws {
 
     /// Check the ES256 signature.
     pub fn verify(&self, key: &VerifyingKey, what: &str) -> Result<()> {
+        self.verify_point(&point(key), what)
+    }
+
+    /// Check the ES256 signature against an uncompressed P-256 point (aws-lc's ECDSA).
+    pub fn verify_point(&self, point: &[u8], what: &str) -> Result<()> {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
         if self.header["alg"] != "ES256" {
             return Err(Error::invalid(what, "must be signed with ES256"));
         }
-        let sig = Signature::from_slice(&self.signature)
-            .map_err(|_| Error::invalid(what, "has a malformed signature"))?;
-        key.verify(self.signing_input.as_bytes(), &sig)
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+            .verify(self.signing_input.as_bytes(), &self.signature)
             .map_err(|_| Error::invalid(what, "signature does not verify"))
     }
 }

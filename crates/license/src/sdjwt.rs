@@ -4,7 +4,7 @@
 //! `<issuer-jwt>~<disclosure>~…~<kb-jwt>`. Each disclosure is base64url(JSON `[salt, name, value]`)
 //! and the issuer-signed `_sd` array holds the SHA-256 digests of all of them.
 
-use crate::jose::{Jws, b64, from_jwk, jwk, sign, unb64};
+use crate::jose::{Jws, b64, jwk, sign, unb64};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use rand::RngCore;
 use serde_json::{Map, Value, json};
@@ -137,12 +137,14 @@ pub fn present(
 /// Issuer keys the verifier trusts, by `kid`, with the issuer each belongs to.
 #[derive(Clone, Default)]
 pub struct TrustList {
-    keys: HashMap<String, (String, VerifyingKey)>,
+    /// kid → (issuer, uncompressed P-256 point)
+    keys: HashMap<String, (String, Vec<u8>)>,
 }
 
 impl TrustList {
     pub fn add(&mut self, kid: &str, issuer: &str, key: VerifyingKey) {
-        self.keys.insert(kid.into(), (issuer.into(), key));
+        self.keys
+            .insert(kid.into(), (issuer.into(), crate::jose::point(&key)));
     }
 }
 
@@ -198,7 +200,7 @@ pub fn verify(presentation: &str, trust: &TrustList, x: &Expect<'_>) -> Result<V
         .keys
         .get(kid)
         .ok_or_else(|| err("the issuer key is not in the trust list"))?;
-    jws.verify(key, "presentation")?;
+    jws.verify_point(key, "presentation")?;
     let p = &jws.payload;
     if p["iss"].as_str() != Some(issuer.as_str()) {
         return Err(err("the issuer does not own the signing key"));
@@ -247,12 +249,13 @@ pub fn verify(presentation: &str, trust: &TrustList, x: &Expect<'_>) -> Result<V
         claims.insert(name.to_owned(), value.clone());
     }
     // Key binding.
-    let holder = from_jwk(&p["cnf"]["jwk"]).map_err(|_| err("the credential has no holder key"))?;
+    let holder = crate::jose::jwk_point(&p["cnf"]["jwk"])
+        .map_err(|_| err("the credential has no holder key"))?;
     let kb = Jws::decode(kb_jwt, "presentation")?;
     if kb.header["typ"] != "kb+jwt" {
         return Err(err("the key-binding JWT's typ must be kb+jwt"));
     }
-    kb.verify(&holder, "presentation")
+    kb.verify_point(&holder, "presentation")
         .map_err(|_| err("the key-binding signature does not verify"))?;
     let body = &presentation[..presentation.len() - kb_jwt.len()];
     if kb.payload["sd_hash"].as_str() != Some(digest(body).as_str()) {
