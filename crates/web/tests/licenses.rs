@@ -308,3 +308,134 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
         .clone();
     assert_eq!(kid, active);
 }
+
+#[tokio::test]
+async fn the_registry_show_and_verify_pages() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let lic: Value = app
+        .post(&token, "/api/v1/licenses", driving(HOLDER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = lic["id"].as_i64().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    client
+        .post(app.url("/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "admin"),
+            ("password", common::ADMIN_PW),
+            ("next", "/licenses"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = client
+        .get(app.url("/licenses"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("110105********002X") && !html.contains(HOLDER),
+        "the registry masks holders"
+    );
+    let html = client
+        .get(app.url(&format!("/licenses/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let shown = client
+        .post(app.url(&format!("/licenses/{id}/show")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("matter", "vehicle_entry_pass"),
+            ("aud", "window-01"),
+            ("nonce", "page-nonce-01"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("<svg"), "the show screen has the QR code");
+    let presentation = shown
+        .split("<textarea readonly rows=\"6\" style=\"width:100%\">")
+        .nth(1)
+        .unwrap()
+        .split("</textarea>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let result = client
+        .post(app.url("/licenses/verify"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("presentation", presentation.as_str()),
+            ("aud", "window-01"),
+            ("nonce", "page-nonce-01"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        result.contains("核验通过")
+            && result.contains("vehicle_class")
+            && !result.contains("citizen_id"),
+        "{result}"
+    );
+    let result = client
+        .post(app.url("/licenses/verify"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("presentation", presentation.as_str()),
+            ("aud", "window-01"),
+            ("nonce", "another-nonce"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(result.contains("nonce does not match"), "{result}");
+}

@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod home;
+mod licenses;
 mod logs;
 
 use crate::extract::{SESSION_COOKIE, client_addr, cookie};
@@ -32,6 +33,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(home::routes())
         .merge(admin::routes(cfg))
         .merge(catalog::routes(cfg))
+        .merge(licenses::routes())
         .merge(logs::routes())
         .merge(crate::assets::routes())
 }
@@ -61,6 +63,19 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/not_found.html"),
     ),
     ("catalog.html", include_str!("../../templates/catalog.html")),
+    (
+        "licenses.html",
+        include_str!("../../templates/licenses.html"),
+    ),
+    ("license.html", include_str!("../../templates/license.html")),
+    (
+        "license_show.html",
+        include_str!("../../templates/license_show.html"),
+    ),
+    (
+        "license_verify.html",
+        include_str!("../../templates/license_verify.html"),
+    ),
     (
         "catalog_entry.html",
         include_str!("../../templates/catalog_entry.html"),
@@ -213,7 +228,7 @@ struct MenuGroup {
 type MenuEntry = (&'static str, &'static str, Option<&'static str>);
 
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[MenuEntry]); 4] = [
+    let groups: [(&str, &[MenuEntry]); 5] = [
         ("home", &[("home", "/home", None)]),
         (
             "catalog_group",
@@ -234,6 +249,17 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                     "catalog_systems",
                     "/catalog/systems",
                     Some(perm::SYSTEM_LIST),
+                ),
+            ],
+        ),
+        (
+            "license_group",
+            &[
+                ("licenses", "/licenses", Some(perm::LICENSE_LIST)),
+                (
+                    "license_verify",
+                    "/licenses/verify",
+                    Some(perm::LICENSE_VERIFY),
                 ),
             ],
         ),

@@ -1,0 +1,235 @@
+//! E-license pages: the registry with issuing, one license with its actions and the show screen
+//! (QR code), and the verify screen for officials.
+
+use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, render};
+use crate::AppState;
+use crate::api::licenses::LicenseDto;
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use shuju_admin::perm;
+use shuju_license::registry::IssueInput;
+use shuju_license::sdjwt::Status;
+use shuju_store::license::LicenseFilter;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(registry, issue))
+        .routes(routes!(license_page))
+        .routes(routes!(license_action))
+        .routes(routes!(verify_page, verify_submit))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegistryQuery {
+    holder_id: Option<String>,
+    status: Option<String>,
+    page: Option<u32>,
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+/// The license registry, with the issuing form.
+#[utoipa::path(get, path = "/licenses", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn registry(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<RegistryQuery>,
+) -> Response {
+    let c = &pc.caller;
+    let r = async {
+        let f = LicenseFilter { holder_id: q.holder_id.clone(), status: q.status.clone(), ..Default::default() };
+        let page = s.licenses.list(c, f, shuju_store::Page::new(q.page, Some(20))).await?;
+        let types = s.licenses.types().await?;
+        let shows = s.licenses.figures().await?;
+        let total_shows: i64 = shows.iter().map(|r| r.3).sum();
+        Ok::<_, shuju_types::Error>(context! {
+            page => crate::api::Paged::map(page, LicenseDto::from),
+            types => types.iter().map(|t| context! { key => t.type_key, name => t.name, claims => serde_json::from_str::<Value>(&t.claims).unwrap_or(Value::Null) }).collect::<Vec<_>>(),
+            shows => shows.iter().map(|(m, matter, t, n)| context! { month => m, matter => matter, type_key => t, n => n }).collect::<Vec<_>>(),
+            total_shows => total_shows,
+            q_holder => q.holder_id.clone(), q_status => q.status.clone(),
+            pager_base => "/licenses?",
+            can_issue => c.can(perm::LICENSE_ISSUE),
+            ..base(&pc, "licenses", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+        })
+    }
+    .await;
+    match r {
+        Ok(ctx) => render("licenses.html", ctx),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// Issue a license from the form (claims as `name=value` lines).
+#[utoipa::path(post, path = "/licenses", tag = "pages", responses((status = 303, description = "redirect")))]
+pub async fn issue(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let mut claims = Map::new();
+    for line in f.str("claims").lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            claims.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
+        }
+    }
+    let input = IssueInput {
+        type_key: f.str("type_key"),
+        holder_id: f.str("holder_id"),
+        holder_name: f.str("holder_name"),
+        claims,
+        valid_from: None,
+        valid_until: f.get("valid_until"),
+    };
+    match s.licenses.issue(&pc.caller, input, None).await {
+        Ok(v) => back(&format!("/licenses/{}", v.row.id), Some("ok_saved"), None),
+        Err(e) => back("/licenses", None, Some(&e.message)),
+    }
+}
+
+/// One license: claims, status and actions, and the show form.
+#[utoipa::path(get, path = "/licenses/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn license_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<RegistryQuery>,
+) -> Response {
+    let c = &pc.caller;
+    let r = async {
+        let v = s.licenses.get(c, id).await?;
+        let matters: Vec<_> = s.licenses.matters().await?.into_iter().filter(|m| m.type_key == v.type_key).collect();
+        Ok::<_, shuju_types::Error>(context! {
+            l => LicenseDto::from(v),
+            matters => matters,
+            nonce => shuju_admin::password::random_token()[..16].to_owned(),
+            can => context! { revoke => c.can(perm::LICENSE_REVOKE), issue => c.can(perm::LICENSE_ISSUE), show => c.can(perm::LICENSE_SHOW) },
+            ..base(&pc, "licenses", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+        })
+    }
+    .await;
+    match r {
+        Ok(ctx) => render("license.html", ctx),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// Actions on a license: suspend, reinstate, revoke, renew, show.
+#[utoipa::path(post, path = "/licenses/{id}/{action}", tag = "pages",
+    params(("id" = i64, Path), ("action" = String, Path, description = "suspend | reinstate | revoke | renew | show")),
+    responses((status = 303, description = "redirect"), (status = 200, description = "the show screen", content_type = "text/html")))]
+pub async fn license_action(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let c = &pc.caller;
+    let to = format!("/licenses/{id}");
+    let reason = f.str("reason");
+    let r = match action.as_str() {
+        "suspend" => s
+            .licenses
+            .set_status(c, id, Status::Suspended, &reason)
+            .await
+            .map(|_| to.clone()),
+        "reinstate" => s
+            .licenses
+            .set_status(c, id, Status::Valid, &reason)
+            .await
+            .map(|_| to.clone()),
+        "revoke" => s
+            .licenses
+            .set_status(c, id, Status::Revoked, &reason)
+            .await
+            .map(|_| to.clone()),
+        "renew" => s
+            .licenses
+            .renew(c, id, None, f.get("valid_until"))
+            .await
+            .map(|v| format!("/licenses/{}", v.row.id)),
+        "show" => {
+            let (matter, aud, nonce) = (f.str("matter"), f.str("aud"), f.str("nonce"));
+            return match s.licenses.show(c, id, &matter, &aud, &nonce).await {
+                Ok(shown) => {
+                    let receipt = s
+                        .licenses
+                        .receipt(&shown, &matter, &aud)
+                        .await
+                        .unwrap_or_default();
+                    let qr = qrcode::QrCode::with_error_correction_level(
+                        shown.presentation.as_bytes(),
+                        qrcode::EcLevel::L,
+                    )
+                    .map(|q| {
+                        q.render::<qrcode::render::svg::Color<'_>>()
+                            .min_dimensions(360, 360)
+                            .build()
+                    })
+                    .unwrap_or_default();
+                    render(
+                        "license_show.html",
+                        context! {
+                            id => id, matter => matter, aud => aud, nonce => nonce, claims => shown.claims,
+                            presentation => shown.presentation, receipt => receipt,
+                            qr => minijinja::Value::from_safe_string(qr.split_once("?>").map(|(_, svg)| svg.to_owned()).unwrap_or(qr)),
+                            ..base(&pc, "licenses", &Flash::default())
+                        },
+                    )
+                }
+                Err(e) => back(&to, None, Some(&e.message)),
+            };
+        }
+        _ => Err(shuju_types::Error::not_found("action")),
+    };
+    match r {
+        Ok(to) => back(&to, Some("ok_saved"), None),
+        Err(e) => back(&to, None, Some(&e.message)),
+    }
+}
+
+/// The verify screen for officials at a window.
+#[utoipa::path(get, path = "/licenses/verify", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn verify_page(pc: PageCaller) -> Response {
+    render(
+        "license_verify.html",
+        context! { result => Value::Null, ..base(&pc, "license_verify", &Flash::default()) },
+    )
+}
+
+/// Verify a pasted or scanned presentation.
+#[utoipa::path(post, path = "/licenses/verify", tag = "pages", responses((status = 200, description = "HTML page with the result", content_type = "text/html")))]
+pub async fn verify_submit(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let (p, aud, nonce) = (f.str("presentation"), f.str("aud"), f.str("nonce"));
+    let result = match s.licenses.verify(p.trim(), aud.trim(), nonce.trim()).await {
+        Ok(v) => {
+            context! { valid => true, license_id => v.license_id, vct => v.vct, issuer => v.issuer, claims => v.claims }
+        }
+        Err(e) => context! { valid => false, reason => e.message },
+    };
+    render(
+        "license_verify.html",
+        context! { result => result, aud => aud, nonce => nonce, ..base(&pc, "license_verify", &Flash::default()) },
+    )
+}
