@@ -399,6 +399,18 @@ impl Licenses {
         StatusList::from_bytes(hex::decode(row.bytes).map_err(Error::internal)?)
     }
 
+    /// The offline verifier bundle: the trust list and the signed status list, with the time after
+    /// which a window must fetch a fresh one.
+    pub async fn bundle(&self) -> Result<Value> {
+        let now = now_secs();
+        Ok(json!({
+            "trust_list": self.trust_list().await?,
+            "status_list_token": self.status_token().await?,
+            "fetched_at": now,
+            "stale_after": now + TTL_SECONDS,
+        }))
+    }
+
     /// The signed status list token.
     pub async fn status_token(&self) -> Result<String> {
         let (kid, secret) = self.active_key("ES256").await?;

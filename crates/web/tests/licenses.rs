@@ -218,6 +218,54 @@ async fn issue_show_verify_revoke_and_renew() {
             .unwrap(),
         shuju_license::sdjwt::Status::Revoked
     );
+    // The offline bundle verifies without the server, and says when it is stale.
+    let bundle: Value = app
+        .client
+        .get(app.url("/api/v1/licenses/bundle"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let s2: Value = app
+        .post(
+            &token,
+            &format!("/api/v1/licenses/{}/show", renewed["id"]),
+            json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": "nonce-0003"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let now = bundle["fetched_at"].as_i64().unwrap();
+    let r = shuju_license::bundle::verify_offline(
+        &bundle,
+        s2["presentation"].as_str().unwrap(),
+        "window-yg-01",
+        "nonce-0003",
+        now,
+    )
+    .unwrap();
+    assert!(!r.stale);
+    assert_eq!(r.verified.claims.len(), 2);
+    let mut old_bundle = bundle.clone();
+    old_bundle["stale_after"] = json!(now - 1);
+    let later = shuju_license::bundle::verify_offline(
+        &old_bundle,
+        s2["presentation"].as_str().unwrap(),
+        "window-yg-01",
+        "nonce-0003",
+        now,
+    )
+    .unwrap();
+    assert!(later.stale, "a bundle past its time to live says so");
+    assert!(
+        shuju_license::bundle::verify_offline(&bundle, &p, "window-yg-01", "nonce-0001", now)
+            .unwrap_err()
+            .message
+            .contains("revoked")
+    );
     // Shows are recorded (names, not values) and audited.
     let log: Value = app
         .get(&token, "/api/v1/audit?action=license.show&outcome=ok")

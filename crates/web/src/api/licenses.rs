@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify))
         .routes(routes!(status_list))
         .routes(routes!(trust_list))
+        .routes(routes!(bundle))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -383,4 +384,10 @@ pub async fn status_list(State(s): State<AppState>) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/api/v1/licenses/trust-list", tag = "licenses", responses((status = 200, description = "trust list JSON")))]
 pub async fn trust_list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(s.licenses.trust_list().await?))
+}
+
+/// The offline verifier bundle: trust list and signed status list, and when it goes stale.
+#[utoipa::path(get, path = "/api/v1/licenses/bundle", tag = "licenses", responses((status = 200, description = "offline bundle JSON")))]
+pub async fn bundle(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(s.licenses.bundle().await?))
 }

@@ -33,6 +33,21 @@ pub async fn home(
 ) -> Response {
     let stats = s.admin.overview().await;
     let catalog = s.catalog.figures().await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let (shows_total, shows_month) = s
+        .licenses
+        .figures()
+        .await
+        .map(|rows| {
+            (
+                rows.iter().map(|r| r.3).sum::<i64>(),
+                rows.iter()
+                    .filter(|r| r.0 == month)
+                    .map(|r| r.3)
+                    .sum::<i64>(),
+            )
+        })
+        .unwrap_or_default();
     match stats.and_then(|st| catalog.map(|c| (st, c))) {
         Ok((stats, (entries, published, systems, cloud))) => render(
             "home.html",
@@ -42,6 +57,7 @@ pub async fn home(
                     entries => entries, published => published, systems => systems,
                     cloud_rate => if systems > 0 { format!("{:.1}%", cloud as f64 * 100.0 / systems as f64) } else { "—".into() },
                 },
+                shows => context! { total => shows_total, month => shows_month },
                 figures => FIGURES,
                 ..base(&pc, "home", &flash)
             },
