@@ -99,6 +99,8 @@ struct Step<'a> {
     note: Option<String>,
     /// Only on entries the caller manages (providers), or on any entry (reviewers).
     managed: bool,
+    /// When set, the step needs a reason; the message says so.
+    needs_reason: Option<&'static str>,
 }
 
 impl Catalog {
@@ -348,9 +350,17 @@ impl Catalog {
             to,
             note,
             managed,
+            needs_reason,
         } = step;
         let audit_action = format!("catalog.{action}");
         self.admin_require(c, permission, &audit_action).await?;
+        if let Some(msg) = needs_reason
+            && note.as_deref().is_none_or(|n| n.trim().is_empty())
+        {
+            return Err(self
+                .refuse(c, &audit_action, Some(id), Error::invalid("reason", msg))
+                .await);
+        }
         let row = if managed {
             self.managed_entry(c, &audit_action, id).await?
         } else {
@@ -440,6 +450,7 @@ impl Catalog {
                 to: Status::Submitted,
                 note: None,
                 managed: true,
+                needs_reason: None,
             },
         )
         .await
@@ -457,6 +468,7 @@ impl Catalog {
                 to: Status::Published,
                 note: None,
                 managed: false,
+                needs_reason: None,
             },
         )
         .await
@@ -464,63 +476,30 @@ impl Catalog {
 
     /// Reviewer: send a submitted entry back to its provider, with the reason.
     pub async fn return_entry(&self, c: &Caller, id: i64, reason: &str) -> Result<EntryView> {
-        const ACTION: &str = "catalog.return";
-        let reason = reason.trim();
-        if reason.is_empty() {
-            self.admin_require(c, perm::CATALOG_REVIEW, ACTION).await?;
-            return Err(self
-                .refuse(
-                    c,
-                    ACTION,
-                    Some(id),
-                    Error::invalid("reason", "a returned entry needs a reason"),
-                )
-                .await);
-        }
-        self.transition(
-            c,
-            id,
-            Step {
-                action: "return",
-                permission: perm::CATALOG_REVIEW,
-                from: &[Status::Submitted],
-                to: Status::Draft,
-                note: Some(reason.to_owned()),
-                managed: false,
-            },
-        )
-        .await
+        let step = Step {
+            action: "return",
+            permission: perm::CATALOG_REVIEW,
+            from: &[Status::Submitted],
+            to: Status::Draft,
+            note: Some(reason.trim().to_owned()),
+            managed: false,
+            needs_reason: Some("a returned entry needs a reason"),
+        };
+        self.transition(c, id, step).await
     }
 
     /// Take a published entry offline, with the reason.
     pub async fn offline(&self, c: &Caller, id: i64, reason: &str) -> Result<EntryView> {
-        const ACTION: &str = "catalog.offline";
-        let reason = reason.trim();
-        if reason.is_empty() {
-            self.admin_require(c, perm::CATALOG_OFFLINE, ACTION).await?;
-            return Err(self
-                .refuse(
-                    c,
-                    ACTION,
-                    Some(id),
-                    Error::invalid("reason", "taking an entry offline needs a reason"),
-                )
-                .await);
-        }
-        let reviewer = c.can(perm::CATALOG_REVIEW);
-        self.transition(
-            c,
-            id,
-            Step {
-                action: "offline",
-                permission: perm::CATALOG_OFFLINE,
-                from: &[Status::Published, Status::Draft],
-                to: Status::Offline,
-                note: Some(reason.to_owned()),
-                managed: !reviewer,
-            },
-        )
-        .await
+        let step = Step {
+            action: "offline",
+            permission: perm::CATALOG_OFFLINE,
+            from: &[Status::Published, Status::Draft],
+            to: Status::Offline,
+            note: Some(reason.trim().to_owned()),
+            managed: !c.can(perm::CATALOG_REVIEW),
+            needs_reason: Some("taking an entry offline needs a reason"),
+        };
+        self.transition(c, id, step).await
     }
 
     /// Remove a draft that was never published.

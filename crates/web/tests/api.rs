@@ -231,38 +231,8 @@ async fn own_department_scope_on_the_users_page() {
     app.first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026")
         .await;
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("username", "alice"),
-            ("password", "Wonder-Pass-2026"),
-            ("next", "/system/users"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (client, r) =
+        common::browser_login(&app, "alice", "Wonder-Pass-2026", "/system/users").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/system/users");
     let html = client

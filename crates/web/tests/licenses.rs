@@ -368,38 +368,7 @@ async fn the_registry_show_and_verify_pages() {
         .await
         .unwrap();
     let id = lic["id"].as_i64().unwrap();
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    client
-        .post(app.url("/login"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("username", "admin"),
-            ("password", common::ADMIN_PW),
-            ("next", "/licenses"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/licenses").await;
     let html = client
         .get(app.url("/licenses"))
         .send()

@@ -103,38 +103,7 @@ async fn openapi_is_3_1_and_every_documented_route_exists() {
 
 async fn signed_in_browser(app: &TestApp) -> reqwest::Client {
     app.admin_token().await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("username", "admin"),
-            ("password", common::ADMIN_PW),
-            ("next", "/home"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (client, r) = common::browser_login(&app, "admin", common::ADMIN_PW, "/home").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     client
 }

@@ -189,3 +189,48 @@ pub async fn error_body(r: Response) -> Value {
 pub fn uscc(n: u32) -> String {
     shuju_admin::seed::organ_uscc("371500", 100 + n)
 }
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}
+
+/// A browser (cookies, no redirects followed) that signed in through the login form; also the
+/// login form's answer.
+pub async fn browser_login(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    next: &str,
+) -> (Client, Response) {
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let r = client
+        .post(app.url("/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (client, r)
+}
