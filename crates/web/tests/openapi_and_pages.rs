@@ -103,7 +103,7 @@ async fn openapi_is_3_1_and_every_documented_route_exists() {
 
 async fn signed_in_browser(app: &TestApp) -> reqwest::Client {
     app.admin_token().await;
-    let (client, r) = common::browser_login(&app, "admin", common::ADMIN_PW, "/home").await;
+    let (client, r) = common::browser_login(app, "admin", common::ADMIN_PW, "/home").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     client
 }
