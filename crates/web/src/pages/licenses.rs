@@ -109,7 +109,14 @@ pub async fn license_page(
     let c = &pc.caller;
     let r = async {
         let v = s.licenses.get(c, id).await?;
-        let matters: Vec<_> = s.licenses.matters().await?.into_iter().filter(|m| m.type_key == v.type_key).collect();
+        let matters: Vec<_> = s
+            .licenses
+            .matters()
+            .await?
+            .into_iter()
+            .filter(|m| m.type_key == v.type_key)
+            .map(|m| context! { code => m.code, name => m.name, claims => serde_json::from_str::<Vec<String>>(&m.claims).unwrap_or_default().join("、") })
+            .collect();
         Ok::<_, shuju_types::Error>(context! {
             l => LicenseDto::from(v),
             matters => matters,
