@@ -70,6 +70,15 @@ enum Command {
     /// Electronic licenses.
     #[command(subcommand)]
     License(LicenseCommand),
+    /// Generate the synthetic city's deliveries (deterministic for a seed).
+    Synth {
+        #[arg(long, default_value_t = 20_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Benchmarks (build with --release); figures go to docs/BENCHMARKS.md.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -224,6 +233,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::license_verify(*seconds, *concurrency, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth { persons, seed, out } => {
+            let bar = indicatif::ProgressBar::new_spinner().with_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")?,
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar.set_message(format!("generating a city of {persons} persons"));
+            let t = std::time::Instant::now();
+            let s = shuju_synth::city::generate(*persons, *seed, out, |n| {
+                bar.set_message(format!("{n} records written"))
+            })
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            bar.finish_and_clear();
+            let secs = t.elapsed().as_secs_f64();
+            for (f, n) in &s.files {
+                println!("{n:>10}  {}", f.display());
+            }
+            println!(
+                "{} records for {} persons in {secs:.1} s ({:.0} records/min); truth in {}",
+                s.records,
+                s.persons,
+                s.records as f64 / secs * 60.0,
+                out.join("truth.csv").display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {

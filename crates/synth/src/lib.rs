@@ -3,3 +3,4 @@
 //! deliveries themselves.
 
 pub mod catalog;
+pub mod city;

@@ -1,0 +1,594 @@
+//! The synthetic city's deliveries: departments hand over their data as real ones do — each its own
+//! files, column names, date formats and encodings (GBK CSV, UTF-8 CSV with a BOM, Excel, JSON
+//! lines) — with faults as in life: wrong check digits, variant spellings of names, full-width
+//! digits in addresses, missing IDs, duplicate deliveries. The truth behind the noise (which record
+//! is which person) is written to `truth.csv` for accuracy tests.
+//!
+//! Deterministic for a seed.
+
+use chrono::NaiveDate;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use shuju_types::{CitizenId, CreditCode, Error, Result};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+const COUNTIES: &[(&str, &str, u32)] = &[
+    ("371502", "东昌府区", 30),
+    ("371503", "茌平区", 12),
+    ("371521", "阳谷县", 15),
+    ("371522", "莘县", 16),
+    ("371524", "东阿县", 8),
+    ("371525", "冠县", 13),
+    ("371526", "高唐县", 10),
+    ("371581", "临清市", 14),
+];
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志强晓东海波春梅文斌宇浩然子涵欣怡思远俊杰佳琪梓轩雨桐一诺";
+/// Homophone or look-alike substitutions clerks make when typing names.
+const VARIANTS: &[(char, char)] = &[
+    ('伟', '玮'),
+    ('丽', '莉'),
+    ('军', '君'),
+    ('静', '婧'),
+    ('华', '花'),
+    ('芳', '方'),
+    ('明', '铭'),
+    ('涛', '滔'),
+    ('英', '瑛'),
+    ('平', '萍'),
+    ('刚', '钢'),
+    ('杰', '洁'),
+];
+const XZLX: [&str; 3] = ["110", "310", "210"];
+const ROADS: &[&str] = &[
+    "柳园路",
+    "东昌路",
+    "兴华路",
+    "振兴路",
+    "花园路",
+    "光岳路",
+    "建设路",
+    "湖南路",
+    "长江路",
+    "黄河路",
+    "昌润路",
+    "利民路",
+];
+const AGENCIES: &[(&str, &str)] = &[
+    ("01", "公安局"),
+    ("04", "交警支队"),
+    ("08", "城市管理局"),
+    ("09", "生态环境局"),
+    ("11", "教育和体育局"),
+    ("02", "国家安全局"),
+    ("03", "司法局"),
+    ("05", "交通运输局"),
+    ("06", "水利局"),
+    ("07", "应急管理局"),
+    ("10", "卫生健康委员会"),
+    ("12", "文化和旅游局"),
+    ("13", "住房和城乡建设局"),
+    ("14", "市场监督管理局"),
+];
+
+/// What a run produced.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub persons: usize,
+    pub records: usize,
+    pub files: Vec<(PathBuf, usize)>,
+}
+
+struct Person {
+    id: CitizenId,
+    name: String,
+    birth: NaiveDate,
+    county: usize,
+    address: String,
+    household: usize,
+    phone: String,
+}
+
+fn pick(rng: &mut StdRng, s: &str) -> char {
+    let n = s.chars().count();
+    s.chars().nth(rng.gen_range(0..n)).unwrap_or('王')
+}
+
+fn variant(name: &str, rng: &mut StdRng) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out: Vec<char> = chars.clone();
+    for (i, c) in chars.iter().enumerate().skip(1) {
+        if let Some((_, v)) = VARIANTS.iter().find(|(a, _)| a == c) {
+            out[i] = *v;
+            return out.into_iter().collect();
+        }
+    }
+    // No look-alike: swap in a homophone-free typo (drop the last character of a 3-character name).
+    if out.len() == 3 && rng.gen_bool(0.5) {
+        out.pop();
+    }
+    out.into_iter().collect()
+}
+
+/// A wrong check character: what a clerk's typo looks like.
+fn wrong_check(id: &str) -> String {
+    let mut b = id.as_bytes().to_vec();
+    b[17] = if b[17] == b'1' { b'2' } else { b'1' };
+    if CitizenId::parse(&String::from_utf8_lossy(&b)).is_ok() {
+        b[17] = b'3';
+    }
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+fn full_width_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn writer(path: &Path) -> Result<BufWriter<std::fs::File>> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(Error::internal)?;
+    }
+    Ok(BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(path).map_err(Error::internal)?,
+    ))
+}
+
+/// Write a line in GBK.
+fn gbk_line(w: &mut impl Write, line: &str) -> Result<()> {
+    let (bytes, _, _) = encoding_rs::GBK.encode(line);
+    w.write_all(&bytes)
+        .and_then(|()| w.write_all(b"\r\n"))
+        .map_err(Error::internal)
+}
+
+fn io<T>(r: std::io::Result<T>) -> Result<T> {
+    r.map_err(Error::internal)
+}
+
+/// Generate the city's deliveries for `persons` people into `out`. `progress` is told how many
+/// records have been written so far.
+pub fn generate(
+    persons: usize,
+    seed: u64,
+    out: &Path,
+    mut progress: impl FnMut(usize),
+) -> Result<Summary> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let total_weight: u32 = COUNTIES.iter().map(|c| c.2).sum();
+    let mut people = Vec::with_capacity(persons);
+    let mut household = 0usize;
+    let mut left_in_household = 0u32;
+    let mut household_address = String::new();
+    let mut household_county = 0usize;
+    let mut seq: std::collections::HashMap<(usize, NaiveDate), u16> =
+        std::collections::HashMap::new();
+    for _ in 0..persons {
+        if left_in_household == 0 {
+            household += 1;
+            left_in_household = rng.gen_range(1..=5);
+            let mut w = rng.gen_range(0..total_weight);
+            household_county = COUNTIES
+                .iter()
+                .position(|c| {
+                    if w < c.2 {
+                        true
+                    } else {
+                        w -= c.2;
+                        false
+                    }
+                })
+                .unwrap_or(0);
+            household_address = format!(
+                "聊城市{}{}{}号{}号楼{}单元{}室",
+                COUNTIES[household_county].1,
+                ROADS[rng.gen_range(0..ROADS.len())],
+                rng.gen_range(1..300),
+                rng.gen_range(1..30),
+                rng.gen_range(1..6),
+                rng.gen_range(101..1802)
+            );
+        }
+        left_in_household -= 1;
+        let birth = NaiveDate::from_ymd_opt(
+            rng.gen_range(1930..2024),
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28),
+        )
+        .unwrap_or_default();
+        let s = seq
+            .entry((household_county, birth))
+            .or_insert_with(|| rng.gen_range(0..200));
+        *s += 1;
+        let id = CitizenId::from_parts(COUNTIES[household_county].0, birth, *s % 1000)?;
+        let given: String = (0..rng.gen_range(1..=2))
+            .map(|_| pick(&mut rng, GIVEN))
+            .collect();
+        people.push(Person {
+            name: format!("{}{given}", pick(&mut rng, SURNAMES)),
+            id,
+            birth,
+            county: household_county,
+            address: household_address.clone(),
+            household,
+            phone: format!(
+                "1{}{:09}",
+                [3, 5, 7, 8, 9][rng.gen_range(0..5)],
+                rng.gen_range(0..1_000_000_000u64)
+            ),
+        });
+    }
+    let mut summary = Summary {
+        persons,
+        ..Default::default()
+    };
+    let mut truth = writer(&out.join("truth.csv"))?;
+    io(writeln!(truth, "source,record_key,person_uid"))?;
+    let mut written = 0usize;
+    let mut tick = |n: &mut usize, by: usize| {
+        *n += by;
+        if *n % 100_000 < by {
+            progress(*n);
+        }
+    };
+
+    // 公安局: the household registry, GBK CSV, dates YYYYMMDD.
+    let path = out.join("gongan/hukou_registry.csv");
+    let mut w = writer(&path)?;
+    gbk_line(
+        &mut w,
+        "公民身份号码,姓名,性别,出生日期,户号,住址,行政区划代码,联系电话",
+    )?;
+    let mut rows = 0;
+    for (uid, p) in people.iter().enumerate() {
+        let id = if rng.gen_bool(0.01) {
+            wrong_check(p.id.as_str())
+        } else {
+            p.id.as_str().to_owned()
+        };
+        let sex = if matches!(p.id.sex(), shuju_types::Sex::Male) {
+            "男"
+        } else {
+            "女"
+        };
+        gbk_line(
+            &mut w,
+            &format!(
+                "{id},{},{sex},{},H{:09},{},{},{}",
+                p.name,
+                p.birth.format("%Y%m%d"),
+                p.household,
+                p.address,
+                COUNTIES[p.county].0,
+                p.phone
+            ),
+        )?;
+        io(writeln!(truth, "hukou,{id},{uid}"))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 人社局: social insurance, JSON lines, ISO timestamps; variant names, missing IDs, a duplicate delivery.
+    let path = out.join("rsj/shebao.jsonl");
+    let mut w = writer(&path)?;
+    let mut rows = 0;
+    let mut dup = Vec::new();
+    for (uid, p) in people.iter().enumerate() {
+        let age = 2026 - chrono::Datelike::year(&p.birth);
+        if !(18..=75).contains(&age) || !rng.gen_bool(0.6) {
+            continue;
+        }
+        let id = if rng.gen_bool(0.01) {
+            None
+        } else if rng.gen_bool(0.005) {
+            Some(wrong_check(p.id.as_str()))
+        } else {
+            Some(p.id.as_str().to_owned())
+        };
+        let name = if rng.gen_bool(0.02) {
+            variant(&p.name, &mut rng)
+        } else {
+            p.name.clone()
+        };
+        let key = format!("SB{uid:09}");
+        let line = serde_json::json!({"cbrybh": key, "sfzh": id, "xm": name, "csrq": p.birth.format("%Y-%m-%d").to_string(), "xzlx": XZLX[uid % 3],
+            "jfjs": rng.gen_range(3000..20000), "cbzt": if rng.gen_bool(0.9) { "1" } else { "2" }, "gxsj": format!("2026-0{}-{:02}T08:00:00+08:00", rng.gen_range(1..10), rng.gen_range(1..29))})
+        .to_string();
+        io(writeln!(w, "{line}"))?;
+        io(writeln!(truth, "shebao,{key},{uid}"))?;
+        if rng.gen_bool(0.01) {
+            dup.push(line);
+        }
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    for line in dup {
+        io(writeln!(w, "{line}"))?;
+        rows += 1;
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 自然资源和规划局: real-estate titles, UTF-8 CSV with a BOM, dates YYYY/MM/DD, full-width digits.
+    let path = out.join("zrzy/budongchan.csv");
+    let mut w = writer(&path)?;
+    io(w.write_all("\u{feff}权利人,证件号码,不动产单元号,坐落,面积,登记日期\n".as_bytes()))?;
+    let mut rows = 0;
+    let mut last_household = 0;
+    for (uid, p) in people.iter().enumerate() {
+        if p.household == last_household || !rng.gen_bool(0.45) {
+            continue;
+        }
+        last_household = p.household;
+        let addr = if rng.gen_bool(0.05) {
+            full_width_digits(&p.address)
+        } else {
+            p.address.clone()
+        };
+        let unit = format!(
+            "{}{:06}GB{:05}F{:08}",
+            COUNTIES[p.county].0,
+            rng.gen_range(0..999_999),
+            rng.gen_range(0..99_999),
+            p.household
+        );
+        let (area, y, m, d) = (
+            rng.gen_range(45.0..180.0),
+            rng.gen_range(5..26),
+            rng.gen_range(1..13),
+            rng.gen_range(1..29),
+        );
+        io(writeln!(
+            w,
+            "{},{},{unit},{addr},{area:.2},20{y:02}/{m:02}/{d:02}",
+            p.name, p.id
+        ))?;
+        io(writeln!(truth, "budongchan,{unit},{uid}"))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 公安局交警支队: vehicles, GBK CSV.
+    let path = out.join("jiaojing/vehicles.csv");
+    let mut w = writer(&path)?;
+    gbk_line(
+        &mut w,
+        "号牌号码,号牌种类,所有人,身份证明号码,车辆类型,车辆识别代号,注册登记日期",
+    )?;
+    let mut rows = 0;
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    for (uid, p) in people.iter().enumerate() {
+        if !rng.gen_bool(0.25) {
+            continue;
+        }
+        let plate = format!(
+            "鲁P{}{:04}",
+            LETTERS[rng.gen_range(0..LETTERS.len())] as char,
+            rng.gen_range(0..10_000)
+        );
+        let vin: String = (0..17)
+            .map(|_| LETTERS[rng.gen_range(0..LETTERS.len())] as char)
+            .collect();
+        gbk_line(
+            &mut w,
+            &format!(
+                "{plate},02,{},{},K33,{vin},{}",
+                p.name,
+                p.id,
+                NaiveDate::from_ymd_opt(
+                    rng.gen_range(2005..2026),
+                    rng.gen_range(1..13),
+                    rng.gen_range(1..29)
+                )
+                .unwrap_or_default()
+            ),
+        )?;
+        io(writeln!(truth, "vehicles,{plate},{uid}"))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 市场监督管理局: enterprises and individual businesses, Excel.
+    let path = out.join("scjg/market_entities.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let heads = [
+        "统一社会信用代码",
+        "主体名称",
+        "主体类型",
+        "法定代表人",
+        "法定代表人证件号码",
+        "注册资本(万元)",
+        "成立日期",
+        "登记状态",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).map_err(Error::internal)?;
+    }
+    let mut rows = 0u32;
+    for (uid, p) in people.iter().enumerate().filter(|(i, _)| i % 12 == 0) {
+        let individual = rng.gen_bool(0.6);
+        let org: String = (0..9)
+            .map(|_| shuju_types::credit_code::ALPHABET[rng.gen_range(0..31)] as char)
+            .collect();
+        let code = CreditCode::complete(&format!(
+            "9{}{}{org}",
+            if individual { '2' } else { '1' },
+            COUNTIES[p.county].0
+        ))?;
+        let code = if rng.gen_bool(0.01) {
+            let mut s = code.as_str().to_owned();
+            let last = s.pop().unwrap_or('0');
+            s.push(if last == '1' { '2' } else { '1' });
+            s
+        } else {
+            code.as_str().to_owned()
+        };
+        let name = if individual {
+            format!(
+                "{}{}{}店",
+                COUNTIES[p.county].1,
+                p.name,
+                ["百货", "餐饮", "五金", "水果", "理发"][uid % 5]
+            )
+        } else {
+            format!(
+                "聊城{}{}有限公司",
+                pick(&mut rng, GIVEN),
+                ["科技", "商贸", "建材", "食品", "物流"][uid % 5]
+            )
+        };
+        let r = rows + 1;
+        let vals = [
+            code.clone(),
+            name,
+            if individual {
+                "个体工商户".into()
+            } else {
+                "有限责任公司".into()
+            },
+            p.name.clone(),
+            p.id.to_string(),
+            format!("{}", rng.gen_range(1..5000)),
+            NaiveDate::from_ymd_opt(
+                rng.gen_range(1995..2026),
+                rng.gen_range(1..13),
+                rng.gen_range(1..29),
+            )
+            .unwrap_or_default()
+            .to_string(),
+            if rng.gen_bool(0.9) {
+                "存续".into()
+            } else {
+                "注销".into()
+            },
+        ];
+        for (c, v) in vals.iter().enumerate() {
+            ws.write_string(r, c as u16, v).map_err(Error::internal)?;
+        }
+        io(writeln!(truth, "market_entities,{code},{uid}"))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    std::fs::create_dir_all(out.join("scjg")).map_err(Error::internal)?;
+    wb.save(&path).map_err(Error::internal)?;
+    summary.files.push((path, rows as usize));
+
+    // Cameras of 14 agencies, GB/T 28181 IDs: centre (8) + industry (2) + type (3) + network (1) + serial (6).
+    let path = out.join("cameras/cameras.csv");
+    let mut w = writer(&path)?;
+    io(writeln!(
+        w,
+        "device_id,agency,name,longitude,latitude,network"
+    ))?;
+    let cameras = (persons / 200).max(14);
+    for i in 0..cameras {
+        let (industry, agency) = AGENCIES[i % AGENCIES.len()];
+        let county = COUNTIES[i % COUNTIES.len()];
+        let (ty, net) = ([("131", '6'), ("132", '5'), ("132", '7')])[i % 3];
+        let id = format!("{}00{industry}{ty}{net}{:06}", county.0, i + 1);
+        io(writeln!(
+            w,
+            "{id},聊城市{agency},{}{}路口,{:.6},{:.6},{net}",
+            county.1,
+            ROADS[i % ROADS.len()],
+            115.25 + rng.gen_range(0.0..1.3),
+            35.85 + rng.gen_range(0.0..1.1)
+        ))?;
+    }
+    io(w.flush())?;
+    summary.files.push((path, cameras));
+    io(truth.flush())?;
+    summary.records = written + cameras;
+    progress(summary.records);
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(dir: &Path) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = [
+            "gongan/hukou_registry.csv",
+            "rsj/shebao.jsonl",
+            "zrzy/budongchan.csv",
+            "jiaojing/vehicles.csv",
+            "cameras/cameras.csv",
+            "truth.csv",
+        ]
+        .iter()
+        .map(|f| {
+            let b = std::fs::read(dir.join(f)).unwrap();
+            (
+                f.to_string(),
+                b.iter().fold(0xcbf29ce484222325u64, |h, x| {
+                    (h ^ u64::from(*x)).wrapping_mul(0x100000001b3)
+                }),
+            )
+        })
+        .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn deterministic_with_faults_as_in_life() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let s = generate(5000, 9, a.path(), |_| {}).unwrap();
+        generate(5000, 9, b.path(), |_| {}).unwrap();
+        assert_eq!(digest(a.path()), digest(b.path()), "same seed, same city");
+        assert!(s.records > 8000, "{}", s.records);
+        // The registry is GBK and about 1% of its IDs have a wrong check character.
+        let bytes = std::fs::read(a.path().join("gongan/hukou_registry.csv")).unwrap();
+        assert!(std::str::from_utf8(&bytes).is_err(), "GBK, not UTF-8");
+        let (text, _, bad) = encoding_rs::GBK.decode(&bytes);
+        assert!(!bad);
+        let ids: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 5000);
+        let wrong = ids
+            .iter()
+            .filter(|id| CitizenId::parse(id).is_err())
+            .count();
+        assert!((20..=90).contains(&wrong), "{wrong} wrong IDs of 5000");
+        // Social insurance has records without IDs and variant names, and duplicates.
+        let sb = std::fs::read_to_string(a.path().join("rsj/shebao.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = sb
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(lines.iter().any(|l| l["sfzh"].is_null()));
+        let keys: std::collections::HashSet<&str> = lines
+            .iter()
+            .map(|l| l["cbrybh"].as_str().unwrap())
+            .collect();
+        assert!(keys.len() < lines.len(), "a duplicate delivery");
+        // Cameras carry 20-digit GB/T 28181 IDs.
+        let cams = std::fs::read_to_string(a.path().join("cameras/cameras.csv")).unwrap();
+        assert!(
+            cams.lines()
+                .skip(1)
+                .all(|l| l.split(',').next().unwrap().len() == 20)
+        );
+    }
+}
