@@ -1,4 +1,6 @@
-//! Sharing requests and grants, the data-service gateway, quotas, usage and the IT-project gate.
+//! Sharing requests and grants, the data-service gateway, quotas, usage, and the IT-project gate.
 //!
-//! The crate exists so the dependency direction of DESIGN.md §3 is fixed from the start; its
-//! work begins with the issue that names it (see docs/ARCHITECTURE.md).
+//! So far: the working-day calendar the sharing law's answer deadlines run on ([`calendar`]).
+//! Requests, grants and the gateway follow (they need the lake for delivery).
+
+pub mod calendar;
