@@ -45,6 +45,12 @@ pub const SYSTEM_LIST: &str = "catalog:system:list";
 pub const SYSTEM_ADD: &str = "catalog:system:add";
 pub const SYSTEM_EDIT: &str = "catalog:system:edit";
 
+pub const EXCHANGE_REQUEST: &str = "exchange:request:add";
+pub const EXCHANGE_LIST: &str = "exchange:request:list";
+pub const EXCHANGE_CHECK: &str = "exchange:request:check";
+pub const EXCHANGE_ANSWER: &str = "exchange:request:answer";
+pub const GRANT_REVOKE: &str = "exchange:grant:revoke";
+
 pub const LICENSE_ISSUE: &str = "license:license:issue";
 pub const LICENSE_LIST: &str = "license:license:list";
 pub const LICENSE_REVOKE: &str = "license:license:revoke";
@@ -93,6 +99,15 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (SYSTEM_LIST, "信息系统查询", "List information systems"),
     (SYSTEM_ADD, "信息系统新增", "Add information systems"),
     (SYSTEM_EDIT, "信息系统修改", "Edit information systems"),
+    (EXCHANGE_REQUEST, "共享申请", "Request shared data"),
+    (
+        EXCHANGE_LIST,
+        "共享申请查询",
+        "List sharing requests and grants",
+    ),
+    (EXCHANGE_CHECK, "合规审核", "Check requests (bureau)"),
+    (EXCHANGE_ANSWER, "共享答复", "Answer requests (provider)"),
+    (GRANT_REVOKE, "授权撤销", "Revoke grants"),
     (LICENSE_ISSUE, "证照签发", "Issue e-licenses"),
     (LICENSE_LIST, "证照查询", "List e-licenses"),
     (

@@ -101,6 +101,9 @@ fn builtin_roles() -> Vec<RoleFields> {
         perm::SYSTEM_LIST,
         perm::SYSTEM_ADD,
         perm::SYSTEM_EDIT,
+        perm::EXCHANGE_REQUEST,
+        perm::EXCHANGE_LIST,
+        perm::EXCHANGE_ANSWER,
     ]
     .map(String::from)
     .to_vec();

@@ -4,3 +4,12 @@
 //! Requests, grants and the gateway follow (they need the lake for delivery).
 
 pub mod calendar;
+pub mod requests;
+
+/// The `[exchange]` section of `shuju.toml`.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExchangeConfig {
+    pub calendar: calendar::Calendar,
+    pub deadlines: calendar::Deadlines,
+}

@@ -23,6 +23,7 @@ pub struct Config {
     pub log: String,
     pub admin: AdminConfig,
     pub catalog: CatalogConfig,
+    pub exchange: shuju_exchange::ExchangeConfig,
     pub web: WebConfig,
 }
 
@@ -35,6 +36,7 @@ impl Default for Config {
             log: "info".into(),
             admin: AdminConfig::default(),
             catalog: CatalogConfig::default(),
+            exchange: Default::default(),
             web: WebConfig::default(),
         }
     }

@@ -399,10 +399,17 @@ async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
         shuju_license::registry::Licenses::open(admin.clone(), &format!("http://{addr}"))
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the license registry: {}", e.message))?;
+    let exchange = shuju_exchange::requests::Exchange::new(
+        admin.clone(),
+        catalog.clone(),
+        cfg.exchange.calendar.clone(),
+        cfg.exchange.deadlines.clone(),
+    );
     let platform = shuju_web::Platform {
         admin,
         catalog,
         licenses,
+        exchange,
     };
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod departments;
 pub mod dicts;
 pub mod divisions;
+pub mod exchange;
 pub mod license;
 pub mod login_log;
 pub mod roles;

@@ -23,6 +23,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::{Deserialize, Serialize};
 use shuju_admin::Admin;
 use shuju_catalog::Catalog;
+use shuju_exchange::requests::Exchange;
 use shuju_license::registry::Licenses;
 use shuju_store::Store;
 use std::net::SocketAddr;
@@ -61,6 +62,7 @@ pub struct Platform {
     pub admin: Admin,
     pub catalog: Catalog,
     pub licenses: Licenses,
+    pub exchange: Exchange,
 }
 
 #[derive(Clone)]
@@ -68,6 +70,7 @@ pub struct AppState {
     pub admin: Admin,
     pub catalog: Catalog,
     pub licenses: Licenses,
+    pub exchange: Exchange,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -107,6 +110,7 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "system", description = "Health, readiness, metrics, this document"),
         (name = "catalog", description = "The government information resource catalog"),
         (name = "ckan", description = "CKAN-compatible read API of the published catalog"),
+        (name = "exchange", description = "Sharing requests and grants between departments"),
         (name = "licenses", description = "Electronic licenses: registry, show, verify, status, trust"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
@@ -174,6 +178,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         admin,
         catalog,
         licenses,
+        exchange,
     } = platform;
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
@@ -183,6 +188,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         admin,
         catalog,
         licenses,
+        exchange,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),

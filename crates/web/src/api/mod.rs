@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod ckan;
 pub mod departments;
 pub mod dicts;
+pub mod exchange;
 pub mod licenses;
 pub mod roles;
 pub mod system;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(catalog::routes(cfg))
         .merge(ckan::routes())
         .merge(licenses::routes())
+        .merge(exchange::routes())
         .merge(users::routes())
         .merge(roles::routes())
         .merge(dicts::routes())

@@ -54,10 +54,17 @@ impl TestApp {
         let licenses = shuju_license::registry::Licenses::open(admin.clone(), "http://shuju.test")
             .await
             .unwrap();
+        let exchange = shuju_exchange::requests::Exchange::new(
+            admin.clone(),
+            catalog.clone(),
+            Default::default(),
+            Default::default(),
+        );
         let platform = shuju_web::Platform {
             admin: admin.clone(),
             catalog,
             licenses,
+            exchange,
         };
         tokio::spawn(async move {
             shuju_web::serve(listener, platform, cfg, std::future::pending())

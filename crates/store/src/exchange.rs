@@ -1,0 +1,219 @@
+//! Tables of sharing requests and grants.
+
+use crate::sql::Sql;
+use crate::{Store, WriteTx, now};
+use shuju_types::Result;
+
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct RequestRow {
+    pub id: i64,
+    pub entry_id: i64,
+    pub consumer_dept_id: i64,
+    pub consumer_system: String,
+    pub items: String,
+    pub purpose: String,
+    pub legal_basis: Option<String>,
+    pub period_until: String,
+    pub complex: i64,
+    pub status: String,
+    pub stage_started: String,
+    pub deadline: Option<String>,
+    pub escalated: i64,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub async fn insert_request(tx: &mut WriteTx, r: &RequestRow) -> Result<i64> {
+    let t = now();
+    let mut q = Sql::new(
+        "INSERT INTO share_requests (entry_id, consumer_dept_id, consumer_system, items, purpose, legal_basis, period_until, complex, status, stage_started, deadline, decision_reason, decided_by, created_by, created_at, updated_at) VALUES (",
+    );
+    q.bind(r.entry_id)
+        .push(", ")
+        .bind(r.consumer_dept_id)
+        .push(", ")
+        .bind(&r.consumer_system)
+        .push(", ")
+        .bind(&r.items)
+        .push(", ")
+        .bind(&r.purpose)
+        .push(", ")
+        .bind(r.legal_basis.clone())
+        .push(", ")
+        .bind(&r.period_until)
+        .push(", ")
+        .bind(r.complex)
+        .push(", ")
+        .bind(&r.status)
+        .push(", ")
+        .bind(&r.stage_started)
+        .push(", ")
+        .bind(r.deadline.clone())
+        .push(", ")
+        .bind(r.decision_reason.clone())
+        .push(", ")
+        .bind(r.decided_by.clone())
+        .push(", ")
+        .bind(&r.created_by)
+        .push(", ")
+        .bind(&t)
+        .push(", ")
+        .bind(&t)
+        .push(") RETURNING id");
+    q.fetch_scalar_i64(&mut *tx.conn()).await
+}
+
+/// Move a request to a new stage (or decision).
+pub async fn set_stage(
+    tx: &mut WriteTx,
+    id: i64,
+    status: &str,
+    stage_started: &str,
+    deadline: Option<&str>,
+    reason: Option<&str>,
+    by: Option<&str>,
+) -> Result<u64> {
+    let mut q = Sql::new("UPDATE share_requests SET status = ");
+    q.bind(status)
+        .push(", stage_started = ")
+        .bind(stage_started)
+        .push(", deadline = ")
+        .bind(deadline)
+        .push(", decision_reason = ")
+        .bind(reason)
+        .push(", decided_by = ")
+        .bind(by)
+        .push(", escalated = 0, updated_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(id);
+    q.execute(tx.conn()).await
+}
+
+pub async fn set_escalated(tx: &mut WriteTx, id: i64) -> Result<u64> {
+    let mut q = Sql::new("UPDATE share_requests SET escalated = 1, updated_at = ");
+    q.bind(now()).push(" WHERE id = ").bind(id);
+    q.execute(tx.conn()).await
+}
+
+pub async fn get_request(store: &Store, id: i64) -> Result<Option<RequestRow>> {
+    let mut q = Sql::new("SELECT * FROM share_requests WHERE id = ");
+    q.bind(id);
+    q.fetch_optional(store.pool()).await
+}
+
+/// Requests, optionally of one status, of consumers or of entries of providers (`None`: all).
+pub async fn list_requests(
+    store: &Store,
+    status: Option<&str>,
+    consumers: Option<&[i64]>,
+    providers: Option<&[i64]>,
+) -> Result<Vec<RequestRow>> {
+    let mut q = Sql::new(
+        "SELECT r.* FROM share_requests r JOIN catalog_entries e ON e.id = r.entry_id WHERE 1 = 1",
+    );
+    if let Some(s) = status {
+        q.push(" AND r.status = ").bind(s);
+    }
+    for (col, ids) in [
+        ("r.consumer_dept_id", consumers),
+        ("e.provider_dept_id", providers),
+    ] {
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                q.push(" AND 1 = 0");
+            } else {
+                q.push(&format!(" AND {col} IN ")).bind_list(ids);
+            }
+        }
+    }
+    q.push(" ORDER BY r.id DESC LIMIT 500");
+    q.fetch_all(store.pool()).await
+}
+
+/// Requests in a stage whose deadline has passed and that are not yet escalated.
+pub async fn overdue(store: &Store, today: &str) -> Result<Vec<RequestRow>> {
+    let mut q = Sql::new(
+        "SELECT * FROM share_requests WHERE status IN ('bureau_check', 'provider_review') AND escalated = 0 AND deadline < ",
+    );
+    q.bind(today);
+    q.fetch_all(store.pool()).await
+}
+
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct GrantRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub entry_id: i64,
+    pub consumer_dept_id: i64,
+    pub consumer_system: String,
+    pub items: String,
+    pub purpose: String,
+    pub valid_until: String,
+    pub revoked_at: Option<String>,
+    pub revoked_reason: Option<String>,
+    pub created_at: String,
+}
+
+pub async fn insert_grant(tx: &mut WriteTx, r: &RequestRow) -> Result<i64> {
+    let mut q = Sql::new(
+        "INSERT INTO share_grants (request_id, entry_id, consumer_dept_id, consumer_system, items, purpose, valid_until, created_at) VALUES (",
+    );
+    q.bind(r.id)
+        .push(", ")
+        .bind(r.entry_id)
+        .push(", ")
+        .bind(r.consumer_dept_id)
+        .push(", ")
+        .bind(&r.consumer_system)
+        .push(", ")
+        .bind(&r.items)
+        .push(", ")
+        .bind(&r.purpose)
+        .push(", ")
+        .bind(&r.period_until)
+        .push(", ")
+        .bind(now())
+        .push(") RETURNING id");
+    q.fetch_scalar_i64(&mut *tx.conn()).await
+}
+
+pub async fn revoke_grant(tx: &mut WriteTx, id: i64, reason: &str) -> Result<u64> {
+    let mut q = Sql::new("UPDATE share_grants SET revoked_at = ");
+    q.bind(now())
+        .push(", revoked_reason = ")
+        .bind(reason)
+        .push(" WHERE revoked_at IS NULL AND id = ")
+        .bind(id);
+    q.execute(tx.conn()).await
+}
+
+pub async fn get_grant(store: &Store, id: i64) -> Result<Option<GrantRow>> {
+    let mut q = Sql::new("SELECT * FROM share_grants WHERE id = ");
+    q.bind(id);
+    q.fetch_optional(store.pool()).await
+}
+
+/// Grants of a consumer (any state), optionally for one entry.
+pub async fn grants_of(
+    store: &Store,
+    consumers: Option<&[i64]>,
+    entry_id: Option<i64>,
+) -> Result<Vec<GrantRow>> {
+    let mut q = Sql::new("SELECT * FROM share_grants WHERE 1 = 1");
+    if let Some(ids) = consumers {
+        if ids.is_empty() {
+            q.push(" AND 1 = 0");
+        } else {
+            q.push(" AND consumer_dept_id IN ").bind_list(ids);
+        }
+    }
+    if let Some(e) = entry_id {
+        q.push(" AND entry_id = ").bind(e);
+    }
+    q.push(" ORDER BY id DESC");
+    q.fetch_all(store.pool()).await
+}
