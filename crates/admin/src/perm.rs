@@ -50,6 +50,9 @@ pub const EXCHANGE_LIST: &str = "exchange:request:list";
 pub const EXCHANGE_CHECK: &str = "exchange:request:check";
 pub const EXCHANGE_ANSWER: &str = "exchange:request:answer";
 pub const GRANT_REVOKE: &str = "exchange:grant:revoke";
+pub const PROJECT_ADD: &str = "exchange:project:add";
+pub const PROJECT_LIST: &str = "exchange:project:list";
+pub const PROJECT_REVIEW: &str = "exchange:project:review";
 
 pub const LICENSE_ISSUE: &str = "license:license:issue";
 pub const LICENSE_LIST: &str = "license:license:list";
@@ -108,6 +111,9 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (EXCHANGE_CHECK, "合规审核", "Check requests (bureau)"),
     (EXCHANGE_ANSWER, "共享答复", "Answer requests (provider)"),
     (GRANT_REVOKE, "授权撤销", "Revoke grants"),
+    (PROJECT_ADD, "项目申报", "Register IT projects"),
+    (PROJECT_LIST, "项目查询", "List IT projects"),
+    (PROJECT_REVIEW, "项目审核", "Review IT projects"),
     (LICENSE_ISSUE, "证照签发", "Issue e-licenses"),
     (LICENSE_LIST, "证照查询", "List e-licenses"),
     (

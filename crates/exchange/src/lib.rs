@@ -4,6 +4,7 @@
 //! Requests, grants and the gateway follow (they need the lake for delivery).
 
 pub mod calendar;
+pub mod projects;
 pub mod requests;
 
 /// The `[exchange]` section of `shuju.toml`.

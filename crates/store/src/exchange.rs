@@ -217,3 +217,140 @@ pub async fn grants_of(
     q.push(" ORDER BY id DESC");
     q.fetch_all(store.pool()).await
 }
+
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub name: String,
+    pub dept_id: i64,
+    pub year: i64,
+    pub budget_asked: i64,
+    pub systems: String,
+    pub status: String,
+    pub approved_budget: Option<i64>,
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub async fn insert_project(
+    tx: &mut WriteTx,
+    name: &str,
+    dept_id: i64,
+    year: i64,
+    budget: i64,
+    systems: &str,
+    actor: &str,
+) -> Result<i64> {
+    let t = now();
+    let mut q = Sql::new(
+        "INSERT INTO it_projects (name, dept_id, year, budget_asked, systems, status, created_by, created_at, updated_at) VALUES (",
+    );
+    q.bind(name)
+        .push(", ")
+        .bind(dept_id)
+        .push(", ")
+        .bind(year)
+        .push(", ")
+        .bind(budget)
+        .push(", ")
+        .bind(systems)
+        .push(", 'submitted', ")
+        .bind(actor)
+        .push(", ")
+        .bind(&t)
+        .push(", ")
+        .bind(&t)
+        .push(") RETURNING id");
+    q.fetch_scalar_i64(&mut *tx.conn()).await
+}
+
+pub async fn review_project(
+    tx: &mut WriteTx,
+    id: i64,
+    status: &str,
+    approved: Option<i64>,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<u64> {
+    let mut q = Sql::new("UPDATE it_projects SET status = ");
+    q.bind(status)
+        .push(", approved_budget = ")
+        .bind(approved)
+        .push(", review_note = ")
+        .bind(note)
+        .push(", reviewed_by = ")
+        .bind(actor)
+        .push(", updated_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(id);
+    q.execute(tx.conn()).await
+}
+
+pub async fn get_project(store: &Store, id: i64) -> Result<Option<ProjectRow>> {
+    let mut q = Sql::new("SELECT * FROM it_projects WHERE id = ");
+    q.bind(id);
+    q.fetch_optional(store.pool()).await
+}
+
+pub async fn list_projects(
+    store: &Store,
+    year: Option<i64>,
+    depts: Option<&[i64]>,
+) -> Result<Vec<ProjectRow>> {
+    let mut q = Sql::new("SELECT * FROM it_projects WHERE 1 = 1");
+    if let Some(y) = year {
+        q.push(" AND year = ").bind(y);
+    }
+    if let Some(ids) = depts {
+        if ids.is_empty() {
+            q.push(" AND 1 = 0");
+        } else {
+            q.push(" AND dept_id IN ").bind_list(ids);
+        }
+    }
+    q.push(" ORDER BY id DESC");
+    q.fetch_all(store.pool()).await
+}
+
+/// (published entries, published entries that are shared at all) of a department.
+pub async fn dept_catalog_counts(store: &Store, dept_id: i64) -> Result<(i64, i64)> {
+    let mut a = Sql::new(
+        "SELECT COUNT(*) FROM catalog_entries WHERE deleted_at IS NULL AND published_version IS NOT NULL AND provider_dept_id = ",
+    );
+    a.bind(dept_id);
+    let mut b = Sql::new(
+        "SELECT COUNT(*) FROM catalog_entries WHERE deleted_at IS NULL AND published_version IS NOT NULL AND sharing <> 'not_shared' AND provider_dept_id = ",
+    );
+    b.bind(dept_id);
+    Ok((
+        a.fetch_scalar_i64(store.pool()).await?,
+        b.fetch_scalar_i64(store.pool()).await?,
+    ))
+}
+
+/// Grants on a department's entries created since `since`.
+pub async fn dept_grants_since(store: &Store, dept_id: i64, since: &str) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) FROM share_grants g JOIN catalog_entries e ON e.id = g.entry_id WHERE e.provider_dept_id = ",
+    );
+    q.bind(dept_id).push(" AND g.created_at >= ").bind(since);
+    q.fetch_scalar_i64(store.pool()).await
+}
+
+/// Names of a department's registered, active information systems.
+pub async fn dept_system_names(store: &Store, dept_id: i64) -> Result<Vec<String>> {
+    #[derive(sqlx::FromRow)]
+    struct N {
+        name: String,
+    }
+    let mut q = Sql::new(
+        "SELECT name FROM info_systems WHERE deleted_at IS NULL AND status = 'active' AND owner_dept_id = ",
+    );
+    q.bind(dept_id);
+    let rows: Vec<N> = q.fetch_all(store.pool()).await?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}

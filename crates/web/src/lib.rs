@@ -23,6 +23,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::{Deserialize, Serialize};
 use shuju_admin::Admin;
 use shuju_catalog::Catalog;
+use shuju_exchange::projects::Projects;
 use shuju_exchange::requests::Exchange;
 use shuju_license::registry::Licenses;
 use shuju_store::Store;
@@ -71,6 +72,7 @@ pub struct AppState {
     pub catalog: Catalog,
     pub licenses: Licenses,
     pub exchange: Exchange,
+    pub projects: Projects,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -180,6 +182,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         licenses,
         exchange,
     } = platform;
+    let projects = Projects::new(admin.clone());
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
@@ -189,6 +192,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         catalog,
         licenses,
         exchange,
+        projects,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),

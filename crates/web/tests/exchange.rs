@@ -391,3 +391,103 @@ async fn a_request_past_its_deadline_escalates() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_project_whose_department_shares_nothing_is_not_fundable() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let market = app.dept_id(&w.admin, "聊城市市场监督管理局").await;
+    let hrss = app.dept_id(&w.admin, "聊城市人力资源和社会保障局").await;
+    // The HR bureau catalogued nothing and shares nothing.
+    let p: Value = app
+        .post(&w.admin, "/api/v1/projects", json!({"name": "社保业务系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 4_920_000, "systems": ["社保业务系统"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["fundable"], json!(false));
+    let failed: Vec<(&str, &str)> = p["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == json!(false))
+        .map(|c| (c["name"].as_str().unwrap(), c["detail"].as_str().unwrap()))
+        .collect();
+    assert!(
+        failed.contains(&("shared", "the department shares nothing")),
+        "{failed:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|(n, d)| *n == "systems_registered" && d.contains("社保业务系统")),
+        "{failed:?}"
+    );
+    let r = app
+        .post(
+            &w.admin,
+            &format!("/api/v1/projects/{}/review", p["id"]),
+            json!({"approved_budget": 1_000_000}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("not fundable")
+    );
+    let r: Value = app
+        .post(
+            &w.admin,
+            &format!("/api/v1/projects/{}/review", p["id"]),
+            json!({"note": "未共享任何资源"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "rejected");
+
+    // The market bureau catalogues, shares, has exchanged (a grant) and registered its system.
+    app.post(
+        &w.consumer,
+        "/api/v1/exchange/requests",
+        body(w.open, &["名称"]),
+    )
+    .await;
+    app.post(
+        &w.admin,
+        "/api/v1/catalog/systems",
+        json!({"name": "市场主体登记系统", "owner_dept_id": market, "hosting": "gov_cloud"}),
+    )
+    .await;
+    let p: Value = app
+        .post(&w.admin, "/api/v1/projects", json!({"name": "登记系统改造", "dept_id": market, "year": 2026, "budget_asked": 1_780_000, "systems": ["市场主体登记系统"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["fundable"], json!(true), "{p}");
+    let r: Value = app
+        .post(
+            &w.admin,
+            &format!("/api/v1/projects/{}/review", p["id"]),
+            json!({"approved_budget": 1_500_000}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "approved");
+    let f: Value = app
+        .get(&w.admin, "/api/v1/projects/figures?year=2026")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        f,
+        json!({"year": 2026, "reviewed": 2, "approved": 1, "budget_asked": 6_700_000, "budget_approved": 1_500_000})
+    );
+}

@@ -8,6 +8,7 @@ pub mod departments;
 pub mod dicts;
 pub mod exchange;
 pub mod licenses;
+pub mod projects;
 pub mod roles;
 pub mod system;
 pub mod tokens;
@@ -26,6 +27,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(ckan::routes())
         .merge(licenses::routes())
         .merge(exchange::routes())
+        .merge(projects::routes())
         .merge(users::routes())
         .merge(roles::routes())
         .merge(dicts::routes())
