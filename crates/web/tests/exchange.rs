@@ -491,3 +491,63 @@ async fn a_project_whose_department_shares_nothing_is_not_fundable() {
         json!({"year": 2026, "reviewed": 2, "approved": 1, "budget_asked": 6_700_000, "budget_approved": 1_500_000})
     );
 }
+
+#[tokio::test]
+async fn the_request_and_project_pages() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let r: Value = app
+        .post(
+            &w.consumer,
+            "/api/v1/exchange/requests",
+            body(w.conditional, &["名称"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hrss = app.dept_id(&w.admin, "聊城市人力资源和社会保障局").await;
+    app.post(&w.admin, "/api/v1/projects", json!({"name": "社保系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 3_000_000, "systems": []})).await;
+    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/exchange").await;
+    let html = client
+        .get(app.url("/exchange?view=to_check"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("合规审核中") && html.contains(&format!("/exchange/{}/pass", r["id"])),
+        "the bureau's queue"
+    );
+    let csrf = common::csrf_of(&html);
+    let resp = client
+        .post(app.url(&format!("/exchange/{}/pass", r["id"])))
+        .form(&[("_csrf", csrf.as_str()), ("view", "to_check")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let mine: Vec<Value> = app
+        .get(&w.consumer, "/api/v1/exchange/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["status"], "provider_review");
+    let html = client
+        .get(app.url("/projects?year=2026"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("社保系统升级")
+            && html.contains("不予资金支持")
+            && html.contains("the department shares nothing"),
+        "{html}"
+    );
+}

@@ -132,6 +132,12 @@ async fn every_page_renders_in_both_languages() {
         "/catalog/corrections",
         "/catalog/corrections?view=mine",
         "/catalog/systems",
+        "/licenses",
+        "/licenses/verify",
+        "/exchange",
+        "/exchange?view=to_check",
+        "/exchange?view=to_answer",
+        "/projects",
     ];
     for p in pages {
         let r = client.get(app.url(p)).send().await.unwrap();

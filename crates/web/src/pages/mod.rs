@@ -8,6 +8,7 @@
 mod admin;
 mod auth;
 mod catalog;
+mod exchange;
 mod home;
 mod licenses;
 mod logs;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(admin::routes(cfg))
         .merge(catalog::routes(cfg))
         .merge(licenses::routes())
+        .merge(exchange::routes())
         .merge(logs::routes())
         .merge(crate::assets::routes())
 }
@@ -66,6 +68,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "licenses.html",
         include_str!("../../templates/licenses.html"),
+    ),
+    (
+        "exchange.html",
+        include_str!("../../templates/exchange.html"),
+    ),
+    (
+        "projects.html",
+        include_str!("../../templates/projects.html"),
     ),
     ("license.html", include_str!("../../templates/license.html")),
     (
@@ -228,7 +238,7 @@ struct MenuGroup {
 type MenuEntry = (&'static str, &'static str, Option<&'static str>);
 
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[MenuEntry]); 5] = [
+    let groups: [(&str, &[MenuEntry]); 6] = [
         ("home", &[("home", "/home", None)]),
         (
             "catalog_group",
@@ -250,6 +260,13 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                     "/catalog/systems",
                     Some(perm::SYSTEM_LIST),
                 ),
+            ],
+        ),
+        (
+            "exchange_group",
+            &[
+                ("exchange", "/exchange", Some(perm::EXCHANGE_LIST)),
+                ("projects", "/projects", Some(perm::PROJECT_LIST)),
             ],
         ),
         (

@@ -1,0 +1,237 @@
+//! Sharing pages: requests (mine / to check / to answer, with deadline badges), grants, and the
+//! IT-project review.
+
+use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, render};
+use crate::AppState;
+use crate::api::exchange::{GrantView, RequestView};
+use crate::api::projects::ProjectDto;
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::Deserialize;
+use shuju_admin::perm;
+use shuju_exchange::requests::RequestInput;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(requests_page, request_create))
+        .routes(routes!(request_action))
+        .routes(routes!(projects_page, project_create))
+        .routes(routes!(project_review))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ViewQuery {
+    view: Option<String>,
+    entry_id: Option<i64>,
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+/// Sharing requests and grants.
+#[utoipa::path(get, path = "/exchange", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn requests_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let c = &pc.caller;
+    let view = q.view.clone().unwrap_or_else(|| "mine".into());
+    let r = async {
+        let rows = s.exchange.requests(c, &view).await?;
+        let grants = s.exchange.grants(c).await?;
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        Ok::<_, shuju_types::Error>(context! {
+            view => view,
+            today => today,
+            requests => rows.into_iter().map(RequestView::from).collect::<Vec<_>>(),
+            grants => grants.into_iter().map(GrantView::from).collect::<Vec<_>>(),
+            entry_id => q.entry_id,
+            can => context! { request => c.can(perm::EXCHANGE_REQUEST), check => c.can(perm::EXCHANGE_CHECK), answer => c.can(perm::EXCHANGE_ANSWER) },
+            ..base(&pc, "exchange", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+        })
+    }
+    .await;
+    match r {
+        Ok(ctx) => render("exchange.html", ctx),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// Make a request from the form.
+#[utoipa::path(post, path = "/exchange", tag = "pages", responses((status = 303, description = "redirect")))]
+pub async fn request_create(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let input = RequestInput {
+        entry_id: f.i64("entry_id").unwrap_or(0),
+        items: f
+            .str("items")
+            .split(['、', ',', '，'])
+            .map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        purpose: f.str("purpose"),
+        legal_basis: f.get("legal_basis"),
+        period_until: f.str("period_until"),
+        consumer_system: f.str("consumer_system"),
+        complex: f.get("complex").is_some(),
+    };
+    match s.exchange.request(&pc.caller, input).await {
+        Ok(_) => back("/exchange", Some("ok_saved"), None),
+        Err(e) => back("/exchange", None, Some(&e.message)),
+    }
+}
+
+/// Check (bureau) or answer (provider) a request; revoke a grant.
+#[utoipa::path(post, path = "/exchange/{id}/{action}", tag = "pages",
+    params(("id" = i64, Path), ("action" = String, Path, description = "pass | refuse_check | grant | refuse | revoke")),
+    responses((status = 303, description = "redirect")))]
+pub async fn request_action(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let c = &pc.caller;
+    let reason = f.str("reason");
+    let r = match action.as_str() {
+        "pass" => s
+            .exchange
+            .bureau_decide(c, id, true, &reason)
+            .await
+            .map(|_| ()),
+        "refuse_check" => s
+            .exchange
+            .bureau_decide(c, id, false, &reason)
+            .await
+            .map(|_| ()),
+        "grant" => s
+            .exchange
+            .provider_decide(c, id, true, &reason)
+            .await
+            .map(|_| ()),
+        "refuse" => s
+            .exchange
+            .provider_decide(c, id, false, &reason)
+            .await
+            .map(|_| ()),
+        "revoke" => s.exchange.revoke_grant(c, id, &reason).await.map(|_| ()),
+        _ => Err(shuju_types::Error::not_found("action")),
+    };
+    let to = format!(
+        "/exchange?view={}",
+        f.get("view").unwrap_or_else(|| "mine".into())
+    );
+    match r {
+        Ok(()) => back(&to, Some("ok_saved"), None),
+        Err(e) => back(&to, None, Some(&e.message)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct YearQuery {
+    year: Option<i64>,
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+/// IT projects with their four checks, and the year's figures.
+#[utoipa::path(get, path = "/projects", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn projects_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let c = &pc.caller;
+    let year = q
+        .year
+        .unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now()) as i64);
+    let r = async {
+        let list = s.projects.list(c, Some(year)).await?;
+        let figures = s.projects.figures(c, year).await?;
+        let tree = s.admin.department_tree(c).await?;
+        Ok::<_, shuju_types::Error>(context! {
+            year => year,
+            projects => list.into_iter().map(ProjectDto::from).collect::<Vec<_>>(),
+            figures => crate::api::projects::FiguresView::from(figures),
+            depts => tree.into_iter().map(|(depth, d)| context! { id => d.id, name => d.name, depth => depth }).collect::<Vec<_>>(),
+            can => context! { add => c.can(perm::PROJECT_ADD), review => c.can(perm::PROJECT_REVIEW) },
+            ..base(&pc, "projects", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+        })
+    }
+    .await;
+    match r {
+        Ok(ctx) => render("projects.html", ctx),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// Register a project from the form.
+#[utoipa::path(post, path = "/projects", tag = "pages", responses((status = 303, description = "redirect")))]
+pub async fn project_create(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let systems: Vec<String> = f
+        .str("systems")
+        .split(['、', ',', '，'])
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+        .collect();
+    let budget = f.i64("budget_asked").unwrap_or(0);
+    match s
+        .projects
+        .register(
+            &pc.caller,
+            &f.str("name"),
+            f.i64("dept_id").unwrap_or(0),
+            f.i64("year").unwrap_or(0),
+            budget,
+            &systems,
+        )
+        .await
+    {
+        Ok(_) => back("/projects", Some("ok_saved"), None),
+        Err(e) => back("/projects", None, Some(&e.message)),
+    }
+}
+
+/// Review a project from the form.
+#[utoipa::path(post, path = "/projects/{id}/review", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
+pub async fn project_review(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<i64>,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    match s
+        .projects
+        .review(&pc.caller, id, f.i64("approved_budget"), &f.str("note"))
+        .await
+    {
+        Ok(_) => back("/projects", Some("ok_saved"), None),
+        Err(e) => back("/projects", None, Some(&e.message)),
+    }
+}
