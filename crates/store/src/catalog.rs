@@ -259,13 +259,7 @@ pub async fn update_entry(tx: &mut WriteTx, id: i64, f: &EntryFields, actor: &st
 }
 
 pub async fn soft_delete_entry(tx: &mut WriteTx, id: i64, actor: &str) -> Result<u64> {
-    let mut q = Sql::new("UPDATE catalog_entries SET deleted_at = ");
-    q.bind(now())
-        .push(", deleted_by = ")
-        .bind(actor)
-        .push(" WHERE deleted_at IS NULL AND id = ")
-        .bind(id);
-    q.execute(tx.conn()).await
+    crate::sql::soft_delete(tx, "catalog_entries", id, actor).await
 }
 
 pub async fn get_entry(store: &Store, id: i64) -> Result<Option<EntryRow>> {

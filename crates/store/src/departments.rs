@@ -102,13 +102,7 @@ pub async fn update(tx: &mut WriteTx, id: i64, f: &DepartmentFields, actor: &str
 }
 
 pub async fn soft_delete(tx: &mut WriteTx, id: i64, actor: &str) -> Result<u64> {
-    let mut q = Sql::new("UPDATE departments SET deleted_at = ");
-    q.bind(now())
-        .push(", deleted_by = ")
-        .bind(actor)
-        .push(" WHERE deleted_at IS NULL AND id = ")
-        .bind(id);
-    q.execute(tx.conn()).await
+    crate::sql::soft_delete(tx, "departments", id, actor).await
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Option<Department>> {

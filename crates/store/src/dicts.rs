@@ -211,13 +211,7 @@ pub async fn update_item(
 }
 
 pub async fn delete_item(tx: &mut WriteTx, id: i64, actor: &str) -> Result<u64> {
-    let mut q = Sql::new("UPDATE dict_items SET deleted_at = ");
-    q.bind(now())
-        .push(", deleted_by = ")
-        .bind(actor)
-        .push(" WHERE deleted_at IS NULL AND id = ")
-        .bind(id);
-    q.execute(tx.conn()).await
+    crate::sql::soft_delete(tx, "dict_items", id, actor).await
 }
 
 pub async fn get_item(store: &Store, id: i64) -> Result<Option<DictItem>> {

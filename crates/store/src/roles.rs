@@ -116,13 +116,7 @@ pub async fn update(tx: &mut WriteTx, id: i64, f: &RoleFields, actor: &str) -> R
 }
 
 pub async fn soft_delete(tx: &mut WriteTx, id: i64, actor: &str) -> Result<u64> {
-    let mut q = Sql::new("UPDATE roles SET deleted_at = ");
-    q.bind(now())
-        .push(", deleted_by = ")
-        .bind(actor)
-        .push(" WHERE deleted_at IS NULL AND id = ")
-        .bind(id);
-    let n = q.execute(tx.conn()).await?;
+    let n = crate::sql::soft_delete(tx, "roles", id, actor).await?;
     let mut d = Sql::new("DELETE FROM user_roles WHERE role_id = ");
     d.bind(id);
     d.execute(tx.conn()).await?;

@@ -230,3 +230,20 @@ where
         items,
     })
 }
+
+/// Soft-delete the live row `id` of `table` (a table name of this crate, never user input),
+/// stamping who and when. Returns the rows changed (0 or 1).
+pub(crate) async fn soft_delete(
+    tx: &mut crate::WriteTx,
+    table: &'static str,
+    id: i64,
+    actor: &str,
+) -> Result<u64> {
+    let mut q = Sql::new(&format!("UPDATE {table} SET deleted_at = "));
+    q.bind(crate::now())
+        .push(", deleted_by = ")
+        .bind(actor)
+        .push(" WHERE deleted_at IS NULL AND id = ")
+        .bind(id);
+    q.execute(tx.conn()).await
+}

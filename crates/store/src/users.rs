@@ -139,13 +139,7 @@ pub async fn set_login_state(
 }
 
 pub async fn soft_delete(tx: &mut WriteTx, id: i64, actor: &str) -> Result<u64> {
-    let mut q = Sql::new("UPDATE users SET deleted_at = ");
-    q.bind(now())
-        .push(", deleted_by = ")
-        .bind(actor)
-        .push(" WHERE deleted_at IS NULL AND id = ")
-        .bind(id);
-    q.execute(tx.conn()).await
+    crate::sql::soft_delete(tx, "users", id, actor).await
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Option<User>> {

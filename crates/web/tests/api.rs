@@ -19,12 +19,7 @@ async fn first_login_must_change_password_then_old_one_is_refused() {
     let r = app.get(&token, "/api/v1/departments").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_body(r).await["code"], "password_change_required");
-    let me: Value = app
-        .get(&token, "/api/v1/auth/me")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&token, "/api/v1/auth/me").await;
     assert_eq!(me["must_change_password"], json!(true));
 
     // A weak password is refused with the field named.
@@ -86,11 +81,8 @@ async fn department_with_bad_uscc_is_refused_naming_the_field_and_both_are_audit
     assert_eq!(d["uscc"], good);
 
     let log: Value = app
-        .get(&token, "/api/v1/audit?action=department.create")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, "/api/v1/audit?action=department.create")
+        .await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{log}");
     assert_eq!(items[0]["outcome"], "ok");
@@ -158,7 +150,7 @@ async fn own_department_scope_hides_other_departments_users() {
         .first_login("alice", "Initial-Pass-1", "Wonder-Pass-2026")
         .await;
 
-    let v: Value = app.get(&t, "/api/v1/users").await.json().await.unwrap();
+    let v: Value = app.get_json(&t, "/api/v1/users").await;
     let names: Vec<&str> = v["items"]
         .as_array()
         .unwrap()
@@ -172,23 +164,15 @@ async fn own_department_scope_hides_other_departments_users() {
     );
     // Asking for B's users by department or by id finds nothing.
     let v: Value = app
-        .get(&t, &format!("/api/v1/users?dept_id={}", _b))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&t, &format!("/api/v1/users?dept_id={}", _b))
+        .await;
     assert_eq!(v["total"], 0, "{v}");
     let r = app.get(&t, &format!("/api/v1/users/{bob}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = app.get(&t, &format!("/api/v1/users/{alice}")).await;
     assert_eq!(r.status(), StatusCode::OK);
     // Departments: only her own.
-    let v: Value = app
-        .get(&t, "/api/v1/departments")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json(&t, "/api/v1/departments").await;
     assert_eq!(
         v["items"]
             .as_array()
@@ -207,12 +191,7 @@ async fn own_department_scope_hides_other_departments_users() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let log: Value = app
-        .get(&token, "/api/v1/audit?outcome=denied")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let log: Value = app.get_json(&token, "/api/v1/audit?outcome=denied").await;
     assert!(
         log["items"]
             .as_array()
@@ -525,26 +504,20 @@ async fn crud_of_users_roles_and_dictionaries() {
     let bureau = app.dept_id(&token, "聊城市大数据局").await;
     // Dictionaries.
     let d: Value = app
-        .post(
+        .post_json(
             &token,
             "/api/v1/dicts",
             json!({"type_key": "sys_yes_no", "name": "是否"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let did = d["id"].as_i64().unwrap();
     let i: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/dicts/{did}/items"),
             json!({"label": "是", "value": "Y", "color": "success"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let r = app
         .post(
             &token,
@@ -573,11 +546,8 @@ async fn crud_of_users_roles_and_dictionaries() {
         StatusCode::OK
     );
     let v: Value = app
-        .get(&token, "/api/v1/dicts/by-key/sys_yes_no")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, "/api/v1/dicts/by-key/sys_yes_no")
+        .await;
     assert_eq!(v["items"][0]["label"], "是的");
     assert_eq!(
         app.delete(&token, &format!("/api/v1/dict-items/{iid}"))
@@ -599,7 +569,7 @@ async fn crud_of_users_roles_and_dictionaries() {
     );
 
     // Roles: a user cannot be handed what the granter lacks; update and delete work.
-    let r: Value = app.post(&token, "/api/v1/roles", json!({"role_key": "viewer", "name": "查看", "data_scope": "custom", "dept_ids": [bureau], "permissions": ["system:dept:list"]})).await.json().await.unwrap();
+    let r: Value = app.post_json(&token, "/api/v1/roles", json!({"role_key": "viewer", "name": "查看", "data_scope": "custom", "dept_ids": [bureau], "permissions": ["system:dept:list"]})).await;
     let rid = r["id"].as_i64().unwrap();
     assert_eq!(r["dept_ids"], json!([bureau]));
     let r = app
@@ -610,18 +580,18 @@ async fn crud_of_users_roles_and_dictionaries() {
         )
         .await;
     assert_eq!(error_body(r).await["field"], "dept_ids");
-    let r: Value = app.put(&token, &format!("/api/v1/roles/{rid}"), json!({"role_key": "ignored", "name": "查看2", "data_scope": "dept", "permissions": ["system:dept:list", "system:user:list"]})).await.json().await.unwrap();
+    let r: Value = app.put_json(&token, &format!("/api/v1/roles/{rid}"), json!({"role_key": "ignored", "name": "查看2", "data_scope": "dept", "permissions": ["system:dept:list", "system:user:list"]})).await;
     assert_eq!(
         (r["role_key"].as_str(), r["name"].as_str()),
         (Some("viewer"), Some("查看2"))
     );
 
     // Users: created with a one-time password, updated, reset, deleted.
-    let r: Value = app.post(&token, "/api/v1/users", json!({"username": "carol", "display_name": "卡罗", "dept_id": bureau, "role_ids": [rid]})).await.json().await.unwrap();
+    let r: Value = app.post_json(&token, "/api/v1/users", json!({"username": "carol", "display_name": "卡罗", "dept_id": bureau, "role_ids": [rid]})).await;
     let uid = r["user"]["id"].as_i64().unwrap();
     let pw = r["initial_password"].as_str().unwrap().to_owned();
     assert_eq!(r["user"]["must_change_password"], json!(true));
-    let u: Value = app.put(&token, &format!("/api/v1/users/{uid}"), json!({"username": "x", "display_name": "卡罗尔", "dept_id": bureau, "phone": "13900001111", "role_ids": [rid]})).await.json().await.unwrap();
+    let u: Value = app.put_json(&token, &format!("/api/v1/users/{uid}"), json!({"username": "x", "display_name": "卡罗尔", "dept_id": bureau, "phone": "13900001111", "role_ids": [rid]})).await;
     assert_eq!(u["display_name"], "卡罗尔");
     let full: Value = app
         .client
@@ -645,15 +615,12 @@ async fn crud_of_users_roles_and_dictionaries() {
         .await;
     assert_eq!(error_body(r).await["field"], "phone");
     let reset: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/users/{uid}/reset-password"),
             json!({}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_ne!(reset["password"].as_str().unwrap(), pw);
     assert_eq!(
         app.login("carol", &pw).await.status(),
@@ -698,19 +665,11 @@ async fn crud_of_users_roles_and_dictionaries() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // The reads of personal data (one user in full) are audited.
     let log: Value = app
-        .get(&token, "/api/v1/audit?action=user.read&outcome=ok")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, "/api/v1/audit?action=user.read&outcome=ok")
+        .await;
     assert_eq!(log["total"], 1);
     assert_eq!(log["items"][0]["purpose"], "账号核查");
-    let v: Value = app
-        .get(&token, "/api/v1/divisions?history=true")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json(&token, "/api/v1/divisions?history=true").await;
     assert!(
         v.as_array()
             .unwrap()
@@ -821,12 +780,7 @@ async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
             .collect::<Vec<_>>(),
         vec![(4, "uscc"), (5, "parent")]
     );
-    let before: Value = app
-        .get(&token, "/api/v1/departments")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.get_json(&token, "/api/v1/departments").await;
     assert_eq!(before["total"], 2, "nothing imported");
 
     let rep: Value = upload(true).await.unwrap().json().await.unwrap();
@@ -837,11 +791,8 @@ async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
     let child = app.dept_id(&token, "阳谷县某某中心").await;
     let parent = app.dept_id(&token, "阳谷县教育局").await;
     let c: Value = app
-        .get(&token, &format!("/api/v1/departments/{child}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, &format!("/api/v1/departments/{child}"))
+        .await;
     assert_eq!(
         (c["parent_id"].as_i64(), c["status"].as_str()),
         (Some(parent), Some("disabled"))

@@ -114,11 +114,8 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
     );
 
     let created: Value = app
-        .post(&token, "/api/v1/catalog/entries", base.clone())
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&token, "/api/v1/catalog/entries", base.clone())
+        .await;
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["status"], "draft");
     assert_eq!(created["entry"]["provider_name"], "聊城市大数据局");
@@ -133,15 +130,12 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
     assert_eq!(error_body(r).await["field"], "code");
 
     let r: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/catalog/entries/{id}/submit"),
             json!({}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "submitted");
     // While under review the provider cannot change it.
     assert_eq!(
@@ -164,35 +158,17 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
         .await;
     assert_eq!(error_body(r).await["field"], "reason");
     let r: Value = app
-        .post(
+        .post_json(
             &reviewer,
             &format!("/api/v1/catalog/entries/{id}/return"),
             json!({"reason": "请补充共享条件的法律依据"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (r["status"].as_str(), r["review_note"].as_str()),
         (Some("draft"), Some("请补充共享条件的法律依据"))
     );
-    app.post(
-        &token,
-        &format!("/api/v1/catalog/entries/{id}/submit"),
-        json!({}),
-    )
-    .await;
-    let r: Value = app
-        .post(
-            &reviewer,
-            &format!("/api/v1/catalog/entries/{id}/approve"),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.publish(&token, &reviewer, id).await;
     assert_eq!(r["status"], "published");
     assert!(r["entry"]["publish_date"].is_string());
     // Approving twice is a conflict.
@@ -208,14 +184,11 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
     );
 
     let log: Value = app
-        .get(
+        .get_json(
             &token,
             &format!("/api/v1/audit?object_type=catalog_entry&object_id={id}&size=50"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let actions: Vec<&str> = log["items"]
         .as_array()
         .unwrap()
@@ -235,14 +208,11 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
         "{log}"
     );
     let refused: Value = app
-        .get(
+        .get_json(
             &token,
             "/api/v1/audit?action=catalog.create&outcome=rejected&size=50",
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         refused["total"],
         broken.len() as i64 + 1,
@@ -253,33 +223,24 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
     let mut changed = base.clone();
     changed["summary"] = json!("修订后的摘要");
     let r: Value = app
-        .put(&token, &format!("/api/v1/catalog/entries/{id}"), changed)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .put_json(&token, &format!("/api/v1/catalog/entries/{id}"), changed)
+        .await;
     assert_eq!(
         (r["status"].as_str(), r["published_version"].as_i64()),
         (Some("draft"), Some(2))
     );
     assert_eq!(r["version"], 3);
     let d: Vec<Value> = app
-        .get(
+        .get_json(
             &token,
             &format!("/api/v1/catalog/entries/{id}/compare?a=2&b=3"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0]["field"], "summary");
     let h: Value = app
-        .get(&token, &format!("/api/v1/catalog/entries/{id}/history"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, &format!("/api/v1/catalog/entries/{id}/history"))
+        .await;
     assert_eq!(h["versions"].as_array().unwrap().len(), 3);
     // The CKAN face still shows the published version.
     let p: Value = app
@@ -308,7 +269,7 @@ async fn an_officer_sees_and_edits_only_entries_in_their_data_scope() {
     let city = app.dept_id(&token, "聊城市人民政府").await;
     let mut depts = vec![];
     for (i, name) in ["聊城市公安局", "聊城市民政局"].iter().enumerate() {
-        let r: Value = app.post(&token, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(20 + i as u32)})).await.json().await.unwrap();
+        let r: Value = app.post_json(&token, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(20 + i as u32)})).await;
         depts.push(r["id"].as_i64().unwrap());
     }
     let officer_role = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
@@ -321,15 +282,12 @@ async fn an_officer_sees_and_edits_only_entries_in_their_data_scope() {
         .first_login("police", "Officer-Pass-1", "Officer-Pass-2")
         .await;
     let mine: Value = app
-        .post(
+        .post_json(
             &t,
             "/api/v1/catalog/entries",
             entry(depts[0], "101001/000011", "公安户籍信息"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let r = app
         .post(
             &t,
@@ -343,23 +301,15 @@ async fn an_officer_sees_and_edits_only_entries_in_their_data_scope() {
         "cannot register for another department"
     );
     let theirs: Value = app
-        .post(
+        .post_json(
             &token,
             "/api/v1/catalog/entries",
             entry(depts[1], "101001/000012", "民政救助信息"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let theirs_id = theirs["id"].as_i64().unwrap();
 
-    let list: Value = app
-        .get(&t, "/api/v1/catalog/entries")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&t, "/api/v1/catalog/entries").await;
     let names: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -384,28 +334,12 @@ async fn an_officer_sees_and_edits_only_entries_in_their_data_scope() {
         .status(),
         StatusCode::NOT_FOUND
     );
-    let s: Value = app
-        .get(&t, "/api/v1/catalog/search?mine=true")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get_json(&t, "/api/v1/catalog/search?mine=true").await;
     assert_eq!(s["total"], 1);
     // Once published, the other department's entry is readable (that is what the catalog is for),
     // but still not editable.
     let reviewer = reviewer_token(&app, &token).await;
-    app.post(
-        &token,
-        &format!("/api/v1/catalog/entries/{theirs_id}/submit"),
-        json!({}),
-    )
-    .await;
-    app.post(
-        &reviewer,
-        &format!("/api/v1/catalog/entries/{theirs_id}/approve"),
-        json!({}),
-    )
-    .await;
+    app.publish(&token, &reviewer, theirs_id).await;
     assert_eq!(
         app.get(&t, &format!("/api/v1/catalog/entries/{theirs_id}"))
             .await
@@ -452,25 +386,19 @@ async fn an_officer_sees_and_edits_only_entries_in_their_data_scope() {
 
     // Error correction: the officer reports on the published entry; its provider answers.
     let r: Value = app
-        .post(
+        .post_json(
             &t,
             &format!("/api/v1/catalog/entries/{theirs_id}/corrections"),
             json!({"description": "更新周期应为每周"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let cid = r["id"].as_i64().unwrap();
     let q: Value = app
-        .get(
+        .get_json(
             &token,
             "/api/v1/catalog/corrections?view=to_answer&status=open",
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(q["total"], 1);
     assert_eq!(
         app.post(
@@ -484,22 +412,16 @@ async fn an_officer_sees_and_edits_only_entries_in_their_data_scope() {
         "only the provider answers"
     );
     let a: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/catalog/corrections/{cid}/answer"),
             json!({"answer": "已核实，将于下月调整"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(a["status"], "answered");
     let mine_reports: Value = app
-        .get(&t, "/api/v1/catalog/corrections?view=mine")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&t, "/api/v1/catalog/corrections?view=mine")
+        .await;
     assert_eq!(mine_reports["items"][0]["answer"], "已核实，将于下月调整");
 }
 
@@ -580,12 +502,7 @@ async fn an_excel_file_with_three_bad_rows_among_a_thousand_is_refused_listing_t
         vec![10, 500, 900]
     );
     assert!(errs[0].1.contains("data_type"), "{errs:?}");
-    let list: Value = app
-        .get(&token, "/api/v1/catalog/entries")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&token, "/api/v1/catalog/entries").await;
     assert_eq!(list["total"], 0, "nothing imported");
     // Asked for the good rows, everything else is imported.
     let rep: Value = upload(std::mem::take(&mut wb), true)
@@ -596,12 +513,7 @@ async fn an_excel_file_with_three_bad_rows_among_a_thousand_is_refused_listing_t
         .unwrap();
     assert_eq!(rep["rejected"], json!(false));
     assert!(rep["imported"].as_i64().unwrap() >= keep.len() as i64 - 3);
-    let list: Value = app
-        .get(&token, "/api/v1/catalog/entries")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&token, "/api/v1/catalog/entries").await;
     assert_eq!(list["total"], rep["imported"]);
     // Export and template come back as workbooks in the same layout.
     let x = app
@@ -695,11 +607,8 @@ async fn search_facets_filters_and_the_ckan_face() {
     );
 
     let s: Value = app
-        .get(&token, "/api/v1/catalog/search?q=%E4%BA%BA%E5%8F%A3&size=5")
-        .await
-        .json()
-        .await
-        .unwrap(); // 人口
+        .get_json(&token, "/api/v1/catalog/search?q=%E4%BA%BA%E5%8F%A3&size=5")
+        .await; // 人口
     let total = s["total"].as_i64().unwrap();
     assert!(total > 0, "{s}");
     assert!(s["items"].as_array().unwrap().iter().all(|e| {
@@ -719,26 +628,20 @@ async fn search_facets_filters_and_the_ckan_face() {
     // Facets count the hits; a facet filter narrows them.
     let lib = &s["facets"]["library"][0];
     let narrowed: Value = app
-        .get(
+        .get_json(
             &token,
             &format!(
                 "/api/v1/catalog/search?q=%E4%BA%BA%E5%8F%A3&library={}",
                 lib["value"].as_str().unwrap()
             ),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(narrowed["total"], lib["count"]);
     // Department subtree filter.
     let city = app.dept_id(&token, "聊城市人民政府").await;
     let all: Value = app
-        .get(&token, &format!("/api/v1/catalog/search?under={city}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, &format!("/api/v1/catalog/search?under={city}"))
+        .await;
     assert_eq!(all["total"], 300);
 
     // CKAN: package_search with q, rows, facets and fq; package_show; organization_list.
@@ -868,12 +771,7 @@ async fn information_systems_and_the_cloud_rate() {
         )
         .await;
     assert_eq!(error_body(r).await["field"], "hosting");
-    let l: Value = app
-        .get(&token, "/api/v1/catalog/systems")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let l: Value = app.get_json(&token, "/api/v1/catalog/systems").await;
     assert_eq!(l["total"], 3);
     let sid = l["items"][0]["id"].as_i64().unwrap();
     let mut e = entry(bureau, "101001/000021", "来自系统的资源");
@@ -902,72 +800,42 @@ async fn the_catalog_works_on_postgresql_too() {
     let token = app.admin_token().await;
     let bureau = app.dept_id(&token, "聊城市大数据局").await;
     let sys: Value = app
-        .post(
+        .post_json(
             &token,
             "/api/v1/catalog/systems",
             json!({"name": "人口库", "owner_dept_id": bureau, "hosting": "gov_cloud"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let mut e = entry(bureau, "101001/000031", "户籍人口基本信息");
     e["system_id"] = sys["id"].clone();
     let created: Value = app
-        .post(&token, "/api/v1/catalog/entries", e.clone())
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&token, "/api/v1/catalog/entries", e.clone())
+        .await;
     let id = created["id"].as_i64().unwrap();
     assert_eq!(
         error_body(app.post(&token, "/api/v1/catalog/entries", e).await).await["field"],
         "code"
     );
-    app.post(
-        &token,
-        &format!("/api/v1/catalog/entries/{id}/submit"),
-        json!({}),
-    )
-    .await;
-    let r: Value = app
-        .post(
-            &token,
-            &format!("/api/v1/catalog/entries/{id}/approve"),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.publish(&token, &token, id).await;
     assert_eq!(r["status"], "published");
     let s: Value = app
-        .get(&token, "/api/v1/catalog/search?q=%E6%88%B7%E7%B1%8D")
-        .await
-        .json()
-        .await
-        .unwrap(); // 户籍
+        .get_json(&token, "/api/v1/catalog/search?q=%E6%88%B7%E7%B1%8D")
+        .await; // 户籍
     assert_eq!(s["total"], 1, "{s}");
     let c: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/catalog/entries/{id}/corrections"),
             json!({"description": "摘要有误"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let a: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/catalog/corrections/{}/answer", c["id"]),
             json!({"answer": "已改"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(a["status"], "answered");
     let p: Value = app
         .client

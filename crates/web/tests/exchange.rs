@@ -50,7 +50,7 @@ async fn world(app: &TestApp) -> World {
     .iter()
     .enumerate()
     {
-        let d: Value = app.post(&admin, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(60 + i as u32)})).await.json().await.unwrap();
+        let d: Value = app.post_json(&admin, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(60 + i as u32)})).await;
         let id = d["id"].as_i64().unwrap();
         depts.push(id);
         app.post(&admin, "/api/v1/users", json!({"username": user, "display_name": user, "dept_id": id, "role_ids": [officer], "password": "Officer-Pass-1"})).await;
@@ -65,32 +65,14 @@ async fn world(app: &TestApp) -> World {
         ("102001/000002", "企业名录", "unconditional"),
     ] {
         let e: Value = app
-            .post(
+            .post_json(
                 &admin,
                 "/api/v1/catalog/entries",
                 entry(depts[0], code, name, kind),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let id = e["id"].as_i64().unwrap();
-        app.post(
-            &admin,
-            &format!("/api/v1/catalog/entries/{id}/submit"),
-            json!({}),
-        )
-        .await;
-        let r: Value = app
-            .post(
-                &admin,
-                &format!("/api/v1/catalog/entries/{id}/approve"),
-                json!({}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let r: Value = app.publish(&admin, &admin, id).await;
         assert_eq!(r["status"], "published");
         ids.push(id);
     }
@@ -112,15 +94,12 @@ async fn a_conditional_request_walks_through_the_bureau_and_the_provider_with_de
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let r: Value = app
-        .post(
+        .post_json(
             &w.consumer,
             "/api/v1/exchange/requests",
             body(w.conditional, &["统一社会信用代码", "名称"]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "bureau_check", "{r}");
     let cal = shuju_exchange::calendar::Calendar::default();
     let today = chrono::Utc::now().date_naive();
@@ -153,15 +132,12 @@ async fn a_conditional_request_walks_through_the_bureau_and_the_provider_with_de
     .await;
     assert_eq!(e["field"], "reason");
     let r: Value = app
-        .post(
+        .post_json(
             &w.admin,
             &format!("/api/v1/exchange/requests/{id}/check"),
             json!({"approve": true}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "provider_review");
     assert_eq!(
         r["deadline"],
@@ -181,40 +157,26 @@ async fn a_conditional_request_walks_through_the_bureau_and_the_provider_with_de
         StatusCode::NOT_FOUND
     );
     let todo: Vec<Value> = app
-        .get(&w.provider, "/api/v1/exchange/requests?view=to_answer")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&w.provider, "/api/v1/exchange/requests?view=to_answer")
+        .await;
     assert_eq!(todo.len(), 1);
     let r: Value = app
-        .post(
+        .post_json(
             &w.provider,
             &format!("/api/v1/exchange/requests/{id}/answer"),
             json!({"approve": true}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "granted");
-    let grants: Vec<Value> = app
-        .get(&w.consumer, "/api/v1/exchange/grants")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let grants: Vec<Value> = app.get_json(&w.consumer, "/api/v1/exchange/grants").await;
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0]["items"], json!(["统一社会信用代码", "名称"]));
     let why: Value = app
-        .get(
+        .get_json(
             &w.consumer,
             &format!("/api/v1/exchange/why?entry_id={}", w.conditional),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let lines: Vec<&str> = why["explanation"]
         .as_array()
         .unwrap()
@@ -228,14 +190,11 @@ async fn a_conditional_request_walks_through_the_bureau_and_the_provider_with_de
     assert!(lines[2].contains("not shared"), "{lines:?}");
     // Every step is audited.
     let log: Value = app
-        .get(
+        .get_json(
             &w.admin,
             &format!("/api/v1/audit?object_type=share_request&object_id={id}"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let actions: Vec<&str> = log["items"]
         .as_array()
         .unwrap()
@@ -254,26 +213,20 @@ async fn unconditional_items_are_granted_at_once_and_not_shared_ones_refused_at_
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let r: Value = app
-        .post(
+        .post_json(
             &w.consumer,
             "/api/v1/exchange/requests",
             body(w.open, &["名称"]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "granted");
     let r: Value = app
-        .post(
+        .post_json(
             &w.consumer,
             "/api/v1/exchange/requests",
             body(w.open, &["名称", "法定代表人身份证号"]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "refused");
     assert!(
         r["decision_reason"]
@@ -299,12 +252,7 @@ async fn unconditional_items_are_granted_at_once_and_not_shared_ones_refused_at_
         "purpose"
     );
     // Revoking the grant: the why says so.
-    let grants: Vec<Value> = app
-        .get(&w.consumer, "/api/v1/exchange/grants")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let grants: Vec<Value> = app.get_json(&w.consumer, "/api/v1/exchange/grants").await;
     let gid = grants[0]["id"].as_i64().unwrap();
     assert_eq!(
         error_body(
@@ -319,25 +267,19 @@ async fn unconditional_items_are_granted_at_once_and_not_shared_ones_refused_at_
         "reason"
     );
     let g: Value = app
-        .post(
+        .post_json(
             &w.admin,
             &format!("/api/v1/exchange/grants/{gid}/revoke"),
             json!({"reason": "用途变更"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(g["revoked_at"].is_string());
     let why: Value = app
-        .get(
+        .get_json(
             &w.consumer,
             &format!("/api/v1/exchange/why?entry_id={}&items=名称", w.open),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         why["explanation"][0],
         format!("名称: grant {gid} was revoked (用途变更)")
@@ -349,21 +291,15 @@ async fn a_request_past_its_deadline_escalates() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let r: Value = app
-        .post(
+        .post_json(
             &w.consumer,
             "/api/v1/exchange/requests",
             body(w.conditional, &["名称"]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let none: Vec<Value> = app
-        .post(&w.admin, "/api/v1/exchange/escalate", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&w.admin, "/api/v1/exchange/escalate", json!({}))
+        .await;
     assert!(none.is_empty(), "nothing is overdue yet");
     sqlx::query("UPDATE share_requests SET deadline = '2000-01-03' WHERE id = $1")
         .bind(r["id"].as_i64().unwrap())
@@ -371,18 +307,10 @@ async fn a_request_past_its_deadline_escalates() {
         .await
         .unwrap();
     let esc: Vec<Value> = app
-        .post(&w.admin, "/api/v1/exchange/escalate", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&w.admin, "/api/v1/exchange/escalate", json!({}))
+        .await;
     assert_eq!(esc.len(), 1);
-    let mine: Vec<Value> = app
-        .get(&w.consumer, "/api/v1/exchange/requests")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Vec<Value> = app.get_json(&w.consumer, "/api/v1/exchange/requests").await;
     assert_eq!(mine[0]["escalated"], json!(true));
     assert_eq!(
         app.post(&w.consumer, "/api/v1/exchange/escalate", json!({}))
@@ -399,12 +327,7 @@ async fn a_project_whose_department_shares_nothing_is_not_fundable() {
     let market = app.dept_id(&w.admin, "聊城市市场监督管理局").await;
     let hrss = app.dept_id(&w.admin, "聊城市人力资源和社会保障局").await;
     // The HR bureau catalogued nothing and shares nothing.
-    let p: Value = app
-        .post(&w.admin, "/api/v1/projects", json!({"name": "社保业务系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 4_920_000, "systems": ["社保业务系统"]}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = app.post_json(&w.admin, "/api/v1/projects", json!({"name": "社保业务系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 4_920_000, "systems": ["社保业务系统"]})).await;
     assert_eq!(p["fundable"], json!(false));
     let failed: Vec<(&str, &str)> = p["checks"]
         .as_array()
@@ -438,15 +361,12 @@ async fn a_project_whose_department_shares_nothing_is_not_fundable() {
             .contains("not fundable")
     );
     let r: Value = app
-        .post(
+        .post_json(
             &w.admin,
             &format!("/api/v1/projects/{}/review", p["id"]),
             json!({"note": "未共享任何资源"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "rejected");
 
     // The market bureau catalogues, shares, has exchanged (a grant) and registered its system.
@@ -462,30 +382,19 @@ async fn a_project_whose_department_shares_nothing_is_not_fundable() {
         json!({"name": "市场主体登记系统", "owner_dept_id": market, "hosting": "gov_cloud"}),
     )
     .await;
-    let p: Value = app
-        .post(&w.admin, "/api/v1/projects", json!({"name": "登记系统改造", "dept_id": market, "year": 2026, "budget_asked": 1_780_000, "systems": ["市场主体登记系统"]}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = app.post_json(&w.admin, "/api/v1/projects", json!({"name": "登记系统改造", "dept_id": market, "year": 2026, "budget_asked": 1_780_000, "systems": ["市场主体登记系统"]})).await;
     assert_eq!(p["fundable"], json!(true), "{p}");
     let r: Value = app
-        .post(
+        .post_json(
             &w.admin,
             &format!("/api/v1/projects/{}/review", p["id"]),
             json!({"approved_budget": 1_500_000}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["status"], "approved");
     let f: Value = app
-        .get(&w.admin, "/api/v1/projects/figures?year=2026")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&w.admin, "/api/v1/projects/figures?year=2026")
+        .await;
     assert_eq!(
         f,
         json!({"year": 2026, "reviewed": 2, "approved": 1, "budget_asked": 6_700_000, "budget_approved": 1_500_000})
@@ -497,15 +406,12 @@ async fn the_request_and_project_pages() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let r: Value = app
-        .post(
+        .post_json(
             &w.consumer,
             "/api/v1/exchange/requests",
             body(w.conditional, &["名称"]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let hrss = app.dept_id(&w.admin, "聊城市人力资源和社会保障局").await;
     app.post(&w.admin, "/api/v1/projects", json!({"name": "社保系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 3_000_000, "systems": []})).await;
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/exchange").await;
@@ -529,12 +435,7 @@ async fn the_request_and_project_pages() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let mine: Vec<Value> = app
-        .get(&w.consumer, "/api/v1/exchange/requests")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Vec<Value> = app.get_json(&w.consumer, "/api/v1/exchange/requests").await;
     assert_eq!(mine[0]["status"], "provider_review");
     let html = client
         .get(app.url("/projects?year=2026"))

@@ -44,22 +44,14 @@ async fn issue_show_verify_revoke_and_renew() {
     );
 
     let lic: Value = app
-        .post(&token, "/api/v1/licenses", driving(HOLDER))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&token, "/api/v1/licenses", driving(HOLDER))
+        .await;
     let id = lic["id"].as_i64().unwrap();
     let lid = shuju_types::LicenseId::parse(lic["license_id"].as_str().unwrap()).unwrap();
     assert_eq!(lid.version(), 1);
     assert!(lic["sd_jwt"].as_str().unwrap().contains('~'));
     assert_eq!(lic["seal"].as_str().unwrap().len(), 128);
-    let list: Value = app
-        .get(&token, "/api/v1/licenses")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&token, "/api/v1/licenses").await;
     assert_eq!(
         list["items"][0]["holder_id"], "110105********002X",
         "masked in lists"
@@ -68,15 +60,12 @@ async fn issue_show_verify_revoke_and_renew() {
     // Show for a matter: exactly the matter's claims.
     let show_path = format!("/api/v1/licenses/{id}/show");
     let s: Value = app
-        .post(
+        .post_json(
             &token,
             &show_path,
             json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": "nonce-0001"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(s["claims"], json!(["name", "vehicle_class"]));
     assert!(s["qr_svg"].as_str().unwrap().starts_with("<?xml"));
     let p = s["presentation"].as_str().unwrap().to_owned();
@@ -144,24 +133,18 @@ async fn issue_show_verify_revoke_and_renew() {
 
     // Renewal: version 002, linked, the predecessor revoked.
     let renewed: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/licenses/{id}/renew"),
             json!({"valid_until": "2037-03-01"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let new_id = shuju_types::LicenseId::parse(renewed["license_id"].as_str().unwrap()).unwrap();
     assert_eq!((new_id.version(), new_id.serial()), (2, lid.serial()));
     assert_eq!(renewed["predecessor_id"], json!(id));
     let old: Value = app
-        .get(&token, &format!("/api/v1/licenses/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, &format!("/api/v1/licenses/{id}"))
+        .await;
     assert_eq!(old["status"], "revoked");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = verify(&p, "nonce-0001").await.unwrap();
@@ -229,15 +212,12 @@ async fn issue_show_verify_revoke_and_renew() {
         .await
         .unwrap();
     let s2: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/licenses/{}/show", renewed["id"]),
             json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": "nonce-0003"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let now = bundle["fetched_at"].as_i64().unwrap();
     let r = shuju_license::bundle::verify_offline(
         &bundle,
@@ -268,11 +248,8 @@ async fn issue_show_verify_revoke_and_renew() {
     );
     // Shows are recorded (names, not values) and audited.
     let log: Value = app
-        .get(&token, "/api/v1/audit?action=license.show&outcome=ok")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, "/api/v1/audit?action=license.show&outcome=ok")
+        .await;
     assert_eq!(
         log["items"][0]["detail"],
         "vehicle_entry_pass: name,vehicle_class"
@@ -284,21 +261,15 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let lic: Value = app
-        .post(&token, "/api/v1/licenses", driving(HOLDER))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&token, "/api/v1/licenses", driving(HOLDER))
+        .await;
     let s: Value = app
-        .post(
+        .post_json(
             &token,
             &format!("/api/v1/licenses/{}/show", lic["id"]),
             json!({"matter": "vehicle_entry_pass", "aud": "w1", "nonce": "nonce-rot-1"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let other = shuju_license::registry::Licenses::open(app.admin.clone(), "http://shuju.test")
         .await
         .unwrap();
@@ -335,11 +306,8 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
     // New licenses are signed with the new key.
     let lic2: Value = app
-        .post(&token, "/api/v1/licenses", driving(HOLDER))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&token, "/api/v1/licenses", driving(HOLDER))
+        .await;
     let kid = shuju_license::jose::Jws::decode(
         lic2["sd_jwt"].as_str().unwrap().split('~').next().unwrap(),
         "x",
@@ -362,11 +330,8 @@ async fn the_registry_show_and_verify_pages() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let lic: Value = app
-        .post(&token, "/api/v1/licenses", driving(HOLDER))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json(&token, "/api/v1/licenses", driving(HOLDER))
+        .await;
     let id = lic["id"].as_i64().unwrap();
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/licenses").await;
     let html = client

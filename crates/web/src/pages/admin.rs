@@ -1,12 +1,11 @@
 //! Departments, users, roles and dictionaries pages.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, render};
+use super::{Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page_error, render};
 use crate::api::departments::{DepartmentView, ImportView, TreeNode, read_upload};
-use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::{AppState, WebConfig};
 use axum::extract::{DefaultBodyLimit, Form, Multipart, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use shuju_admin::departments::DepartmentInput;
@@ -90,10 +89,6 @@ impl ListQuery {
             format!("{path}?{q}&")
         }
     }
-}
-
-fn page_error(e: shuju_types::Error) -> Response {
-    ApiError(e).into_response()
 }
 
 #[derive(Serialize)]
@@ -213,10 +208,12 @@ pub async fn dept_create(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s.admin.create_department(&pc.caller, dept_input(&f)).await {
-        Ok(_) => back("/system/depts", Some("ok_saved"), None),
-        Err(e) => back("/system/depts", None, Some(&e.message)),
-    }
+    after(
+        s.admin.create_department(&pc.caller, dept_input(&f)).await,
+        "/system/depts",
+        "ok_saved",
+        "/system/depts",
+    )
 }
 
 /// Update a department from the form.
@@ -230,14 +227,14 @@ pub async fn dept_update(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s
-        .admin
-        .update_department(&pc.caller, id, dept_input(&f))
-        .await
-    {
-        Ok(_) => back("/system/depts", Some("ok_saved"), None),
-        Err(e) => back(&format!("/system/depts?edit={id}"), None, Some(&e.message)),
-    }
+    after(
+        s.admin
+            .update_department(&pc.caller, id, dept_input(&f))
+            .await,
+        "/system/depts",
+        "ok_saved",
+        &format!("/system/depts?edit={id}"),
+    )
 }
 
 /// Remove a department.
@@ -251,10 +248,12 @@ pub async fn dept_delete(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s.admin.delete_department(&pc.caller, id).await {
-        Ok(()) => back("/system/depts", Some("ok_deleted"), None),
-        Err(e) => back("/system/depts", None, Some(&e.message)),
-    }
+    after(
+        s.admin.delete_department(&pc.caller, id).await,
+        "/system/depts",
+        "ok_deleted",
+        "/system/depts",
+    )
 }
 
 /// Import departments from an uploaded workbook; the page shows each bad row.
@@ -402,10 +401,12 @@ pub async fn user_update(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s.admin.update_user(&pc.caller, id, user_input(&f)).await {
-        Ok(_) => back("/system/users", Some("ok_saved"), None),
-        Err(e) => back(&format!("/system/users?edit={id}"), None, Some(&e.message)),
-    }
+    after(
+        s.admin.update_user(&pc.caller, id, user_input(&f)).await,
+        "/system/users",
+        "ok_saved",
+        &format!("/system/users?edit={id}"),
+    )
 }
 
 /// Remove a user.
@@ -419,10 +420,12 @@ pub async fn user_delete(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s.admin.delete_user(&pc.caller, id).await {
-        Ok(()) => back("/system/users", Some("ok_deleted"), None),
-        Err(e) => back("/system/users", None, Some(&e.message)),
-    }
+    after(
+        s.admin.delete_user(&pc.caller, id).await,
+        "/system/users",
+        "ok_deleted",
+        "/system/users",
+    )
 }
 
 /// Reset a user's password; the new one is shown once.
@@ -512,10 +515,12 @@ pub async fn role_create(
         sort_order: f.i64("sort_order"),
         remark: f.get("remark"),
     };
-    match s.admin.create_role(&pc.caller, input).await {
-        Ok(_) => back("/system/roles", Some("ok_saved"), None),
-        Err(e) => back("/system/roles", None, Some(&e.message)),
-    }
+    after(
+        s.admin.create_role(&pc.caller, input).await,
+        "/system/roles",
+        "ok_saved",
+        "/system/roles",
+    )
 }
 
 /// Remove a role.
@@ -529,10 +534,12 @@ pub async fn role_delete(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s.admin.delete_role(&pc.caller, id).await {
-        Ok(()) => back("/system/roles", Some("ok_deleted"), None),
-        Err(e) => back("/system/roles", None, Some(&e.message)),
-    }
+    after(
+        s.admin.delete_role(&pc.caller, id).await,
+        "/system/roles",
+        "ok_deleted",
+        "/system/roles",
+    )
 }
 
 // ---------------------------------------------------------------- dictionaries
@@ -621,10 +628,12 @@ pub async fn dict_delete(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s.admin.delete_dict_type(&pc.caller, id).await {
-        Ok(()) => back("/system/dicts", Some("ok_deleted"), None),
-        Err(e) => back("/system/dicts", None, Some(&e.message)),
-    }
+    after(
+        s.admin.delete_dict_type(&pc.caller, id).await,
+        "/system/dicts",
+        "ok_deleted",
+        "/system/dicts",
+    )
 }
 
 /// Add an item to a dictionary from the form.
@@ -646,10 +655,12 @@ pub async fn dict_item_create(
         f.get("status"),
     );
     let to = format!("/system/dicts/{id}");
-    match s.admin.create_dict_item(&pc.caller, id, fields).await {
-        Ok(_) => back(&to, Some("ok_saved"), None),
-        Err(e) => back(&to, None, Some(&e.message)),
-    }
+    after(
+        s.admin.create_dict_item(&pc.caller, id, fields).await,
+        &to,
+        "ok_saved",
+        &to,
+    )
 }
 
 /// Remove a dictionary item.
@@ -667,8 +678,10 @@ pub async fn dict_item_delete(
         || "/system/dicts".to_owned(),
         |b| format!("/system/dicts/{b}"),
     );
-    match s.admin.delete_dict_item(&pc.caller, id).await {
-        Ok(()) => back(&to, Some("ok_deleted"), None),
-        Err(e) => back(&to, None, Some(&e.message)),
-    }
+    after(
+        s.admin.delete_dict_item(&pc.caller, id).await,
+        &to,
+        "ok_deleted",
+        &to,
+    )
 }

@@ -1,14 +1,13 @@
 //! Catalog pages: browse and search with facets, one's own entries, an entry with its items,
 //! versions and history, the edit form, the review queue, error reports, information systems.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, render};
+use super::{Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page_error, render};
 use crate::api::catalog::{ChangeView, EntryView, HistoryView, SearchParams, SystemView};
 use crate::api::departments::{TreeNode, read_upload};
-use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::{AppState, WebConfig};
 use axum::extract::{DefaultBodyLimit, Form, Multipart, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use shuju_admin::{Caller, perm};
@@ -36,10 +35,6 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
                 .routes(routes!(import))
                 .layer(DefaultBodyLimit::max(cfg.upload_limit)),
         )
-}
-
-fn page_error(e: shuju_types::Error) -> Response {
-    ApiError(e).into_response()
 }
 
 async fn tree(s: &AppState, c: &Caller) -> Result<Vec<TreeNode>> {
@@ -297,17 +292,16 @@ pub async fn entry_action(
             .await
             .map(|_| ()),
         "delete" => {
-            return match s.catalog.delete(c, id).await {
-                Ok(()) => back("/catalog?mine=1", Some("ok_deleted"), None),
-                Err(e) => back(&to, None, Some(&e.message)),
-            };
+            return after(
+                s.catalog.delete(c, id).await,
+                "/catalog?mine=1",
+                "ok_deleted",
+                &to,
+            );
         }
         _ => Err(shuju_types::Error::not_found("action")),
     };
-    match r {
-        Ok(()) => back(&to, Some("ok_saved"), None),
-        Err(e) => back(&to, None, Some(&e.message)),
-    }
+    after(r, &to, "ok_saved", &to)
 }
 
 /// An empty entry for the new-entry form.
@@ -641,14 +635,14 @@ pub async fn correction_answer(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s
-        .catalog
-        .answer_error(&pc.caller, id, &f.str("answer"))
-        .await
-    {
-        Ok(_) => back("/catalog/corrections", Some("ok_saved"), None),
-        Err(e) => back("/catalog/corrections", None, Some(&e.message)),
-    }
+    after(
+        s.catalog
+            .answer_error(&pc.caller, id, &f.str("answer"))
+            .await,
+        "/catalog/corrections",
+        "ok_saved",
+        "/catalog/corrections",
+    )
 }
 
 /// Information systems, with the cloud-migration rate.
@@ -700,8 +694,10 @@ pub async fn system_create(
         status: f.str("status"),
         description: f.get("description"),
     };
-    match s.catalog.create_system(&pc.caller, fields).await {
-        Ok(_) => back("/catalog/systems", Some("ok_saved"), None),
-        Err(e) => back("/catalog/systems", None, Some(&e.message)),
-    }
+    after(
+        s.catalog.create_system(&pc.caller, fields).await,
+        "/catalog/systems",
+        "ok_saved",
+        "/catalog/systems",
+    )
 }

@@ -1,14 +1,13 @@
 //! Sharing pages: requests (mine / to check / to answer, with deadline badges), grants, and the
 //! IT-project review.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, render};
+use super::{Flash, FormPairs, PageCaller, after, base, csrf_refused, page_error, render};
 use crate::AppState;
 use crate::api::exchange::{GrantView, RequestView};
 use crate::api::projects::ProjectDto;
-use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use axum::extract::{Form, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 use shuju_admin::perm;
@@ -59,7 +58,7 @@ pub async fn requests_page(
     .await;
     match r {
         Ok(ctx) => render("exchange.html", ctx),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }
 
@@ -87,10 +86,12 @@ pub async fn request_create(
         consumer_system: f.str("consumer_system"),
         complex: f.get("complex").is_some(),
     };
-    match s.exchange.request(&pc.caller, input).await {
-        Ok(_) => back("/exchange", Some("ok_saved"), None),
-        Err(e) => back("/exchange", None, Some(&e.message)),
-    }
+    after(
+        s.exchange.request(&pc.caller, input).await,
+        "/exchange",
+        "ok_saved",
+        "/exchange",
+    )
 }
 
 /// Check (bureau) or answer (provider) a request; revoke a grant.
@@ -136,10 +137,7 @@ pub async fn request_action(
         "/exchange?view={}",
         f.get("view").unwrap_or_else(|| "mine".into())
     );
-    match r {
-        Ok(()) => back(&to, Some("ok_saved"), None),
-        Err(e) => back(&to, None, Some(&e.message)),
-    }
+    after(r, &to, "ok_saved", &to)
 }
 
 #[derive(Deserialize, Default)]
@@ -177,7 +175,7 @@ pub async fn projects_page(
     .await;
     match r {
         Ok(ctx) => render("projects.html", ctx),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }
 
@@ -198,21 +196,21 @@ pub async fn project_create(
         .filter(|x| !x.is_empty())
         .collect();
     let budget = f.i64("budget_asked").unwrap_or(0);
-    match s
-        .projects
-        .register(
-            &pc.caller,
-            &f.str("name"),
-            f.i64("dept_id").unwrap_or(0),
-            f.i64("year").unwrap_or(0),
-            budget,
-            &systems,
-        )
-        .await
-    {
-        Ok(_) => back("/projects", Some("ok_saved"), None),
-        Err(e) => back("/projects", None, Some(&e.message)),
-    }
+    after(
+        s.projects
+            .register(
+                &pc.caller,
+                &f.str("name"),
+                f.i64("dept_id").unwrap_or(0),
+                f.i64("year").unwrap_or(0),
+                budget,
+                &systems,
+            )
+            .await,
+        "/projects",
+        "ok_saved",
+        "/projects",
+    )
 }
 
 /// Review a project from the form.
@@ -226,12 +224,12 @@ pub async fn project_review(
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
-    match s
-        .projects
-        .review(&pc.caller, id, f.i64("approved_budget"), &f.str("note"))
-        .await
-    {
-        Ok(_) => back("/projects", Some("ok_saved"), None),
-        Err(e) => back("/projects", None, Some(&e.message)),
-    }
+    after(
+        s.projects
+            .review(&pc.caller, id, f.i64("approved_budget"), &f.str("note"))
+            .await,
+        "/projects",
+        "ok_saved",
+        "/projects",
+    )
 }

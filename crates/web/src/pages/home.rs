@@ -1,11 +1,10 @@
 //! The home page: counts and the reference city's figures.
 
-use super::{Flash, PageCaller, base, render};
+use super::{Flash, PageCaller, base, page_error, render};
 use crate::AppState;
-use crate::error::ApiError;
 use crate::extract::Query;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -62,6 +61,6 @@ pub async fn home(
                 ..base(&pc, "home", &flash)
             },
         ),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }

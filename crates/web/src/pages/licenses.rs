@@ -1,13 +1,12 @@
 //! E-license pages: the registry with issuing, one license with its actions and the show screen
 //! (QR code), and the verify screen for officials.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, render};
+use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page_error, render};
 use crate::AppState;
 use crate::api::licenses::LicenseDto;
-use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use axum::extract::{Form, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -64,7 +63,7 @@ pub async fn registry(
     .await;
     match r {
         Ok(ctx) => render("licenses.html", ctx),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }
 
@@ -128,7 +127,7 @@ pub async fn license_page(
     .await;
     match r {
         Ok(ctx) => render("license.html", ctx),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }
 

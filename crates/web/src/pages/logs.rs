@@ -1,13 +1,12 @@
 //! The operation log and login log pages.
 
-use super::{PageCaller, base, render};
+use super::{PageCaller, base, page_error, render};
 use crate::AppState;
 use crate::api::Paged;
 use crate::api::audit::{AuditView, LoginView};
-use crate::error::ApiError;
 use crate::extract::Query;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use shuju_store::audit::AuditFilter;
@@ -106,7 +105,7 @@ pub async fn operlog(
                 },
             )
         }
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }
 
@@ -139,6 +138,6 @@ pub async fn logininfor(
                 },
             )
         }
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => page_error(e),
     }
 }

@@ -403,6 +403,19 @@ impl FormPairs {
     }
 }
 
+/// After a form: back to `ok_to` with a message key, or to `err_to` with the refusal.
+pub fn after<T>(r: shuju_types::Result<T>, ok_to: &str, ok_key: &str, err_to: &str) -> Response {
+    match r {
+        Ok(_) => back(ok_to, Some(ok_key), None),
+        Err(e) => back(err_to, None, Some(&e.message)),
+    }
+}
+
+/// A domain error on a page, in the one error body.
+pub fn page_error(e: shuju_types::Error) -> Response {
+    crate::error::ApiError(e).into_response()
+}
+
 pub fn csrf_refused() -> Response {
     (
         StatusCode::FORBIDDEN,

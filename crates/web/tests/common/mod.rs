@@ -159,6 +159,47 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POST and decode the JSON answer.
+    pub async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> T {
+        self.post(token, path, body).await.json().await.unwrap()
+    }
+
+    /// GET and decode the JSON answer.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        self.get(token, path).await.json().await.unwrap()
+    }
+
+    /// PUT and decode the JSON answer.
+    pub async fn put_json<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> T {
+        self.put(token, path, body).await.json().await.unwrap()
+    }
+
+    /// Submit a catalog entry and have `reviewer` approve it; the approval's answer.
+    pub async fn publish(&self, submitter: &str, reviewer: &str, id: i64) -> Value {
+        self.post(
+            submitter,
+            &format!("/api/v1/catalog/entries/{id}/submit"),
+            json!({}),
+        )
+        .await;
+        self.post_json(
+            reviewer,
+            &format!("/api/v1/catalog/entries/{id}/approve"),
+            json!({}),
+        )
+        .await
+    }
+
     /// The id of the department with this name.
     pub async fn dept_id(&self, token: &str, name: &str) -> i64 {
         let v: Value = self
