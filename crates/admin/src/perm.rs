@@ -54,6 +54,14 @@ pub const PROJECT_ADD: &str = "exchange:project:add";
 pub const PROJECT_LIST: &str = "exchange:project:list";
 pub const PROJECT_REVIEW: &str = "exchange:project:review";
 
+pub const LAKE_LIST: &str = "lake:table:list";
+pub const LAKE_EDIT: &str = "lake:table:edit";
+pub const LAKE_INGEST: &str = "lake:data:ingest";
+pub const LAKE_QUERY: &str = "lake:data:query";
+pub const LAKE_UNMASKED: &str = "lake:data:unmasked";
+pub const LAKE_QUARANTINE: &str = "lake:quarantine:list";
+pub const LAKE_BUILD: &str = "lake:base:build";
+
 pub const LICENSE_ISSUE: &str = "license:license:issue";
 pub const LICENSE_LIST: &str = "license:license:list";
 pub const LICENSE_REVOKE: &str = "license:license:revoke";
@@ -114,6 +122,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (PROJECT_ADD, "项目申报", "Register IT projects"),
     (PROJECT_LIST, "项目查询", "List IT projects"),
     (PROJECT_REVIEW, "项目审核", "Review IT projects"),
+    (LAKE_LIST, "数据湖表查询", "List lake tables, versions and quality"),
+    (LAKE_EDIT, "数据湖映射维护", "Set up lake tables and their mapping"),
+    (LAKE_INGEST, "数据归集", "Load deliveries into the lake"),
+    (LAKE_QUERY, "数据湖查询", "Query the lake with SQL"),
+    (
+        LAKE_UNMASKED,
+        "查看未脱敏数据",
+        "See personal data unmasked",
+    ),
+    (LAKE_QUARANTINE, "隔离区查询", "See rejected rows"),
+    (LAKE_BUILD, "基础库构建", "Build base libraries"),
     (LICENSE_ISSUE, "证照签发", "Issue e-licenses"),
     (LICENSE_LIST, "证照查询", "List e-licenses"),
     (

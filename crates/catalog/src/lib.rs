@@ -12,6 +12,7 @@
 //! what it is for.
 
 pub mod excel;
+pub mod lake;
 pub mod model;
 pub mod rules;
 pub mod search;

@@ -1,8 +1,1125 @@
 //! The lake: the platform's four libraries (基础库, 主题库, 专题库, 通用业务库) as Delta Lake tables,
-//! with ingestion, validation, quarantine, lineage and SQL through DataFusion with masking.
+//! with ingestion, validation, quarantine, lineage, quality and SQL through DataFusion with masking.
 //!
-//! DataFusion and deltalake will be dependencies of this crate only, so that the rest of the
-//! workspace rebuilds quickly. Work on this crate begins with the lake issue; the library tag it
-//! will place tables by is `shuju_types::Library`, shared with the catalog.
+//! DataFusion and deltalake are dependencies of this crate only, so the rest of the workspace
+//! rebuilds quickly. Other crates see plain types: [`TableSpec`], [`LoadReport`], [`QueryResult`].
+//!
+//! Invariants:
+//! - Every load is one Delta commit (data) tagged with the job, the source file's hash and the
+//!   counts; a load killed at any moment leaves the table at its previous version, and re-running
+//!   it completes it (the upsert by key makes a repeated delivery add nothing).
+//! - The quarantine of a delivery is replaced, not appended, when the same file is delivered again.
+//! - Callers without `lake:data:unmasked` only ever see sensitive columns through masking views.
+
+pub mod clean;
+pub mod load;
+pub mod query;
+pub mod read;
+pub mod spec;
 
 pub use shuju_types::Library;
+pub use spec::{Check, ColumnSpec, Kind, TableSpec};
+
+use datafusion::arrow::array::{Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use deltalake::DeltaTable;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::SaveMode;
+use futures::TryStreamExt;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use shuju_admin::{Caller, perm};
+use shuju_store::Store;
+use shuju_store::audit::{self, Outcome};
+use shuju_store::lake::{self as meta, JobEnd, JobRow, QualityRow, TableRow};
+use shuju_types::{Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use url::Url;
+
+/// The lake service.
+#[derive(Clone)]
+pub struct Lake {
+    root: Url,
+    store: Store,
+    locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake")
+            .field("root", &self.root.as_str())
+            .finish()
+    }
+}
+
+/// What one load did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct LoadReport {
+    pub job_id: i64,
+    pub table: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub format: Option<read::Format>,
+    pub encoding: Option<read::Encoding>,
+    pub rows_read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    /// The table version this load committed; `None` when it changed nothing.
+    pub version: Option<i64>,
+    pub unmapped_headers: Vec<String>,
+}
+
+/// A table as listed: what it holds, how big, how good.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TableInfo {
+    pub spec: TableSpec,
+    pub version: Option<i64>,
+    pub rows: u64,
+    pub rejected: u64,
+    pub last_job: Option<JobRow>,
+    /// Table-level quality of the newest version.
+    pub quality: Option<QualityRow>,
+    /// Whether the newest delivery is within the entry's update cycle.
+    pub timely: Option<bool>,
+}
+
+/// One version of a table and what made it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VersionInfo {
+    pub version: i64,
+    /// Milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    pub operation: Option<String>,
+    /// The platform's tags: job, file, hash, counts, or the sources of a build.
+    pub shuju: serde_json::Value,
+    pub metrics: serde_json::Value,
+}
+
+/// A quarantined row.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct QuarantinedRow {
+    pub job: i64,
+    pub file_name: String,
+    pub row: i64,
+    pub column: Option<String>,
+    pub reason: String,
+    /// The source row; values of sensitive columns masked unless the caller may see them.
+    pub raw: serde_json::Value,
+}
+
+/// The answer to a query.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub truncated: bool,
+    /// True when the caller saw sensitive columns masked.
+    pub masked: bool,
+    pub tables: Vec<String>,
+}
+
+pub const QUARANTINE: &str = "_quarantine";
+
+/// The version of a loaded table.
+fn ver(t: &DeltaTable) -> Option<i64> {
+    t.version().map(|v| v as i64)
+}
+
+fn delta_err(e: deltalake::DeltaTableError) -> Error {
+    Error::internal(e)
+}
+
+fn quarantine_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
+        Field::new("job", DataType::Int64, false),
+        Field::new("file_sha256", DataType::Utf8, false),
+        Field::new("file_name", DataType::Utf8, false),
+        Field::new("row", DataType::Int64, false),
+        Field::new("column", DataType::Utf8, true),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("raw", DataType::Utf8, false),
+    ]))
+}
+
+impl Lake {
+    /// Open the lake at a local folder or a URL (`file:///…`).
+    pub fn open(location: &str, store: Store) -> Result<Lake> {
+        let root = if location.contains("://") {
+            let mut u = Url::parse(location)
+                .map_err(|_| Error::invalid("lake", "the lake location is not a valid URL"))?;
+            if !u.path().ends_with('/') {
+                u.set_path(&format!("{}/", u.path()));
+            }
+            u
+        } else {
+            let p = PathBuf::from(location);
+            std::fs::create_dir_all(&p).map_err(Error::internal)?;
+            let p = p.canonicalize().map_err(Error::internal)?;
+            Url::from_directory_path(&p)
+                .map_err(|_| Error::invalid("lake", "the lake folder path is not absolute"))?
+        };
+        if root.scheme() != "file" {
+            return Err(Error::invalid(
+                "lake",
+                format!(
+                    "this build stores the lake in a local folder; {}:// is not supported",
+                    root.scheme()
+                ),
+            ));
+        }
+        Ok(Lake {
+            root,
+            store,
+            locks: Default::default(),
+        })
+    }
+
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    fn url_of(&self, dir: &str, name: &str) -> Result<Url> {
+        let u = self
+            .root
+            .join(&format!("{dir}/{name}/"))
+            .map_err(|_| Error::invalid("table", "bad table location"))?;
+        if u.scheme() == "file"
+            && let Ok(p) = u.to_file_path()
+        {
+            std::fs::create_dir_all(p).map_err(Error::internal)?;
+        }
+        Ok(u)
+    }
+
+    fn table_url(&self, spec: &TableSpec) -> Result<Url> {
+        self.url_of(spec.library.key(), &spec.name)
+    }
+
+    /// The Delta table of a spec, `None` if nothing was ever committed to it.
+    async fn delta(&self, spec: &TableSpec, version: Option<i64>) -> Result<Option<DeltaTable>> {
+        self.delta_at(self.table_url(spec)?, version).await
+    }
+
+    async fn delta_at(&self, url: Url, version: Option<i64>) -> Result<Option<DeltaTable>> {
+        let mut t = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
+        if t.version().is_none() {
+            return Ok(None);
+        }
+        if let Some(v) = version {
+            t.load_version(v as u64).await.map_err(|_| {
+                Error::invalid("version", format!("the table has no version {v}"))
+            })?;
+        }
+        Ok(Some(t))
+    }
+
+    fn lock(&self, table: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(table.to_owned()).or_default().clone()
+    }
+
+    async fn require(&self, c: &Caller, p: &str, action: &str, object: Option<&str>) -> Result<()> {
+        if c.can(p) {
+            return Ok(());
+        }
+        let e = Error::forbidden(format!("missing permission {p}"));
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                action,
+                "lake_table",
+                object.map(str::to_owned),
+                Outcome::Denied,
+                Some(p.into()),
+            ),
+        )
+        .await;
+        Err(e)
+    }
+
+    // ----- tables and their mapping -----
+
+    /// Set up (or change) the table of a catalog entry: columns, key, mapping.
+    pub async fn put_table(&self, c: &Caller, spec: &TableSpec) -> Result<()> {
+        self.require(c, perm::LAKE_EDIT, "lake.table.put", Some(&spec.name))
+            .await?;
+        spec.validate()?;
+        if let Some(other) = meta::get_table_by_name(&self.store, &spec.name).await?
+            && other.resource_code != spec.resource_code
+        {
+            return Err(Error::conflict(format!(
+                "table name {} is taken by resource {}",
+                spec.name, other.resource_code
+            )));
+        }
+        if let Some(old) = meta::get_table(&self.store, &spec.resource_code).await? {
+            let old: TableSpec = serde_json::from_str(&old.spec).map_err(Error::internal)?;
+            if (old.name != spec.name || old.library != spec.library)
+                && self.delta(&old, None).await?.is_some()
+            {
+                return Err(Error::conflict(
+                    "the table already holds data; its name and library cannot change",
+                ));
+            }
+        }
+        let mut tx = self.store.write().await?;
+        meta::put_table(
+            &mut tx,
+            &TableRow {
+                resource_code: spec.resource_code.clone(),
+                table_name: spec.name.clone(),
+                library: spec.library.key().into(),
+                title: spec.title.clone(),
+                spec: serde_json::to_string(spec).map_err(Error::internal)?,
+                updated_by: c.username.clone(),
+                updated_at: String::new(),
+            },
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                "lake.table.put",
+                "lake_table",
+                Some(spec.name.clone()),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn spec(&self, c: &Caller, table: &str) -> Result<TableSpec> {
+        self.require(c, perm::LAKE_LIST, "lake.table.show", Some(table))
+            .await?;
+        self.spec_of(table).await
+    }
+
+    async fn spec_of(&self, table: &str) -> Result<TableSpec> {
+        let row = meta::get_table_by_name(&self.store, table)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("lake table {table}")))?;
+        serde_json::from_str(&row.spec).map_err(Error::internal)
+    }
+
+    /// The spec of a resource's table, if one is set up.
+    pub async fn spec_for_resource(&self, resource_code: &str) -> Result<Option<TableSpec>> {
+        meta::get_table(&self.store, resource_code)
+            .await?
+            .map(|r| serde_json::from_str(&r.spec).map_err(Error::internal))
+            .transpose()
+    }
+
+    async fn specs(&self) -> Result<Vec<TableSpec>> {
+        meta::list_tables(&self.store)
+            .await?
+            .iter()
+            .map(|r| serde_json::from_str(&r.spec).map_err(Error::internal))
+            .collect()
+    }
+
+    /// Every table with its size, rejects, last job and quality.
+    pub async fn tables(&self, c: &Caller) -> Result<Vec<TableInfo>> {
+        self.require(c, perm::LAKE_LIST, "lake.table.list", None)
+            .await?;
+        let mut out = Vec::new();
+        for spec in self.specs().await? {
+            out.push(self.info(spec).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn table(&self, c: &Caller, name: &str) -> Result<TableInfo> {
+        self.require(c, perm::LAKE_LIST, "lake.table.show", Some(name))
+            .await?;
+        let spec = self.spec_of(name).await?;
+        self.info(spec).await
+    }
+
+    async fn info(&self, spec: TableSpec) -> Result<TableInfo> {
+        let t = self.delta(&spec, None).await?;
+        let version = t.as_ref().and_then(ver);
+        let rows = match &t {
+            Some(t) => self.count(t, None).await?,
+            None => 0,
+        };
+        let rejected = match self.quarantine_table(&spec.name).await? {
+            Some(q) => self.count(&q, None).await?,
+            None => 0,
+        };
+        let jobs = meta::list_jobs(&self.store, Some(&spec.name), 20).await?;
+        let last_done = jobs.iter().find(|j| j.status == "done");
+        let timely = match (spec.cycle_days, last_done) {
+            (Some(days), Some(j)) => j
+                .finished_at
+                .as_deref()
+                .and_then(shuju_store::parse_time)
+                .map(|t| chrono::Utc::now() - t <= chrono::Duration::days(days as i64)),
+            (Some(_), None) => Some(false),
+            _ => None,
+        };
+        let quality = meta::quality(&self.store, &spec.name, 200)
+            .await?
+            .into_iter()
+            .find(|q| q.column_name == "*" && Some(q.version) == version);
+        Ok(TableInfo {
+            spec,
+            version,
+            rows,
+            rejected,
+            last_job: jobs.into_iter().next(),
+            quality,
+            timely,
+        })
+    }
+
+    async fn count(&self, t: &DeltaTable, filter: Option<&str>) -> Result<u64> {
+        let ctx = query::session();
+        let provider = t.table_provider().await.map_err(query::df_err)?;
+        ctx.register_table("t", provider).map_err(query::df_err)?;
+        let sql = match filter {
+            Some(f) => format!("SELECT count(*) FROM t WHERE {f}"),
+            None => "SELECT count(*) FROM t".into(),
+        };
+        let b = ctx
+            .sql(&sql)
+            .await
+            .map_err(query::df_err)?
+            .collect()
+            .await
+            .map_err(query::df_err)?;
+        Ok(b.first()
+            .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>())
+            .map(|a| a.value(0) as u64)
+            .unwrap_or(0))
+    }
+
+    async fn quarantine_table(&self, table: &str) -> Result<Option<DeltaTable>> {
+        self.delta_at(self.url_of(QUARANTINE, table)?, None).await
+    }
+
+    // ----- ingestion -----
+
+    /// Load one delivery into a resource's table: detect, map, clean, validate, quarantine,
+    /// upsert by key in one Delta commit. `progress` counts the bytes read.
+    pub async fn ingest(
+        &self,
+        c: &Caller,
+        resource_code: &str,
+        path: &Path,
+        file_name: &str,
+        progress: Arc<AtomicU64>,
+    ) -> Result<LoadReport> {
+        self.require(c, perm::LAKE_INGEST, "lake.ingest", Some(resource_code))
+            .await?;
+        let spec = self.spec_for_resource(resource_code).await?.ok_or_else(|| {
+            Error::not_found(format!(
+                "a lake table for resource {resource_code} (set up its mapping first)"
+            ))
+        })?;
+        let lock = self.lock(&spec.name);
+        let _guard = lock.lock().await;
+        let p = path.to_owned();
+        let sha = tokio::task::spawn_blocking(move || sha256_file(&p))
+            .await
+            .map_err(Error::internal)??;
+        let detected = read::detect(path, file_name)?;
+        let mut tx = self.store.write().await?;
+        let job = meta::start_job(
+            &mut tx,
+            &spec.name,
+            resource_code,
+            file_name,
+            &sha,
+            &c.username,
+        )
+        .await?;
+        tx.commit().await?;
+        let mut report = LoadReport {
+            job_id: job,
+            table: spec.name.clone(),
+            file_name: file_name.into(),
+            file_sha256: sha,
+            format: Some(detected.format),
+            encoding: Some(detected.encoding),
+            ..Default::default()
+        };
+        let result = self
+            .load(c, &spec, path, &detected, &mut report, progress)
+            .await;
+        let end = JobEnd {
+            status: if result.is_ok() { "done" } else { "failed" },
+            rows_read: report.rows_read as i64,
+            inserted: report.inserted as i64,
+            updated: report.updated as i64,
+            rejected: report.rejected as i64,
+            duplicates: report.duplicates as i64,
+            version: report.version,
+            error: result.as_ref().err().map(|e| match e.code {
+                shuju_types::ErrorCode::Internal => "internal error (see the server log)".into(),
+                _ => e.message.clone(),
+            }),
+        };
+        let mut tx = self.store.write().await?;
+        meta::finish_job(&mut tx, job, &end).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                "lake.ingest",
+                "lake_table",
+                Some(spec.name.clone()),
+                if result.is_ok() {
+                    Outcome::Ok
+                } else {
+                    Outcome::Rejected
+                },
+                Some(format!(
+                    "job {job}: read {}, inserted {}, updated {}, rejected {}",
+                    report.rows_read, report.inserted, report.updated, report.rejected
+                )),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Err(e) = result {
+            if e.code == shuju_types::ErrorCode::Internal {
+                tracing::error!(job, error = ?e, "lake load failed");
+            }
+            return Err(e);
+        }
+        Ok(report)
+    }
+
+    async fn load(
+        &self,
+        c: &Caller,
+        spec: &TableSpec,
+        path: &Path,
+        detected: &read::Detected,
+        report: &mut LoadReport,
+        progress: Arc<AtomicU64>,
+    ) -> Result<()> {
+        let job = report.job_id;
+        let (p, d, s) = (path.to_owned(), detected.clone(), Arc::new(spec.clone()));
+        let loaded = tokio::task::spawn_blocking(move || {
+            let mut l = load::Loader::new(s, job);
+            read::read(&p, &d, progress, &mut l)?;
+            l.finish()
+        })
+        .await
+        .map_err(Error::internal)??;
+        report.rows_read = loaded.rows_read;
+        report.rejected = loaded.rejects.len() as u64;
+        report.duplicates = loaded.duplicates;
+        report.unmapped_headers = loaded.unmapped.clone();
+
+        // The quarantine first: replaced for this file, so a re-run does not double it.
+        if !loaded.rejects.is_empty() {
+            self.write_quarantine(spec, report, &loaded.rejects).await?;
+        }
+        let tags = json!({
+            "job": job,
+            "resource": spec.resource_code,
+            "file_name": report.file_name,
+            "file_sha256": report.file_sha256,
+            "rows_read": report.rows_read,
+            "rejected": report.rejected,
+            "duplicates": report.duplicates,
+            "actor": c.username,
+        });
+        let props = CommitProperties::default().with_metadata([("shuju".to_string(), tags)]);
+        if loaded.batches.is_empty() {
+            return Ok(());
+        }
+        match self.delta(spec, None).await? {
+            None => {
+                let t = DeltaTable::try_from_url(self.table_url(spec)?)
+                    .await
+                    .map_err(delta_err)?;
+                let t = t
+                    .write(loaded.batches)
+                    .with_save_mode(SaveMode::Append)
+                    .with_table_name(spec.name.clone())
+                    .with_description(spec.title.clone())
+                    .with_commit_properties(props)
+                    .await
+                    .map_err(delta_err)?;
+                report.inserted = loaded.accepted;
+                report.version = ver(&t);
+            }
+            Some(t) => {
+                let before = ver(&t);
+                let ctx = query::session();
+                let source = ctx.read_batches(loaded.batches).map_err(query::df_err)?;
+                let on = spec
+                    .key
+                    .iter()
+                    .map(|k| format!("target.\"{k}\" = source.\"{k}\""))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let mut cols: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+                cols.push(spec::ROW_HASH.into());
+                cols.push(spec::JOB.into());
+                let upd_cols = cols.clone();
+                let (t, metrics) = t
+                    .merge(source, on.as_str())
+                    .with_source_alias("source")
+                    .with_target_alias("target")
+                    .when_matched_update(move |mut u| {
+                        u = u.predicate(format!(
+                            "target.\"{0}\" <> source.\"{0}\"",
+                            spec::ROW_HASH
+                        ));
+                        for c in &upd_cols {
+                            u = u.update(c.as_str(), format!("source.\"{c}\"").as_str());
+                        }
+                        u
+                    })
+                    .map_err(delta_err)?
+                    .when_not_matched_insert(move |mut i| {
+                        for c in &cols {
+                            i = i.set(c.as_str(), format!("source.\"{c}\"").as_str());
+                        }
+                        i
+                    })
+                    .map_err(delta_err)?
+                    .with_commit_properties(props)
+                    .await
+                    .map_err(delta_err)?;
+                report.inserted = metrics.num_target_rows_inserted as u64;
+                report.updated = metrics.num_target_rows_updated as u64;
+                report.version = ver(&t).filter(|v| Some(*v) != before);
+            }
+        }
+        if let Some(v) = report.version {
+            self.measure_quality(spec, v, Some(job), &loaded.rejects, loaded.rows_read)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_quarantine(
+        &self,
+        spec: &TableSpec,
+        report: &LoadReport,
+        rejects: &[load::Reject],
+    ) -> Result<()> {
+        let n = rejects.len();
+        let batch = RecordBatch::try_new(
+            quarantine_schema(),
+            vec![
+                Arc::new(Int64Array::from(vec![report.job_id; n])),
+                Arc::new(StringArray::from(vec![report.file_sha256.as_str(); n])),
+                Arc::new(StringArray::from(vec![report.file_name.as_str(); n])),
+                Arc::new(Int64Array::from_iter_values(
+                    rejects.iter().map(|r| r.row as i64),
+                )),
+                Arc::new(StringArray::from_iter(
+                    rejects.iter().map(|r| r.column.as_deref()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    rejects.iter().map(|r| r.reason.as_str()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    rejects.iter().map(|r| r.raw.as_str()),
+                )),
+            ],
+        )
+        .map_err(Error::internal)?;
+        let url = self.url_of(QUARANTINE, &spec.name)?;
+        let existing = self.delta_at(url.clone(), None).await?;
+        let t = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
+        let w = t.write(vec![batch]);
+        let w = if existing.is_some() {
+            w.with_save_mode(SaveMode::Overwrite).with_replace_where(format!(
+                "file_sha256 = '{}'",
+                report.file_sha256
+            ))
+        } else {
+            w.with_save_mode(SaveMode::Append)
+        };
+        w.await.map_err(delta_err)?;
+        Ok(())
+    }
+
+    // ----- quality -----
+
+    async fn measure_quality(
+        &self,
+        spec: &TableSpec,
+        version: i64,
+        job: Option<i64>,
+        rejects: &[load::Reject],
+        rows_read: u64,
+    ) -> Result<()> {
+        let Some(t) = self.delta(spec, Some(version)).await? else {
+            return Ok(());
+        };
+        let ctx = query::session();
+        let provider = t.table_provider().await.map_err(query::df_err)?;
+        ctx.register_table("t", provider).map_err(query::df_err)?;
+        let mut sel = vec!["count(*)".to_string()];
+        for c in &spec.columns {
+            sel.push(format!("count(\"{0}\")", c.name));
+            sel.push(format!("approx_distinct(CAST(\"{0}\" AS VARCHAR))", c.name));
+        }
+        let sql = format!("SELECT {} FROM t", sel.join(", "));
+        let b = ctx
+            .sql(&sql)
+            .await
+            .map_err(query::df_err)?
+            .collect()
+            .await
+            .map_err(query::df_err)?;
+        let Some(b) = b.first() else { return Ok(()) };
+        let get = |i: usize| -> i64 {
+            let a = b.column(i);
+            if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
+                x.value(0)
+            } else if let Some(x) = a
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+            {
+                x.value(0) as i64
+            } else {
+                0
+            }
+        };
+        let n = get(0);
+        let bp = |num: i64, den: i64| -> i64 {
+            if den <= 0 {
+                10_000
+            } else {
+                (num.clamp(0, den) * 10_000) / den
+            }
+        };
+        let mut rows = Vec::new();
+        let mut comp_sum = 0;
+        for (i, c) in spec.columns.iter().enumerate() {
+            let non_null = get(1 + 2 * i);
+            let distinct = get(2 + 2 * i);
+            let bad = rejects
+                .iter()
+                .filter(|r| r.column.as_deref() == Some(c.name.as_str()))
+                .count() as i64;
+            let completeness = bp(non_null, n);
+            comp_sum += completeness;
+            rows.push(QualityRow {
+                table_name: spec.name.clone(),
+                version,
+                job_id: job,
+                column_name: c.name.clone(),
+                row_count: n,
+                completeness_bp: completeness,
+                validity_bp: bp(rows_read as i64 - bad, rows_read as i64),
+                uniqueness_bp: bp(distinct, non_null),
+                ..Default::default()
+            });
+        }
+        rows.insert(
+            0,
+            QualityRow {
+                table_name: spec.name.clone(),
+                version,
+                job_id: job,
+                column_name: "*".into(),
+                row_count: n,
+                completeness_bp: comp_sum / spec.columns.len().max(1) as i64,
+                validity_bp: bp(
+                    rows_read as i64 - rejects.len() as i64,
+                    rows_read as i64,
+                ),
+                // One row per key is enforced by the upsert.
+                uniqueness_bp: 10_000,
+                ..Default::default()
+            },
+        );
+        let mut tx = self.store.write().await?;
+        meta::add_quality(&mut tx, &rows).await?;
+        tx.commit().await
+    }
+
+    pub async fn quality(&self, c: &Caller, table: &str) -> Result<Vec<QualityRow>> {
+        self.require(c, perm::LAKE_LIST, "lake.quality", Some(table))
+            .await?;
+        meta::quality(&self.store, table, 2_000).await
+    }
+
+    // ----- lineage -----
+
+    /// Every version of a table, newest first, with the job, delivery and counts that made it.
+    pub async fn history(&self, c: &Caller, table: &str) -> Result<Vec<VersionInfo>> {
+        self.require(c, perm::LAKE_LIST, "lake.history", Some(table))
+            .await?;
+        let spec = self.spec_of(table).await?;
+        let Some(t) = self.delta(&spec, None).await? else {
+            return Ok(vec![]);
+        };
+        let newest = ver(&t).unwrap_or(0);
+        let infos: Vec<_> = t.history(None).try_collect().await.map_err(delta_err)?;
+        Ok(infos
+            .into_iter()
+            .enumerate()
+            .map(|(i, ci)| VersionInfo {
+                version: newest - i as i64,
+                timestamp: ci.timestamp,
+                operation: ci.operation.clone(),
+                shuju: ci.info.get("shuju").cloned().unwrap_or(json!({})),
+                metrics: ci
+                    .info
+                    .get("operationMetrics")
+                    .cloned()
+                    .unwrap_or(json!({})),
+            })
+            .collect())
+    }
+
+    pub async fn jobs(&self, c: &Caller, table: Option<&str>) -> Result<Vec<JobRow>> {
+        self.require(c, perm::LAKE_LIST, "lake.jobs", table).await?;
+        meta::list_jobs(&self.store, table, 200).await
+    }
+
+    pub async fn job(&self, c: &Caller, id: i64) -> Result<JobRow> {
+        self.require(c, perm::LAKE_LIST, "lake.jobs", None).await?;
+        meta::get_job(&self.store, id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("job {id}")))
+    }
+
+    /// Mark jobs left running by a process that died; called at start.
+    pub async fn recover(&self) -> Result<u64> {
+        let mut tx = self.store.write().await?;
+        let n = meta::interrupt_running(&mut tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    // ----- quarantine -----
+
+    /// Rejected rows of a table (optionally of one job), with their reasons.
+    pub async fn quarantine(
+        &self,
+        c: &Caller,
+        table: &str,
+        job: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<QuarantinedRow>> {
+        self.require(c, perm::LAKE_QUARANTINE, "lake.quarantine", Some(table))
+            .await?;
+        let spec = self.spec_of(table).await?;
+        let unmasked = c.can(perm::LAKE_UNMASKED);
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "lake.quarantine",
+                "lake_table",
+                Some(table.into()),
+                Outcome::Ok,
+                Some(if unmasked { "unmasked" } else { "masked" }.into()),
+            ),
+        )
+        .await;
+        let Some(t) = self.quarantine_table(table).await? else {
+            return Ok(vec![]);
+        };
+        let ctx = query::session();
+        ctx.register_table("q", t.table_provider().await.map_err(query::df_err)?)
+            .map_err(query::df_err)?;
+        let filter = job.map(|j| format!(" WHERE job = {j}")).unwrap_or_default();
+        let sql = format!(
+            "SELECT job, file_name, \"row\", \"column\", reason, raw FROM q{filter} ORDER BY job DESC, \"row\" LIMIT {limit}"
+        );
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .map_err(query::df_err)?
+            .collect()
+            .await
+            .map_err(query::df_err)?;
+        let mut out = Vec::new();
+        for b in &batches {
+            let text = |i: usize| {
+                datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8)
+                    .map_err(Error::internal)
+            };
+            let (file, column, reason, raw) = (text(1)?, text(3)?, text(4)?, text(5)?);
+            let job = b.column(0).as_any().downcast_ref::<Int64Array>();
+            let file = file.as_any().downcast_ref::<StringArray>();
+            let row = b.column(2).as_any().downcast_ref::<Int64Array>();
+            let column = column.as_any().downcast_ref::<StringArray>();
+            let reason = reason.as_any().downcast_ref::<StringArray>();
+            let raw = raw.as_any().downcast_ref::<StringArray>();
+            let (Some(job), Some(file), Some(row), Some(column), Some(reason), Some(raw)) =
+                (job, file, row, column, reason, raw)
+            else {
+                return Err(Error::internal("quarantine table has an unexpected shape"));
+            };
+            for i in 0..b.num_rows() {
+                let mut raw_v: serde_json::Value =
+                    serde_json::from_str(raw.value(i)).unwrap_or(json!({}));
+                if !unmasked && let Some(m) = raw_v.as_object_mut() {
+                    for (h, v) in m.iter_mut() {
+                        let sensitive = spec
+                            .target_of(h)
+                            .map(|c| spec.columns[c].sensitive)
+                            .unwrap_or(true);
+                        if sensitive && let Some(s) = v.as_str() {
+                            *v = json!(query::mask_str(s));
+                        }
+                    }
+                }
+                out.push(QuarantinedRow {
+                    job: job.value(i),
+                    file_name: file.value(i).into(),
+                    row: row.value(i),
+                    column: (!column.is_null(i)).then(|| column.value(i).to_owned()),
+                    reason: reason.value(i).into(),
+                    raw: raw_v,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    // ----- query -----
+
+    /// Run a read-only SQL query over the lake. Sensitive columns are masked unless the caller
+    /// holds `lake:data:unmasked`; `as_of` reads named tables at past versions. Every query is
+    /// audited (tables, masked or not; never the SQL's literals).
+    pub async fn sql(
+        &self,
+        c: &Caller,
+        sql: &str,
+        as_of: &BTreeMap<String, i64>,
+        max_rows: usize,
+    ) -> Result<QueryResult> {
+        self.require(c, perm::LAKE_QUERY, "lake.sql", None).await?;
+        let unmasked = c.can(perm::LAKE_UNMASKED);
+        let ctx = query::session();
+        let specs = self.specs().await?;
+        for name in as_of.keys() {
+            if !specs.iter().any(|s| &s.name == name) {
+                return Err(Error::invalid(
+                    "as_of",
+                    format!("no lake table named {name}"),
+                ));
+            }
+        }
+        for spec in &specs {
+            if let Some(t) = self.delta(spec, as_of.get(&spec.name).copied()).await? {
+                let provider = t.table_provider().await.map_err(query::df_err)?;
+                query::register(&ctx, spec, provider, unmasked)?;
+            }
+        }
+        let result = self.run(&ctx, sql, max_rows).await;
+        let (outcome, detail) = match &result {
+            Ok(r) => (
+                Outcome::Ok,
+                format!(
+                    "{} rows from {}; {}",
+                    r.rows.len(),
+                    r.tables.join(","),
+                    if unmasked { "unmasked" } else { "masked" }
+                ),
+            ),
+            Err(e) => (Outcome::Rejected, e.code.as_str().to_owned()),
+        };
+        let _ = audit::record(
+            &self.store,
+            &c.entry("lake.sql", "lake", None, outcome, Some(detail)),
+        )
+        .await;
+        let mut r = result?;
+        r.masked = !unmasked;
+        Ok(r)
+    }
+
+    async fn run(&self, ctx: &datafusion::prelude::SessionContext, sql: &str, max_rows: usize) -> Result<QueryResult> {
+        let df = ctx
+            .sql_with_options(sql, query::options())
+            .await
+            .map_err(query::df_err)?;
+        let mut tables = Vec::new();
+        use datafusion::common::tree_node::TreeNode;
+        let _ = df.logical_plan().apply(|n| {
+            if let datafusion::logical_expr::LogicalPlan::TableScan(s) = n {
+                let t = s.table_name.table().to_owned();
+                if !tables.contains(&t) {
+                    tables.push(t);
+                }
+            }
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        });
+        let columns: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let df = df.limit(0, Some(max_rows + 1)).map_err(query::df_err)?;
+        let batches = df.collect().await.map_err(query::df_err)?;
+        let mut rows = batches_to_json(&batches)?;
+        let truncated = rows.len() > max_rows;
+        rows.truncate(max_rows);
+        Ok(QueryResult {
+            columns,
+            rows,
+            truncated,
+            masked: false,
+            tables,
+        })
+    }
+
+    // ----- building tables from tables -----
+
+    /// Build (or rebuild) a table from SQL over the lake's tables, e.g. a base library from the
+    /// cleaned sources. One commit replacing the table, tagged with the versions it read.
+    pub async fn build(&self, c: &Caller, spec: &TableSpec, sql: &str) -> Result<LoadReport> {
+        self.require(c, perm::LAKE_BUILD, "lake.build", Some(&spec.name))
+            .await?;
+        if meta::get_table(&self.store, &spec.resource_code)
+            .await?
+            .is_none()
+        {
+            self.put_table(c, spec).await?;
+        }
+        let lock = self.lock(&spec.name);
+        let _guard = lock.lock().await;
+        let ctx = query::session();
+        let mut sources = serde_json::Map::new();
+        for s in self.specs().await? {
+            if s.name == spec.name {
+                continue;
+            }
+            if let Some(t) = self.delta(&s, None).await? {
+                sources.insert(s.name.clone(), json!(ver(&t)));
+                ctx.register_table(
+                    s.name.as_str(),
+                    t.table_provider().await.map_err(query::df_err)?,
+                )
+                .map_err(query::df_err)?;
+            }
+        }
+        let mut tx = self.store.write().await?;
+        let job = meta::start_job(
+            &mut tx,
+            &spec.name,
+            &spec.resource_code,
+            "(build)",
+            "",
+            &c.username,
+        )
+        .await?;
+        tx.commit().await?;
+        let built = async {
+            let df = ctx
+                .sql_with_options(sql, query::options())
+                .await
+                .map_err(query::df_err)?;
+            let df = df
+                .with_column(spec::JOB, datafusion::prelude::lit(job))
+                .map_err(query::df_err)?;
+            let batches = df.collect().await.map_err(query::df_err)?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let tags = json!({"job": job, "resource": spec.resource_code, "built_from": sources, "actor": c.username});
+            let t = DeltaTable::try_from_url(self.table_url(spec)?)
+                .await
+                .map_err(delta_err)?;
+            let t = t
+                .write(batches)
+                .with_save_mode(SaveMode::Overwrite)
+                .with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite)
+                .with_table_name(spec.name.clone())
+                .with_commit_properties(
+                    CommitProperties::default().with_metadata([("shuju".to_string(), tags)]),
+                )
+                .await
+                .map_err(delta_err)?;
+            Ok::<_, Error>((rows, ver(&t)))
+        }
+        .await;
+        let (rows, version) = match &built {
+            Ok((r, v)) => (*r as u64, *v),
+            Err(_) => (0, None),
+        };
+        let mut tx = self.store.write().await?;
+        meta::finish_job(
+            &mut tx,
+            job,
+            &JobEnd {
+                status: if built.is_ok() { "done" } else { "failed" },
+                rows_read: rows as i64,
+                inserted: rows as i64,
+                version,
+                error: built.as_ref().err().map(|e| e.message.clone()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                "lake.build",
+                "lake_table",
+                Some(spec.name.clone()),
+                if built.is_ok() {
+                    Outcome::Ok
+                } else {
+                    Outcome::Rejected
+                },
+                Some(format!("job {job}: {rows} rows")),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        built?;
+        if let Some(v) = version {
+            self.measure_quality(spec, v, Some(job), &[], rows).await?;
+        }
+        Ok(LoadReport {
+            job_id: job,
+            table: spec.name.clone(),
+            file_name: "(build)".into(),
+            rows_read: rows,
+            inserted: rows,
+            version,
+            ..Default::default()
+        })
+    }
+}
+
+fn batches_to_json(
+    batches: &[RecordBatch],
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let mut w = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    w.write_batches(&refs).map_err(Error::internal)?;
+    w.finish().map_err(Error::internal)?;
+    let bytes = w.into_inner();
+    if bytes.is_empty() {
+        return Ok(vec![]);
+    }
+    serde_json::from_slice(&bytes).map_err(Error::internal)
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(Error::internal)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(Error::internal)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}

@@ -1,0 +1,100 @@
+//! Each lake table is the data of a catalog entry: the entry's information items become the
+//! table's columns (the item's column name, its type, its code standard as the check, its
+//! sensitivity as the masking rule), and the entry's update cycle the timeliness target.
+
+use crate::Catalog;
+use crate::model::{DataType, Entry, Sensitivity, UpdateCycle};
+use shuju_admin::Caller;
+use shuju_lake::{Check, ColumnSpec, Kind, Lake, TableSpec};
+use shuju_types::{Error, Result};
+use std::collections::BTreeMap;
+
+fn kind(d: DataType) -> Kind {
+    match d {
+        DataType::Char | DataType::Memo | DataType::General => Kind::Text,
+        DataType::Number | DataType::Currency => Kind::Decimal,
+        DataType::Date => Kind::Date,
+        DataType::DateTime => Kind::Timestamp,
+        DataType::Logical => Kind::Boolean,
+    }
+}
+
+fn check(standard: Option<&str>) -> Option<Check> {
+    let s: String = standard?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if s.contains("11643") {
+        Some(Check::CitizenId)
+    } else if s.contains("32100") {
+        Some(Check::CreditCode)
+    } else if s.contains("2260") {
+        Some(Check::DivisionCode)
+    } else {
+        None
+    }
+}
+
+fn cycle_days(c: UpdateCycle) -> Option<u32> {
+    Some(match c {
+        UpdateCycle::Realtime | UpdateCycle::Daily => 1,
+        UpdateCycle::Weekly => 7,
+        UpdateCycle::Monthly => 31,
+        UpdateCycle::Quarterly => 92,
+        UpdateCycle::Semiannual => 183,
+        UpdateCycle::Yearly => 366,
+        UpdateCycle::Irregular => return None,
+    })
+}
+
+/// The lake table of an entry: its items as columns, `key` the columns a delivery is upserted by.
+pub fn table_spec(
+    e: &Entry,
+    table: &str,
+    key: &[String],
+    mapping: BTreeMap<String, String>,
+) -> TableSpec {
+    TableSpec {
+        name: table.into(),
+        library: e.library,
+        title: e.name.clone(),
+        resource_code: e.code.clone(),
+        columns: e
+            .items
+            .iter()
+            .map(|i| ColumnSpec {
+                name: i.column.to_ascii_lowercase(),
+                title: i.name.clone(),
+                kind: kind(i.data_type),
+                check: check(i.code_standard.as_deref()),
+                sensitive: i.sensitivity >= Sensitivity::Sensitive,
+                required: key.iter().any(|k| k.eq_ignore_ascii_case(&i.column)),
+            })
+            .collect(),
+        key: key.iter().map(|k| k.to_ascii_lowercase()).collect(),
+        mapping,
+        cycle_days: cycle_days(e.update_cycle),
+    }
+}
+
+/// Set up (or change) the lake table of a published entry.
+pub async fn set_up_table(
+    catalog: &Catalog,
+    lake: &Lake,
+    c: &Caller,
+    resource_code: &str,
+    table: &str,
+    key: &[String],
+    mapping: BTreeMap<String, String>,
+) -> Result<TableSpec> {
+    let e = catalog.published(resource_code).await.map_err(|_| {
+        Error::invalid(
+            "resource_code",
+            "only a published catalog entry can have a lake table",
+        )
+    })?;
+    let spec = table_spec(&e.entry, table, key, mapping);
+    lake.put_table(c, &spec).await?;
+    Ok(spec)
+}

@@ -1,0 +1,262 @@
+//! Standardise and validate one value: full-width characters to half-width, whitespace trimmed
+//! and collapsed, dates in the formats departments write them, numbers, check digits, code tables.
+
+use crate::spec::{Check, ColumnSpec, Kind};
+use chrono::{NaiveDate, NaiveDateTime};
+use shuju_types::{CitizenId, CreditCode, DivisionCode};
+
+/// A cleaned value, ready for an Arrow builder.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Text(String),
+    Integer(i64),
+    Decimal(f64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since the epoch, UTC.
+    Timestamp(i64),
+    Boolean(bool),
+}
+
+/// Full-width ASCII (U+FF01–U+FF5E) and the ideographic space to half-width; whitespace trimmed
+/// and runs of it collapsed to one space.
+pub fn standardise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for ch in s.chars() {
+        let c = match ch {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch),
+            '\u{FEFF}' => continue,
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_standardising(s: &str) -> bool {
+    s.bytes().any(|b| b >= 0x80 || b.is_ascii_whitespace())
+}
+
+const EPOCH_DAYS_CE: i32 = 719_163;
+
+/// Parse the date formats departments use: 2024-01-02, 2024/1/2, 2024.1.2, 20240102,
+/// 2024年1月2日, and a date-time whose date part is one of those.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(s, "%Y%m%d").ok();
+    }
+    let head: String = s
+        .chars()
+        .take_while(|c| !matches!(c, 'T' | ' ' | '日'))
+        .map(|c| match c {
+            '/' | '.' | '年' | '月' => '-',
+            c => c,
+        })
+        .collect();
+    let mut parts = head.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Date-times: RFC 3339 (with offset), or a naive date-time taken as Beijing time, or a date.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_micros());
+    }
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600)?;
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y%m%d%H%M%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return t
+                .and_local_timezone(beijing)
+                .single()
+                .map(|t| t.timestamp_micros());
+        }
+    }
+    let d = parse_date(s)?;
+    d.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(beijing)
+        .single()
+        .map(|t| t.timestamp_micros())
+}
+
+/// Clean one raw value for a column; `Err` carries the reason, never the value.
+pub fn clean(col: &ColumnSpec, raw: &str) -> Result<Value, String> {
+    let owned;
+    let s = if needs_standardising(raw) {
+        owned = standardise(raw);
+        owned.as_str()
+    } else {
+        raw
+    };
+    if s.is_empty() || s.eq_ignore_ascii_case("null") {
+        return if col.required {
+            Err("missing".into())
+        } else {
+            Ok(Value::Null)
+        };
+    }
+    let v = match col.kind {
+        Kind::Text => {
+            match &col.check {
+                None => {}
+                Some(Check::CitizenId) => {
+                    let up = s.to_ascii_uppercase();
+                    return CitizenId::parse(&up)
+                        .map(|_| Value::Text(up))
+                        .map_err(|e| e.message.to_string());
+                }
+                Some(Check::CreditCode) => {
+                    let up = s.to_ascii_uppercase();
+                    return CreditCode::parse(&up)
+                        .map(|_| Value::Text(up))
+                        .map_err(|e| e.message.to_string());
+                }
+                Some(Check::DivisionCode) => {
+                    DivisionCode::parse(s).map_err(|e| e.message.to_string())?;
+                }
+                Some(Check::Codes(codes)) => {
+                    if !codes.iter().any(|c| c == s) {
+                        return Err("not in the code table".into());
+                    }
+                }
+            }
+            Value::Text(s.to_owned())
+        }
+        Kind::Integer => Value::Integer(
+            s.replace(',', "")
+                .parse()
+                .map_err(|_| "not a whole number".to_string())?,
+        ),
+        Kind::Decimal => {
+            let v: f64 = s
+                .replace(',', "")
+                .parse()
+                .map_err(|_| "not a number".to_string())?;
+            if !v.is_finite() {
+                return Err("not a number".into());
+            }
+            Value::Decimal(v)
+        }
+        Kind::Date => {
+            let d = parse_date(s).ok_or("not a date")?;
+            Value::Date(chrono::Datelike::num_days_from_ce(&d) - EPOCH_DAYS_CE)
+        }
+        Kind::Timestamp => Value::Timestamp(parse_timestamp(s).ok_or("not a date-time")?),
+        Kind::Boolean => Value::Boolean(match s {
+            "1" | "true" | "TRUE" | "是" | "Y" | "y" => true,
+            "0" | "false" | "FALSE" | "否" | "N" | "n" => false,
+            _ => return Err("not yes or no".into()),
+        }),
+    };
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn col(kind: Kind, check: Option<Check>) -> ColumnSpec {
+        ColumnSpec {
+            name: "c".into(),
+            title: "c".into(),
+            kind,
+            check,
+            sensitive: false,
+            required: true,
+        }
+    }
+
+    #[test]
+    fn full_width_and_spaces() {
+        assert_eq!(standardise("　聊城市１２３号  A\t座 "), "聊城市123号 A 座");
+        assert_eq!(standardise("\u{feff}姓名"), "姓名");
+    }
+
+    #[test]
+    fn dates_in_the_formats_departments_use() {
+        let d = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+        for s in [
+            "2024-01-02",
+            "2024/1/2",
+            "2024.01.02",
+            "20240102",
+            "2024年1月2日",
+            "2024-01-02T08:00:00+08:00",
+            "２０２４-０１-０２",
+        ] {
+            assert_eq!(
+                clean(&col(Kind::Date, None), s),
+                Ok(Value::Date(
+                    chrono::Datelike::num_days_from_ce(&d) - EPOCH_DAYS_CE
+                )),
+                "{s}"
+            );
+        }
+        assert!(clean(&col(Kind::Date, None), "2024-02-30").is_err());
+        assert!(clean(&col(Kind::Date, None), "yesterday").is_err());
+    }
+
+    #[test]
+    fn check_digits_and_codes() {
+        let id = col(Kind::Text, Some(Check::CitizenId));
+        assert!(clean(&id, "11010519491231002x").is_ok());
+        assert_eq!(
+            clean(&id, "11010519491231002X"),
+            Ok(Value::Text("11010519491231002X".into()))
+        );
+        let e = clean(&id, "110105194912310021").unwrap_err();
+        assert!(e.contains("check"), "{e}");
+        assert!(!e.contains("110105"), "the reason never repeats the value");
+        assert_eq!(clean(&id, " "), Err("missing".into()));
+        let codes = col(Kind::Text, Some(Check::Codes(vec!["1".into(), "2".into()])));
+        assert!(clean(&codes, "1").is_ok());
+        assert!(clean(&codes, "3").is_err());
+    }
+
+    #[test]
+    fn timestamps_are_beijing_time_unless_offset() {
+        let a = parse_timestamp("2026-03-01T08:00:00+08:00").unwrap();
+        let b = parse_timestamp("2026-03-01 08:00:00").unwrap();
+        assert_eq!(a, b);
+    }
+
+    proptest! {
+        #[test]
+        fn standardise_is_idempotent(s in "\\PC{0,40}") {
+            let once = standardise(&s);
+            prop_assert_eq!(standardise(&once), once.clone());
+            prop_assert_eq!(once.trim(), once.as_str());
+        }
+
+        #[test]
+        fn any_valid_date_round_trips_in_every_format(y in 1900i32..2100, m in 1u32..13, d in 1u32..29) {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            for f in ["%Y-%m-%d", "%Y/%-m/%-d", "%Y%m%d", "%Y年%-m月%-d日"] {
+                prop_assert_eq!(parse_date(&date.format(f).to_string()), Some(date));
+            }
+        }
+    }
+}

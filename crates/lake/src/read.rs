@@ -1,0 +1,431 @@
+//! Read a delivery as departments send it: detect the format (CSV with any common delimiter,
+//! JSON lines, Excel) and the encoding (UTF-8 with or without a BOM, else GBK/GB 18030), then hand
+//! rows of text fields to the loader one at a time, without holding the file in memory.
+
+use shuju_types::{Error, Result};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    JsonLines,
+    Excel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Gb18030,
+}
+
+/// What was detected about a file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Detected {
+    pub format: Format,
+    pub encoding: Encoding,
+    pub delimiter: Option<char>,
+}
+
+const SNIFF: usize = 64 * 1024;
+
+/// Detect format and encoding from the first bytes and the file name.
+pub fn detect(path: &Path, name: &str) -> Result<Detected> {
+    let mut f = File::open(path).map_err(Error::internal)?;
+    let mut head = vec![0u8; SNIFF];
+    let n = read_full(&mut f, &mut head)?;
+    head.truncate(n);
+    let lower = name.to_ascii_lowercase();
+    if head.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") || lower.ends_with(".xls") {
+        if !head.starts_with(b"PK\x03\x04") && !head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+            return Err(Error::invalid(
+                "file",
+                "the file is named as Excel but is not an Excel workbook",
+            ));
+        }
+        return Ok(Detected {
+            format: Format::Excel,
+            encoding: Encoding::Utf8,
+            delimiter: None,
+        });
+    }
+    let encoding = if head.starts_with(b"\xEF\xBB\xBF") {
+        Encoding::Utf8Bom
+    } else {
+        match std::str::from_utf8(&head) {
+            Ok(_) => Encoding::Utf8,
+            // Cut in the middle of a character at the sniff boundary: still UTF-8.
+            Err(e) if e.error_len().is_none() && n == SNIFF => Encoding::Utf8,
+            Err(_) => Encoding::Gb18030,
+        }
+    };
+    let text = decode(&head, encoding);
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    if first.trim_start().starts_with('{') || lower.ends_with(".jsonl") || lower.ends_with(".json")
+    {
+        return Ok(Detected {
+            format: Format::JsonLines,
+            encoding,
+            delimiter: None,
+        });
+    }
+    if head.contains(&0) {
+        return Err(Error::invalid(
+            "file",
+            "the file is binary: send CSV, JSON lines or Excel",
+        ));
+    }
+    let delimiter = [',', '\t', '|', ';']
+        .into_iter()
+        .max_by_key(|d| first.matches(*d).count())
+        .filter(|d| first.contains(*d))
+        .unwrap_or(',');
+    Ok(Detected {
+        format: Format::Csv,
+        encoding,
+        delimiter: Some(delimiter),
+    })
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]).map_err(Error::internal)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn decode(bytes: &[u8], e: Encoding) -> String {
+    match e {
+        Encoding::Utf8 | Encoding::Utf8Bom => String::from_utf8_lossy(bytes).into_owned(),
+        Encoding::Gb18030 => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+/// A reader counting the bytes consumed, for progress.
+struct Counting<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn text_reader(
+    path: &Path,
+    d: &Detected,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> Result<Box<dyn Read>> {
+    let mut f = File::open(path).map_err(Error::internal)?;
+    if d.encoding == Encoding::Utf8Bom {
+        f.seek(SeekFrom::Start(3)).map_err(Error::internal)?;
+    }
+    let counted = Counting { inner: f, count };
+    Ok(match d.encoding {
+        Encoding::Utf8 | Encoding::Utf8Bom => Box::new(counted),
+        Encoding::Gb18030 => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::GB18030))
+                .build(counted),
+        ),
+    })
+}
+
+/// The row visitor: called with the header once, then with each row's 1-based number (the line
+/// or sheet row a clerk would look at) and fields in header order. `Err` from a row is a
+/// rejection reason for that row, e.g. a wrong number of fields.
+pub trait Visit {
+    fn header(&mut self, header: &[String]) -> Result<()>;
+    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()>;
+}
+
+/// Read the whole file through the visitor. `count` receives bytes read, for progress bars.
+pub fn read(
+    path: &Path,
+    d: &Detected,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    v: &mut dyn Visit,
+) -> Result<()> {
+    match d.format {
+        Format::Csv => read_csv(path, d, count, v),
+        Format::JsonLines => read_jsonl(path, d, count, v),
+        Format::Excel => read_excel(path, count, v),
+    }
+}
+
+fn read_csv(
+    path: &Path,
+    d: &Detected,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    v: &mut dyn Visit,
+) -> Result<()> {
+    let r = text_reader(path, d, count)?;
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(d.delimiter.unwrap_or(',') as u8)
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 20)
+        .from_reader(r);
+    let mut rec = csv::StringRecord::new();
+    let mut header: Option<usize> = None;
+    let mut number = 0u64;
+    loop {
+        number += 1;
+        match csv.read_record(&mut rec) {
+            Ok(false) => break,
+            // Blank lines are skipped by the parser: number rows by the line they start on.
+            Ok(true) => number = rec.position().map(|p| p.line()).unwrap_or(number),
+            Err(e) => {
+                number = e.position().map(|p| p.line()).unwrap_or(number);
+                // A record that is not valid text or not valid CSV: reject it and go on.
+                let reason = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not valid text in the file's encoding",
+                    _ => "malformed CSV record",
+                };
+                if header.is_none() {
+                    return Err(Error::invalid("file", format!("the header row is {reason}")));
+                }
+                v.row(number, Err(reason.into()))?;
+                continue;
+            }
+        }
+        match header {
+            None => {
+                if rec.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let h: Vec<String> = rec.iter().map(|s| s.to_owned()).collect();
+                header = Some(h.len());
+                v.header(&h)?;
+            }
+            Some(n) => {
+                if rec.len() == 1 && rec[0].trim().is_empty() {
+                    continue;
+                }
+                if rec.len() != n {
+                    v.row(
+                        number,
+                        Err(format!("has {} fields, the header has {n}", rec.len())),
+                    )?;
+                    continue;
+                }
+                if d.encoding == Encoding::Gb18030 && rec.iter().any(|f| f.contains('\u{FFFD}')) {
+                    v.row(number, Err("characters not valid in GBK".into()))?;
+                    continue;
+                }
+                let fields: Vec<&str> = rec.iter().collect();
+                v.row(number, Ok(&fields))?;
+            }
+        }
+    }
+    if header.is_none() {
+        return Err(Error::invalid("file", "the file is empty"));
+    }
+    Ok(())
+}
+
+fn read_jsonl(
+    path: &Path,
+    d: &Detected,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    v: &mut dyn Visit,
+) -> Result<()> {
+    // The header is the keys of the first object; later keys not in it are ignored.
+    let r = BufReader::with_capacity(1 << 20, text_reader(path, d, count)?);
+    let mut header: Option<Vec<String>> = None;
+    let mut vals: Vec<String> = Vec::new();
+    for (i, line) in r.lines().enumerate() {
+        let number = i as u64 + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(_) => {
+                v.row(number, Err("not valid text in the file's encoding".into()))?;
+                continue;
+            }
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(line) {
+            Ok(o) => o,
+            Err(_) => {
+                if header.is_none() {
+                    return Err(Error::invalid(
+                        "file",
+                        "the first line is not a JSON object",
+                    ));
+                }
+                v.row(number, Err("not a JSON object".into()))?;
+                continue;
+            }
+        };
+        let h = match &header {
+            Some(h) => h,
+            None => {
+                let h: Vec<String> = obj.keys().cloned().collect();
+                v.header(&h)?;
+                header.insert(h)
+            }
+        };
+        vals.clear();
+        for k in h {
+            vals.push(match obj.get(k) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            });
+        }
+        let fields: Vec<&str> = vals.iter().map(String::as_str).collect();
+        v.row(number, Ok(&fields))?;
+    }
+    if header.is_none() {
+        return Err(Error::invalid("file", "the file is empty"));
+    }
+    Ok(())
+}
+
+fn read_excel(
+    path: &Path,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    v: &mut dyn Visit,
+) -> Result<()> {
+    use calamine::{Data, Reader, open_workbook_auto};
+    let mut wb = open_workbook_auto(path)
+        .map_err(|_| Error::invalid("file", "the Excel workbook cannot be opened"))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::invalid("file", "the workbook has no sheet"))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|_| Error::invalid("file", "the first sheet cannot be read"))?;
+    count.fetch_add(
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let mut rows = range.rows().enumerate();
+    let mut header = None;
+    for (i, row) in rows.by_ref() {
+        let h: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+        if h.iter().all(|s| s.trim().is_empty()) {
+            continue;
+        }
+        v.header(&h)?;
+        header = Some((i, h.len()));
+        break;
+    }
+    let Some((_, n)) = header else {
+        return Err(Error::invalid("file", "the sheet is empty"));
+    };
+    let mut vals = Vec::with_capacity(n);
+    for (i, row) in rows {
+        vals.clear();
+        for c in row.iter().take(n) {
+            vals.push(match c {
+                Data::Empty => String::new(),
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                Data::DateTime(dt) => dt
+                    .as_datetime()
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default(),
+                other => other.to_string(),
+            });
+        }
+        if vals.iter().all(|s| s.is_empty()) {
+            continue;
+        }
+        while vals.len() < n {
+            vals.push(String::new());
+        }
+        let fields: Vec<&str> = vals.iter().map(String::as_str).collect();
+        v.row(i as u64 + 1, Ok(&fields))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Collect(Vec<String>, Vec<(u64, Result<Vec<String>, String>)>);
+    impl Visit for Collect {
+        fn header(&mut self, h: &[String]) -> Result<()> {
+            self.0 = h.to_vec();
+            Ok(())
+        }
+        fn row(&mut self, n: u64, f: std::result::Result<&[&str], String>) -> Result<()> {
+            self.1
+                .push((n, f.map(|f| f.iter().map(|s| s.to_string()).collect())));
+            Ok(())
+        }
+    }
+
+    fn run(bytes: &[u8], name: &str) -> (Detected, Collect) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let d = detect(&p, name).unwrap();
+        let mut c = Collect(vec![], vec![]);
+        read(&p, &d, Default::default(), &mut c).unwrap();
+        (d, c)
+    }
+
+    #[test]
+    fn gbk_csv_is_detected_and_decoded() {
+        let (bytes, ..) = encoding_rs::GBK.encode("姓名,住址\n张三,聊城市东昌府区\n");
+        let (d, c) = run(&bytes, "a.csv");
+        assert_eq!(d.encoding, Encoding::Gb18030);
+        assert_eq!(c.0, ["姓名", "住址"]);
+        assert_eq!(c.1[0].1.as_ref().unwrap()[1], "聊城市东昌府区");
+    }
+
+    #[test]
+    fn bom_tabs_and_bad_rows() {
+        let (d, c) = run("\u{feff}a\tb\n1\t2\n3\n4\t5\n".as_bytes(), "x.txt");
+        assert_eq!(d.encoding, Encoding::Utf8Bom);
+        assert_eq!(d.delimiter, Some('\t'));
+        assert_eq!(c.0, ["a", "b"]);
+        assert_eq!(c.1.len(), 3);
+        assert!(c.1[1].1.is_err());
+        assert_eq!(c.1[2].0, 4, "numbered by line");
+    }
+
+    #[test]
+    fn json_lines_with_numbers_and_nulls() {
+        let (d, c) = run(b"{\"a\":1,\"b\":null}\nnot json\n{\"a\":\"x\",\"b\":2.5}\n", "x.jsonl");
+        assert_eq!(d.format, Format::JsonLines);
+        assert_eq!(c.1[0].1.as_ref().unwrap(), &vec!["1".to_string(), "".into()]);
+        assert!(c.1[1].1.is_err());
+        assert_eq!(c.1[2].1.as_ref().unwrap()[1], "2.5");
+    }
+
+    #[test]
+    fn binary_and_fake_excel_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.xlsx");
+        std::fs::write(&p, b"just text").unwrap();
+        assert!(detect(&p, "a.xlsx").is_err());
+        let p = dir.path().join("a.bin");
+        std::fs::write(&p, b"a,b\n\x00\x01").unwrap();
+        assert!(detect(&p, "a.bin").is_err());
+    }
+}

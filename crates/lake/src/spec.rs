@@ -1,0 +1,230 @@
+//! What a lake table holds: its columns (the catalog entry's information items), how each is
+//! checked, which are sensitive, the key a delivery is upserted by, and how source columns map to
+//! it. Saved with the resource in the metadata store and edited in the UI.
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use serde::{Deserialize, Serialize};
+use shuju_types::{Error, Library, Result};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The stored type of a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Text,
+    Integer,
+    Decimal,
+    Date,
+    Timestamp,
+    Boolean,
+}
+
+/// A domain check beyond the type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "values")]
+pub enum Check {
+    /// GB 11643 citizen ID with its check digit.
+    CitizenId,
+    /// GB 32100 unified social credit code with its check digit.
+    CreditCode,
+    /// GB/T 2260 division code.
+    DivisionCode,
+    /// A code table: the value must be one of these.
+    Codes(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Column name in the lake (the item's column, ASCII).
+    pub name: String,
+    /// The information item's name (Chinese), also accepted as a source header.
+    pub title: String,
+    pub kind: Kind,
+    #[serde(default)]
+    pub check: Option<Check>,
+    /// Personal data: masked on the way out unless the caller may see it.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// A row without this value is rejected.
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Table name in SQL: lowercase ASCII letters, digits and `_`.
+    pub name: String,
+    pub library: Library,
+    pub title: String,
+    /// The catalog entry's resource code.
+    pub resource_code: String,
+    pub columns: Vec<ColumnSpec>,
+    /// Columns a delivery is upserted by; a repeated delivery adds nothing.
+    pub key: Vec<String>,
+    /// Source header → column name, saved from the mapping editor. Headers not listed are matched
+    /// by column name or item title; headers that match nothing are ignored and reported.
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+    /// Days within which a new delivery is due (the entry's update cycle), for timeliness.
+    #[serde(default)]
+    pub cycle_days: Option<u32>,
+}
+
+/// Columns the lake adds to every table.
+pub const ROW_HASH: &str = "_row_hash";
+pub const JOB: &str = "_job";
+
+impl TableSpec {
+    /// Check the spec is usable: a valid name, unique columns, a key made of its columns.
+    pub fn validate(&self) -> Result<()> {
+        if !valid_name(&self.name) {
+            return Err(Error::invalid(
+                "name",
+                "a table name is 1–63 lowercase letters, digits or _, starting with a letter",
+            ));
+        }
+        if self.columns.is_empty() {
+            return Err(Error::invalid("columns", "a table needs columns"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in &self.columns {
+            if !valid_name(&c.name) {
+                return Err(Error::invalid(
+                    "columns",
+                    format!("column name {:?} is not lowercase ASCII", c.name),
+                ));
+            }
+            if !seen.insert(c.name.as_str()) {
+                return Err(Error::invalid(
+                    "columns",
+                    format!("column {} twice", c.name),
+                ));
+            }
+        }
+        if self.key.is_empty() {
+            return Err(Error::invalid("key", "a table needs a key to upsert by"));
+        }
+        for k in &self.key {
+            if !seen.contains(k.as_str()) {
+                return Err(Error::invalid(
+                    "key",
+                    format!("key column {k} is not a column"),
+                ));
+            }
+        }
+        for target in self.mapping.values() {
+            if !seen.contains(target.as_str()) {
+                return Err(Error::invalid(
+                    "mapping",
+                    format!("mapping target {target} is not a column"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The Delta table's schema: the columns, then the row hash and the loading job.
+    pub fn schema(&self) -> SchemaRef {
+        let mut fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.kind.arrow(), !self.key.contains(&c.name)))
+            .collect();
+        fields.push(Field::new(ROW_HASH, DataType::Int64, false));
+        fields.push(Field::new(JOB, DataType::Int64, false));
+        Arc::new(Schema::new(fields))
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Which column a source header feeds, if any.
+    pub fn target_of(&self, header: &str) -> Option<usize> {
+        let h = normalise_header(header);
+        let target = self.mapping.get(&h).or_else(|| self.mapping.get(header));
+        if let Some(t) = target {
+            return self.columns.iter().position(|c| &c.name == t);
+        }
+        self.columns.iter().position(|c| {
+            c.name.eq_ignore_ascii_case(&h) || normalise_header(&c.title) == h
+        })
+    }
+}
+
+fn normalise_header(h: &str) -> String {
+    crate::clean::standardise(h).replace(' ', "")
+}
+
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Kind {
+    pub fn arrow(self) -> DataType {
+        match self {
+            Kind::Text => DataType::Utf8,
+            Kind::Integer => DataType::Int64,
+            Kind::Decimal => DataType::Float64,
+            Kind::Date => DataType::Date32,
+            Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            Kind::Boolean => DataType::Boolean,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn spec() -> TableSpec {
+        TableSpec {
+            name: "people".into(),
+            library: Library::Business,
+            title: "人口".into(),
+            resource_code: "X-1".into(),
+            columns: vec![
+                ColumnSpec {
+                    name: "sfzh".into(),
+                    title: "公民身份号码".into(),
+                    kind: Kind::Text,
+                    check: Some(Check::CitizenId),
+                    sensitive: true,
+                    required: true,
+                },
+                ColumnSpec {
+                    name: "xm".into(),
+                    title: "姓名".into(),
+                    kind: Kind::Text,
+                    check: None,
+                    sensitive: true,
+                    required: false,
+                },
+            ],
+            key: vec!["sfzh".into()],
+            mapping: BTreeMap::new(),
+            cycle_days: None,
+        }
+    }
+
+    #[test]
+    fn headers_map_by_title_column_or_saved_mapping() {
+        let mut s = spec();
+        assert_eq!(s.target_of("公民身份号码"), Some(0));
+        assert_eq!(s.target_of(" 姓 名 "), Some(1));
+        assert_eq!(s.target_of("SFZH"), Some(0));
+        assert_eq!(s.target_of("身份证"), None);
+        s.mapping.insert("身份证".into(), "sfzh".into());
+        assert_eq!(s.target_of("身份证"), Some(0));
+        s.validate().unwrap();
+        s.key = vec!["nope".into()];
+        assert!(s.validate().is_err());
+    }
+}

@@ -1,0 +1,311 @@
+//! The synthetic city's deliveries as catalog entries: each department's file is the data of one
+//! published entry, whose information items name the columns the lake stores (the item name is
+//! the header a clerk writes, the column the lake's name for it). Base libraries are entries of
+//! the big-data bureau built from these.
+
+use crate::catalog::Provider;
+use shuju_catalog::model::{
+    DataType, Entry, Format, FormatCategory, Item, OpeningKind, Sensitivity, Sharing,
+    SharingKind, SharingMethod, UpdateCycle,
+};
+use shuju_types::{CodingProfile, Library, ResourceAttribute, ResourceCode, Result};
+
+type ItemDef = (
+    &'static str,
+    &'static str,
+    DataType,
+    Option<&'static str>,
+    Sensitivity,
+);
+
+/// One delivery the city makes and the entry it belongs to.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The providing department, as named in the demo's department tree.
+    pub dept: &'static str,
+    pub entry_name: &'static str,
+    /// Lake table name.
+    pub table: &'static str,
+    /// The file under the city's output folder; `None` for a table built from others.
+    pub file: Option<&'static str>,
+    pub library: Library,
+    pub key: &'static [&'static str],
+    pub items: &'static [ItemDef],
+    pub cycle: UpdateCycle,
+    pub sharing: SharingKind,
+}
+
+use DataType::{Char, Date, DateTime, Logical, Number};
+use Sensitivity::{Internal, Public, Sensitive};
+
+pub const SOURCES: &[Source] = &[
+    Source {
+        dept: "聊城市公安局",
+        entry_name: "聊城市常住人口户籍登记信息",
+        table: "gongan_hukou",
+        file: Some("gongan/hukou_registry.csv"),
+        library: Library::Business,
+        key: &["sfzh"],
+        items: &[
+            ("公民身份号码", "sfzh", Char, Some("GB 11643"), Sensitive),
+            ("姓名", "xm", Char, None, Sensitive),
+            ("性别", "xb", Char, None, Internal),
+            ("出生日期", "csrq", Date, None, Sensitive),
+            ("户号", "hh", Char, None, Internal),
+            ("住址", "zz", Char, None, Sensitive),
+            ("行政区划代码", "xzqh", Char, Some("GB/T 2260"), Public),
+            ("联系电话", "lxdh", Char, None, Sensitive),
+        ],
+        cycle: UpdateCycle::Daily,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市人力资源和社会保障局",
+        entry_name: "聊城市社会保险参保信息",
+        table: "rsj_shebao",
+        file: Some("rsj/shebao.jsonl"),
+        library: Library::Business,
+        key: &["cbrybh"],
+        items: &[
+            ("参保人员编号", "cbrybh", Char, None, Internal),
+            ("公民身份号码", "sfzh", Char, Some("GB 11643"), Sensitive),
+            ("姓名", "xm", Char, None, Sensitive),
+            ("出生日期", "csrq", Date, None, Sensitive),
+            ("险种类型", "xzlx", Char, None, Internal),
+            ("缴费基数", "jfjs", Number, None, Sensitive),
+            ("参保状态", "cbzt", Char, None, Internal),
+            ("更新时间", "gxsj", DateTime, None, Public),
+        ],
+        cycle: UpdateCycle::Monthly,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市自然资源和规划局",
+        entry_name: "聊城市不动产登记信息",
+        table: "zrzy_budongchan",
+        file: Some("zrzy/budongchan.csv"),
+        library: Library::Business,
+        key: &["bdcdyh"],
+        items: &[
+            ("权利人", "qlr", Char, None, Sensitive),
+            ("证件号码", "zjhm", Char, Some("GB 11643"), Sensitive),
+            ("不动产单元号", "bdcdyh", Char, None, Internal),
+            ("坐落", "zl", Char, None, Sensitive),
+            ("面积", "mj", Number, None, Internal),
+            ("登记日期", "djrq", Date, None, Internal),
+        ],
+        cycle: UpdateCycle::Weekly,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市公安局",
+        entry_name: "聊城市机动车登记信息",
+        table: "gongan_vehicles",
+        file: Some("jiaojing/vehicles.csv"),
+        library: Library::Business,
+        key: &["clsbdh"],
+        items: &[
+            ("号牌号码", "hphm", Char, None, Internal),
+            ("号牌种类", "hpzl", Char, None, Public),
+            ("所有人", "syr", Char, None, Sensitive),
+            ("身份证明号码", "sfzmhm", Char, Some("GB 11643"), Sensitive),
+            ("车辆类型", "cllx", Char, None, Public),
+            ("车辆识别代号", "clsbdh", Char, None, Internal),
+            ("注册登记日期", "ccdjrq", Date, None, Internal),
+        ],
+        cycle: UpdateCycle::Daily,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市市场监督管理局",
+        entry_name: "聊城市市场主体登记信息",
+        table: "scjg_entities",
+        file: Some("scjg/market_entities.xlsx"),
+        library: Library::Business,
+        key: &["tyshxydm"],
+        items: &[
+            ("统一社会信用代码", "tyshxydm", Char, Some("GB 32100"), Public),
+            ("主体名称", "ztmc", Char, None, Public),
+            ("主体类型", "ztlx", Char, None, Public),
+            ("法定代表人", "fddbr", Char, None, Public),
+            ("法定代表人证件号码", "fddbrzjhm", Char, Some("GB 11643"), Sensitive),
+            ("注册资本(万元)", "zczb", Number, None, Public),
+            ("成立日期", "clrq", Date, None, Public),
+            ("登记状态", "djzt", Char, None, Public),
+        ],
+        cycle: UpdateCycle::Daily,
+        sharing: SharingKind::Unconditional,
+    },
+    Source {
+        dept: "聊城市公安局",
+        entry_name: "聊城市视频监控设备目录",
+        table: "cameras",
+        file: Some("cameras/cameras.csv"),
+        library: Library::Business,
+        key: &["device_id"],
+        items: &[
+            ("设备编码", "device_id", Char, Some("GB/T 28181"), Internal),
+            ("所属单位", "agency", Char, None, Public),
+            ("设备名称", "name", Char, None, Internal),
+            ("经度", "longitude", Number, None, Internal),
+            ("纬度", "latitude", Number, None, Internal),
+            ("网络标识", "network", Char, None, Internal),
+        ],
+        cycle: UpdateCycle::Monthly,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市大数据局",
+        entry_name: "聊城市人口基础信息库",
+        table: "population",
+        file: None,
+        library: Library::BasePopulation,
+        key: &["citizen_id"],
+        items: &[
+            ("公民身份号码", "citizen_id", Char, Some("GB 11643"), Sensitive),
+            ("姓名", "name", Char, None, Sensitive),
+            ("性别", "sex", Char, None, Internal),
+            ("出生日期", "birth_date", Date, None, Sensitive),
+            ("住址", "address", Char, None, Sensitive),
+            ("行政区划代码", "division_code", Char, Some("GB/T 2260"), Public),
+            ("联系电话", "phone", Char, None, Sensitive),
+            ("参保状态", "insured", Logical, None, Internal),
+            ("机动车数", "vehicles", Number, None, Internal),
+            ("不动产数", "properties", Number, None, Internal),
+        ],
+        cycle: UpdateCycle::Daily,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市大数据局",
+        entry_name: "聊城市法人单位基础信息库",
+        table: "legal_entity",
+        file: None,
+        library: Library::BaseLegalEntity,
+        key: &["credit_code"],
+        items: &[
+            ("统一社会信用代码", "credit_code", Char, Some("GB 32100"), Public),
+            ("名称", "name", Char, None, Public),
+            ("主体类型", "kind", Char, None, Public),
+            ("法定代表人", "legal_rep", Char, None, Public),
+            ("法定代表人证件号码", "legal_rep_id", Char, Some("GB 11643"), Sensitive),
+            ("注册资本(万元)", "registered_capital", Number, None, Public),
+            ("成立日期", "founded", Date, None, Public),
+            ("登记状态", "status", Char, None, Public),
+        ],
+        cycle: UpdateCycle::Daily,
+        sharing: SharingKind::Unconditional,
+    },
+];
+
+/// The SQL that builds each base table from the cleaned sources.
+pub fn base_sql(table: &str) -> Option<&'static str> {
+    Some(match table {
+        "population" => {
+            "SELECT h.sfzh AS citizen_id, h.xm AS name, h.xb AS sex, h.csrq AS birth_date, \
+             h.zz AS address, h.xzqh AS division_code, h.lxdh AS phone, \
+             coalesce(s.insured, false) AS insured, \
+             CAST(coalesce(v.n, 0) AS DOUBLE) AS vehicles, CAST(coalesce(b.n, 0) AS DOUBLE) AS properties \
+             FROM gongan_hukou h \
+             LEFT JOIN (SELECT sfzh, bool_or(cbzt = '1') AS insured FROM rsj_shebao WHERE sfzh IS NOT NULL GROUP BY sfzh) s ON s.sfzh = h.sfzh \
+             LEFT JOIN (SELECT sfzmhm, count(*) AS n FROM gongan_vehicles GROUP BY sfzmhm) v ON v.sfzmhm = h.sfzh \
+             LEFT JOIN (SELECT zjhm, count(*) AS n FROM zrzy_budongchan GROUP BY zjhm) b ON b.zjhm = h.sfzh"
+        }
+        "legal_entity" => {
+            "SELECT tyshxydm AS credit_code, ztmc AS name, ztlx AS kind, fddbr AS legal_rep, \
+             fddbrzjhm AS legal_rep_id, zczb AS registered_capital, clrq AS founded, djzt AS status \
+             FROM scjg_entities"
+        }
+        _ => return None,
+    })
+}
+
+/// The catalog entry of a source, provided by `provider`, numbered `seq` under the department.
+pub fn entry(s: &Source, provider: &Provider, seq: u64, profile: &CodingProfile) -> Result<Entry> {
+    let front = format!("3{:02}099", provider.id % 100);
+    let code = ResourceCode::from_parts(&front, seq, profile)?.to_string();
+    let items = s
+        .items
+        .iter()
+        .map(|(name, column, dt, std, sens)| Item {
+            name: (*name).into(),
+            column: (*column).into(),
+            data_type: *dt,
+            length: None,
+            code_standard: std.map(Into::into),
+            sensitivity: *sens,
+            sharing: s.sharing,
+            opening: OpeningKind::NotOpen,
+        })
+        .collect();
+    let (category, detail) = match s.file {
+        Some(f) if f.ends_with(".xlsx") => (FormatCategory::Spreadsheet, "xlsx"),
+        Some(f) if f.ends_with(".jsonl") => (FormatCategory::Api, "JSON lines"),
+        Some(_) => (FormatCategory::Spreadsheet, "CSV"),
+        None => (FormatCategory::Database, "Delta Lake"),
+    };
+    Ok(Entry {
+        classification: match s.library {
+            Library::BaseLegalEntity => vec!["基础信息资源".into(), "法人单位".into(), "市场主体".into()],
+            _ => vec!["基础信息资源".into(), "人口".into(), "人口基本信息".into()],
+        },
+        name: s.entry_name.into(),
+        code,
+        provider_dept_id: provider.id,
+        provider_name: provider.name.clone(),
+        provider_code: String::new(),
+        summary: format!(
+            "{}提供的{}，记录{}。",
+            s.dept,
+            s.entry_name,
+            s.items.iter().map(|i| i.0).collect::<Vec<_>>().join("、")
+        ),
+        format: Format {
+            category,
+            detail: detail.into(),
+        },
+        items,
+        sharing: Sharing {
+            kind: s.sharing,
+            condition: (s.sharing == SharingKind::Conditional)
+                .then(|| "仅用于政务服务办理和监管执法，使用方须具备相应职责".to_owned()),
+            legal_basis: None,
+            methods: vec![SharingMethod::Table, SharingMethod::Api],
+        },
+        opening: OpeningKind::NotOpen,
+        update_cycle: s.cycle,
+        publish_date: Some("2026-01-01".into()),
+        related: vec![],
+        system_id: None,
+        library: s.library,
+        attribute: ResourceAttribute::Department,
+        secret: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_is_a_valid_entry() {
+        let p = CodingProfile::default();
+        for (i, s) in SOURCES.iter().enumerate() {
+            let e = entry(
+                s,
+                &Provider {
+                    id: 3,
+                    name: s.dept.into(),
+                },
+                i as u64 + 1,
+                &p,
+            )
+            .unwrap();
+            shuju_catalog::rules::check(&e, &p).unwrap_or_else(|err| panic!("{}: {err}", s.table));
+            assert!(s.file.is_some() || base_sql(s.table).is_some());
+            for k in s.key {
+                assert!(s.items.iter().any(|i| i.1 == *k), "{}: key {k}", s.table);
+            }
+        }
+    }
+}
