@@ -21,6 +21,8 @@ pub struct Config {
     pub database: Option<String>,
     /// Log filter (tracing's EnvFilter syntax).
     pub log: String,
+    /// Where the lake's Delta tables live: a folder or a `file://` URL (default: DATA_DIR/lake).
+    pub lake: Option<String>,
     pub admin: AdminConfig,
     pub catalog: CatalogConfig,
     pub exchange: shuju_exchange::ExchangeConfig,
@@ -34,6 +36,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database: None,
             log: "info".into(),
+            lake: None,
             admin: AdminConfig::default(),
             catalog: CatalogConfig::default(),
             exchange: Default::default(),
@@ -89,6 +92,13 @@ impl Config {
             c.database = Some(d.clone());
         }
         Ok(c)
+    }
+
+    /// The lake's location.
+    pub fn lake_location(&self) -> String {
+        self.lake
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("lake").display().to_string())
     }
 
     /// The metadata database URL.

@@ -65,3 +65,101 @@ pub async fn seed_catalog(
     }
     Ok(report.imported + waiting.len())
 }
+
+/// The demo city's deliveries in the lake: generate the city (once), register each delivery's
+/// catalog entry, set up its table, load every file, then build the base libraries. Skipped when
+/// the lake already has tables. Progress on stderr.
+pub async fn seed_lake(
+    catalog: &Catalog,
+    lake: &shuju_lake::Lake,
+    admin: &shuju_admin::Admin,
+    data_dir: &std::path::Path,
+    persons: usize,
+) -> Result<()> {
+    use shuju_synth::sources::{SOURCES, base_sql, entry};
+    let sys = Caller::system();
+    if !lake.tables(&sys).await?.is_empty() {
+        return Ok(());
+    }
+    let city = data_dir.join("city");
+    if !city.join("truth.csv").exists() {
+        eprintln!("  Generating the demo city ({persons} persons) in {} …", city.display());
+        shuju_synth::city::generate(persons, 20_261_127, &city, |_| {})?;
+    }
+    let depts = admin.dept_tree().await?.depts;
+    let mut entries = Vec::new();
+    for (i, s) in SOURCES.iter().enumerate() {
+        let d = depts
+            .iter()
+            .find(|d| d.name == s.dept)
+            .ok_or_else(|| Error::not_found(format!("department {}", s.dept)))?;
+        let p = Provider {
+            id: d.id,
+            name: d.name.clone(),
+        };
+        entries.push(entry(s, &p, i as u64 + 1, catalog.coding())?);
+    }
+    let published: Vec<_> = entries.iter().cloned().map(|e| (e, None)).collect();
+    let bytes = shuju_catalog::excel::write_workbook(&published)?;
+    let report = catalog.import(&sys, &bytes, true, true).await?;
+    if let Some(e) = report.errors.first() {
+        return Err(Error::invalid(
+            "demo",
+            format!("the city's entries were refused: row {}: {}", e.row, e.message),
+        ));
+    }
+    for (s, e) in SOURCES.iter().zip(&entries) {
+        let key: Vec<String> = s.key.iter().map(|k| (*k).to_owned()).collect();
+        let spec = shuju_catalog::lake::set_up_table(
+            catalog,
+            lake,
+            &sys,
+            &e.code,
+            s.table,
+            &key,
+            Default::default(),
+        )
+        .await?;
+        let Some(file) = s.file else {
+            continue;
+        };
+        let path = city.join(file);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let bar = indicatif::ProgressBar::new(size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "  {msg:<28} [{bar:30}] {bytes}/{total_bytes} {elapsed}",
+            )
+            .map_err(Error::internal)?
+            .progress_chars("=> "),
+        );
+        bar.set_message(spec.name.clone());
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let ticker = {
+            let (bar, count) = (bar.clone(), count.clone());
+            tokio::spawn(async move {
+                loop {
+                    bar.set_position(count.load(std::sync::atomic::Ordering::Relaxed));
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let r = lake.ingest(&sys, &e.code, &path, file, count).await;
+        ticker.abort();
+        let r = r?;
+        bar.finish_with_message(format!(
+            "{}: {} rows, {} rejected",
+            spec.name, r.inserted, r.rejected
+        ));
+    }
+    for (s, e) in SOURCES.iter().zip(&entries) {
+        if let Some(sql) = base_sql(s.table) {
+            let spec = lake
+                .spec_for_resource(&e.code)
+                .await?
+                .ok_or_else(|| Error::not_found(s.table))?;
+            let r = lake.build(&sys, &spec, sql).await?;
+            eprintln!("  {:<28} built: {} rows", s.table, r.inserted);
+        }
+    }
+    Ok(())
+}

@@ -51,6 +51,9 @@ struct DemoArgs {
     /// How many catalog entries to generate on the first run (30000 for the full city).
     #[arg(long, default_value_t = 3000)]
     catalog_entries: usize,
+    /// How many persons the demo city has on the first run.
+    #[arg(long, default_value_t = 5000)]
+    persons: usize,
 }
 
 #[derive(Subcommand)]
@@ -78,6 +81,30 @@ enum Command {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Load deliveries into a resource's lake table (one atomic commit per file).
+    Ingest {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// The catalog entry's resource code.
+        #[arg(long)]
+        resource: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run a read-only SQL query over the lake; personal data masked unless --unmasked.
+    Sql {
+        #[command(flatten)]
+        serve: ServeArgs,
+        query: String,
+        /// Read a table at a past version: TABLE=VERSION (repeatable).
+        #[arg(long = "as-of")]
+        as_of: Vec<String>,
+        /// Show personal data unmasked (audited as such).
+        #[arg(long)]
+        unmasked: bool,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
     },
     /// Benchmarks (build with --release); figures go to docs/BENCHMARKS.md.
     #[command(subcommand)]
@@ -180,7 +207,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo(a) => {
             let cfg = Config::load(&overrides(&cli.config, &a.serve), "./shuju-demo")?;
-            serve(cfg, Some(a.catalog_entries)).await
+            serve(cfg, Some((a.catalog_entries, a.persons))).await
+        }
+        Command::Ingest {
+            serve,
+            resource,
+            files,
+        } => {
+            let cfg = Config::load(&overrides(&cli.config, serve), "./shuju-data")?;
+            init_tracing("warn");
+            ingest(cfg, resource, files).await
+        }
+        Command::Sql {
+            serve,
+            query,
+            as_of,
+            unmasked,
+            limit,
+        } => {
+            let cfg = Config::load(&overrides(&cli.config, serve), "./shuju-data")?;
+            init_tracing("warn");
+            sql(cfg, query, as_of, *unmasked, *limit).await
         }
         Command::Config(ConfigCommand::Print(a)) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
@@ -317,8 +364,137 @@ fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serve; with `demo`, first grow the demo city with that many catalog entries.
-async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
+async fn open_lake(cfg: &Config, store: &Store) -> anyhow::Result<shuju_lake::Lake> {
+    let lake = shuju_lake::Lake::open(&cfg.lake_location(), store.clone())
+        .map_err(|e| anyhow::anyhow!("cannot open the lake: {}", e.message))?;
+    lake.recover()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    Ok(lake)
+}
+
+/// The caller of maintenance commands run on the server itself.
+fn cli_caller() -> shuju_admin::Caller {
+    shuju_admin::Caller {
+        username: "cli".into(),
+        client: Some("cli".into()),
+        ..shuju_admin::Caller::system()
+    }
+}
+
+async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let store = open_store(&cfg, Migrate::CheckOnly).await?;
+    let lake = open_lake(&cfg, &store).await?;
+    let caller = cli_caller();
+    let mut failed = false;
+    for f in files {
+        let size = std::fs::metadata(f)
+            .with_context(|| format!("cannot read {}", f.display()))?
+            .len();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bar = indicatif::ProgressBar::new(size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {elapsed}",
+            )?
+            .progress_chars("=> "),
+        );
+        bar.set_message(name.clone());
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let ticker = {
+            let (bar, count) = (bar.clone(), count.clone());
+            tokio::spawn(async move {
+                loop {
+                    bar.set_position(count.load(std::sync::atomic::Ordering::Relaxed));
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let r = lake.ingest(&caller, resource, f, &name, count).await;
+        ticker.abort();
+        bar.finish_and_clear();
+        match r {
+            Ok(r) => println!(
+                "{name}: job {} → {}: read {}, inserted {}, updated {}, rejected {}, duplicates {}, version {}{}",
+                r.job_id,
+                r.table,
+                r.rows_read,
+                r.inserted,
+                r.updated,
+                r.rejected,
+                r.duplicates,
+                r.version
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "unchanged".into()),
+                if r.unmapped_headers.is_empty() {
+                    String::new()
+                } else {
+                    format!("; ignored columns: {}", r.unmapped_headers.join(", "))
+                }
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("{name}: refused: {}", e.message);
+            }
+        }
+    }
+    store.close().await;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn sql(
+    cfg: Config,
+    query: &str,
+    as_of: &[String],
+    unmasked: bool,
+    limit: usize,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(&cfg, Migrate::CheckOnly).await?;
+    let lake = open_lake(&cfg, &store).await?;
+    let mut versions = std::collections::BTreeMap::new();
+    for a in as_of {
+        let (t, v) = a
+            .split_once('=')
+            .context("--as-of takes TABLE=VERSION")?;
+        versions.insert(t.to_owned(), v.parse::<i64>().context("a version is a number")?);
+    }
+    let mut caller = cli_caller();
+    if !unmasked {
+        caller.permissions = vec![shuju_admin::perm::LAKE_QUERY.into()];
+    }
+    let r = lake
+        .sql(&caller, query, &versions, limit)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", r.columns.join("\t"))?;
+    for row in &r.rows {
+        let cells: Vec<String> = r
+            .columns
+            .iter()
+            .map(|c| match row.get(c) {
+                None | Some(serde_json::Value::Null) => "NULL".into(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            })
+            .collect();
+        writeln!(out, "{}", cells.join("\t"))?;
+    }
+    if r.truncated {
+        writeln!(out, "… (first {limit} rows)")?;
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serve; with `demo`, first grow the demo city with that many catalog entries and persons.
+async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<ExitCode> {
     init_tracing(&cfg.log);
     create_private_dir(&cfg.data_dir)?;
     let store = open_store(&cfg, Migrate::Apply).await?;
@@ -350,7 +526,8 @@ async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::open(admin.clone(), cfg.catalog.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the catalog: {}", e.message))?;
-    if let Some(entries) = demo {
+    let lake = open_lake(&cfg, &store).await?;
+    if let Some((entries, persons)) = demo {
         let accounts = admin
             .seed_demo()
             .await
@@ -366,6 +543,9 @@ async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
         let added = demo::seed_catalog(&catalog, &admin, entries, 20_261_127)
             .await
             .map_err(|e| anyhow::anyhow!("demo catalog failed: {}", e.message))?;
+        demo::seed_lake(&catalog, &lake, &admin, &cfg.data_dir, persons)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo lake failed: {}", e.message))?;
         let (entries, published, systems, cloud) = catalog.figures().await.unwrap_or_default();
         eprintln!(
             "  Demo city: 聊城市 (371500), {} departments, {entries} catalog entries ({published} published{}), {systems} information systems ({cloud} on the government cloud).",
@@ -410,6 +590,7 @@ async fn serve(cfg: Config, demo: Option<usize>) -> anyhow::Result<ExitCode> {
         catalog,
         licenses,
         exchange,
+        lake,
     };
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;

@@ -43,6 +43,9 @@ pub struct WebConfig {
     pub json_limit: usize,
     /// The largest upload (Excel import) accepted, in bytes.
     pub upload_limit: usize,
+    /// The largest delivery uploaded to the lake through the web, in bytes (larger files go
+    /// through `shuju ingest` or the drop folder).
+    pub delivery_limit: usize,
     /// Set the Secure flag on cookies (when served over HTTPS behind a proxy).
     pub secure_cookies: bool,
 }
@@ -52,6 +55,7 @@ impl Default for WebConfig {
         WebConfig {
             json_limit: 256 * 1024,
             upload_limit: 10 * 1024 * 1024,
+            delivery_limit: 256 * 1024 * 1024,
             secure_cookies: false,
         }
     }
@@ -64,6 +68,7 @@ pub struct Platform {
     pub catalog: Catalog,
     pub licenses: Licenses,
     pub exchange: Exchange,
+    pub lake: shuju_lake::Lake,
 }
 
 #[derive(Clone)]
@@ -73,6 +78,7 @@ pub struct AppState {
     pub licenses: Licenses,
     pub exchange: Exchange,
     pub projects: Projects,
+    pub lake: shuju_lake::Lake,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -114,6 +120,7 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "ckan", description = "CKAN-compatible read API of the published catalog"),
         (name = "exchange", description = "Sharing requests and grants between departments"),
         (name = "licenses", description = "Electronic licenses: registry, show, verify, status, trust"),
+        (name = "lake", description = "The data lake: tables, deliveries, quarantine, lineage, quality, SQL"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
 )]
@@ -181,6 +188,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         catalog,
         licenses,
         exchange,
+        lake,
     } = platform;
     let projects = Projects::new(admin.clone());
     let (router, mut openapi) = routes(&cfg).split_for_parts();
@@ -193,11 +201,16 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         licenses,
         exchange,
         projects,
+        lake,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),
     };
-    let hard_limit = cfg.upload_limit.max(cfg.json_limit) + 64 * 1024;
+    let hard_limit = cfg
+        .upload_limit
+        .max(cfg.json_limit)
+        .max(cfg.delivery_limit)
+        + 64 * 1024;
     let router = router
         .fallback(middleware::not_found)
         .layer(DefaultBodyLimit::max(cfg.json_limit))

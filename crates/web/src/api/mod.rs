@@ -7,6 +7,7 @@ pub mod ckan;
 pub mod departments;
 pub mod dicts;
 pub mod exchange;
+pub mod lake;
 pub mod licenses;
 pub mod projects;
 pub mod roles;
@@ -26,6 +27,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(catalog::routes(cfg))
         .merge(ckan::routes())
         .merge(licenses::routes())
+        .merge(lake::routes(cfg))
         .merge(exchange::routes())
         .merge(projects::routes())
         .merge(users::routes())

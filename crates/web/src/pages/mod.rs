@@ -10,6 +10,7 @@ mod auth;
 mod catalog;
 mod exchange;
 mod home;
+mod lake;
 mod licenses;
 mod logs;
 
@@ -36,6 +37,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(catalog::routes(cfg))
         .merge(licenses::routes())
         .merge(exchange::routes())
+        .merge(lake::routes(cfg))
         .merge(logs::routes())
         .merge(crate::assets::routes())
 }
@@ -69,6 +71,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         "licenses.html",
         include_str!("../../templates/licenses.html"),
     ),
+    ("lake.html", include_str!("../../templates/lake.html")),
+    (
+        "lake_table.html",
+        include_str!("../../templates/lake_table.html"),
+    ),
+    ("lake_sql.html", include_str!("../../templates/lake_sql.html")),
     (
         "exchange.html",
         include_str!("../../templates/exchange.html"),
@@ -238,7 +246,7 @@ struct MenuGroup {
 type MenuEntry = (&'static str, &'static str, Option<&'static str>);
 
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[MenuEntry]); 6] = [
+    let groups: [(&str, &[MenuEntry]); 7] = [
         ("home", &[("home", "/home", None)]),
         (
             "catalog_group",
@@ -260,6 +268,13 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                     "/catalog/systems",
                     Some(perm::SYSTEM_LIST),
                 ),
+            ],
+        ),
+        (
+            "lake_group",
+            &[
+                ("lake", "/lake", Some(perm::LAKE_LIST)),
+                ("lake_sql", "/lake/sql", Some(perm::LAKE_QUERY)),
             ],
         ),
         (

@@ -15,6 +15,9 @@ pub struct TestApp {
     pub initial_password: String,
     pub db: TestDb,
     pub admin: Admin,
+    pub lake: shuju_lake::Lake,
+    /// The lake's folder, removed when the app is dropped.
+    pub lake_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -60,11 +63,16 @@ impl TestApp {
             Default::default(),
             Default::default(),
         );
+        let lake_dir = tempfile::tempdir().unwrap();
+        let lake =
+            shuju_lake::Lake::open(lake_dir.path().to_str().unwrap(), admin.store().clone())
+                .unwrap();
         let platform = shuju_web::Platform {
             admin: admin.clone(),
             catalog,
             licenses,
             exchange,
+            lake: lake.clone(),
         };
         tokio::spawn(async move {
             shuju_web::serve(listener, platform, cfg, std::future::pending())
@@ -80,6 +88,8 @@ impl TestApp {
             initial_password,
             db,
             admin,
+            lake,
+            lake_dir,
         }
     }
 
