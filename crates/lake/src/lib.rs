@@ -12,6 +12,7 @@
 //! - Callers without `lake:data:unmasked` only ever see sensitive columns through masking views.
 
 pub mod clean;
+pub mod drop;
 pub mod load;
 pub mod query;
 pub mod read;
@@ -206,6 +207,13 @@ impl Lake {
     }
 
     async fn delta_at(&self, url: Url, version: Option<i64>) -> Result<Option<DeltaTable>> {
+        // A folder without a transaction log holds no table (yet): no need to ask the kernel.
+        if url.scheme() == "file"
+            && let Ok(p) = url.to_file_path()
+            && !p.join("_delta_log").is_dir()
+        {
+            return Ok(None);
+        }
         let mut t = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
         if t.version().is_none() {
             return Ok(None);

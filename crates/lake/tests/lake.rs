@@ -358,3 +358,30 @@ async fn a_table_built_from_tables_names_its_sources() {
         .expect("sql");
     assert!(q.rows[0]["citizen_id"].as_str().is_some_and(|s| s.contains("********")));
 }
+
+#[tokio::test]
+async fn the_drop_folder_loads_finished_files_and_sets_failures_aside() {
+    let (dir, lake, _db) = setup().await;
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(drop.join("people")).expect("dir");
+    std::fs::create_dir_all(drop.join("nosuchtable")).expect("dir");
+    write_people(&drop.join("people/today.csv"), 200, 3000);
+    std::fs::write(drop.join("nosuchtable/x.csv"), "a\n1\n").expect("write");
+    std::fs::write(drop.join("people/upload.csv.part"), "partial").expect("write");
+    let mut seen = Default::default();
+    // The first pass only notes the sizes: a file still being copied is not loaded.
+    assert_eq!(lake.scan_drop(&drop, &mut seen).await, 0);
+    assert_eq!(lake.scan_drop(&drop, &mut seen).await, 1);
+    let done: Vec<_> = std::fs::read_dir(drop.join("people/done"))
+        .expect("done")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(done.iter().any(|n| n.ends_with("today.csv")));
+    assert!(done.iter().any(|n| n.ends_with(".report.json")));
+    assert!(drop.join("people/upload.csv.part").exists(), "partial uploads wait");
+    let failed = std::fs::read_dir(drop.join("nosuchtable/failed")).expect("failed");
+    assert_eq!(failed.count(), 2, "the file and its error note");
+    let info = lake.table(&Caller::system(), "people").await.expect("info");
+    assert_eq!(info.rows, 198);
+}

@@ -131,6 +131,16 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// Ingest a large delivery with validation, beside DuckDB's plain CSV → Parquet copy.
+    Ingest {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        /// A Python with the duckdb package installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// E-license verification rate through HTTP, beside the Python sd-jwt verifier.
     LicenseVerify {
         #[arg(long, default_value_t = 20)]
@@ -171,6 +181,12 @@ fn init_tracing(filter: &str) {
     // tantivy warns about merges racing commits, which is harmless; keep its errors.
     if !filter.contains("tantivy") {
         filter.push_str(",tantivy=error");
+    }
+    // The Delta kernel narrates every snapshot at info; keep its warnings.
+    for noisy in ["buoyant_kernel", "delta_kernel", "deltalake_core"] {
+        if !filter.contains(noisy) {
+            filter.push_str(&format!(",{noisy}=warn"));
+        }
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -241,6 +257,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::catalog_search(*entries, *queries, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Ingest {
+            rows,
+            python,
+            markdown,
+        }) => {
+            init_tracing("warn");
+            bench::ingest(*rows, python.clone(), markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::License(LicenseCommand::TestVectors) => {
@@ -573,6 +598,11 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         }
         eprintln!();
     }
+    // Deliveries copied into DATA_DIR/drop/<table>/ are loaded once they stop growing.
+    tokio::spawn(
+        lake.clone()
+            .watch_drop(cfg.data_dir.join("drop"), std::time::Duration::from_secs(10)),
+    );
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
     tracing::info!(%addr, backend = ?store.backend(), "listening");
     let licenses =
