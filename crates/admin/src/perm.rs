@@ -122,8 +122,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (PROJECT_ADD, "项目申报", "Register IT projects"),
     (PROJECT_LIST, "项目查询", "List IT projects"),
     (PROJECT_REVIEW, "项目审核", "Review IT projects"),
-    (LAKE_LIST, "数据湖表查询", "List lake tables, versions and quality"),
-    (LAKE_EDIT, "数据湖映射维护", "Set up lake tables and their mapping"),
+    (
+        LAKE_LIST,
+        "数据湖表查询",
+        "List lake tables, versions and quality",
+    ),
+    (
+        LAKE_EDIT,
+        "数据湖映射维护",
+        "Set up lake tables and their mapping",
+    ),
     (LAKE_INGEST, "数据归集", "Load deliveries into the lake"),
     (LAKE_QUERY, "数据湖查询", "Query the lake with SQL"),
     (

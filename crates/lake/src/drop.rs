@@ -82,7 +82,13 @@ impl Lake {
                 }
             };
             match self
-                .ingest(&caller, &spec.resource_code, &path, &name, Default::default())
+                .ingest(
+                    &caller,
+                    &spec.resource_code,
+                    &path,
+                    &name,
+                    Default::default(),
+                )
                 .await
             {
                 Ok(r) => {

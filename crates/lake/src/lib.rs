@@ -219,9 +219,9 @@ impl Lake {
             return Ok(None);
         }
         if let Some(v) = version {
-            t.load_version(v as u64).await.map_err(|_| {
-                Error::invalid("version", format!("the table has no version {v}"))
-            })?;
+            t.load_version(v as u64)
+                .await
+                .map_err(|_| Error::invalid("version", format!("the table has no version {v}")))?;
         }
         Ok(Some(t))
     }
@@ -426,11 +426,14 @@ impl Lake {
     ) -> Result<LoadReport> {
         self.require(c, perm::LAKE_INGEST, "lake.ingest", Some(resource_code))
             .await?;
-        let spec = self.spec_for_resource(resource_code).await?.ok_or_else(|| {
-            Error::not_found(format!(
-                "a lake table for resource {resource_code} (set up its mapping first)"
-            ))
-        })?;
+        let spec = self
+            .spec_for_resource(resource_code)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "a lake table for resource {resource_code} (set up its mapping first)"
+                ))
+            })?;
         let lock = self.lock(&spec.name);
         let _guard = lock.lock().await;
         let p = path.to_owned();
@@ -580,10 +583,8 @@ impl Lake {
                     .with_source_alias("source")
                     .with_target_alias("target")
                     .when_matched_update(move |mut u| {
-                        u = u.predicate(format!(
-                            "target.\"{0}\" <> source.\"{0}\"",
-                            spec::ROW_HASH
-                        ));
+                        u = u
+                            .predicate(format!("target.\"{0}\" <> source.\"{0}\"", spec::ROW_HASH));
                         for c in &upd_cols {
                             u = u.update(c.as_str(), format!("source.\"{c}\"").as_str());
                         }
@@ -645,10 +646,8 @@ impl Lake {
         let t = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
         let w = t.write(vec![batch]);
         let w = if existing.is_some() {
-            w.with_save_mode(SaveMode::Overwrite).with_replace_where(format!(
-                "file_sha256 = '{}'",
-                report.file_sha256
-            ))
+            w.with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(format!("file_sha256 = '{}'", report.file_sha256))
         } else {
             w.with_save_mode(SaveMode::Append)
         };
@@ -739,10 +738,7 @@ impl Lake {
                 column_name: "*".into(),
                 row_count: n,
                 completeness_bp: comp_sum / spec.columns.len().max(1) as i64,
-                validity_bp: bp(
-                    rows_read as i64 - rejects.len() as i64,
-                    rows_read as i64,
-                ),
+                validity_bp: bp(rows_read as i64 - rejects.len() as i64, rows_read as i64),
                 // One row per key is enforced by the upsert.
                 uniqueness_bp: 10_000,
                 ..Default::default()
@@ -948,7 +944,12 @@ impl Lake {
         Ok(r)
     }
 
-    async fn run(&self, ctx: &datafusion::prelude::SessionContext, sql: &str, max_rows: usize) -> Result<QueryResult> {
+    async fn run(
+        &self,
+        ctx: &datafusion::prelude::SessionContext,
+        sql: &str,
+        max_rows: usize,
+    ) -> Result<QueryResult> {
         let df = ctx
             .sql_with_options(sql, query::options())
             .await

@@ -267,15 +267,14 @@ impl Visit for Loader {
                 }
             }
         }
-        if self
-            .key_cols
-            .iter()
-            .any(|&k| self.values[k] == Value::Null)
-        {
+        if self.key_cols.iter().any(|&k| self.values[k] == Value::Null) {
             let raw = self.raw_json(fields);
             self.out.rejects.push(Reject {
                 row: number,
-                column: self.key_cols.first().map(|&k| self.spec.columns[k].name.clone()),
+                column: self
+                    .key_cols
+                    .first()
+                    .map(|&k| self.spec.columns[k].name.clone()),
                 reason: "missing".into(),
                 raw,
             });

@@ -56,14 +56,9 @@ pub fn mask_udf() -> ScalarUDF {
                 ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::Utf8(None)),
                 ColumnarValue::Array(a) => {
                     let a = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;
-                    let a = a
-                        .as_any()
-                        .downcast_ref::<StringArray>()
-                        .ok_or_else(|| {
-                            datafusion::error::DataFusionError::Internal(
-                                "mask takes text".into(),
-                            )
-                        })?;
+                    let a = a.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+                        datafusion::error::DataFusionError::Internal("mask takes text".into())
+                    })?;
                     let out: StringArray = (0..a.len())
                         .map(|i| (!a.is_null(i)).then(|| mask_str(a.value(i))))
                         .collect();

@@ -200,7 +200,10 @@ fn read_csv(
                     _ => "malformed CSV record",
                 };
                 if header.is_none() {
-                    return Err(Error::invalid("file", format!("the header row is {reason}")));
+                    return Err(Error::invalid(
+                        "file",
+                        format!("the header row is {reason}"),
+                    ));
                 }
                 v.row(number, Err(reason.into()))?;
                 continue;
@@ -411,9 +414,15 @@ mod tests {
 
     #[test]
     fn json_lines_with_numbers_and_nulls() {
-        let (d, c) = run(b"{\"a\":1,\"b\":null}\nnot json\n{\"a\":\"x\",\"b\":2.5}\n", "x.jsonl");
+        let (d, c) = run(
+            b"{\"a\":1,\"b\":null}\nnot json\n{\"a\":\"x\",\"b\":2.5}\n",
+            "x.jsonl",
+        );
         assert_eq!(d.format, Format::JsonLines);
-        assert_eq!(c.1[0].1.as_ref().unwrap(), &vec!["1".to_string(), "".into()]);
+        assert_eq!(
+            c.1[0].1.as_ref().unwrap(),
+            &vec!["1".to_string(), "".into()]
+        );
         assert!(c.1[1].1.is_err());
         assert_eq!(c.1[2].1.as_ref().unwrap()[1], "2.5");
     }

@@ -149,9 +149,9 @@ impl TableSpec {
         if let Some(t) = target {
             return self.columns.iter().position(|c| &c.name == t);
         }
-        self.columns.iter().position(|c| {
-            c.name.eq_ignore_ascii_case(&h) || normalise_header(&c.title) == h
-        })
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(&h) || normalise_header(&c.title) == h)
     }
 }
 

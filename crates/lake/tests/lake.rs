@@ -26,11 +26,23 @@ fn people_spec() -> TableSpec {
         title: "户籍人口".into(),
         resource_code: "RES-PEOPLE".into(),
         columns: vec![
-            col("sfzh", "公民身份号码", Kind::Text, Some(Check::CitizenId), true),
+            col(
+                "sfzh",
+                "公民身份号码",
+                Kind::Text,
+                Some(Check::CitizenId),
+                true,
+            ),
             col("xm", "姓名", Kind::Text, None, true),
             col("csrq", "出生日期", Kind::Date, None, true),
             col("jfjs", "缴费基数", Kind::Decimal, None, false),
-            col("xzqh", "行政区划代码", Kind::Text, Some(Check::DivisionCode), false),
+            col(
+                "xzqh",
+                "行政区划代码",
+                Kind::Text,
+                Some(Check::DivisionCode),
+                false,
+            ),
         ],
         key: vec!["sfzh".into()],
         mapping: BTreeMap::new(),
@@ -120,8 +132,10 @@ async fn bad_check_digits_are_quarantined_and_redelivery_adds_nothing() {
     let mut rows: Vec<u64> = q.iter().map(|r| r.row as u64).collect();
     rows.sort();
     assert_eq!(rows, bad, "exactly the bad rows, by line number");
-    assert!(q.iter().all(|r| r.column.as_deref() == Some("sfzh")
-        && r.reason.contains("check character")));
+    assert!(
+        q.iter()
+            .all(|r| r.column.as_deref() == Some("sfzh") && r.reason.contains("check character"))
+    );
 
     // The same file again: nothing inserted, nothing updated, no new version, quarantine not doubled.
     let again = lake
@@ -135,7 +149,13 @@ async fn bad_check_digits_are_quarantined_and_redelivery_adds_nothing() {
     // A changed delivery: the salary changed for everyone → updates, not inserts.
     write_people(&file, 1000, 5000);
     let changed = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "people-2.csv", Default::default())
+        .ingest(
+            &sys,
+            "RES-PEOPLE",
+            &file,
+            "people-2.csv",
+            Default::default(),
+        )
         .await
         .expect("changed");
     assert_eq!((changed.inserted, changed.updated), (0, 990));
@@ -178,11 +198,20 @@ async fn a_delivery_without_the_key_column_is_refused_whole() {
     let file = dir.path().join("x.csv");
     std::fs::write(&file, "姓名,出生日期\n张三,2000-01-01\n").expect("write");
     let e = lake
-        .ingest(&Caller::system(), "RES-PEOPLE", &file, "x.csv", Default::default())
+        .ingest(
+            &Caller::system(),
+            "RES-PEOPLE",
+            &file,
+            "x.csv",
+            Default::default(),
+        )
         .await
         .expect_err("no key column");
     assert!(e.message.contains("公民身份号码"), "{}", e.message);
-    let jobs = lake.jobs(&Caller::system(), Some("people")).await.expect("jobs");
+    let jobs = lake
+        .jobs(&Caller::system(), Some("people"))
+        .await
+        .expect("jobs");
     assert_eq!(jobs[0].status, "failed");
 }
 
@@ -199,9 +228,15 @@ async fn masked_columns_stay_masked_through_every_query_shape() {
     let (dir, lake, _db) = setup().await;
     let file = dir.path().join("people.csv");
     write_people(&file, 200, 3000);
-    lake.ingest(&Caller::system(), "RES-PEOPLE", &file, "p.csv", Default::default())
-        .await
-        .expect("ingest");
+    lake.ingest(
+        &Caller::system(),
+        "RES-PEOPLE",
+        &file,
+        "p.csv",
+        Default::default(),
+    )
+    .await
+    .expect("ingest");
     let analyst = caller(&[perm::LAKE_QUERY]);
     let raw_ids: Vec<String> = (0..200).map(id).collect();
     let shapes = [
@@ -238,7 +273,12 @@ async fn masked_columns_stay_masked_through_every_query_shape() {
     }
     // A birth date (non-text personal data) is withheld entirely.
     let r = lake
-        .sql(&analyst, "SELECT csrq FROM people LIMIT 1", &BTreeMap::new(), 10)
+        .sql(
+            &analyst,
+            "SELECT csrq FROM people LIMIT 1",
+            &BTreeMap::new(),
+            10,
+        )
         .await
         .expect("sql");
     assert!(r.rows[0].get("csrq").is_none_or(|v| v.is_null()));
@@ -356,7 +396,11 @@ async fn a_table_built_from_tables_names_its_sources() {
         )
         .await
         .expect("sql");
-    assert!(q.rows[0]["citizen_id"].as_str().is_some_and(|s| s.contains("********")));
+    assert!(
+        q.rows[0]["citizen_id"]
+            .as_str()
+            .is_some_and(|s| s.contains("********"))
+    );
 }
 
 #[tokio::test]
@@ -379,7 +423,10 @@ async fn the_drop_folder_loads_finished_files_and_sets_failures_aside() {
         .collect();
     assert!(done.iter().any(|n| n.ends_with("today.csv")));
     assert!(done.iter().any(|n| n.ends_with(".report.json")));
-    assert!(drop.join("people/upload.csv.part").exists(), "partial uploads wait");
+    assert!(
+        drop.join("people/upload.csv.part").exists(),
+        "partial uploads wait"
+    );
     let failed = std::fs::read_dir(drop.join("nosuchtable/failed")).expect("failed");
     assert_eq!(failed.count(), 2, "the file and its error note");
     let info = lake.table(&Caller::system(), "people").await.expect("info");

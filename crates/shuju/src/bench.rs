@@ -597,7 +597,10 @@ fn write_delivery(path: &std::path::Path, rows: u64) -> anyhow::Result<u64> {
         "371502", "371503", "371521", "371522", "371524", "371525", "371526", "371581",
     ];
     let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    writeln!(f, "公民身份号码,姓名,性别,出生日期,户号,住址,行政区划代码,联系电话")?;
+    writeln!(
+        f,
+        "公民身份号码,姓名,性别,出生日期,户号,住址,行政区划代码,联系电话"
+    )?;
     let mut bad = 0;
     for i in 0..rows {
         let county = COUNTIES[(i % 8) as usize];
@@ -665,12 +668,18 @@ print(json.dumps({"secs": secs, "rows": n, "version": duckdb.__version__, "peak_
     let duck_secs = duck["secs"].as_f64().unwrap_or(f64::NAN);
 
     eprintln!("Shuju: ingest with validation …");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("shuju.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shuju.db").display()
+    );
     let store = shuju_store::Store::open(&url, shuju_store::Migrate::Apply)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let lake = shuju_lake::Lake::open(dir.path().join("lake").to_str().unwrap_or("lake"), store.clone())
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let lake = shuju_lake::Lake::open(
+        dir.path().join("lake").to_str().unwrap_or("lake"),
+        store.clone(),
+    )
+    .map_err(|e| anyhow::anyhow!(e.message))?;
     let src = &shuju_synth::sources::SOURCES[0];
     let entry = shuju_synth::sources::entry(
         src,
@@ -682,28 +691,48 @@ print(json.dumps({"secs": secs, "rows": n, "version": duckdb.__version__, "peak_
         &Default::default(),
     )
     .map_err(|e| anyhow::anyhow!(e.message))?;
-    let spec = shuju_catalog::lake::table_spec(&entry, src.table, &["sfzh".into()], Default::default());
+    let spec =
+        shuju_catalog::lake::table_spec(&entry, src.table, &["sfzh".into()], Default::default());
     let sys = shuju_admin::Caller::system();
     lake.put_table(&sys, &spec)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let t = Instant::now();
     let r = lake
-        .ingest(&sys, &spec.resource_code, &csv, "hukou.csv", Default::default())
+        .ingest(
+            &sys,
+            &spec.resource_code,
+            &csv,
+            "hukou.csv",
+            Default::default(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let secs = t.elapsed().as_secs_f64();
     let peak = peak_rss_mib().unwrap_or(0);
-    anyhow::ensure!(r.rejected == bad, "rejected {} of {bad} bad rows", r.rejected);
+    anyhow::ensure!(
+        r.rejected == bad,
+        "rejected {} of {bad} bad rows",
+        r.rejected
+    );
     anyhow::ensure!(r.inserted + r.rejected == rows, "rows lost");
     // Re-delivery: nothing added.
     let t2 = Instant::now();
     let again = lake
-        .ingest(&sys, &spec.resource_code, &csv, "hukou.csv", Default::default())
+        .ingest(
+            &sys,
+            &spec.resource_code,
+            &csv,
+            "hukou.csv",
+            Default::default(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let again_secs = t2.elapsed().as_secs_f64();
-    anyhow::ensure!(again.inserted == 0 && again.updated == 0, "re-delivery added rows");
+    anyhow::ensure!(
+        again.inserted == 0 && again.updated == 0,
+        "re-delivery added rows"
+    );
     store.close().await;
 
     let ours = rows as f64 / secs;

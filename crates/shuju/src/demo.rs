@@ -83,7 +83,10 @@ pub async fn seed_lake(
     }
     let city = data_dir.join("city");
     if !city.join("truth.csv").exists() {
-        eprintln!("  Generating the demo city ({persons} persons) in {} …", city.display());
+        eprintln!(
+            "  Generating the demo city ({persons} persons) in {} …",
+            city.display()
+        );
         shuju_synth::city::generate(persons, 20_261_127, &city, |_| {})?;
     }
     let depts = admin.dept_tree().await?.depts;
@@ -105,7 +108,10 @@ pub async fn seed_lake(
     if let Some(e) = report.errors.first() {
         return Err(Error::invalid(
             "demo",
-            format!("the city's entries were refused: row {}: {}", e.row, e.message),
+            format!(
+                "the city's entries were refused: row {}: {}",
+                e.row, e.message
+            ),
         ));
     }
     for (s, e) in SOURCES.iter().zip(&entries) {

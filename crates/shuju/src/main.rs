@@ -484,10 +484,11 @@ async fn sql(
     let lake = open_lake(&cfg, &store).await?;
     let mut versions = std::collections::BTreeMap::new();
     for a in as_of {
-        let (t, v) = a
-            .split_once('=')
-            .context("--as-of takes TABLE=VERSION")?;
-        versions.insert(t.to_owned(), v.parse::<i64>().context("a version is a number")?);
+        let (t, v) = a.split_once('=').context("--as-of takes TABLE=VERSION")?;
+        versions.insert(
+            t.to_owned(),
+            v.parse::<i64>().context("a version is a number")?,
+        );
     }
     let mut caller = cli_caller();
     if !unmasked {
@@ -599,10 +600,10 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         eprintln!();
     }
     // Deliveries copied into DATA_DIR/drop/<table>/ are loaded once they stop growing.
-    tokio::spawn(
-        lake.clone()
-            .watch_drop(cfg.data_dir.join("drop"), std::time::Duration::from_secs(10)),
-    );
+    tokio::spawn(lake.clone().watch_drop(
+        cfg.data_dir.join("drop"),
+        std::time::Duration::from_secs(10),
+    ));
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
     tracing::info!(%addr, backend = ?store.backend(), "listening");
     let licenses =

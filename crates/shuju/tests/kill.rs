@@ -145,5 +145,9 @@ async fn kill_9_mid_ingest_leaves_the_last_good_version_and_a_rerun_completes_it
         assert!(ingest(&dir, file).wait().unwrap().success());
         assert_eq!(seen(&dir).await, after);
     }
-    assert_eq!(seen(&dir).await, expected, "the same counts as the uninterrupted run");
+    assert_eq!(
+        seen(&dir).await,
+        expected,
+        "the same counts as the uninterrupted run"
+    );
 }

@@ -44,6 +44,7 @@ conformance!(
     audit_list_filters_and_pages,
     dropped_transaction_leaves_nothing,
     login_log_and_divisions,
+    lake_tables_jobs_and_quality,
 );
 
 fn dept(name: &str, parent: Option<i64>, uscc: Option<&str>) -> DepartmentFields {
@@ -680,4 +681,86 @@ async fn login_log_and_divisions(store: Store, _: &str) {
             .is_none()
     );
     assert_eq!(divisions::list(&store, true).await.unwrap().len(), 1);
+}
+
+async fn lake_tables_jobs_and_quality(store: Store, _: &str) {
+    use shuju_store::lake::{self, JobEnd, QualityRow, TableRow};
+    let t = |code: &str, name: &str| TableRow {
+        resource_code: code.into(),
+        table_name: name.into(),
+        library: "business".into(),
+        title: "户籍".into(),
+        spec: "{}".into(),
+        updated_by: "admin".into(),
+        updated_at: String::new(),
+    };
+    let mut tx = store.write().await.unwrap();
+    lake::put_table(&mut tx, &t("R1", "hukou")).await.unwrap();
+    lake::put_table(&mut tx, &t("R2", "shebao")).await.unwrap();
+    // Replacing a resource's table keeps one row.
+    lake::put_table(&mut tx, &t("R1", "hukou")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(lake::list_tables(&store).await.unwrap().len(), 2);
+    assert_eq!(
+        lake::get_table_by_name(&store, "shebao")
+            .await
+            .unwrap()
+            .unwrap()
+            .resource_code,
+        "R2"
+    );
+    let mut tx = store.write().await.unwrap();
+    let dup = lake::put_table(&mut tx, &t("R3", "hukou")).await;
+    assert!(dup.is_err(), "a table name belongs to one resource");
+    drop(tx);
+
+    let mut tx = store.write().await.unwrap();
+    let a = lake::start_job(&mut tx, "hukou", "R1", "a.csv", "ab", "admin")
+        .await
+        .unwrap();
+    let b = lake::start_job(&mut tx, "hukou", "R1", "b.csv", "cd", "admin")
+        .await
+        .unwrap();
+    lake::finish_job(
+        &mut tx,
+        a,
+        &JobEnd {
+            status: "done",
+            rows_read: 10,
+            inserted: 9,
+            rejected: 1,
+            version: Some(0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(lake::interrupt_running(&mut tx).await.unwrap(), 1);
+    lake::add_quality(
+        &mut tx,
+        &[QualityRow {
+            table_name: "hukou".into(),
+            version: 0,
+            job_id: Some(a),
+            column_name: "*".into(),
+            row_count: 9,
+            completeness_bp: 10_000,
+            validity_bp: 9_000,
+            uniqueness_bp: 10_000,
+            ..Default::default()
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let jobs = lake::list_jobs(&store, Some("hukou"), 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [b, a]);
+    assert_eq!(jobs[0].status, "interrupted");
+    let done = lake::get_job(&store, a).await.unwrap().unwrap();
+    assert_eq!(
+        (done.inserted, done.rejected, done.version),
+        (9, 1, Some(0))
+    );
+    let q = lake::quality(&store, "hukou", 10).await.unwrap();
+    assert_eq!((q.len(), q[0].validity_bp), (1, 9_000));
 }

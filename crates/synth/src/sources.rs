@@ -5,8 +5,8 @@
 
 use crate::catalog::Provider;
 use shuju_catalog::model::{
-    DataType, Entry, Format, FormatCategory, Item, OpeningKind, Sensitivity, Sharing,
-    SharingKind, SharingMethod, UpdateCycle,
+    DataType, Entry, Format, FormatCategory, Item, OpeningKind, Sensitivity, Sharing, SharingKind,
+    SharingMethod, UpdateCycle,
 };
 use shuju_types::{CodingProfile, Library, ResourceAttribute, ResourceCode, Result};
 
@@ -124,11 +124,23 @@ pub const SOURCES: &[Source] = &[
         library: Library::Business,
         key: &["tyshxydm"],
         items: &[
-            ("统一社会信用代码", "tyshxydm", Char, Some("GB 32100"), Public),
+            (
+                "统一社会信用代码",
+                "tyshxydm",
+                Char,
+                Some("GB 32100"),
+                Public,
+            ),
             ("主体名称", "ztmc", Char, None, Public),
             ("主体类型", "ztlx", Char, None, Public),
             ("法定代表人", "fddbr", Char, None, Public),
-            ("法定代表人证件号码", "fddbrzjhm", Char, Some("GB 11643"), Sensitive),
+            (
+                "法定代表人证件号码",
+                "fddbrzjhm",
+                Char,
+                Some("GB 11643"),
+                Sensitive,
+            ),
             ("注册资本(万元)", "zczb", Number, None, Public),
             ("成立日期", "clrq", Date, None, Public),
             ("登记状态", "djzt", Char, None, Public),
@@ -162,12 +174,24 @@ pub const SOURCES: &[Source] = &[
         library: Library::BasePopulation,
         key: &["citizen_id"],
         items: &[
-            ("公民身份号码", "citizen_id", Char, Some("GB 11643"), Sensitive),
+            (
+                "公民身份号码",
+                "citizen_id",
+                Char,
+                Some("GB 11643"),
+                Sensitive,
+            ),
             ("姓名", "name", Char, None, Sensitive),
             ("性别", "sex", Char, None, Internal),
             ("出生日期", "birth_date", Date, None, Sensitive),
             ("住址", "address", Char, None, Sensitive),
-            ("行政区划代码", "division_code", Char, Some("GB/T 2260"), Public),
+            (
+                "行政区划代码",
+                "division_code",
+                Char,
+                Some("GB/T 2260"),
+                Public,
+            ),
             ("联系电话", "phone", Char, None, Sensitive),
             ("参保状态", "insured", Logical, None, Internal),
             ("机动车数", "vehicles", Number, None, Internal),
@@ -184,11 +208,23 @@ pub const SOURCES: &[Source] = &[
         library: Library::BaseLegalEntity,
         key: &["credit_code"],
         items: &[
-            ("统一社会信用代码", "credit_code", Char, Some("GB 32100"), Public),
+            (
+                "统一社会信用代码",
+                "credit_code",
+                Char,
+                Some("GB 32100"),
+                Public,
+            ),
             ("名称", "name", Char, None, Public),
             ("主体类型", "kind", Char, None, Public),
             ("法定代表人", "legal_rep", Char, None, Public),
-            ("法定代表人证件号码", "legal_rep_id", Char, Some("GB 11643"), Sensitive),
+            (
+                "法定代表人证件号码",
+                "legal_rep_id",
+                Char,
+                Some("GB 11643"),
+                Sensitive,
+            ),
             ("注册资本(万元)", "registered_capital", Number, None, Public),
             ("成立日期", "founded", Date, None, Public),
             ("登记状态", "status", Char, None, Public),
@@ -246,7 +282,9 @@ pub fn entry(s: &Source, provider: &Provider, seq: u64, profile: &CodingProfile)
     };
     Ok(Entry {
         classification: match s.library {
-            Library::BaseLegalEntity => vec!["基础信息资源".into(), "法人单位".into(), "市场主体".into()],
+            Library::BaseLegalEntity => {
+                vec!["基础信息资源".into(), "法人单位".into(), "市场主体".into()]
+            }
             _ => vec!["基础信息资源".into(), "人口".into(), "人口基本信息".into()],
         },
         name: s.entry_name.into(),

@@ -206,11 +206,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         metrics: metrics_handle(),
         openapi: openapi.clone(),
     };
-    let hard_limit = cfg
-        .upload_limit
-        .max(cfg.json_limit)
-        .max(cfg.delivery_limit)
-        + 64 * 1024;
+    let hard_limit = cfg.upload_limit.max(cfg.json_limit).max(cfg.delivery_limit) + 64 * 1024;
     let router = router
         .fallback(middleware::not_found)
         .layer(DefaultBodyLimit::max(cfg.json_limit))

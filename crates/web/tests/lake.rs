@@ -94,10 +94,19 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
     assert_eq!(csv.lines().count() as u64, rejected + 1);
 
     // The same file again: nothing added, no new version.
-    let again: Value = deliver(&app, &token, &code, bytes).await.json().await.unwrap();
-    assert_eq!((again["inserted"].as_u64(), again["updated"].as_u64()), (Some(0), Some(0)));
+    let again: Value = deliver(&app, &token, &code, bytes)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["inserted"].as_u64(), again["updated"].as_u64()),
+        (Some(0), Some(0))
+    );
     assert!(again["version"].is_null());
-    let t: Value = app.get_json(&token, "/api/v1/lake/tables/gongan_hukou").await;
+    let t: Value = app
+        .get_json(&token, "/api/v1/lake/tables/gongan_hukou")
+        .await;
     assert_eq!(t["table"]["rows"].as_u64().unwrap() + rejected, 400);
     assert_eq!(t["table"]["rejected"].as_u64(), Some(rejected));
     assert_eq!(t["history"].as_array().unwrap().len(), 1);
@@ -113,7 +122,9 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
         .await;
     let analyst = tok["token"].as_str().unwrap();
     let body = json!({"sql": "SELECT sfzh, xm FROM gongan_hukou ORDER BY sfzh LIMIT 3"});
-    let masked: Value = app.post_json(analyst, "/api/v1/lake/sql", body.clone()).await;
+    let masked: Value = app
+        .post_json(analyst, "/api/v1/lake/sql", body.clone())
+        .await;
     assert_eq!(masked["masked"], true);
     let id = masked["rows"][0]["sfzh"].as_str().unwrap();
     assert!(id.contains("********"), "{id}");
@@ -121,7 +132,11 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
     assert_eq!(raw["masked"], false);
     assert!(!raw["rows"][0]["sfzh"].as_str().unwrap().contains('*'));
     let e = app
-        .post(analyst, "/api/v1/lake/sql", json!({"sql": "DROP TABLE gongan_hukou"}))
+        .post(
+            analyst,
+            "/api/v1/lake/sql",
+            json!({"sql": "DROP TABLE gongan_hukou"}),
+        )
         .await;
     assert_eq!(e.status(), StatusCode::BAD_REQUEST);
     // The analyst may not deliver.
@@ -130,7 +145,14 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
 
     // Pages: the table list with rows and rejects, the table page with quarantine and lineage.
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/lake").await;
-    let html = client.get(app.url("/lake")).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(app.url("/lake"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("gongan_hukou"), "{html}");
     assert!(html.contains("聊城市常住人口户籍登记信息"));
     let html = client
@@ -146,12 +168,18 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
     let csrf = common::csrf_of(&html);
     let page = client
         .post(app.url("/lake/sql"))
-        .form(&[("_csrf", csrf.as_str()), ("sql", "SELECT count(*) AS n FROM gongan_hukou")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("sql", "SELECT count(*) AS n FROM gongan_hukou"),
+        ])
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(page.contains(&format!("<td>{}</td>", 400 - rejected)), "{page}");
+    assert!(
+        page.contains(&format!("<td>{}</td>", 400 - rejected)),
+        "{page}"
+    );
 }

@@ -202,7 +202,11 @@ pub async fn sql_page(State(s): State<AppState>, pc: PageCaller) -> Response {
 
 /// Run a query from the page.
 #[utoipa::path(post, path = "/lake/sql", tag = "pages", responses((status = 200, description = "HTML page with the result", content_type = "text/html")))]
-pub async fn sql_run(State(s): State<AppState>, pc: PageCaller, Form(f): Form<FormPairs>) -> Response {
+pub async fn sql_run(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<FormPairs>,
+) -> Response {
     if !f.csrf_ok(&pc.caller) {
         return csrf_refused();
     }

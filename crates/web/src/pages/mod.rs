@@ -76,7 +76,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "lake_table.html",
         include_str!("../../templates/lake_table.html"),
     ),
-    ("lake_sql.html", include_str!("../../templates/lake_sql.html")),
+    (
+        "lake_sql.html",
+        include_str!("../../templates/lake_sql.html"),
+    ),
     (
         "exchange.html",
         include_str!("../../templates/exchange.html"),

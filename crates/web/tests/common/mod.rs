@@ -64,9 +64,8 @@ impl TestApp {
             Default::default(),
         );
         let lake_dir = tempfile::tempdir().unwrap();
-        let lake =
-            shuju_lake::Lake::open(lake_dir.path().to_str().unwrap(), admin.store().clone())
-                .unwrap();
+        let lake = shuju_lake::Lake::open(lake_dir.path().to_str().unwrap(), admin.store().clone())
+            .unwrap();
         let platform = shuju_web::Platform {
             admin: admin.clone(),
             catalog,
