@@ -44,8 +44,19 @@ pub fn standardise(s: &str) -> String {
     out
 }
 
+/// Would [`standardise`] change this value? Checked without allocating: most values need nothing.
 fn needs_standardising(s: &str) -> bool {
-    s.bytes().any(|b| b >= 0x80 || b.is_ascii_whitespace())
+    let mut prev_space = true; // a leading space needs trimming
+    for c in s.chars() {
+        let space = c.is_whitespace();
+        if (space && (prev_space || c != ' '))
+            || matches!(c, '\u{3000}' | '\u{FF01}'..='\u{FF5E}' | '\u{FEFF}')
+        {
+            return true;
+        }
+        prev_space = space;
+    }
+    prev_space && !s.is_empty()
 }
 
 const EPOCH_DAYS_CE: i32 = 719_163;
@@ -243,6 +254,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_quick_check_agrees_with_standardise(s in "[ a\u{3000}\u{FF11}\t中]{0,8}") {
+            prop_assert_eq!(needs_standardising(&s), standardise(&s) != s);
+        }
+
         #[test]
         fn standardise_is_idempotent(s in "\\PC{0,40}") {
             let once = standardise(&s);

@@ -582,6 +582,8 @@ impl Lake {
                     .merge(source, on.as_str())
                     .with_source_alias("source")
                     .with_target_alias("target")
+                    // An entry that gained items since the last load adds their columns.
+                    .with_merge_schema(true)
                     .when_matched_update(move |mut u| {
                         u = u
                             .predicate(format!("target.\"{0}\" <> source.\"{0}\"", spec::ROW_HASH));

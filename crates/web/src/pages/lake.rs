@@ -18,6 +18,7 @@ pub fn routes(cfg: &crate::WebConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(tables_page))
         .routes(routes!(table_page))
         .routes(routes!(sql_page, sql_run))
+        .routes(routes!(mapping))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(deliver))
@@ -134,6 +135,7 @@ pub async fn table_page(
             rejects => rejects.iter().map(|r| context! { job => r.job, file => r.file_name, row => r.row, column => r.column, reason => r.reason, raw => r.raw.to_string() }).collect::<Vec<_>>(),
             jobs => jobs,
             can_ingest => c.can(perm::LAKE_INGEST),
+            can_edit => c.can(perm::LAKE_EDIT),
             can_quarantine => c.can(perm::LAKE_QUARANTINE),
             ..base(&pc, "lake", &Flash { ok: q.ok.clone(), err: q.err.clone() })
         })
@@ -150,6 +152,49 @@ fn beijing(ms: i64) -> Option<String> {
     let t = chrono::DateTime::from_timestamp_millis(ms)?;
     let tz = chrono::FixedOffset::east_opt(8 * 3600)?;
     Some(t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// Save the table's key and header mapping (one `source header = column` per line).
+#[utoipa::path(post, path = "/lake/tables/{name}/mapping", tag = "pages", params(("name" = String, Path)), responses((status = 303, description = "redirect")))]
+pub async fn mapping(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(name): Path<String>,
+    Form(f): Form<FormPairs>,
+) -> Response {
+    if !f.csrf_ok(&pc.caller) {
+        return csrf_refused();
+    }
+    let to = format!("/lake/tables/{name}");
+    let spec = match s.lake.spec(&pc.caller, &name).await {
+        Ok(v) => v,
+        Err(e) => return page_error(e),
+    };
+    let key: Vec<String> = f
+        .str("key")
+        .split([',', '，', ' '])
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| k.trim().to_owned())
+        .collect();
+    let mut map = std::collections::BTreeMap::new();
+    for line in f.str("mapping").lines() {
+        if let Some((h, c)) = line.split_once('=') {
+            map.insert(h.trim().to_owned(), c.trim().to_owned());
+        } else if !line.trim().is_empty() {
+            return back(&to, None, Some(&format!("not `header = column`: {}", line.trim())));
+        }
+    }
+    let r = shuju_catalog::lake::set_up_table(
+        &s.catalog,
+        &s.lake,
+        &pc.caller,
+        &spec.resource_code,
+        &name,
+        &key,
+        map,
+    )
+    .await;
+    super::after(r, &to, "ok_saved", &to)
 }
 
 /// Deliver a file to this table from the browser.
