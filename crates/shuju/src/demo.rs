@@ -152,10 +152,14 @@ pub async fn seed_lake(
         let r = lake.ingest(&sys, &e.code, &path, file, count).await;
         ticker.abort();
         let r = r?;
-        bar.finish_with_message(format!(
-            "{}: {} rows, {} rejected",
-            spec.name, r.inserted, r.rejected
-        ));
+        let line = format!(
+            "{:<28} {} rows loaded, {} rejected, {} duplicates",
+            spec.name, r.inserted, r.rejected, r.duplicates
+        );
+        if bar.is_hidden() {
+            eprintln!("  {line}");
+        }
+        bar.finish_with_message(line);
     }
     for (s, e) in SOURCES.iter().zip(&entries) {
         if let Some(sql) = base_sql(s.table) {
@@ -164,7 +168,7 @@ pub async fn seed_lake(
                 .await?
                 .ok_or_else(|| Error::not_found(s.table))?;
             let r = lake.build(&sys, &spec, sql).await?;
-            eprintln!("  {:<28} built: {} rows", s.table, r.inserted);
+            eprintln!("  {:<28} {} rows built", s.table, r.inserted);
         }
     }
     Ok(())

@@ -182,10 +182,15 @@ fn init_tracing(filter: &str) {
     if !filter.contains("tantivy") {
         filter.push_str(",tantivy=error");
     }
-    // The Delta kernel narrates every snapshot at info; keep its warnings.
-    for noisy in ["buoyant_kernel", "delta_kernel", "deltalake_core"] {
+    // The Delta kernel narrates every snapshot at info, and logs an error for every table folder
+    // it probes before the table's first commit; its real failures come back as errors anyway.
+    for (noisy, level) in [
+        ("buoyant_kernel", "off"),
+        ("delta_kernel", "warn"),
+        ("deltalake_core", "warn"),
+    ] {
         if !filter.contains(noisy) {
-            filter.push_str(&format!(",{noisy}=warn"));
+            filter.push_str(&format!(",{noisy}={level}"));
         }
     }
     let _ = tracing_subscriber::fmt()

@@ -421,6 +421,8 @@ pub fn generate(
         ws.write_string(0, c as u16, *h).map_err(Error::internal)?;
     }
     let mut rows = 0u32;
+    let mut penalised: Vec<String> = Vec::new();
+    let mut code_names: std::collections::HashMap<String, String> = Default::default();
     for (uid, p) in people.iter().enumerate().filter(|(i, _)| i % 12 == 0) {
         let individual = rng.gen_bool(0.6);
         let org: String = (0..9)
@@ -482,12 +484,222 @@ pub fn generate(
             ws.write_string(r, c as u16, v).map_err(Error::internal)?;
         }
         io(writeln!(truth, "market_entities,{code},{uid}"))?;
+        if rng.gen_bool(0.1) && CreditCode::parse(&code).is_ok() {
+            penalised.push(code.clone());
+            code_names.insert(code.clone(), vals[1].clone());
+        }
         rows += 1;
         tick(&mut written, 1);
     }
     std::fs::create_dir_all(out.join("scjg")).map_err(Error::internal)?;
     wb.save(&path).map_err(Error::internal)?;
     summary.files.push((path, rows as usize));
+
+    // 民政局: marriage and divorce registrations, UTF-8 CSV, dates written 2019年5月1日.
+    let path = out.join("mzj/marriages.csv");
+    let mut w = writer(&path)?;
+    io(writeln!(
+        w,
+        "登记编号,男方身份证号,男方姓名,女方身份证号,女方姓名,登记类型,登记日期"
+    ))?;
+    let mut rows = 0;
+    let mut reg = 0u64;
+    // Couples are pairs of adults in one household.
+    for pair in people.chunks(2) {
+        let [a, b] = pair else { continue };
+        let adult = |p: &Person| 2026 - chrono::Datelike::year(&p.birth) >= 22;
+        if a.household != b.household || !adult(a) || !adult(b) || !rng.gen_bool(0.7) {
+            continue;
+        }
+        let (m, f) = if matches!(a.id.sex(), shuju_types::Sex::Male) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let divorced = rng.gen_bool(0.08);
+        for (kind, year) in [("结婚", rng.gen_range(1980..2020))]
+            .into_iter()
+            .chain(divorced.then(|| ("离婚", 2021)))
+        {
+            reg += 1;
+            let key = format!("MZ{reg:010}");
+            let mid = if rng.gen_bool(0.01) {
+                wrong_check(m.id.as_str())
+            } else {
+                m.id.as_str().to_owned()
+            };
+            io(writeln!(
+                w,
+                "{key},{mid},{},{},{},{kind},{year}年{}月{}日",
+                m.name,
+                f.id,
+                f.name,
+                rng.gen_range(1..13),
+                rng.gen_range(1..29)
+            ))?;
+            rows += 1;
+            tick(&mut written, 1);
+        }
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 民政局: low-income, extreme-poverty and disability assistance, JSON lines; some without IDs.
+    let path = out.join("mzj/assistance.jsonl");
+    let mut w = writer(&path)?;
+    let mut rows = 0;
+    for (uid, p) in people.iter().enumerate() {
+        if !rng.gen_bool(0.03) {
+            continue;
+        }
+        let key = format!("JZ{uid:09}");
+        let id = (!rng.gen_bool(0.05)).then(|| p.id.as_str().to_owned());
+        let name = if rng.gen_bool(0.03) {
+            variant(&p.name, &mut rng)
+        } else {
+            p.name.clone()
+        };
+        let kind = ["低保", "特困供养", "残疾人两项补贴"][rng.gen_range(0..3)];
+        let line = serde_json::json!({"jzbh": key, "sfzh": id, "xm": name, "jzlx": kind,
+            "ffje": rng.gen_range(300..1200), "ksrq": format!("{}-{:02}-01", rng.gen_range(2015..2026), rng.gen_range(1..13))});
+        io(writeln!(w, "{line}"))?;
+        io(writeln!(truth, "assistance,{key},{uid}"))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 住房公积金管理中心: housing-fund accounts, GBK CSV, amounts with thousands separators.
+    let path = out.join("gjj/housing_fund.csv");
+    let mut w = writer(&path)?;
+    gbk_line(
+        &mut w,
+        "个人账号,身份证号,姓名,单位名称,月缴存额,缴存状态,开户日期",
+    )?;
+    let mut rows = 0;
+    for (uid, p) in people.iter().enumerate() {
+        let age = 2026 - chrono::Datelike::year(&p.birth);
+        if !(20..=60).contains(&age) || !rng.gen_bool(0.35) {
+            continue;
+        }
+        let key = format!("GJJ{uid:09}");
+        let amount = rng.gen_range(300..6000);
+        gbk_line(
+            &mut w,
+            &format!(
+                "{key},{},{},聊城{}有限公司,\"{},{:03}\",{},{}",
+                p.id,
+                p.name,
+                pick(&mut rng, GIVEN),
+                amount / 1000,
+                amount % 1000,
+                if rng.gen_bool(0.85) {
+                    "正常"
+                } else {
+                    "封存"
+                },
+                NaiveDate::from_ymd_opt(rng.gen_range(2000..2026), rng.gen_range(1..13), 1)
+                    .unwrap_or_default()
+                    .format("%Y%m%d")
+            ),
+        )?;
+        io(writeln!(truth, "housing_fund,{key},{uid}"))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 市场监督管理局: administrative penalties (互联网+监管), UTF-8 CSV.
+    let path = out.join("scjg/penalties.csv");
+    let mut w = writer(&path)?;
+    io(writeln!(
+        w,
+        "处罚决定书文号,统一社会信用代码,当事人名称,违法行为类型,罚没款金额,处罚决定日期"
+    ))?;
+    let mut rows = 0;
+    for (i, code) in penalised.iter().enumerate() {
+        io(writeln!(
+            w,
+            "聊市监罚〔2026〕{}号,{code},{},{},{}.00,2026-{:02}-{:02}",
+            i + 1,
+            code_names.get(code).map(String::as_str).unwrap_or(""),
+            ["无照经营", "虚假宣传", "食品安全", "价格违法"][i % 4],
+            rng.gen_range(1..200) * 500,
+            rng.gen_range(1..12),
+            rng.gen_range(1..29)
+        ))?;
+        rows += 1;
+        tick(&mut written, 1);
+    }
+    io(w.flush())?;
+    summary.files.push((path, rows));
+
+    // 教育和体育局: schools with their district polygons (WKT, WGS 84).
+    let path = out.join("jtj/schools.csv");
+    let mut w = writer(&path)?;
+    io(writeln!(
+        w,
+        "学校标识码,学校名称,学段,行政区划代码,经度,纬度,学区范围"
+    ))?;
+    let schools = (persons / 800).max(8);
+    for i in 0..schools {
+        let county = COUNTIES[i % COUNTIES.len()];
+        let (x, y) = (
+            115.3 + rng.gen_range(0.0..1.2),
+            35.9 + rng.gen_range(0.0..1.0),
+        );
+        let d = 0.02;
+        io(writeln!(
+            w,
+            "{},{}第{}{},{},{},{x:.6},{y:.6},\"POLYGON(({:.6} {:.6}, {:.6} {:.6}, {:.6} {:.6}, {:.6} {:.6}, {:.6} {:.6}))\"",
+            3137_000_000u64 + i as u64,
+            county.1,
+            i / 2 + 1,
+            if i % 2 == 0 { "小学" } else { "初级中学" },
+            if i % 2 == 0 { "小学" } else { "初中" },
+            county.0,
+            x - d,
+            y - d,
+            x + d,
+            y - d,
+            x + d,
+            y + d,
+            x - d,
+            y + d,
+            x - d,
+            y - d
+        ))?;
+    }
+    io(w.flush())?;
+    summary.files.push((path, schools));
+
+    // 生态环境局: hourly air-quality readings of its stations (key: station and hour).
+    let path = out.join("shj/air_quality.csv");
+    let mut w = writer(&path)?;
+    io(writeln!(w, "站点编码,监测时间,PM2.5,PM10,AQI"))?;
+    let stations = 12;
+    let hours = (persons / 100).clamp(24, 24 * 365);
+    for h in 0..hours {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default()
+            + chrono::Duration::hours(h as i64);
+        for st in 0..stations {
+            let pm25 = rng.gen_range(10..180);
+            io(writeln!(
+                w,
+                "3715{st:04}A,{},{pm25},{},{}",
+                t.format("%Y-%m-%d %H:%M:%S"),
+                pm25 + rng.gen_range(5..80),
+                (pm25 as f64 * 1.3) as u32
+            ))?;
+        }
+    }
+    io(w.flush())?;
+    summary.files.push((path, hours * stations));
+    written += hours * stations;
 
     // Cameras of 14 agencies, GB/T 28181 IDs: centre (8) + industry (2) + type (3) + network (1) + serial (6).
     let path = out.join("cameras/cameras.csv");
@@ -530,6 +742,12 @@ mod tests {
             "zrzy/budongchan.csv",
             "jiaojing/vehicles.csv",
             "cameras/cameras.csv",
+            "mzj/marriages.csv",
+            "mzj/assistance.jsonl",
+            "gjj/housing_fund.csv",
+            "scjg/penalties.csv",
+            "jtj/schools.csv",
+            "shj/air_quality.csv",
             "truth.csv",
         ]
         .iter()

@@ -167,6 +167,122 @@ pub const SOURCES: &[Source] = &[
         sharing: SharingKind::Conditional,
     },
     Source {
+        dept: "聊城市民政局",
+        entry_name: "聊城市婚姻登记信息",
+        table: "mzj_marriages",
+        file: Some("mzj/marriages.csv"),
+        library: Library::Business,
+        key: &["djbh"],
+        items: &[
+            ("登记编号", "djbh", Char, None, Internal),
+            ("男方身份证号", "nfsfzh", Char, Some("GB 11643"), Sensitive),
+            ("男方姓名", "nfxm", Char, None, Sensitive),
+            ("女方身份证号", "vfsfzh", Char, Some("GB 11643"), Sensitive),
+            ("女方姓名", "vfxm", Char, None, Sensitive),
+            ("登记类型", "djlx", Char, None, Internal),
+            ("登记日期", "djrq", Date, None, Internal),
+        ],
+        cycle: UpdateCycle::Daily,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市民政局",
+        entry_name: "聊城市社会救助对象信息",
+        table: "mzj_assistance",
+        file: Some("mzj/assistance.jsonl"),
+        library: Library::Business,
+        key: &["jzbh"],
+        items: &[
+            ("救助编号", "jzbh", Char, None, Internal),
+            ("公民身份号码", "sfzh", Char, Some("GB 11643"), Sensitive),
+            ("姓名", "xm", Char, None, Sensitive),
+            ("救助类型", "jzlx", Char, None, Sensitive),
+            ("发放金额", "ffje", Number, None, Sensitive),
+            ("开始日期", "ksrq", Date, None, Internal),
+        ],
+        cycle: UpdateCycle::Monthly,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市住房公积金管理中心",
+        entry_name: "聊城市住房公积金缴存信息",
+        table: "gjj_accounts",
+        file: Some("gjj/housing_fund.csv"),
+        library: Library::Business,
+        key: &["grzh"],
+        items: &[
+            ("个人账号", "grzh", Char, None, Internal),
+            ("身份证号", "sfzh", Char, Some("GB 11643"), Sensitive),
+            ("姓名", "xm", Char, None, Sensitive),
+            ("单位名称", "dwmc", Char, None, Internal),
+            ("月缴存额", "yjce", Number, None, Sensitive),
+            ("缴存状态", "jczt", Char, None, Internal),
+            ("开户日期", "khrq", Date, None, Internal),
+        ],
+        cycle: UpdateCycle::Monthly,
+        sharing: SharingKind::Conditional,
+    },
+    Source {
+        dept: "聊城市市场监督管理局",
+        entry_name: "聊城市行政处罚信息",
+        table: "scjg_penalties",
+        file: Some("scjg/penalties.csv"),
+        library: Library::Business,
+        key: &["cfjdswh"],
+        items: &[
+            ("处罚决定书文号", "cfjdswh", Char, None, Public),
+            (
+                "统一社会信用代码",
+                "tyshxydm",
+                Char,
+                Some("GB 32100"),
+                Public,
+            ),
+            ("当事人名称", "dsrmc", Char, None, Public),
+            ("违法行为类型", "wfxwlx", Char, None, Public),
+            ("罚没款金额", "fmkje", Number, None, Public),
+            ("处罚决定日期", "cfjdrq", Date, None, Public),
+        ],
+        cycle: UpdateCycle::Weekly,
+        sharing: SharingKind::Unconditional,
+    },
+    Source {
+        dept: "聊城市教育和体育局",
+        entry_name: "聊城市中小学校及学区信息",
+        table: "jtj_schools",
+        file: Some("jtj/schools.csv"),
+        library: Library::Business,
+        key: &["xxbsm"],
+        items: &[
+            ("学校标识码", "xxbsm", Char, None, Public),
+            ("学校名称", "xxmc", Char, None, Public),
+            ("学段", "xd", Char, None, Public),
+            ("行政区划代码", "xzqh", Char, Some("GB/T 2260"), Public),
+            ("经度", "jd", Number, None, Public),
+            ("纬度", "wd", Number, None, Public),
+            ("学区范围", "xqfw", Char, None, Public),
+        ],
+        cycle: UpdateCycle::Yearly,
+        sharing: SharingKind::Unconditional,
+    },
+    Source {
+        dept: "聊城市生态环境局",
+        entry_name: "聊城市空气质量监测小时数据",
+        table: "shj_air_quality",
+        file: Some("shj/air_quality.csv"),
+        library: Library::Business,
+        key: &["zdbm", "jcsj"],
+        items: &[
+            ("站点编码", "zdbm", Char, None, Public),
+            ("监测时间", "jcsj", DateTime, None, Public),
+            ("PM2.5", "pm25", Number, None, Public),
+            ("PM10", "pm10", Number, None, Public),
+            ("AQI", "aqi", Number, None, Public),
+        ],
+        cycle: UpdateCycle::Realtime,
+        sharing: SharingKind::Unconditional,
+    },
+    Source {
         dept: "聊城市大数据局",
         entry_name: "聊城市人口基础信息库",
         table: "population",
@@ -196,6 +312,14 @@ pub const SOURCES: &[Source] = &[
             ("参保状态", "insured", Logical, None, Internal),
             ("机动车数", "vehicles", Number, None, Internal),
             ("不动产数", "properties", Number, None, Internal),
+            (
+                "住房公积金正常缴存",
+                "housing_fund",
+                Logical,
+                None,
+                Internal,
+            ),
+            ("社会救助类型", "assistance", Char, None, Sensitive),
         ],
         cycle: UpdateCycle::Daily,
         sharing: SharingKind::Conditional,
@@ -241,11 +365,14 @@ pub fn base_sql(table: &str) -> Option<&'static str> {
             "SELECT h.sfzh AS citizen_id, h.xm AS name, h.xb AS sex, h.csrq AS birth_date, \
              h.zz AS address, h.xzqh AS division_code, h.lxdh AS phone, \
              coalesce(s.insured, false) AS insured, \
-             CAST(coalesce(v.n, 0) AS DOUBLE) AS vehicles, CAST(coalesce(b.n, 0) AS DOUBLE) AS properties \
+             CAST(coalesce(v.n, 0) AS DOUBLE) AS vehicles, CAST(coalesce(b.n, 0) AS DOUBLE) AS properties, \
+             coalesce(g.active, false) AS housing_fund, a.jzlx AS assistance \
              FROM gongan_hukou h \
              LEFT JOIN (SELECT sfzh, bool_or(cbzt = '1') AS insured FROM rsj_shebao WHERE sfzh IS NOT NULL GROUP BY sfzh) s ON s.sfzh = h.sfzh \
              LEFT JOIN (SELECT sfzmhm, count(*) AS n FROM gongan_vehicles GROUP BY sfzmhm) v ON v.sfzmhm = h.sfzh \
-             LEFT JOIN (SELECT zjhm, count(*) AS n FROM zrzy_budongchan GROUP BY zjhm) b ON b.zjhm = h.sfzh"
+             LEFT JOIN (SELECT zjhm, count(*) AS n FROM zrzy_budongchan GROUP BY zjhm) b ON b.zjhm = h.sfzh \
+             LEFT JOIN (SELECT sfzh, bool_or(jczt = '正常') AS active FROM gjj_accounts GROUP BY sfzh) g ON g.sfzh = h.sfzh \
+             LEFT JOIN (SELECT sfzh, max(jzlx) AS jzlx FROM mzj_assistance WHERE sfzh IS NOT NULL GROUP BY sfzh) a ON a.sfzh = h.sfzh"
         }
         "legal_entity" => {
             "SELECT tyshxydm AS credit_code, ztmc AS name, ztlx AS kind, fddbr AS legal_rep, \

@@ -169,12 +169,18 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
     // The mapping editor: a department's own header for the ID column.
     let r = client
         .post(app.url("/lake/tables/gongan_hukou/mapping"))
-        .form(&[("_csrf", csrf.as_str()), ("key", "sfzh"), ("mapping", "身份证号 = sfzh\n")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("key", "sfzh"),
+            ("mapping", "身份证号 = sfzh\n"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let t: Value = app.get_json(&token, "/api/v1/lake/tables/gongan_hukou").await;
+    let t: Value = app
+        .get_json(&token, "/api/v1/lake/tables/gongan_hukou")
+        .await;
     assert_eq!(t["table"]["spec"]["mapping"]["身份证号"], "sfzh");
     let page = client
         .post(app.url("/lake/sql"))

@@ -181,7 +181,11 @@ pub async fn mapping(
         if let Some((h, c)) = line.split_once('=') {
             map.insert(h.trim().to_owned(), c.trim().to_owned());
         } else if !line.trim().is_empty() {
-            return back(&to, None, Some(&format!("not `header = column`: {}", line.trim())));
+            return back(
+                &to,
+                None,
+                Some(&format!("not `header = column`: {}", line.trim())),
+            );
         }
     }
     let r = shuju_catalog::lake::set_up_table(
