@@ -73,6 +73,8 @@ pub struct LoadReport {
     /// The table version this load committed; `None` when it changed nothing.
     pub version: Option<i64>,
     pub unmapped_headers: Vec<String>,
+    /// Milliseconds spent in each phase: hash, read_validate, quarantine, commit, quality.
+    pub phases_ms: BTreeMap<String, u64>,
 }
 
 /// A table as listed: what it holds, how big, how good.
@@ -436,6 +438,7 @@ impl Lake {
             })?;
         let lock = self.lock(&spec.name);
         let _guard = lock.lock().await;
+        let started = std::time::Instant::now();
         let p = path.to_owned();
         let sha = tokio::task::spawn_blocking(move || sha256_file(&p))
             .await
@@ -461,6 +464,9 @@ impl Lake {
             encoding: Some(detected.encoding),
             ..Default::default()
         };
+        report
+            .phases_ms
+            .insert("hash".into(), started.elapsed().as_millis() as u64);
         let result = self
             .load(c, &spec, path, &detected, &mut report, progress)
             .await;
@@ -517,6 +523,13 @@ impl Lake {
         progress: Arc<AtomicU64>,
     ) -> Result<()> {
         let job = report.job_id;
+        let mut clock = std::time::Instant::now();
+        let mut phase = |report: &mut LoadReport, name: &str| {
+            report
+                .phases_ms
+                .insert(name.into(), clock.elapsed().as_millis() as u64);
+            clock = std::time::Instant::now();
+        };
         let (p, d, s) = (path.to_owned(), detected.clone(), Arc::new(spec.clone()));
         let loaded = tokio::task::spawn_blocking(move || {
             let mut l = load::Loader::new(s, job);
@@ -529,11 +542,13 @@ impl Lake {
         report.rejected = loaded.rejects.len() as u64;
         report.duplicates = loaded.duplicates;
         report.unmapped_headers = loaded.unmapped.clone();
+        phase(report, "read_validate");
 
         // The quarantine first: replaced for this file, so a re-run does not double it.
         if !loaded.rejects.is_empty() {
             self.write_quarantine(spec, report, &loaded.rejects).await?;
         }
+        phase(report, "quarantine");
         let tags = json!({
             "job": job,
             "resource": spec.resource_code,
@@ -608,10 +623,12 @@ impl Lake {
                 report.version = ver(&t).filter(|v| Some(*v) != before);
             }
         }
+        phase(report, "commit");
         if let Some(v) = report.version {
             self.measure_quality(spec, v, Some(job), &loaded.rejects, loaded.rows_read)
                 .await?;
         }
+        phase(report, "quality");
         Ok(())
     }
 

@@ -746,12 +746,18 @@ Shuju: detect the encoding and format, map headers to the catalog entry's items,
 | Shuju ingest (validated, one Delta commit) | {secs:.1} | {ours:.0} | {peak} |\n\
 | DuckDB CSV → Parquet (peer) | {duck_secs:.1} | {theirs:.0} | {} |\n\
 | Shuju / DuckDB | | {:.2}× | |\n\n\
+Where Shuju's time went (ms): {}.\n\n\
 Goal (at least DuckDB's rows/s): {}. Rejected exactly the {bad} bad rows. Delivering the same file again (upsert by key, nothing changed, no new version): {again_secs:.1} s.",
         machine(),
         size as f64 / 1_048_576.0,
         duck["version"].as_str().unwrap_or("?"),
         duck["peak_mib"].as_u64().unwrap_or(0),
         ours / theirs,
+        r.phases_ms
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         if ours >= theirs { "met" } else { "not met" },
     );
     println!("{body}");

@@ -187,7 +187,7 @@ fn init_tracing(filter: &str) {
     for (noisy, level) in [
         ("buoyant_kernel", "off"),
         ("delta_kernel", "warn"),
-        ("deltalake_core", "warn"),
+        ("deltalake_core", "error"),
     ] {
         if !filter.contains(noisy) {
             filter.push_str(&format!(",{noisy}={level}"));

@@ -519,7 +519,7 @@ pub fn generate(
         let divorced = rng.gen_bool(0.08);
         for (kind, year) in [("结婚", rng.gen_range(1980..2020))]
             .into_iter()
-            .chain(divorced.then(|| ("离婚", 2021)))
+            .chain(divorced.then_some(("离婚", 2021)))
         {
             reg += 1;
             let key = format!("MZ{reg:010}");
@@ -654,7 +654,7 @@ pub fn generate(
         io(writeln!(
             w,
             "{},{}第{}{},{},{},{x:.6},{y:.6},\"POLYGON(({:.6} {:.6}, {:.6} {:.6}, {:.6} {:.6}, {:.6} {:.6}, {:.6} {:.6}))\"",
-            3137_000_000u64 + i as u64,
+            3_137_000_000_u64 + i as u64,
             county.1,
             i / 2 + 1,
             if i % 2 == 0 { "小学" } else { "初级中学" },
