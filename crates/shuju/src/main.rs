@@ -141,6 +141,13 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// Generate the whole synthetic city and gather it into the lake; time and peak memory.
+    Gather {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// E-license verification rate through HTTP, beside the Python sd-jwt verifier.
     LicenseVerify {
         #[arg(long, default_value_t = 20)]
@@ -271,6 +278,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::ingest(*rows, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Gather { persons, markdown }) => {
+            init_tracing("warn");
+            bench::gather(*persons, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::License(LicenseCommand::TestVectors) => {
