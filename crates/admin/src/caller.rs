@@ -82,6 +82,34 @@ impl Caller {
         self.user_id.is_none() && self.username == "system"
     }
 
+    /// Check a permission; a refusal is audited as `denied`, naming the action and the object, and
+    /// returned as `permission_denied`.
+    pub async fn require(
+        &self,
+        store: &shuju_store::Store,
+        p: &str,
+        action: &str,
+        object_type: &str,
+        object_id: Option<String>,
+    ) -> shuju_types::Result<()> {
+        if self.can(p) {
+            return Ok(());
+        }
+        let e = shuju_types::Error::forbidden(format!("missing permission {p}"));
+        let _ = shuju_store::audit::record(
+            store,
+            &self.entry(
+                action,
+                object_type,
+                object_id,
+                Outcome::Denied,
+                Some(e.code.as_str().into()),
+            ),
+        )
+        .await;
+        Err(e)
+    }
+
     /// An audit entry for an action of this caller.
     pub fn entry(
         &self,

@@ -51,15 +51,7 @@ impl Projects {
     }
 
     async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
-        if c.can(p) {
-            return Ok(());
-        }
-        let _ = audit::record(
-            &self.store,
-            &c.entry(action, "it_project", None, Outcome::Denied, None),
-        )
-        .await;
-        Err(Error::forbidden(format!("missing permission {p}")))
+        c.require(&self.store, p, action, "it_project", None).await
     }
 
     /// Register a project for review.

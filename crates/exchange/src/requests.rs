@@ -63,22 +63,8 @@ impl Exchange {
     }
 
     async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
-        if c.can(p) {
-            return Ok(());
-        }
-        let e = Error::forbidden(format!("missing permission {p}"));
-        let _ = audit::record(
-            &self.store,
-            &c.entry(
-                action,
-                "share_request",
-                None,
-                Outcome::Denied,
-                Some(e.code.as_str().into()),
-            ),
-        )
-        .await;
-        Err(e)
+        c.require(&self.store, p, action, "share_request", None)
+            .await
     }
 
     async fn refuse(&self, c: &Caller, action: &str, id: Option<i64>, e: Error) -> Error {

@@ -234,22 +234,14 @@ impl Lake {
     }
 
     async fn require(&self, c: &Caller, p: &str, action: &str, object: Option<&str>) -> Result<()> {
-        if c.can(p) {
-            return Ok(());
-        }
-        let e = Error::forbidden(format!("missing permission {p}"));
-        let _ = audit::record(
+        c.require(
             &self.store,
-            &c.entry(
-                action,
-                "lake_table",
-                object.map(str::to_owned),
-                Outcome::Denied,
-                Some(p.into()),
-            ),
+            p,
+            action,
+            "lake_table",
+            object.map(str::to_owned),
         )
-        .await;
-        Err(e)
+        .await
     }
 
     // ----- tables and their mapping -----
@@ -491,11 +483,7 @@ impl Lake {
                 "lake.ingest",
                 "lake_table",
                 Some(spec.name.clone()),
-                if result.is_ok() {
-                    Outcome::Ok
-                } else {
-                    Outcome::Rejected
-                },
+                Outcome::of(&result),
                 Some(format!(
                     "job {job}: read {}, inserted {}, updated {}, rejected {}",
                     report.rows_read, report.inserted, report.updated, report.rejected
@@ -1096,11 +1084,7 @@ impl Lake {
                 "lake.build",
                 "lake_table",
                 Some(spec.name.clone()),
-                if built.is_ok() {
-                    Outcome::Ok
-                } else {
-                    Outcome::Rejected
-                },
+                Outcome::of(&built),
                 Some(format!("job {job}: {rows} rows")),
             ),
         )

@@ -430,22 +430,7 @@ impl Licenses {
     }
 
     async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
-        if c.can(p) {
-            return Ok(());
-        }
-        let e = Error::forbidden(format!("missing permission {p}"));
-        let _ = audit::record(
-            &self.store,
-            &c.entry(
-                action,
-                "license",
-                None,
-                Outcome::Denied,
-                Some(e.code.as_str().into()),
-            ),
-        )
-        .await;
-        Err(e)
+        c.require(&self.store, p, action, "license", None).await
     }
 
     async fn refuse(&self, c: &Caller, action: &str, e: Error) -> Error {

@@ -598,6 +598,38 @@ fn peak_rss_mib() -> Option<u64> {
     Some(kb / 1024)
 }
 
+/// A scratch metadata store and lake in `dir` with the table of every city source set up.
+async fn scratch_lake(
+    dir: &std::path::Path,
+) -> anyhow::Result<(
+    Store,
+    shuju_lake::Lake,
+    Vec<(&'static shuju_synth::sources::Source, shuju_lake::TableSpec)>,
+)> {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("shuju.db").display());
+    let store = Store::open(&url, Migrate::Apply)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let lake = shuju_lake::Lake::open(dir.join("lake").to_str().unwrap_or("lake"), store.clone())
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut specs = Vec::new();
+    for (i, s) in shuju_synth::sources::SOURCES.iter().enumerate() {
+        let provider = Provider {
+            id: 1,
+            name: s.dept.into(),
+        };
+        let entry = shuju_synth::sources::entry(s, &provider, i as u64 + 1, &Default::default())
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let key: Vec<String> = s.key.iter().map(|k| (*k).to_owned()).collect();
+        let spec = shuju_catalog::lake::table_spec(&entry, s.table, &key, Default::default());
+        lake.put_table(&Caller::system(), &spec)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        specs.push((s, spec));
+    }
+    Ok((store, lake, specs))
+}
+
 /// Write an N-row household-registry delivery (UTF-8 CSV, 8 columns), 1% with a wrong check digit.
 fn write_delivery(path: &std::path::Path, rows: u64) -> anyhow::Result<u64> {
     use std::io::Write;
@@ -676,35 +708,13 @@ print(json.dumps({"secs": secs, "rows": n, "version": duckdb.__version__, "peak_
     let duck_secs = duck["secs"].as_f64().unwrap_or(f64::NAN);
 
     eprintln!("Shuju: ingest with validation …");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("shuju.db").display()
-    );
-    let store = shuju_store::Store::open(&url, shuju_store::Migrate::Apply)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let lake = shuju_lake::Lake::open(
-        dir.path().join("lake").to_str().unwrap_or("lake"),
-        store.clone(),
-    )
-    .map_err(|e| anyhow::anyhow!(e.message))?;
-    let src = &shuju_synth::sources::SOURCES[0];
-    let entry = shuju_synth::sources::entry(
-        src,
-        &shuju_synth::catalog::Provider {
-            id: 1,
-            name: src.dept.into(),
-        },
-        1,
-        &Default::default(),
-    )
-    .map_err(|e| anyhow::anyhow!(e.message))?;
-    let spec =
-        shuju_catalog::lake::table_spec(&entry, src.table, &["sfzh".into()], Default::default());
-    let sys = shuju_admin::Caller::system();
-    lake.put_table(&sys, &spec)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let (store, lake, specs) = scratch_lake(dir.path()).await?;
+    let spec = specs
+        .into_iter()
+        .find(|(s, _)| s.table == "gongan_hukou")
+        .map(|(_, spec)| spec)
+        .context("the household registry source")?;
+    let sys = Caller::system();
     let t = Instant::now();
     let r = lake
         .ingest(
@@ -785,41 +795,11 @@ pub async fn gather(persons: usize, markdown: Option<String>) -> anyhow::Result<
     let summary = shuju_synth::city::generate(persons, 42, &city, |_| {})
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let gen_secs = t0.elapsed().as_secs_f64();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("shuju.db").display()
-    );
-    let store = shuju_store::Store::open(&url, shuju_store::Migrate::Apply)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let lake = shuju_lake::Lake::open(
-        dir.path().join("lake").to_str().unwrap_or("lake"),
-        store.clone(),
-    )
-    .map_err(|e| anyhow::anyhow!(e.message))?;
-    let sys = shuju_admin::Caller::system();
+    let t1 = Instant::now();
+    let (store, lake, specs) = scratch_lake(dir.path()).await?;
+    let sys = Caller::system();
     let mut rows_table = String::new();
     let (mut read, mut loaded, mut rejected) = (0u64, 0u64, 0u64);
-    let t1 = Instant::now();
-    let mut specs = Vec::new();
-    for (i, s) in shuju_synth::sources::SOURCES.iter().enumerate() {
-        let entry = shuju_synth::sources::entry(
-            s,
-            &shuju_synth::catalog::Provider {
-                id: 1,
-                name: s.dept.into(),
-            },
-            i as u64 + 1,
-            &Default::default(),
-        )
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-        let key: Vec<String> = s.key.iter().map(|k| (*k).to_owned()).collect();
-        let spec = shuju_catalog::lake::table_spec(&entry, s.table, &key, Default::default());
-        lake.put_table(&sys, &spec)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
-        specs.push((s, spec));
-    }
     for (s, spec) in &specs {
         let Some(file) = s.file else { continue };
         let t = Instant::now();

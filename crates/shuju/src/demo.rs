@@ -129,37 +129,12 @@ pub async fn seed_lake(
         let Some(file) = s.file else {
             continue;
         };
-        let path = city.join(file);
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let bar = indicatif::ProgressBar::new(size).with_style(
-            indicatif::ProgressStyle::with_template(
-                "  {msg:<28} [{bar:30}] {bytes}/{total_bytes} {elapsed}",
-            )
-            .map_err(Error::internal)?
-            .progress_chars("=> "),
-        );
-        bar.set_message(spec.name.clone());
-        let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let ticker = {
-            let (bar, count) = (bar.clone(), count.clone());
-            tokio::spawn(async move {
-                loop {
-                    bar.set_position(count.load(std::sync::atomic::Ordering::Relaxed));
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            })
-        };
-        let r = lake.ingest(&sys, &e.code, &path, file, count).await;
-        ticker.abort();
-        let r = r?;
+        let r = crate::progress::ingest(lake, &sys, &e.code, &city.join(file), &spec.name).await?;
         let line = format!(
             "{:<28} {} rows loaded, {} rejected, {} duplicates",
             spec.name, r.inserted, r.rejected, r.duplicates
         );
-        if bar.is_hidden() {
-            eprintln!("  {line}");
-        }
-        bar.finish_with_message(line);
+        eprintln!("  {line}");
     }
     for (s, e) in SOURCES.iter().zip(&entries) {
         if let Some(sql) = base_sql(s.table) {

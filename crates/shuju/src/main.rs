@@ -6,6 +6,7 @@
 mod bench;
 mod config;
 mod demo;
+mod progress;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -430,33 +431,12 @@ async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Resul
     let caller = cli_caller();
     let mut failed = false;
     for f in files {
-        let size = std::fs::metadata(f)
-            .with_context(|| format!("cannot read {}", f.display()))?
-            .len();
+        anyhow::ensure!(f.is_file(), "cannot read {}", f.display());
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bar = indicatif::ProgressBar::new(size).with_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {elapsed}",
-            )?
-            .progress_chars("=> "),
-        );
-        bar.set_message(name.clone());
-        let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let ticker = {
-            let (bar, count) = (bar.clone(), count.clone());
-            tokio::spawn(async move {
-                loop {
-                    bar.set_position(count.load(std::sync::atomic::Ordering::Relaxed));
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            })
-        };
-        let r = lake.ingest(&caller, resource, f, &name, count).await;
-        ticker.abort();
-        bar.finish_and_clear();
+        let r = progress::ingest(&lake, &caller, resource, f, &name).await;
         match r {
             Ok(r) => println!(
                 "{name}: job {} → {}: read {}, inserted {}, updated {}, rejected {}, duplicates {}, version {}{}",

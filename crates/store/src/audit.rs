@@ -40,6 +40,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `ok` for a success, `rejected` for a refusal.
+    pub fn of<T, E>(r: &std::result::Result<T, E>) -> Outcome {
+        if r.is_ok() {
+            Outcome::Ok
+        } else {
+            Outcome::Rejected
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
