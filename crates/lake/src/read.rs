@@ -132,7 +132,7 @@ fn text_reader(
     path: &Path,
     d: &Detected,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
-) -> Result<Box<dyn Read>> {
+) -> Result<Box<dyn Read + Send>> {
     let mut f = File::open(path).map_err(Error::internal)?;
     if d.encoding == Encoding::Utf8Bom {
         f.seek(SeekFrom::Start(3)).map_err(Error::internal)?;
@@ -170,6 +170,68 @@ pub fn read(
     }
 }
 
+/// Records parsed on the reading thread, with their line numbers; a record that is not valid
+/// text or not valid CSV is its rejection reason.
+type Parsed = Vec<(u64, std::result::Result<csv::StringRecord, &'static str>)>;
+
+const CHUNK: usize = 4096;
+
+/// Parse on a second thread (decoding, CSV, UTF-8 validation) while this one cleans and builds:
+/// the two halves of a load take about as long each, and the machines have two cores.
+fn parse_csv(
+    r: Box<dyn Read + Send>,
+    delimiter: u8,
+    tx: std::sync::mpsc::SyncSender<Parsed>,
+    spare: std::sync::mpsc::Receiver<Parsed>,
+) {
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 20)
+        .from_reader(r);
+    let mut pool: Vec<csv::StringRecord> = Vec::new();
+    let mut chunk: Parsed = Vec::with_capacity(CHUNK);
+    let mut number = 0u64;
+    loop {
+        if pool.is_empty()
+            && let Ok(old) = spare.try_recv()
+        {
+            pool.extend(old.into_iter().filter_map(|(_, r)| r.ok()));
+        }
+        let mut rec = pool.pop().unwrap_or_default();
+        number += 1;
+        match csv.read_record(&mut rec) {
+            Ok(false) => break,
+            // Blank lines are skipped by the parser: number rows by the line they start on.
+            Ok(true) => {
+                number = rec.position().map(|p| p.line()).unwrap_or(number);
+                chunk.push((number, Ok(rec)));
+            }
+            Err(e) => {
+                number = e.position().map(|p| p.line()).unwrap_or(number);
+                let reason = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not valid text in the file's encoding",
+                    csv::ErrorKind::Io(_) => {
+                        chunk.push((number, Err("the file could not be read to its end")));
+                        break;
+                    }
+                    _ => "malformed CSV record",
+                };
+                chunk.push((number, Err(reason)));
+            }
+        }
+        if chunk.len() == CHUNK
+            && tx
+                .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                .is_err()
+        {
+            return; // the loader stopped
+        }
+    }
+    let _ = tx.send(chunk);
+}
+
 fn read_csv(
     path: &Path,
     d: &Detected,
@@ -177,66 +239,71 @@ fn read_csv(
     v: &mut dyn Visit,
 ) -> Result<()> {
     let r = text_reader(path, d, count)?;
-    let mut csv = csv::ReaderBuilder::new()
-        .delimiter(d.delimiter.unwrap_or(',') as u8)
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(1 << 20)
-        .from_reader(r);
-    let mut rec = csv::StringRecord::new();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(4);
+    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Parsed>();
+    let delimiter = d.delimiter.unwrap_or(',') as u8;
+    let parser = std::thread::spawn(move || parse_csv(r, delimiter, tx, spare_rx));
+    let result = visit_csv(d, &rx, &spare_tx, v);
+    drop(rx);
+    let _ = parser.join();
+    result
+}
+
+fn visit_csv(
+    d: &Detected,
+    rx: &std::sync::mpsc::Receiver<Parsed>,
+    spare: &std::sync::mpsc::Sender<Parsed>,
+    v: &mut dyn Visit,
+) -> Result<()> {
     let mut header: Option<usize> = None;
-    let mut number = 0u64;
-    loop {
-        number += 1;
-        match csv.read_record(&mut rec) {
-            Ok(false) => break,
-            // Blank lines are skipped by the parser: number rows by the line they start on.
-            Ok(true) => number = rec.position().map(|p| p.line()).unwrap_or(number),
-            Err(e) => {
-                number = e.position().map(|p| p.line()).unwrap_or(number);
-                // A record that is not valid text or not valid CSV: reject it and go on.
-                let reason = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "not valid text in the file's encoding",
-                    _ => "malformed CSV record",
-                };
-                if header.is_none() {
-                    return Err(Error::invalid(
-                        "file",
-                        format!("the header row is {reason}"),
-                    ));
+    for chunk in rx.iter() {
+        for (number, rec) in &chunk {
+            let number = *number;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(reason) => {
+                    if header.is_none() {
+                        return Err(Error::invalid(
+                            "file",
+                            format!("the header row is {reason}"),
+                        ));
+                    }
+                    v.row(number, Err((*reason).into()))?;
+                    continue;
                 }
-                v.row(number, Err(reason.into()))?;
-                continue;
+            };
+            match header {
+                None => {
+                    if rec.iter().all(|f| f.trim().is_empty()) {
+                        continue;
+                    }
+                    let h: Vec<String> = rec.iter().map(|s| s.to_owned()).collect();
+                    header = Some(h.len());
+                    v.header(&h)?;
+                }
+                Some(n) => {
+                    if rec.len() == 1 && rec[0].trim().is_empty() {
+                        continue;
+                    }
+                    if rec.len() != n {
+                        v.row(
+                            number,
+                            Err(format!("has {} fields, the header has {n}", rec.len())),
+                        )?;
+                        continue;
+                    }
+                    if d.encoding == Encoding::Gb18030
+                        && rec.iter().any(|f| f.contains('\u{FFFD}'))
+                    {
+                        v.row(number, Err("characters not valid in GBK".into()))?;
+                        continue;
+                    }
+                    let fields: Vec<&str> = rec.iter().collect();
+                    v.row(number, Ok(&fields))?;
+                }
             }
         }
-        match header {
-            None => {
-                if rec.iter().all(|f| f.trim().is_empty()) {
-                    continue;
-                }
-                let h: Vec<String> = rec.iter().map(|s| s.to_owned()).collect();
-                header = Some(h.len());
-                v.header(&h)?;
-            }
-            Some(n) => {
-                if rec.len() == 1 && rec[0].trim().is_empty() {
-                    continue;
-                }
-                if rec.len() != n {
-                    v.row(
-                        number,
-                        Err(format!("has {} fields, the header has {n}", rec.len())),
-                    )?;
-                    continue;
-                }
-                if d.encoding == Encoding::Gb18030 && rec.iter().any(|f| f.contains('\u{FFFD}')) {
-                    v.row(number, Err("characters not valid in GBK".into()))?;
-                    continue;
-                }
-                let fields: Vec<&str> = rec.iter().collect();
-                v.row(number, Ok(&fields))?;
-            }
-        }
+        let _ = spare.send(chunk);
     }
     if header.is_none() {
         return Err(Error::invalid("file", "the file is empty"));
