@@ -3,13 +3,15 @@
 
 use crate::spec::{Check, ColumnSpec, Kind};
 use chrono::{NaiveDate, NaiveDateTime};
+use std::borrow::Cow;
 use shuju_types::{CitizenId, CreditCode, DivisionCode};
 
 /// A cleaned value, ready for an Arrow builder.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
-    Text(String),
+    /// Borrowed from the source row unless cleaning changed it.
+    Text(Cow<'a, str>),
     Integer(i64),
     Decimal(f64),
     /// Days since 1970-01-01.
@@ -65,8 +67,22 @@ const EPOCH_DAYS_CE: i32 = 719_163;
 /// 2024年1月2日, and a date-time whose date part is one of those.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(s, "%Y%m%d").ok();
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    // The two common shapes without a general parser: 20240102 and 2024-01-02.
+    if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
+        return NaiveDate::from_ymd_opt(num(0..4)? as i32, num(4..6)?, num(6..8)?);
+    }
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
     }
     let head: String = s
         .chars()
@@ -113,14 +129,31 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 /// Clean one raw value for a column; `Err` carries the reason, never the value.
-pub fn clean(col: &ColumnSpec, raw: &str) -> Result<Value, String> {
-    let owned;
-    let s = if needs_standardising(raw) {
-        owned = standardise(raw);
-        owned.as_str()
+/// Upper-case ASCII letters, copying only when there are lower-case ones (a lower-case `x`).
+fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(s.to_ascii_uppercase())
     } else {
-        raw
+        s
+    }
+}
+
+/// A number as written, thousands separators removed.
+fn digits(s: &str) -> Cow<'_, str> {
+    if s.contains(',') {
+        Cow::Owned(s.replace(',', ""))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+pub fn clean<'a>(col: &ColumnSpec, raw: &'a str) -> Result<Value<'a>, String> {
+    let cow: Cow<'a, str> = if needs_standardising(raw) {
+        Cow::Owned(standardise(raw))
+    } else {
+        Cow::Borrowed(raw)
     };
+    let s: &str = &cow;
     if s.is_empty() || s.eq_ignore_ascii_case("null") {
         return if col.required {
             Err("missing".into())
@@ -133,13 +166,13 @@ pub fn clean(col: &ColumnSpec, raw: &str) -> Result<Value, String> {
             match &col.check {
                 None => {}
                 Some(Check::CitizenId) => {
-                    let up = s.to_ascii_uppercase();
+                    let up = upper(cow);
                     return CitizenId::parse(&up)
                         .map(|_| Value::Text(up))
                         .map_err(|e| e.message.to_string());
                 }
                 Some(Check::CreditCode) => {
-                    let up = s.to_ascii_uppercase();
+                    let up = upper(cow);
                     return CreditCode::parse(&up)
                         .map(|_| Value::Text(up))
                         .map_err(|e| e.message.to_string());
@@ -152,16 +185,15 @@ pub fn clean(col: &ColumnSpec, raw: &str) -> Result<Value, String> {
                 }
                 Some(Check::Codes(_)) => {}
             }
-            Value::Text(s.to_owned())
+            return Ok(Value::Text(cow));
         }
         Kind::Integer => Value::Integer(
-            s.replace(',', "")
+            digits(s)
                 .parse()
                 .map_err(|_| "not a whole number".to_string())?,
         ),
         Kind::Decimal => {
-            let v: f64 = s
-                .replace(',', "")
+            let v: f64 = digits(s)
                 .parse()
                 .map_err(|_| "not a number".to_string())?;
             if !v.is_finite() {

@@ -14,10 +14,31 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use shuju_types::{Error, Result};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use twox_hash::{XxHash3_64, XxHash3_128};
 
 const BATCH: usize = 64 * 1024;
+
+/// Keys are already 128-bit hashes: use their low bits as they are.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0 = i as u64;
+    }
+}
 
 /// A rejected row.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -54,7 +75,7 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, v: &Value) {
+    fn push(&mut self, v: &Value<'_>) {
         match (self, v) {
             (Builder::Text(b), Value::Text(s)) => b.append_value(s),
             (Builder::Integer(b), Value::Integer(i)) => b.append_value(*i),
@@ -84,7 +105,7 @@ impl Builder {
 }
 
 /// Feed the value's canonical bytes to a hash.
-fn hash_value(h: &mut Vec<u8>, v: &Value) {
+fn hash_value(h: &mut Vec<u8>, v: &Value<'_>) {
     match v {
         Value::Null => h.push(0),
         Value::Text(s) => {
@@ -132,9 +153,8 @@ pub struct Loader {
     builders: Vec<Builder>,
     hash_b: Int64Builder,
     in_batch: usize,
-    values: Vec<Value>,
     scratch: Vec<u8>,
-    keys: HashMap<u128, (u32, u32)>,
+    keys: HashMap<u128, (u32, u32), BuildHasherDefault<KeyHasher>>,
     dropped: HashMap<u32, Vec<u32>>,
     out: Loaded,
 }
@@ -157,9 +177,8 @@ impl Loader {
             builders,
             hash_b: Int64Builder::with_capacity(BATCH),
             in_batch: 0,
-            values: vec![],
             scratch: Vec::with_capacity(256),
-            keys: HashMap::new(),
+            keys: HashMap::default(),
             dropped: HashMap::new(),
             out: Loaded::default(),
         }
@@ -250,11 +269,11 @@ impl Visit for Loader {
                 return Ok(());
             }
         };
-        self.values.clear();
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(self.spec.columns.len());
         for (c, col) in self.spec.columns.iter().enumerate() {
             let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
             match clean(col, raw) {
-                Ok(v) => self.values.push(v),
+                Ok(v) => values.push(v),
                 Err(reason) => {
                     let raw = self.raw_json(fields);
                     self.out.rejects.push(Reject {
@@ -267,7 +286,7 @@ impl Visit for Loader {
                 }
             }
         }
-        if self.key_cols.iter().any(|&k| self.values[k] == Value::Null) {
+        if self.key_cols.iter().any(|&k| values[k] == Value::Null) {
             let raw = self.raw_json(fields);
             self.out.rejects.push(Reject {
                 row: number,
@@ -282,11 +301,11 @@ impl Visit for Loader {
         }
         self.scratch.clear();
         for &k in &self.key_cols {
-            hash_value(&mut self.scratch, &self.values[k]);
+            hash_value(&mut self.scratch, &values[k]);
         }
         let key = XxHash3_128::oneshot(&self.scratch);
         self.scratch.clear();
-        for v in &self.values {
+        for v in &values {
             hash_value(&mut self.scratch, v);
         }
         let row_hash = XxHash3_64::oneshot(&self.scratch) as i64;
@@ -297,7 +316,7 @@ impl Visit for Loader {
         } else {
             self.out.accepted += 1;
         }
-        for (b, v) in self.builders.iter_mut().zip(&self.values) {
+        for (b, v) in self.builders.iter_mut().zip(&values) {
             b.push(v);
         }
         self.hash_b.append_value(row_hash);

@@ -60,8 +60,14 @@ impl CitizenId {
                 "the division part does not start with a province code",
             ));
         }
-        let date = std::str::from_utf8(&b[6..14]).unwrap_or("");
-        if NaiveDate::parse_from_str(date, "%Y%m%d").is_err() || &b[6..8] < b"18".as_slice() {
+        // Digits were checked above; build the date without a general-purpose parser.
+        let num = |r: std::ops::Range<usize>| {
+            b[r].iter()
+                .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+        };
+        if NaiveDate::from_ymd_opt(num(6..10) as i32, num(10..12), num(12..14)).is_none()
+            || &b[6..8] < b"18".as_slice()
+        {
             return Err(Error::invalid(F, "the birth date part is not a valid date"));
         }
         let expected = Self::check_char(&b[..17]).unwrap_or(b'?');
