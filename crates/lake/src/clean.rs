@@ -3,8 +3,8 @@
 
 use crate::spec::{Check, ColumnSpec, Kind};
 use chrono::{NaiveDate, NaiveDateTime};
-use std::borrow::Cow;
 use shuju_types::{CitizenId, CreditCode, DivisionCode};
+use std::borrow::Cow;
 
 /// A cleaned value, ready for an Arrow builder.
 #[derive(Clone, Debug, PartialEq)]
@@ -193,9 +193,7 @@ pub fn clean<'a>(col: &ColumnSpec, raw: &'a str) -> Result<Value<'a>, String> {
                 .map_err(|_| "not a whole number".to_string())?,
         ),
         Kind::Decimal => {
-            let v: f64 = digits(s)
-                .parse()
-                .map_err(|_| "not a number".to_string())?;
+            let v: f64 = digits(s).parse().map_err(|_| "not a number".to_string())?;
             if !v.is_finite() {
                 return Err("not a number".into());
             }

@@ -292,8 +292,7 @@ fn visit_csv(
                         )?;
                         continue;
                     }
-                    if d.encoding == Encoding::Gb18030
-                        && rec.iter().any(|f| f.contains('\u{FFFD}'))
+                    if d.encoding == Encoding::Gb18030 && rec.iter().any(|f| f.contains('\u{FFFD}'))
                     {
                         v.row(number, Err("characters not valid in GBK".into()))?;
                         continue;

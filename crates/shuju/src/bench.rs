@@ -686,6 +686,7 @@ pub async fn ingest(rows: u64, python: String, markdown: Option<String>) -> anyh
 import duckdb, json, sys, time, resource
 src, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 con.execute(f"COPY (SELECT * FROM read_csv('{src}', header=true, all_varchar=true)) TO '{out}' (FORMAT parquet)")
 secs = time.perf_counter() - t
@@ -704,7 +705,14 @@ print(json.dumps({"secs": secs, "rows": n, "version": duckdb.__version__, "peak_
         "DuckDB failed (pip install duckdb): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let duck: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let duck: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .context("no result from the DuckDB script")?,
+    )?;
     let duck_secs = duck["secs"].as_f64().unwrap_or(f64::NAN);
 
     eprintln!("Shuju: ingest with validation …");

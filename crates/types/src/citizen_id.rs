@@ -62,8 +62,7 @@ impl CitizenId {
         }
         // Digits were checked above; build the date without a general-purpose parser.
         let num = |r: std::ops::Range<usize>| {
-            b[r].iter()
-                .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+            b[r].iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
         };
         if NaiveDate::from_ymd_opt(num(6..10) as i32, num(10..12), num(12..14)).is_none()
             || &b[6..8] < b"18".as_slice()
