@@ -389,13 +389,7 @@ impl Lake {
             Some(f) => format!("SELECT count(*) FROM t WHERE {f}"),
             None => "SELECT count(*) FROM t".into(),
         };
-        let b = ctx
-            .sql(&sql)
-            .await
-            .map_err(query::df_err)?
-            .collect()
-            .await
-            .map_err(query::df_err)?;
+        let b = query::collect(&ctx, &sql).await?;
         Ok(b.first()
             .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>())
             .map(|a| a.value(0) as u64)
@@ -684,13 +678,7 @@ impl Lake {
             sel.push(format!("approx_distinct(CAST(\"{0}\" AS VARCHAR))", c.name));
         }
         let sql = format!("SELECT {} FROM t", sel.join(", "));
-        let b = ctx
-            .sql(&sql)
-            .await
-            .map_err(query::df_err)?
-            .collect()
-            .await
-            .map_err(query::df_err)?;
+        let b = query::collect(&ctx, &sql).await?;
         let Some(b) = b.first() else { return Ok(()) };
         let get = |i: usize| -> i64 {
             let a = b.column(i);
@@ -846,13 +834,7 @@ impl Lake {
         let sql = format!(
             "SELECT job, file_name, \"row\", \"column\", reason, raw FROM q{filter} ORDER BY job DESC, \"row\" LIMIT {limit}"
         );
-        let batches = ctx
-            .sql(&sql)
-            .await
-            .map_err(query::df_err)?
-            .collect()
-            .await
-            .map_err(query::df_err)?;
+        let batches = query::collect(&ctx, &sql).await?;
         let mut out = Vec::new();
         for b in &batches {
             let text = |i: usize| {

@@ -126,6 +126,19 @@ fn masked_view(
     Ok(df.select(exprs).map_err(df_err)?.into_view())
 }
 
+/// Run the platform's own SQL (counts, quality, quarantine) to the end.
+pub async fn collect(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
+    ctx.sql(sql)
+        .await
+        .map_err(df_err)?
+        .collect()
+        .await
+        .map_err(df_err)
+}
+
 /// Only read-only queries.
 pub fn options() -> SQLOptions {
     SQLOptions::new()
