@@ -515,6 +515,9 @@ impl Lake {
         let (p, d, s) = (path.to_owned(), detected.clone(), Arc::new(spec.clone()));
         let loaded = tokio::task::spawn_blocking(move || {
             let mut l = load::Loader::new(s, job);
+            // Deliveries run at 60–200 bytes a row; reserving for 80 avoids regrowing the key map.
+            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            l.expect_rows((size / 80) as usize);
             read::read(&p, &d, progress, &mut l)?;
             l.finish()
         })

@@ -160,6 +160,11 @@ pub struct Loader {
 }
 
 impl Loader {
+    /// Expect about this many rows (e.g. from the file's size): the key map is sized once.
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.keys.reserve(rows.min(200_000_000));
+    }
+
     pub fn new(spec: Arc<TableSpec>, job: i64) -> Self {
         let builders = spec.columns.iter().map(|c| Builder::new(c.kind)).collect();
         let key_cols = spec

@@ -257,6 +257,8 @@ fn visit_csv(
 ) -> Result<()> {
     let mut header: Option<usize> = None;
     for chunk in rx.iter() {
+        // One buffer of field slices for the whole chunk.
+        let mut fields: Vec<&str> = Vec::with_capacity(32);
         for (number, rec) in &chunk {
             let number = *number;
             let rec = match rec {
@@ -297,11 +299,13 @@ fn visit_csv(
                         v.row(number, Err("characters not valid in GBK".into()))?;
                         continue;
                     }
-                    let fields: Vec<&str> = rec.iter().collect();
+                    fields.clear();
+                    fields.extend(rec.iter());
                     v.row(number, Ok(&fields))?;
                 }
             }
         }
+        drop(fields);
         let _ = spare.send(chunk);
     }
     if header.is_none() {
