@@ -472,6 +472,24 @@ mod tests {
     }
 
     #[test]
+    fn a_row_with_bytes_that_are_not_gbk_is_rejected_and_the_rest_read() {
+        let (mut bytes, ..) = encoding_rs::GBK.encode("姓名,住址\n张三,聊城\n");
+        let mut bytes = bytes.to_mut().clone();
+        bytes.extend_from_slice(b"\xff\xfe\x80,x\n");
+        let (more, ..) = encoding_rs::GBK.encode("李四,东昌府\n");
+        bytes.extend_from_slice(&more);
+        let (d, c) = run(&bytes, "a.csv");
+        assert_eq!(d.encoding, Encoding::Gb18030);
+        assert_eq!(c.1.len(), 3);
+        assert!(c.1[0].1.is_ok());
+        assert_eq!(
+            c.1[1].1.as_ref().unwrap_err(),
+            "characters not valid in GBK"
+        );
+        assert_eq!(c.1[2].1.as_ref().unwrap()[0], "李四");
+    }
+
+    #[test]
     fn bom_tabs_and_bad_rows() {
         let (d, c) = run("\u{feff}a\tb\n1\t2\n3\n4\t5\n".as_bytes(), "x.txt");
         assert_eq!(d.encoding, Encoding::Utf8Bom);
