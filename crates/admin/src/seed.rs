@@ -106,6 +106,10 @@ fn builtin_roles() -> Vec<RoleFields> {
         perm::EXCHANGE_ANSWER,
         perm::PROJECT_ADD,
         perm::PROJECT_LIST,
+        perm::LAKE_LIST,
+        perm::LAKE_INGEST,
+        perm::LAKE_QUARANTINE,
+        perm::LAKE_QUERY,
     ]
     .map(String::from)
     .to_vec();
@@ -143,6 +147,7 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::DEPT_LIST,
                 perm::USER_LIST,
                 perm::CATALOG_LIST,
+                perm::LAKE_LIST,
             ]
             .map(String::from)
             .to_vec(),
@@ -162,6 +167,9 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::CATALOG_EXPORT,
                 perm::SYSTEM_LIST,
                 perm::DEPT_LIST,
+                perm::LAKE_LIST,
+                perm::LAKE_EDIT,
+                perm::LAKE_QUERY,
             ]
             .map(String::from)
             .to_vec(),

@@ -78,6 +78,26 @@ pub fn table_spec(
     }
 }
 
+/// Load a delivery into the table of a published entry whose provider is in the caller's scope.
+pub async fn deliver(
+    catalog: &Catalog,
+    lake: &Lake,
+    c: &Caller,
+    resource_code: &str,
+    path: &std::path::Path,
+    file_name: &str,
+) -> Result<shuju_lake::LoadReport> {
+    let e = catalog
+        .published(resource_code)
+        .await
+        .map_err(|_| Error::not_found(format!("a published catalog entry {resource_code}")))?;
+    catalog
+        .require_provider_in_scope(c, "lake.ingest", &e)
+        .await?;
+    lake.ingest(c, resource_code, path, file_name, Default::default())
+        .await
+}
+
 /// Set up (or change) the lake table of a published entry.
 pub async fn set_up_table(
     catalog: &Catalog,
@@ -94,6 +114,9 @@ pub async fn set_up_table(
             "only a published catalog entry can have a lake table",
         )
     })?;
+    catalog
+        .require_provider_in_scope(c, "lake.table.put", &e)
+        .await?;
     let spec = table_spec(&e.entry, table, key, mapping);
     lake.put_table(c, &spec).await?;
     Ok(spec)

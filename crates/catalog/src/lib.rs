@@ -167,6 +167,31 @@ impl Catalog {
         self.admin.visibility(c).await
     }
 
+    /// Refuse (and audit) unless the caller's data scope covers the provider of a published entry:
+    /// a department delivers and maps only its own (and, by scope, its subordinates') data.
+    pub async fn require_provider_in_scope(
+        &self,
+        c: &Caller,
+        action: &str,
+        entry: &EntryView,
+    ) -> Result<()> {
+        if self
+            .visibility(c)
+            .await?
+            .sees_dept(entry.entry.provider_dept_id)
+        {
+            return Ok(());
+        }
+        Err(self
+            .refuse(
+                c,
+                action,
+                Some(entry.row.id),
+                Error::forbidden("the entry's provider is outside your data scope"),
+            )
+            .await)
+    }
+
     /// The provider ids the caller manages (`None`: all).
     async fn managed(&self, c: &Caller) -> Result<Option<Vec<i64>>> {
         let v = self.visibility(c).await?;

@@ -143,6 +143,38 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
     let r = deliver(&app, analyst, &code, b"a\n1\n".to_vec()).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
+    // An officer of another department may see the lake but not deliver another's data.
+    let city = app.dept_id(&token, "聊城市人民政府").await;
+    let d: Value = app
+        .post_json(
+            &token,
+            "/api/v1/departments",
+            json!({"parent_id": city, "name": "聊城市民政局", "division_code": "371500", "uscc": common::uscc(77)}),
+        )
+        .await;
+    let officer_role = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    app.post(
+        &token,
+        "/api/v1/users",
+        json!({"username": "mzj", "display_name": "mzj", "dept_id": d["id"], "role_ids": [officer_role], "password": "Officer-Pass-1"}),
+    )
+    .await;
+    let officer = app
+        .first_login("mzj", "Officer-Pass-1", "Officer-Pass-2")
+        .await;
+    assert_eq!(
+        app.get(&officer, "/api/v1/lake/tables").await.status(),
+        StatusCode::OK
+    );
+    let r = deliver(&app, &officer, &code, b"a\n1\n".to_vec()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let e = common::error_body(r).await;
+    assert!(e["message"].as_str().unwrap().contains("data scope"), "{e}");
+
     // Pages: the table list with rows and rejects, the table page with quarantine and lineage.
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/lake").await;
     let html = client

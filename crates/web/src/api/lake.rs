@@ -241,9 +241,7 @@ pub(crate) async fn deliver(
         .unwrap_or_else(|| "upload".into());
     let tmp = tempfile::NamedTempFile::new().map_err(Error::internal)?;
     std::fs::write(tmp.path(), &up.file).map_err(Error::internal)?;
-    s.lake
-        .ingest(c, &code, tmp.path(), &name, Default::default())
-        .await
+    shuju_catalog::lake::deliver(&s.catalog, &s.lake, c, &code, tmp.path(), &name).await
 }
 
 #[derive(Deserialize, ToSchema)]
