@@ -10,9 +10,9 @@ use serde_json::json;
 use shuju_admin::{Admin, Caller, perm};
 use shuju_catalog::Catalog;
 use shuju_catalog::model::SharingKind;
-use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::exchange::{self as store, GrantRow, RequestRow};
+use shuju_store::{Store, WriteTx};
 use shuju_types::{Error, Result};
 
 /// What a department asks for.
@@ -65,6 +65,74 @@ impl Exchange {
     async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
         c.require(&self.store, p, action, "share_request", None)
             .await
+    }
+
+    /// A refusal needs a reason (refused and audited without one).
+    async fn need_reason(
+        &self,
+        c: &Caller,
+        action: &str,
+        id: i64,
+        accepted: bool,
+        reason: &str,
+    ) -> Result<()> {
+        if accepted || !reason.trim().is_empty() {
+            return Ok(());
+        }
+        Err(self
+            .refuse(
+                c,
+                action,
+                Some(id),
+                Error::invalid("reason", "a refusal needs a reason"),
+            )
+            .await)
+    }
+
+    /// End a decision: record a refusal (when there is one), audit the decision, commit, and read
+    /// the request back.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle(
+        &self,
+        mut tx: WriteTx,
+        c: &Caller,
+        action: &str,
+        id: i64,
+        day: &str,
+        refusal: Option<&str>,
+        accepted: &str,
+    ) -> Result<RequestRow> {
+        if let Some(reason) = refusal {
+            store::set_stage(
+                &mut tx,
+                id,
+                "refused",
+                day,
+                None,
+                Some(reason),
+                Some(&c.username),
+            )
+            .await?;
+        }
+        let detail = match refusal {
+            Some(reason) => format!("refused: {reason}"),
+            None => accepted.to_owned(),
+        };
+        audit::append(
+            &mut tx,
+            &c.entry(
+                action,
+                "share_request",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(detail),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        store::get_request(&self.store, id)
+            .await?
+            .ok_or_else(|| Error::not_found("request"))
     }
 
     async fn refuse(&self, c: &Caller, action: &str, id: Option<i64>, e: Error) -> Error {
@@ -246,16 +314,7 @@ impl Exchange {
         const ACTION: &str = "exchange.check";
         self.require(c, perm::EXCHANGE_CHECK, ACTION).await?;
         let r = self.open_request(c, ACTION, id, "bureau_check").await?;
-        if !pass && reason.trim().is_empty() {
-            return Err(self
-                .refuse(
-                    c,
-                    ACTION,
-                    Some(id),
-                    Error::invalid("reason", "a refusal needs a reason"),
-                )
-                .await);
-        }
+        self.need_reason(c, ACTION, id, pass, reason).await?;
         let day = today().format("%Y-%m-%d").to_string();
         let mut tx = self.store.write().await?;
         if pass {
@@ -270,37 +329,17 @@ impl Exchange {
                 .format("%Y-%m-%d")
                 .to_string();
             store::set_stage(&mut tx, id, "provider_review", &day, Some(&d), None, None).await?;
-        } else {
-            store::set_stage(
-                &mut tx,
-                id,
-                "refused",
-                &day,
-                None,
-                Some(reason.trim()),
-                Some(&c.username),
-            )
-            .await?;
         }
-        audit::append(
-            &mut tx,
-            &c.entry(
-                ACTION,
-                "share_request",
-                Some(id.to_string()),
-                Outcome::Ok,
-                Some(if pass {
-                    "passed".into()
-                } else {
-                    format!("refused: {}", reason.trim())
-                }),
-            ),
+        self.settle(
+            tx,
+            c,
+            ACTION,
+            id,
+            &day,
+            (!pass).then(|| reason.trim()),
+            "passed",
         )
-        .await?;
-        tx.commit().await?;
-        store::get_request(&self.store, id)
-            .await?
-            .ok_or_else(|| Error::not_found("request"))
+        .await
     }
 
     /// The provider's answer: grant, or refuse with a reason.
@@ -325,16 +364,7 @@ impl Exchange {
                 .refuse(c, ACTION, Some(id), Error::not_found("request"))
                 .await);
         }
-        if !grant && reason.trim().is_empty() {
-            return Err(self
-                .refuse(
-                    c,
-                    ACTION,
-                    Some(id),
-                    Error::invalid("reason", "a refusal needs a reason"),
-                )
-                .await);
-        }
+        self.need_reason(c, ACTION, id, grant, reason).await?;
         let day = today().format("%Y-%m-%d").to_string();
         let mut tx = self.store.write().await?;
         if grant {
@@ -349,37 +379,17 @@ impl Exchange {
             )
             .await?;
             store::insert_grant(&mut tx, &r).await?;
-        } else {
-            store::set_stage(
-                &mut tx,
-                id,
-                "refused",
-                &day,
-                None,
-                Some(reason.trim()),
-                Some(&c.username),
-            )
-            .await?;
         }
-        audit::append(
-            &mut tx,
-            &c.entry(
-                ACTION,
-                "share_request",
-                Some(id.to_string()),
-                Outcome::Ok,
-                Some(if grant {
-                    "granted".into()
-                } else {
-                    format!("refused: {}", reason.trim())
-                }),
-            ),
+        self.settle(
+            tx,
+            c,
+            ACTION,
+            id,
+            &day,
+            (!grant).then(|| reason.trim()),
+            "granted",
         )
-        .await?;
-        tx.commit().await?;
-        store::get_request(&self.store, id)
-            .await?
-            .ok_or_else(|| Error::not_found("request"))
+        .await
     }
 
     async fn open_request(

@@ -1,6 +1,8 @@
 //! Departments, users, roles and dictionaries pages.
 
-use super::{Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page_error, render};
+use super::{
+    Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page, page_error, render,
+};
 use crate::api::departments::{DepartmentView, ImportView, TreeNode, read_upload};
 use crate::extract::{Path, Query};
 use crate::{AppState, WebConfig};
@@ -192,10 +194,7 @@ pub async fn depts_page(
     pc: PageCaller,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    match depts_ctx(&s, &pc, &q, None).await {
-        Ok(ctx) => render("depts.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("depts.html", depts_ctx(&s, &pc, &q, None).await)
 }
 
 /// Create a department from the form.
@@ -359,10 +358,7 @@ pub async fn users_page(
     pc: PageCaller,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    match users_ctx(&s, &pc, &q).await {
-        Ok(ctx) => render("users.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("users.html", users_ctx(&s, &pc, &q).await)
 }
 
 fn with_password(pw: &str) -> String {
@@ -485,10 +481,7 @@ pub async fn roles_page(
     pc: PageCaller,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    match roles_ctx(&s, &pc, &q).await {
-        Ok(ctx) => render("roles.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("roles.html", roles_ctx(&s, &pc, &q).await)
 }
 
 /// Create a role from the form.

@@ -1,7 +1,9 @@
 //! Catalog pages: browse and search with facets, one's own entries, an entry with its items,
 //! versions and history, the edit form, the review queue, error reports, information systems.
 
-use super::{Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page_error, render};
+use super::{
+    Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page, page_error, render,
+};
 use crate::api::catalog::{ChangeView, EntryView, HistoryView, SearchParams, SystemView};
 use crate::api::departments::{TreeNode, read_upload};
 use crate::extract::{Path, Query};
@@ -192,10 +194,7 @@ pub async fn browse(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("catalog.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("catalog.html", r)
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -256,10 +255,7 @@ pub async fn entry_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("catalog_entry.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("catalog_entry.html", r)
 }
 
 /// Lifecycle actions and error reports from the entry page.
@@ -455,10 +451,7 @@ fn entry_from_form(f: &FormPairs) -> Entry {
 #[utoipa::path(get, path = "/catalog/new", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn new_page(State(s): State<AppState>, pc: PageCaller) -> Response {
     let e = blank(pc.caller.dept_id.unwrap_or(0));
-    match form_ctx(&s, &pc, None, e, None).await {
-        Ok(ctx) => render("catalog_form.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("catalog_form.html", form_ctx(&s, &pc, None, e, None).await)
 }
 
 /// Register an entry from the form; on refusal the form comes back filled, with the reason.
@@ -493,10 +486,7 @@ pub async fn edit_page(State(s): State<AppState>, pc: PageCaller, Path(id): Path
         form_ctx(&s, &pc, Some(id), v.entry, None).await
     }
     .await;
-    match r {
-        Ok(ctx) => render("catalog_form.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("catalog_form.html", r)
 }
 
 /// Save the edit form (a new version).
@@ -671,10 +661,7 @@ pub async fn systems_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("catalog_systems.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("catalog_systems.html", r)
 }
 
 /// Register an information system from the form.

@@ -1,7 +1,7 @@
 //! Sharing pages: requests (mine / to check / to answer, with deadline badges), grants, and the
 //! IT-project review.
 
-use super::{Flash, FormPairs, PageCaller, after, base, csrf_refused, page_error, render};
+use super::{Flash, FormPairs, PageCaller, after, base, csrf_refused, page};
 use crate::AppState;
 use crate::api::exchange::{GrantView, RequestView};
 use crate::api::projects::ProjectDto;
@@ -56,10 +56,7 @@ pub async fn requests_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("exchange.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("exchange.html", r)
 }
 
 /// Make a request from the form.
@@ -173,10 +170,7 @@ pub async fn projects_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("projects.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("projects.html", r)
 }
 
 /// Register a project from the form.

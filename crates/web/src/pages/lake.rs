@@ -1,7 +1,7 @@
 //! Lake pages: every table with rows, rejects and quality; one table's lineage, quality per
 //! column, quarantine and a delivery upload; the query page.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page_error, render};
+use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page, page_error, render};
 use crate::AppState;
 use crate::api::departments::read_upload;
 use crate::extract::{Path, Query};
@@ -73,10 +73,7 @@ pub async fn tables_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("lake.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("lake.html", r)
 }
 
 /// One table: columns and mapping, versions with what made them, quality per column, rejects.
@@ -141,10 +138,7 @@ pub async fn table_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("lake_table.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("lake_table.html", r)
 }
 
 /// Milliseconds since the epoch as Beijing time.

@@ -1,7 +1,7 @@
 //! E-license pages: the registry with issuing, one license with its actions and the show screen
 //! (QR code), and the verify screen for officials.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page_error, render};
+use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page, render};
 use crate::AppState;
 use crate::api::licenses::LicenseDto;
 use crate::extract::{Path, Query};
@@ -61,10 +61,7 @@ pub async fn registry(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("licenses.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("licenses.html", r)
 }
 
 /// Issue a license from the form (claims as `name=value` lines).
@@ -125,10 +122,7 @@ pub async fn license_page(
         })
     }
     .await;
-    match r {
-        Ok(ctx) => render("license.html", ctx),
-        Err(e) => page_error(e),
-    }
+    page("license.html", r)
 }
 
 /// Actions on a license: suspend, reinstate, revoke, renew, show.

@@ -429,6 +429,14 @@ pub fn after<T>(r: shuju_types::Result<T>, ok_to: &str, ok_key: &str, err_to: &s
     }
 }
 
+/// A page from its context, or the error that kept it from being made.
+pub fn page(name: &str, ctx: shuju_types::Result<Value>) -> Response {
+    match ctx {
+        Ok(ctx) => render(name, ctx),
+        Err(e) => page_error(e),
+    }
+}
+
 /// A domain error on a page, in the one error body.
 pub fn page_error(e: shuju_types::Error) -> Response {
     crate::error::ApiError(e).into_response()
