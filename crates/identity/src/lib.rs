@@ -1,4 +1,25 @@
-//! Entity resolution and the person and enterprise files.
+//! Entity resolution and the person and enterprise files (一人一档, 一企一档).
 //!
-//! The crate exists so the dependency direction of DESIGN.md §3 is fixed from the start; its
-//! work begins with the issue that names it (see docs/ARCHITECTURE.md).
+//! - [`records`]: the records to resolve, their fields normalised once ([`normalize`]) and compared
+//!   at levels of agreement ([`compare`]);
+//! - [`block`]: which pairs are compared (unioned blocking rules, bounded block size);
+//! - [`model`]: the Fellegi–Sunter model (u by random sampling, m by EM, term-frequency adjustment),
+//!   with an explanation for every pair;
+//! - [`resolve`]: deterministic links on validated identifiers, the model's links, clerical
+//!   decisions, clusters and pairwise accuracy;
+//! - [`ids`]: stable entity IDs across runs, with the merges and splits listed.
+
+pub mod block;
+pub mod compare;
+pub mod febrl;
+pub mod ids;
+pub mod model;
+pub mod normalize;
+pub mod records;
+pub mod resolve;
+
+pub use block::{Rule, Take};
+pub use compare::Compare;
+pub use model::{Explanation, Model};
+pub use records::{FieldSpec, Rec, Records};
+pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy, resolve};

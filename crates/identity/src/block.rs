@@ -1,0 +1,151 @@
+//! Blocking: which pairs are compared at all. Each rule puts records with equal keys in one
+//! block; a pair is compared once, under the first rule that blocks it. Rules are unioned, so a
+//! pair that one rule misses (a typo in the birth date) another catches (same name and road).
+//! Blocks larger than a bound are left out of that rule — memory stays bounded, and the other
+//! rules keep recall.
+
+use crate::records::{Rec, Records};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::Hasher;
+use twox_hash::XxHash3_64;
+
+/// What a rule takes of a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Take {
+    /// The normalised value.
+    Whole,
+    /// Its first n characters.
+    Prefix(usize),
+    /// Its comparison aid (a hanzi name's pinyin), else the value.
+    Sound,
+    /// The value's characters sorted: a key that survives two characters swapped.
+    Sorted,
+}
+
+/// A blocking rule: records whose parts all agree share a block.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub parts: Vec<(String, Take)>,
+}
+
+impl Rule {
+    pub fn new(name: &str, parts: &[(&str, Take)]) -> Rule {
+        Rule {
+            name: name.into(),
+            parts: parts.iter().map(|(f, t)| ((*f).into(), *t)).collect(),
+        }
+    }
+}
+
+/// Rules resolved to field indices, with every record's key under each.
+pub struct Blocking {
+    pub rules: Vec<Rule>,
+    /// The fields each rule uses (their comparisons say nothing new within its blocks).
+    pub fields: Vec<Vec<usize>>,
+    pub max_block: usize,
+    keys: Vec<Vec<Option<u64>>>,
+}
+
+fn part(recs: &Records, r: Rec, f: usize, take: Take, h: &mut XxHash3_64) -> bool {
+    let Some(v) = recs.value(r, f) else {
+        return false;
+    };
+    match take {
+        Take::Whole => h.write(v.as_bytes()),
+        Take::Prefix(n) => {
+            let end = v.char_indices().nth(n).map_or(v.len(), |(i, _)| i);
+            h.write(&v.as_bytes()[..end]);
+        }
+        Take::Sound => h.write(recs.aid(r, f).unwrap_or(v).as_bytes()),
+        Take::Sorted => {
+            let mut c: Vec<char> = v.chars().collect();
+            c.sort_unstable();
+            h.write(c.into_iter().collect::<String>().as_bytes());
+        }
+    }
+    h.write_u8(0x1f);
+    true
+}
+
+/// A record's key under a rule's parts (given as field indices); `None` when a part is missing.
+pub fn key_of(recs: &Records, r: Rec, parts: &[(usize, Take)]) -> Option<u64> {
+    let mut h = XxHash3_64::with_seed(0);
+    for (f, t) in parts {
+        if !part(recs, r, *f, *t, &mut h) {
+            return None;
+        }
+    }
+    Some(h.finish())
+}
+
+impl Blocking {
+    pub fn new(recs: &Records, rules: &[Rule], max_block: usize) -> shuju_types::Result<Blocking> {
+        let mut fields = Vec::new();
+        let mut resolved = Vec::new();
+        for rule in rules {
+            let mut parts = Vec::new();
+            for (name, t) in &rule.parts {
+                let f = recs.field(name).ok_or_else(|| {
+                    shuju_types::Error::invalid(
+                        "rules",
+                        format!("rule {} names unknown field {name}", rule.name),
+                    )
+                })?;
+                parts.push((f, *t));
+            }
+            fields.push(parts.iter().map(|p| p.0).collect());
+            resolved.push(parts);
+        }
+        let keys = resolved
+            .iter()
+            .map(|parts| {
+                (0..recs.len() as Rec)
+                    .map(|r| key_of(recs, r, parts))
+                    .collect()
+            })
+            .collect();
+        Ok(Blocking {
+            rules: rules.to_vec(),
+            fields,
+            max_block,
+            keys,
+        })
+    }
+
+    pub fn key(&self, rule: usize, r: Rec) -> Option<u64> {
+        self.keys[rule][r as usize]
+    }
+
+    /// Whether an earlier rule than `rule` already blocks the pair.
+    pub fn seen_before(&self, rule: usize, a: Rec, b: Rec) -> bool {
+        (0..rule).any(|q| {
+            let k = self.keys[q][a as usize];
+            k.is_some() && k == self.keys[q][b as usize]
+        })
+    }
+
+    /// The blocks of one rule (two records or more, at most `max_block`), and how many records
+    /// sat in blocks left out for size.
+    pub fn blocks(&self, rule: usize) -> (Vec<Vec<Rec>>, usize) {
+        let mut map: HashMap<u64, Vec<Rec>> = HashMap::new();
+        for (r, k) in self.keys[rule].iter().enumerate() {
+            if let Some(k) = k {
+                map.entry(*k).or_default().push(r as Rec);
+            }
+        }
+        let mut skipped = 0;
+        let blocks = map
+            .into_values()
+            .filter(|b| {
+                if b.len() > self.max_block {
+                    skipped += b.len();
+                }
+                b.len() >= 2 && b.len() <= self.max_block
+            })
+            .collect();
+        (blocks, skipped)
+    }
+}

@@ -1,0 +1,201 @@
+//! Normalising the fields records are compared on: half-width characters, no stray whitespace,
+//! dates as `YYYYMMDD`, a name's pinyin (so homophones — 伟/玮, 华/花 — are seen as one sound) and a
+//! Chinese address taken apart into division, road, number and building.
+
+use pinyin::ToPinyin;
+
+/// Full-width ASCII (！ to ～ and the ideographic space) to half-width, lower case, and whitespace
+/// removed or collapsed (`keep_spaces`).
+pub fn clean(s: &str, keep_spaces: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        let c = match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && keep_spaces && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Whether the text holds any CJK ideograph.
+pub fn has_hanzi(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+}
+
+/// The toneless pinyin of a Chinese name (`王玮` → `wangwei`); other characters kept as they are.
+pub fn pinyin(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for (c, p) in s.chars().zip(s.to_pinyin()) {
+        match p {
+            Some(p) => out.push_str(p.plain()),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// A date in any of the forms departments write (20240102, 2024-01-02, 2024/1/2, 2024年1月2日,
+/// an RFC 3339 timestamp) as `YYYYMMDD`; anything else as its digits.
+pub fn date(s: &str) -> String {
+    let s = clean(s, false);
+    let parts: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts.as_slice() {
+        [y, m, d, ..] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => {
+            format!("{y}{m:0>2}{d:0>2}")
+        }
+        _ => s.chars().filter(char::is_ascii_digit).collect(),
+    }
+}
+
+/// The parts of a Chinese address that identify a dwelling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    /// The county-level division named (东昌府区), if any.
+    pub division: String,
+    /// The road or street (柳园路).
+    pub road: String,
+    /// The door number on the road (12号).
+    pub number: String,
+    /// Building, unit and room (3号楼2单元502室 → `3-2-502`).
+    pub dwelling: String,
+}
+
+const DIVISION_ENDS: &[char] = &['区', '县', '市', '旗'];
+const ROAD_ENDS: &[&str] = &["大道", "路", "街", "巷", "道", "胡同", "村"];
+
+/// Take a Chinese address apart. Province and city prefixes are dropped; the county is kept;
+/// numbers in full-width or with stray spaces read the same.
+pub fn address(s: &str) -> Address {
+    let s = clean(s, false);
+    let mut a = Address::default();
+    let mut rest: &str = &s;
+    for p in ["山东省", "聊城市"] {
+        rest = rest.strip_prefix(p).unwrap_or(rest);
+    }
+    // The county: up to the first division suffix, if it comes early.
+    if let Some((i, c)) = rest
+        .char_indices()
+        .take(6)
+        .find(|(_, c)| DIVISION_ENDS.contains(c))
+    {
+        a.division = rest[..i + c.len_utf8()].to_owned();
+        rest = &rest[i + c.len_utf8()..];
+    }
+    // The road: up to the first road suffix.
+    if let Some((i, end)) = ROAD_ENDS
+        .iter()
+        .filter_map(|e| rest.find(e).map(|i| (i, *e)))
+        .min_by_key(|(i, _)| *i)
+    {
+        a.road = rest[..i + end.len()].to_owned();
+        rest = &rest[i + end.len()..];
+    }
+    // The door number, then the numbers of building, unit and room.
+    let mut numbers = rest
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty());
+    a.number = numbers.next().unwrap_or_default().to_owned();
+    a.dwelling = numbers.collect::<Vec<_>>().join("-");
+    a
+}
+
+impl Address {
+    /// One string for the whole address, the form records are compared on.
+    pub fn canonical(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.division, self.road, self.number, self.dwelling
+        )
+    }
+
+    /// Read back a canonical string.
+    pub fn from_canonical(s: &str) -> Address {
+        let mut p = s.splitn(4, '|');
+        let mut next = || p.next().unwrap_or_default().to_owned();
+        Address {
+            division: next(),
+            road: next(),
+            number: next(),
+            dwelling: next(),
+        }
+    }
+}
+
+/// A phone number's digits, without a leading +86 / 0086.
+pub fn phone(s: &str) -> String {
+    let d: String = clean(s, false)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    d.strip_prefix("0086")
+        .or_else(|| d.strip_prefix("86").filter(|r| r.len() == 11))
+        .unwrap_or(&d)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleaning() {
+        assert_eq!(clean(" 王　伟 ", false), "王伟");
+        assert_eq!(clean("ＡＢ１２", false), "ab12");
+        assert_eq!(clean("  light   street ", true), "light street");
+    }
+
+    #[test]
+    fn pinyin_sees_homophones() {
+        assert_eq!(pinyin("王伟"), pinyin("王玮"));
+        assert_eq!(pinyin("李华"), pinyin("李花"));
+        assert_ne!(pinyin("王伟"), pinyin("王强"));
+    }
+
+    #[test]
+    fn dates() {
+        for s in [
+            "20240102",
+            "2024-01-02",
+            "2024/1/2",
+            "2024年1月2日",
+            "2024-01-02T08:00:00+08:00",
+        ] {
+            assert_eq!(date(s), "20240102", "{s}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        let a = address("聊城市东昌府区柳园路12号3号楼2单元502室");
+        assert_eq!(a.division, "东昌府区");
+        assert_eq!(a.road, "柳园路");
+        assert_eq!(a.number, "12");
+        assert_eq!(a.dwelling, "3-2-502");
+        assert_eq!(
+            address("东昌府区柳园路１２号 3号楼2单元502室"),
+            a,
+            "full-width digits and spaces read the same"
+        );
+        assert_eq!(Address::from_canonical(&a.canonical()), a);
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(phone("+86 138-0000-1111"), "13800001111");
+        assert_eq!(phone("13800001111"), "13800001111");
+    }
+}
