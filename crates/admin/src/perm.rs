@@ -62,6 +62,10 @@ pub const LAKE_UNMASKED: &str = "lake:data:unmasked";
 pub const LAKE_QUARANTINE: &str = "lake:quarantine:list";
 pub const LAKE_BUILD: &str = "lake:base:build";
 
+pub const IDENTITY_RESOLVE: &str = "identity:resolve:run";
+pub const IDENTITY_VIEW: &str = "identity:file:view";
+pub const IDENTITY_REVIEW: &str = "identity:review:decide";
+
 pub const LICENSE_ISSUE: &str = "license:license:issue";
 pub const LICENSE_LIST: &str = "license:license:list";
 pub const LICENSE_REVOKE: &str = "license:license:revoke";
@@ -141,6 +145,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (LAKE_QUARANTINE, "隔离区查询", "See rejected rows"),
     (LAKE_BUILD, "基础库构建", "Build base libraries"),
+    (IDENTITY_RESOLVE, "实体解析", "Run entity resolution"),
+    (
+        IDENTITY_VIEW,
+        "一人一档查询",
+        "Search and view person and enterprise files, match a record",
+    ),
+    (
+        IDENTITY_REVIEW,
+        "人工复核",
+        "Decide pairs in the review queue",
+    ),
     (LICENSE_ISSUE, "证照签发", "Issue e-licenses"),
     (LICENSE_LIST, "证照查询", "List e-licenses"),
     (

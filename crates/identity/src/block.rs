@@ -46,7 +46,7 @@ pub struct Blocking {
     /// The fields each rule uses (their comparisons say nothing new within its blocks).
     pub fields: Vec<Vec<usize>>,
     pub max_block: usize,
-    keys: Vec<Vec<Option<u64>>>,
+    keys: Vec<Vec<u64>>,
 }
 
 fn part(recs: &Records, r: Rec, f: usize, take: Take, h: &mut XxHash3_64) -> bool {
@@ -102,8 +102,9 @@ impl Blocking {
         let keys = resolved
             .iter()
             .map(|parts| {
+                // 0 stands for "no key": half the memory of an Option.
                 (0..recs.len() as Rec)
-                    .map(|r| key_of(recs, r, parts))
+                    .map(|r| key_of(recs, r, parts).map_or(0, |k| k.max(1)))
                     .collect()
             })
             .collect();
@@ -116,14 +117,14 @@ impl Blocking {
     }
 
     pub fn key(&self, rule: usize, r: Rec) -> Option<u64> {
-        self.keys[rule][r as usize]
+        Some(self.keys[rule][r as usize]).filter(|k| *k != 0)
     }
 
     /// Whether an earlier rule than `rule` already blocks the pair.
     pub fn seen_before(&self, rule: usize, a: Rec, b: Rec) -> bool {
         (0..rule).any(|q| {
             let k = self.keys[q][a as usize];
-            k.is_some() && k == self.keys[q][b as usize]
+            k != 0 && k == self.keys[q][b as usize]
         })
     }
 
@@ -132,7 +133,7 @@ impl Blocking {
     pub fn blocks(&self, rule: usize) -> (Vec<Vec<Rec>>, usize) {
         let mut map: HashMap<u64, Vec<Rec>> = HashMap::new();
         for (r, k) in self.keys[rule].iter().enumerate() {
-            if let Some(k) = k {
+            if *k != 0 {
                 map.entry(*k).or_default().push(r as Rec);
             }
         }

@@ -13,8 +13,10 @@ pub mod block;
 pub mod compare;
 pub mod febrl;
 pub mod ids;
+pub mod linkage;
 pub mod model;
 pub mod normalize;
+pub mod persons;
 pub mod records;
 pub mod resolve;
 

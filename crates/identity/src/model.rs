@@ -140,30 +140,50 @@ impl Model {
         let mut iterations = Vec::new();
         for rule in 0..blocking.rules.len() {
             let (blocks, _) = blocking.blocks(rule);
-            let mut pairs = Vec::new();
-            let mut total_pairs = 0usize;
+            // Sample pairs from the rule's blocks without listing them all: a block is drawn by
+            // its share of the pairs, then a pair inside it.
+            let mut cum = Vec::with_capacity(blocks.len());
+            let mut total_pairs = 0u64;
             for b in &blocks {
-                for (i, &x) in b.iter().enumerate() {
-                    for &y in &b[i + 1..] {
-                        if link_only && recs.source(x) == recs.source(y) {
-                            continue;
+                let k = b.len() as u64;
+                total_pairs += k * (k - 1) / 2;
+                cum.push(total_pairs);
+            }
+            if total_pairs == 0 {
+                continue;
+            }
+            let cap = 400_000u64;
+            let mut pairs = Vec::new();
+            if total_pairs <= cap {
+                for b in &blocks {
+                    for (i, &x) in b.iter().enumerate() {
+                        for &y in &b[i + 1..] {
+                            pairs.push((x, y));
                         }
-                        total_pairs += 1;
-                        pairs.push((x, y));
                     }
                 }
+            } else {
+                for _ in 0..cap {
+                    let t = rng.gen_range(0..total_pairs);
+                    let bi = cum.partition_point(|c| *c <= t);
+                    let b = &blocks[bi];
+                    let i = rng.gen_range(0..b.len());
+                    let mut j = rng.gen_range(0..b.len() - 1);
+                    if j >= i {
+                        j += 1;
+                    }
+                    pairs.push((b[i], b[j]));
+                }
+            }
+            let sampled = pairs.len();
+            if link_only {
+                pairs.retain(|(x, y)| recs.source(*x) != recs.source(*y));
             }
             if pairs.is_empty() {
                 continue;
             }
-            // A fixed-size sample keeps training time bounded.
-            let cap = 400_000;
-            if pairs.len() > cap {
-                let step = pairs.len() as f64 / cap as f64;
-                pairs = (0..cap)
-                    .map(|i| pairs[(i as f64 * step) as usize])
-                    .collect();
-            }
+            // Pairs within one source never match: count only the rule's cross-source share.
+            let total_pairs = total_pairs as f64 * pairs.len() as f64 / sampled as f64;
             let counts = count_patterns(recs, &pairs);
             let used = &blocking.fields[rule];
             let free: Vec<usize> = (0..nf).filter(|f| !used.contains(f)).collect();
@@ -215,7 +235,7 @@ impl Model {
                 }
                 m_n[f] += 1;
             }
-            matches_best = matches_best.max(lambda * total_pairs as f64);
+            matches_best = matches_best.max(lambda * total_pairs);
         }
         let m = m_sum
             .into_iter()
@@ -317,6 +337,38 @@ impl Model {
         for (f, spec) in recs.fields.iter().enumerate() {
             let l = recs.level(a, b, f) as usize;
             let (fw, adj) = self.field_weight(recs, a, b, f, l);
+            w += fw;
+            fields.push(FieldWeight {
+                field: spec.name.clone(),
+                level: spec.compare.level_names()[l].into(),
+                weight: round(fw),
+                tf_adjustment: round(adj),
+            });
+        }
+        Explanation {
+            prior: round(prior),
+            fields,
+            weight: round(w),
+            probability: probability(w),
+        }
+    }
+
+    /// The weight of a record from another set (a query) against one of `recs`.
+    pub fn explain_across(&self, q: &Records, a: Rec, recs: &Records, b: Rec) -> Explanation {
+        let prior = self.prior();
+        let mut fields = Vec::new();
+        let mut w = prior;
+        for (f, spec) in recs.fields.iter().enumerate() {
+            let l = match (q.value(a, f), recs.value(b, f)) {
+                (Some(x), Some(y)) => spec.compare.level(x, y, q.aid(a, f), recs.aid(b, f)),
+                _ => 0,
+            } as usize;
+            let (fw, adj) = if l == 0 {
+                (0.0, 0.0)
+            } else {
+                // Term frequency from the stored record's value (equal at level 1).
+                self.field_weight(recs, b, b, f, l)
+            };
             w += fw;
             fields.push(FieldWeight {
                 field: spec.name.clone(),

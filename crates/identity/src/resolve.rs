@@ -133,15 +133,6 @@ fn pair_ref(recs: &Records, a: Rec, b: Rec) -> PairRef {
     .ordered()
 }
 
-/// Whether the model is asked about this pair at all: two records with validated identifiers
-/// are decided by them (equal: linked already; different: two entities).
-fn undecided(recs: &Records, a: Rec, b: Rec, link_only: bool) -> bool {
-    if link_only && recs.source(a) == recs.source(b) {
-        return false;
-    }
-    !(recs.id(a).is_some() && recs.id(b).is_some())
-}
-
 /// Resolve `recs` into entities.
 pub fn resolve(
     recs: &Records,
@@ -174,22 +165,32 @@ pub fn resolve(
             .flat_map_iter(|b| {
                 let mut out = Vec::new();
                 let mut n = 0u64;
-                for (i, &x) in b.iter().enumerate() {
-                    for &y in &b[i + 1..] {
-                        if !undecided(recs, x, y, settings.link_only)
-                            || blocking.seen_before(rule, x, y)
-                        {
-                            continue;
-                        }
-                        n += 1;
-                        let w = model.weight(recs, x, y);
-                        if w >= keep {
-                            out.push(Scored {
-                                a: x.min(y),
-                                b: x.max(y),
-                                weight: w as f32,
-                            });
-                        }
+                // Two records with validated identifiers are decided by them: compare only pairs
+                // in which at least one record has none.
+                let (with, without): (Vec<Rec>, Vec<Rec>) =
+                    b.iter().partition(|r| recs.id(**r).is_some());
+                let mut score = |x: Rec, y: Rec| {
+                    if (settings.link_only && recs.source(x) == recs.source(y))
+                        || blocking.seen_before(rule, x, y)
+                    {
+                        return;
+                    }
+                    n += 1;
+                    let w = model.weight(recs, x, y);
+                    if w >= keep {
+                        out.push(Scored {
+                            a: x.min(y),
+                            b: x.max(y),
+                            weight: w as f32,
+                        });
+                    }
+                };
+                for (i, &x) in without.iter().enumerate() {
+                    for &y in &without[i + 1..] {
+                        score(x, y);
+                    }
+                    for &y in &with {
+                        score(x, y);
                     }
                 }
                 comparisons.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
@@ -324,11 +325,11 @@ pub struct Accuracy {
     pub f1: f64,
 }
 
-pub fn accuracy(cluster: &[Rec], truth: &[Option<u64>]) -> Accuracy {
+pub fn accuracy<C: Copy + Eq + std::hash::Hash>(cluster: &[C], truth: &[Option<u64>]) -> Accuracy {
     let c2 = |n: u64| n * n.saturating_sub(1) / 2;
-    let mut pred: HashMap<Rec, u64> = HashMap::new();
+    let mut pred: HashMap<C, u64> = HashMap::new();
     let mut real: HashMap<u64, u64> = HashMap::new();
-    let mut both: HashMap<(Rec, u64), u64> = HashMap::new();
+    let mut both: HashMap<(C, u64), u64> = HashMap::new();
     for (r, t) in truth.iter().enumerate() {
         let Some(t) = t else { continue };
         *pred.entry(cluster[r]).or_default() += 1;

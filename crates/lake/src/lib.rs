@@ -977,6 +977,72 @@ impl Lake {
         })
     }
 
+    /// Stream the rows of an SQL query over the lake, every value as text, to `each` — for
+    /// domain jobs that read whole tables (entity resolution). The caller must hold the query and
+    /// unmasked permissions; the read is audited once with its purpose. Returns the version each
+    /// table was read at.
+    pub async fn scan(
+        &self,
+        c: &Caller,
+        purpose: &str,
+        sql: &str,
+        mut each: impl FnMut(&[Option<&str>]),
+    ) -> Result<BTreeMap<String, i64>> {
+        self.require(c, perm::LAKE_QUERY, "lake.scan", None).await?;
+        self.require(c, perm::LAKE_UNMASKED, "lake.scan", None)
+            .await?;
+        let ctx = query::session();
+        let mut versions = BTreeMap::new();
+        for spec in self.specs().await? {
+            if let Some(t) = self.delta(&spec, None).await? {
+                if let Some(v) = ver(&t) {
+                    versions.insert(spec.name.clone(), v);
+                }
+                let provider = t.table_provider().await.map_err(query::df_err)?;
+                query::register(&ctx, &spec, provider, true)?;
+            }
+        }
+        let df = ctx
+            .sql_with_options(sql, query::options())
+            .await
+            .map_err(query::df_err)?;
+        let mut stream = df.execute_stream().await.map_err(query::df_err)?;
+        let mut rows = 0u64;
+        while let Some(batch) = stream.try_next().await.map_err(query::df_err)? {
+            let cols: Vec<StringArray> = batch
+                .columns()
+                .iter()
+                .map(|a| {
+                    let a = datafusion::arrow::compute::cast(a, &DataType::Utf8)
+                        .map_err(|e| Error::internal(e.to_string()))?;
+                    Ok(a.as_any()
+                        .downcast_ref::<StringArray>()
+                        .cloned()
+                        .ok_or_else(|| Error::internal("not text"))?)
+                })
+                .collect::<Result<_>>()?;
+            let mut row: Vec<Option<&str>> = Vec::with_capacity(cols.len());
+            for i in 0..batch.num_rows() {
+                row.clear();
+                row.extend(cols.iter().map(|c| (!c.is_null(i)).then(|| c.value(i))));
+                each(&row);
+                rows += 1;
+            }
+        }
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "lake.scan",
+                "lake",
+                None,
+                Outcome::Ok,
+                Some(format!("{rows} rows for {purpose}")),
+            ),
+        )
+        .await;
+        Ok(versions)
+    }
+
     // ----- building tables from tables -----
 
     /// Build (or rebuild) a table from SQL over the lake's tables, e.g. a base library from the

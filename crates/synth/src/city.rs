@@ -272,7 +272,7 @@ pub fn generate(
                 p.phone
             ),
         )?;
-        io(writeln!(truth, "hukou,{id},{uid}"))?;
+        io(writeln!(truth, "gongan_hukou,{id},{uid}"))?;
         rows += 1;
         tick(&mut written, 1);
     }
@@ -306,7 +306,7 @@ pub fn generate(
             "jfjs": rng.gen_range(3000..20000), "cbzt": if rng.gen_bool(0.9) { "1" } else { "2" }, "gxsj": format!("2026-0{}-{:02}T08:00:00+08:00", rng.gen_range(1..10), rng.gen_range(1..29))})
         .to_string();
         io(writeln!(w, "{line}"))?;
-        io(writeln!(truth, "shebao,{key},{uid}"))?;
+        io(writeln!(truth, "rsj_shebao,{key},{uid}"))?;
         if rng.gen_bool(0.01) {
             dup.push(line);
         }
@@ -354,7 +354,7 @@ pub fn generate(
             "{},{},{unit},{addr},{area:.2},20{y:02}/{m:02}/{d:02}",
             p.name, p.id
         ))?;
-        io(writeln!(truth, "budongchan,{unit},{uid}"))?;
+        io(writeln!(truth, "zrzy_budongchan,{unit},{uid}"))?;
         rows += 1;
         tick(&mut written, 1);
     }
@@ -396,7 +396,7 @@ pub fn generate(
                 .unwrap_or_default()
             ),
         )?;
-        io(writeln!(truth, "vehicles,{plate},{uid}"))?;
+        io(writeln!(truth, "gongan_vehicles,{vin},{uid}"))?;
         rows += 1;
         tick(&mut written, 1);
     }
@@ -483,7 +483,7 @@ pub fn generate(
         for (c, v) in vals.iter().enumerate() {
             ws.write_string(r, c as u16, v).map_err(Error::internal)?;
         }
-        io(writeln!(truth, "market_entities,{code},{uid}"))?;
+        io(writeln!(truth, "scjg_entities,{code},{uid}"))?;
         if rng.gen_bool(0.1) && CreditCode::parse(&code).is_ok() {
             penalised.push(code.clone());
             code_names.insert(code.clone(), vals[1].clone());
@@ -560,10 +560,10 @@ pub fn generate(
             p.name.clone()
         };
         let kind = ["低保", "特困供养", "残疾人两项补贴"][rng.gen_range(0..3)];
-        let line = serde_json::json!({"jzbh": key, "sfzh": id, "xm": name, "jzlx": kind,
+        let line = serde_json::json!({"jzbh": key, "sfzh": id, "xm": name, "csrq": p.birth.format("%Y%m%d").to_string(), "zz": p.address, "jzlx": kind,
             "ffje": rng.gen_range(300..1200), "ksrq": format!("{}-{:02}-01", rng.gen_range(2015..2026), rng.gen_range(1..13))});
         io(writeln!(w, "{line}"))?;
-        io(writeln!(truth, "assistance,{key},{uid}"))?;
+        io(writeln!(truth, "mzj_assistance,{key},{uid}"))?;
         rows += 1;
         tick(&mut written, 1);
     }
@@ -604,7 +604,7 @@ pub fn generate(
                     .format("%Y%m%d")
             ),
         )?;
-        io(writeln!(truth, "housing_fund,{key},{uid}"))?;
+        io(writeln!(truth, "gjj_accounts,{key},{uid}"))?;
         rows += 1;
         tick(&mut written, 1);
     }
@@ -809,4 +809,105 @@ mod tests {
                 .all(|l| l.split(',').next().unwrap().len() == 20)
         );
     }
+}
+
+/// Two files of the same people for a linkage benchmark: `a.csv` holds `n` persons as the
+/// registry has them; `b.csv` holds `n` records of another department — 70% of them persons of
+/// `a.csv` written with the faults clerks make (homophone names, a mistyped or swapped birth
+/// date, another flat in the building, full-width digits, missing phone or sex), 30% persons who
+/// are not in `a.csv`. Columns: rec_id, name, sex, birth, address, phone; the person behind a
+/// record is the number in its rec_id (`a17`, `b17`).
+pub fn linkage(n: usize, seed: u64, out: &Path) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut a = writer(&out.join("a.csv"))?;
+    let mut b = writer(&out.join("b.csv"))?;
+    io(writeln!(a, "rec_id,name,sex,birth,address,phone"))?;
+    io(writeln!(b, "rec_id,name,sex,birth,address,phone"))?;
+    let person = |rng: &mut StdRng| {
+        let c = rng.gen_range(0..COUNTIES.len());
+        let given: String = (0..rng.gen_range(1..=2))
+            .map(|_| pick(rng, GIVEN))
+            .collect();
+        let name = format!("{}{given}", pick(rng, SURNAMES));
+        let birth = NaiveDate::from_ymd_opt(
+            rng.gen_range(1930..2024),
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28),
+        )
+        .unwrap_or_default();
+        let sex = if rng.gen_bool(0.5) { "男" } else { "女" };
+        let road = ROADS[rng.gen_range(0..ROADS.len())];
+        let (no, bld, unit, room) = (
+            rng.gen_range(1..300),
+            rng.gen_range(1..30),
+            rng.gen_range(1..6),
+            rng.gen_range(101..1802),
+        );
+        let phone = format!(
+            "1{}{:09}",
+            [3, 5, 7, 8, 9][rng.gen_range(0..5)],
+            rng.gen_range(0..1_000_000_000u64)
+        );
+        (name, sex, birth, c, road, no, bld, unit, room, phone)
+    };
+    let addr = |c: usize, road: &str, no: u32, bld: u32, unit: u32, room: u32| {
+        format!(
+            "聊城市{}{road}{no}号{bld}号楼{unit}单元{room}室",
+            COUNTIES[c].1
+        )
+    };
+    let mut in_b = 0;
+    for uid in 0..n {
+        let (name, sex, birth, c, road, no, bld, unit, room, phone) = person(&mut rng);
+        io(writeln!(
+            a,
+            "a{uid},{name},{sex},{},{},{phone}",
+            birth.format("%Y-%m-%d"),
+            addr(c, road, no, bld, unit, room)
+        ))?;
+        if in_b >= n * 7 / 10 || !rng.gen_bool(0.7) {
+            continue;
+        }
+        in_b += 1;
+        let name = if rng.gen_bool(0.05) {
+            variant(&name, &mut rng)
+        } else {
+            name
+        };
+        let mut birth = birth.format("%Y%m%d").to_string();
+        if rng.gen_bool(0.02) {
+            let mut d = birth.into_bytes();
+            let i = rng.gen_range(4..8);
+            d[i] = b'0' + ((d[i] - b'0' + 1) % 10);
+            birth = String::from_utf8_lossy(&d).into_owned();
+        }
+        let (bld, room) = if rng.gen_bool(0.1) {
+            (rng.gen_range(1..30), rng.gen_range(101..1802))
+        } else {
+            (bld, room)
+        };
+        let mut address = addr(c, road, no, bld, unit, room);
+        if rng.gen_bool(0.03) {
+            address = full_width_digits(&address);
+        }
+        let phone = if rng.gen_bool(0.3) {
+            String::new()
+        } else {
+            phone
+        };
+        let sex = if rng.gen_bool(0.1) { "" } else { sex };
+        io(writeln!(b, "b{uid},{name},{sex},{birth},{address},{phone}"))?;
+    }
+    for uid in n..(n + n - in_b) {
+        let (name, sex, birth, c, road, no, bld, unit, room, phone) = person(&mut rng);
+        io(writeln!(
+            b,
+            "b{uid},{name},{sex},{},{},{phone}",
+            birth.format("%Y%m%d"),
+            addr(c, road, no, bld, unit, room)
+        ))?;
+    }
+    io(a.flush())?;
+    io(b.flush())?;
+    Ok(())
 }

@@ -196,6 +196,8 @@ pub const SOURCES: &[Source] = &[
             ("救助编号", "jzbh", Char, None, Internal),
             ("公民身份号码", "sfzh", Char, Some("GB 11643"), Sensitive),
             ("姓名", "xm", Char, None, Sensitive),
+            ("出生日期", "csrq", Date, None, Sensitive),
+            ("住址", "zz", Char, None, Sensitive),
             ("救助类型", "jzlx", Char, None, Sensitive),
             ("发放金额", "ffje", Number, None, Sensitive),
             ("开始日期", "ksrq", Date, None, Internal),

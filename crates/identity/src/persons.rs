@@ -1,0 +1,775 @@
+//! One person, one file (一人一档) over the lake: the sources that name persons, resolution over
+//! them with the run kept in the store, person files, search, the review queue, and the
+//! single-record match.
+
+use crate::block::{Rule, Take};
+use crate::compare::Compare;
+use crate::ids::{self, Changes};
+use crate::model::{Explanation, Model};
+use crate::records::{FieldSpec, Rec, Records};
+use crate::resolve::{Decisions, PairRef, Settings, Stats, resolve};
+use serde::Serialize;
+use shuju_admin::{Caller, perm};
+use shuju_lake::Lake;
+use shuju_store::Store;
+use shuju_store::audit::{self, Outcome};
+use shuju_store::identity as db;
+use shuju_types::{CitizenId, Error, Result};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+/// A lake table whose rows name persons, and which of its columns say what.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonSource {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub citizen_id: &'static str,
+    pub name: &'static str,
+    pub sex: Option<&'static str>,
+    pub birth: Option<&'static str>,
+    pub address: Option<&'static str>,
+    pub phone: Option<&'static str>,
+    /// What the row tells of the person, for the file.
+    pub fact: &'static str,
+}
+
+/// The reference city's person sources.
+pub const PERSON_SOURCES: &[PersonSource] = &[
+    PersonSource {
+        table: "gongan_hukou",
+        key: "sfzh",
+        citizen_id: "sfzh",
+        name: "xm",
+        sex: Some("xb"),
+        birth: Some("csrq"),
+        address: Some("zz"),
+        phone: Some("lxdh"),
+        fact: "户籍",
+    },
+    PersonSource {
+        table: "rsj_shebao",
+        key: "cbrybh",
+        citizen_id: "sfzh",
+        name: "xm",
+        sex: None,
+        birth: Some("csrq"),
+        address: None,
+        phone: None,
+        fact: "社会保险",
+    },
+    PersonSource {
+        table: "gjj_accounts",
+        key: "grzh",
+        citizen_id: "sfzh",
+        name: "xm",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        fact: "住房公积金",
+    },
+    PersonSource {
+        table: "zrzy_budongchan",
+        key: "bdcdyh",
+        citizen_id: "zjhm",
+        name: "qlr",
+        sex: None,
+        birth: None,
+        address: Some("zl"),
+        phone: None,
+        fact: "不动产",
+    },
+    PersonSource {
+        table: "gongan_vehicles",
+        key: "clsbdh",
+        citizen_id: "sfzmhm",
+        name: "syr",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        fact: "机动车",
+    },
+    PersonSource {
+        table: "scjg_entities",
+        key: "tyshxydm",
+        citizen_id: "fddbrzjhm",
+        name: "fddbr",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        fact: "市场主体（法定代表人）",
+    },
+    PersonSource {
+        table: "mzj_assistance",
+        key: "jzbh",
+        citizen_id: "sfzh",
+        name: "xm",
+        sex: None,
+        birth: Some("csrq"),
+        address: Some("zz"),
+        phone: None,
+        fact: "社会救助",
+    },
+];
+
+/// The fields persons are compared on.
+pub fn person_fields() -> Vec<FieldSpec> {
+    vec![
+        FieldSpec::new("name", Compare::Name).tf(),
+        FieldSpec::new("sex", Compare::Exact),
+        FieldSpec::new("birth", Compare::Date),
+        FieldSpec::new("address", Compare::Address),
+        FieldSpec::new("phone", Compare::Phone),
+    ]
+}
+
+/// How persons are resolved.
+pub fn person_settings() -> Settings {
+    Settings {
+        rules: vec![
+            Rule::new("birth", &[("birth", Take::Whole)]),
+            Rule::new(
+                "name+address",
+                &[("name", Take::Sound), ("address", Take::Whole)],
+            ),
+            Rule::new("phone", &[("phone", Take::Whole)]),
+        ],
+        link_only: false,
+        one_to_one: false,
+        threshold: 0.5,
+        review: (0.2, 0.9),
+        max_block: 5_000,
+        seed: 42,
+    }
+}
+
+/// Push one source row (key, citizen ID, name, sex, birth, address, phone) as a person record.
+/// A valid citizen ID links deterministically and fills in the birth date and sex it encodes.
+pub fn push_person(recs: &mut Records, table: &str, row: &[Option<&str>]) -> Option<Rec> {
+    let key = row.first().copied().flatten()?;
+    let id = row
+        .get(1)
+        .copied()
+        .flatten()
+        .and_then(|s| CitizenId::parse(s).ok());
+    let birth = id
+        .as_ref()
+        .map(|i| i.birth_date().format("%Y%m%d").to_string());
+    let sex = id.as_ref().map(|i| {
+        if matches!(i.sex(), shuju_types::Sex::Male) {
+            "男"
+        } else {
+            "女"
+        }
+    });
+    let get = |i: usize| row.get(i).copied().flatten();
+    let fields = [
+        get(2),
+        get(3).or(sex),
+        get(4).or(birth.as_deref()),
+        get(5),
+        get(6),
+    ];
+    Some(recs.push(table, key, id.as_ref().map(|i| i.as_str()), &fields))
+}
+
+/// The SQL that reads one source as person rows.
+pub fn source_sql(s: &PersonSource) -> String {
+    let col = |c: Option<&str>, alias: &str| {
+        c.map_or(format!("CAST(NULL AS VARCHAR) AS {alias}"), |c| {
+            format!("\"{c}\" AS {alias}")
+        })
+    };
+    format!(
+        "SELECT {}, {}, {}, {}, {}, {}, {} FROM \"{}\"",
+        col(Some(s.key), "k"),
+        col(Some(s.citizen_id), "citizen_id"),
+        col(Some(s.name), "name"),
+        col(s.sex, "sex"),
+        col(s.birth, "birth"),
+        col(s.address, "address"),
+        col(s.phone, "phone"),
+        s.table
+    )
+}
+
+/// What a resolution run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub records: usize,
+    pub persons: usize,
+    pub stats: Stats,
+    pub changes: Changes,
+    pub versions: BTreeMap<String, i64>,
+}
+
+/// A candidate for a single record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    pub person_id: String,
+    pub probability: f64,
+    pub explanation: Explanation,
+}
+
+/// What the single-record match keeps in memory from the last run.
+struct Index {
+    recs: Records,
+    model: Model,
+    settings: Settings,
+    blocks: Vec<HashMap<u64, Vec<Rec>>>,
+    by_citizen_id: HashMap<Box<str>, Rec>,
+    person: Vec<Arc<str>>,
+}
+
+/// One fact of a person's file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fact {
+    pub kind: String,
+    pub table: String,
+    pub version: Option<i64>,
+    pub record_key: String,
+    pub method: String,
+    pub row: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A person's file.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonFile {
+    pub person_id: String,
+    pub masked: bool,
+    pub facts: Vec<Fact>,
+}
+
+/// The person side of the identity service.
+#[derive(Clone)]
+pub struct Persons {
+    store: Store,
+    lake: Lake,
+    index: Arc<RwLock<Option<Index>>>,
+}
+
+const KIND: &str = "person";
+
+impl Persons {
+    pub fn new(store: Store, lake: Lake) -> Persons {
+        Persons {
+            store,
+            lake,
+            index: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
+        c.require(&self.store, p, action, "identity", None).await
+    }
+
+    /// Read every person source from the lake into records.
+    pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
+        let present: HashSet<String> = self
+            .lake
+            .tables(c)
+            .await?
+            .into_iter()
+            .filter(|t| t.version.is_some())
+            .map(|t| t.spec.name)
+            .collect();
+        let mut recs = Records::new(person_fields());
+        let mut versions = BTreeMap::new();
+        for s in PERSON_SOURCES.iter().filter(|s| present.contains(s.table)) {
+            let v = self
+                .lake
+                .scan(c, "entity resolution", &source_sql(s), |row| {
+                    push_person(&mut recs, s.table, row);
+                })
+                .await?;
+            if let Some(v) = v.get(s.table) {
+                versions.insert(s.table.to_owned(), *v);
+            }
+        }
+        Ok((recs, versions))
+    }
+
+    async fn decisions(&self) -> Result<Decisions> {
+        let mut d = Decisions::default();
+        for r in db::decisions(&self.store, KIND).await? {
+            let a = (r.a_source.clone(), r.a_key.clone());
+            match (r.decision.as_str(), r.b_source, r.b_key) {
+                ("alone", _, _) => {
+                    d.alone.insert(a);
+                }
+                (kind, Some(bs), Some(bk)) => {
+                    let p = PairRef { a, b: (bs, bk) }.ordered();
+                    if kind == "accept" {
+                        d.reject.remove(&p);
+                        d.accept.insert(p);
+                    } else {
+                        d.accept.remove(&p);
+                        d.reject.insert(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(d)
+    }
+
+    /// Resolve every person source in the lake; person IDs of the last run carry over.
+    pub async fn resolve(&self, c: &Caller) -> Result<RunReport> {
+        self.require(c, perm::IDENTITY_RESOLVE, "identity.resolve")
+            .await?;
+        let (recs, versions) = self.read_sources(c).await?;
+        let settings = person_settings();
+        let decisions = self.decisions().await?;
+        let previous: HashMap<(String, String), String> = db::links(&self.store, KIND)
+            .await?
+            .into_iter()
+            .map(|l| ((l.source, l.record_key), l.entity_id))
+            .collect();
+        let (res, recs) = tokio::task::spawn_blocking(move || {
+            let r = resolve(&recs, &settings, &decisions, None);
+            r.map(|r| (r, recs))
+        })
+        .await
+        .map_err(Error::internal)??;
+        let (person_ids, changes) = ids::assign(&recs, &res.cluster, &previous, "P");
+        let model_linked: HashSet<Rec> = res.links.iter().flat_map(|s| [s.a, s.b]).collect();
+        let persons = person_ids.iter().collect::<HashSet<_>>().len();
+        let links: Vec<(&str, &str, &str, &str)> = (0..recs.len() as Rec)
+            .map(|r| {
+                let method = if recs.id(r).is_some() {
+                    "id"
+                } else if model_linked.contains(&r) {
+                    "model"
+                } else {
+                    "alone"
+                };
+                (
+                    recs.source_name(r),
+                    recs.key(r),
+                    person_ids[r as usize].as_str(),
+                    method,
+                )
+            })
+            .collect();
+        let reviews = res
+            .review
+            .iter()
+            .map(|s| {
+                let e = res.explain(&recs, s.a, s.b);
+                (
+                    recs.source_name(s.a).to_owned(),
+                    recs.key(s.a).to_owned(),
+                    recs.source_name(s.b).to_owned(),
+                    recs.key(s.b).to_owned(),
+                    format!("{:.4}", e.probability),
+                    serde_json::to_string(&e).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let mut tx = self.store.write().await?;
+        let run_id = db::write_run(
+            &mut tx,
+            &db::NewRun {
+                kind: KIND,
+                records: recs.len() as i64,
+                entities: persons as i64,
+                stats: serde_json::to_string(&res.stats).unwrap_or_default(),
+                changes: serde_json::to_string(&changes).unwrap_or_default(),
+                versions: serde_json::to_string(&versions).unwrap_or_default(),
+                actor: &c.username,
+                links,
+                reviews,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.resolve",
+                "identity_run",
+                Some(run_id.to_string()),
+                Outcome::Ok,
+                Some(format!(
+                    "{} records, {persons} persons, {} merged, {} split",
+                    recs.len(),
+                    changes.merged.len(),
+                    changes.split.len()
+                )),
+            ),
+        )
+        .await;
+        let report = RunReport {
+            run_id,
+            records: recs.len(),
+            persons,
+            stats: res.stats.clone(),
+            changes,
+            versions,
+        };
+        self.set_index(recs, res.model, person_settings(), person_ids);
+        Ok(report)
+    }
+
+    fn set_index(&self, recs: Records, model: Model, settings: Settings, ids: Vec<String>) {
+        let Ok(blocking) = crate::block::Blocking::new(&recs, &settings.rules, settings.max_block)
+        else {
+            return;
+        };
+        let mut blocks: Vec<HashMap<u64, Vec<Rec>>> = vec![HashMap::new(); settings.rules.len()];
+        let mut by_citizen_id = HashMap::new();
+        for r in 0..recs.len() as Rec {
+            for (i, b) in blocks.iter_mut().enumerate() {
+                if let Some(k) = blocking.key(i, r) {
+                    b.entry(k).or_default().push(r);
+                }
+            }
+            if let Some(id) = recs.id(r) {
+                by_citizen_id.insert(id.into(), r);
+            }
+        }
+        let mut interned: HashMap<String, Arc<str>> = HashMap::new();
+        let person = ids
+            .into_iter()
+            .map(|p| {
+                interned
+                    .entry(p.clone())
+                    .or_insert_with(|| p.into())
+                    .clone()
+            })
+            .collect();
+        if let Ok(mut g) = self.index.write() {
+            *g = Some(Index {
+                recs,
+                model,
+                settings,
+                blocks,
+                by_citizen_id,
+                person,
+            });
+        }
+    }
+
+    /// Load the match index from the lake and the last run, if the server started after one.
+    pub async fn load_index(&self, c: &Caller) -> Result<bool> {
+        let links = db::links(&self.store, KIND).await?;
+        if links.is_empty() {
+            return Ok(false);
+        }
+        let (recs, _) = self.read_sources(c).await?;
+        let by: HashMap<(String, String), String> = links
+            .into_iter()
+            .map(|l| ((l.source, l.record_key), l.entity_id))
+            .collect();
+        let settings = person_settings();
+        let (recs, model, ids) = tokio::task::spawn_blocking(move || {
+            let blocking = crate::block::Blocking::new(&recs, &settings.rules, settings.max_block)?;
+            let model = Model::train(&recs, &blocking, settings.link_only, settings.seed);
+            let ids: Vec<String> = (0..recs.len() as Rec)
+                .map(|r| {
+                    by.get(&(recs.source_name(r).to_owned(), recs.key(r).to_owned()))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            Ok::<_, Error>((recs, model, ids))
+        })
+        .await
+        .map_err(Error::internal)??;
+        self.set_index(recs, model, person_settings(), ids);
+        Ok(true)
+    }
+
+    /// Match one record (name, sex, birth, address, phone, citizen ID — any may be missing)
+    /// against the persons of the last run: the best candidates with their probability and why.
+    pub async fn match_one(
+        &self,
+        c: &Caller,
+        citizen_id: Option<&str>,
+        fields: [Option<&str>; 5],
+    ) -> Result<Vec<Candidate>> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.match")
+            .await?;
+        let out = self.match_in_memory(citizen_id, fields)?;
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.match",
+                "person",
+                None,
+                Outcome::Ok,
+                Some(format!("{} candidates", out.len())),
+            ),
+        )
+        .await;
+        Ok(out)
+    }
+
+    /// The match itself, without the permission check and audit (for benchmarks).
+    pub fn match_in_memory(
+        &self,
+        citizen_id: Option<&str>,
+        fields: [Option<&str>; 5],
+    ) -> Result<Vec<Candidate>> {
+        let g = self
+            .index
+            .read()
+            .map_err(|_| Error::internal("match index poisoned"))?;
+        let ix = g
+            .as_ref()
+            .ok_or_else(|| Error::unavailable("no resolution has run yet"))?;
+        // The query as a one-record set, normalised the same way.
+        let mut q = Records::new(person_fields());
+        let row: Vec<Option<&str>> = [Some("query"), citizen_id]
+            .into_iter()
+            .chain(fields)
+            .collect();
+        let r = push_person(&mut q, "query", &row)
+            .ok_or_else(|| Error::invalid("record", "empty record"))?;
+        if let Some(id) = q.id(r)
+            && let Some(&hit) = ix.by_citizen_id.get(id)
+        {
+            return Ok(vec![Candidate {
+                person_id: ix.person[hit as usize].to_string(),
+                probability: 1.0,
+                explanation: Explanation {
+                    prior: 0.0,
+                    fields: Vec::new(),
+                    weight: f64::INFINITY.min(99.0),
+                    probability: 1.0,
+                },
+            }]);
+        }
+        let mut seen = HashSet::new();
+        let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
+        for (i, rule) in ix.settings.rules.iter().enumerate() {
+            let parts: Vec<(usize, Take)> = rule
+                .parts
+                .iter()
+                .filter_map(|(f, t)| q.field(f).map(|f| (f, *t)))
+                .collect();
+            let Some(k) = crate::block::key_of(&q, r, &parts).map(|k| k.max(1)) else {
+                continue;
+            };
+            for &cand in ix.blocks[i].get(&k).map(Vec::as_slice).unwrap_or_default() {
+                if !seen.insert(cand) {
+                    continue;
+                }
+                let e = ix.model.explain_across(&q, r, &ix.recs, cand);
+                if e.probability < ix.settings.review.0 {
+                    continue;
+                }
+                let pid = ix.person[cand as usize].clone();
+                let better = best.get(&pid).is_none_or(|b| b.probability < e.probability);
+                if better {
+                    best.insert(
+                        pid.clone(),
+                        Candidate {
+                            person_id: pid.to_string(),
+                            probability: e.probability,
+                            explanation: e,
+                        },
+                    );
+                }
+            }
+        }
+        let mut out: Vec<Candidate> = best.into_values().collect();
+        out.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        out.truncate(5);
+        Ok(out)
+    }
+
+    /// Persons by citizen ID, or by name and birth date.
+    pub async fn search(
+        &self,
+        c: &Caller,
+        citizen_id: Option<&str>,
+        name: Option<&str>,
+        birth: Option<&str>,
+    ) -> Result<Vec<Candidate>> {
+        if citizen_id.is_none() && (name.is_none() || birth.is_none()) {
+            return Err(Error::invalid(
+                "query",
+                "give a citizen ID, or a name and a birth date",
+            ));
+        }
+        self.match_one(c, citizen_id, [name, None, birth, None, None])
+            .await
+    }
+
+    /// A person's file: every source record of the person, read from the lake with the
+    /// viewer's masking, each with its table and version. Audited with the viewer's purpose.
+    pub async fn file(&self, c: &Caller, person_id: &str) -> Result<PersonFile> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.file")
+            .await?;
+        if c.purpose.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid(
+                "purpose",
+                "say why you open this file (X-Purpose)",
+            ));
+        }
+        let records = db::entity_records(&self.store, KIND, person_id).await?;
+        if records.is_empty() {
+            return Err(Error::not_found(format!("person {person_id}")));
+        }
+        let run = db::runs(&self.store, KIND, 1).await?;
+        let versions: BTreeMap<String, i64> = run
+            .first()
+            .and_then(|r| serde_json::from_str(&r.versions).ok())
+            .unwrap_or_default();
+        let mut facts = Vec::new();
+        let mut masked = false;
+        for s in PERSON_SOURCES {
+            let keys: Vec<&db::LinkRow> = records.iter().filter(|l| l.source == s.table).collect();
+            if keys.is_empty() {
+                continue;
+            }
+            let list = keys
+                .iter()
+                .map(|l| format!("'{}'", l.record_key.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT * FROM \"{}\" WHERE \"{}\" IN ({list})",
+                s.table, s.key
+            );
+            let mut as_of = BTreeMap::new();
+            if let Some(v) = versions.get(s.table) {
+                as_of.insert(s.table.to_owned(), *v);
+            }
+            let r = self.lake.sql(c, &sql, &as_of, 1000).await?;
+            masked |= r.masked;
+            for row in r.rows {
+                let key = row
+                    .get(s.key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                let method = keys
+                    .iter()
+                    .find(|l| l.record_key == key)
+                    .map(|l| l.method.clone())
+                    .unwrap_or_else(|| keys[0].method.clone());
+                facts.push(Fact {
+                    kind: s.fact.to_owned(),
+                    table: s.table.to_owned(),
+                    version: versions.get(s.table).copied(),
+                    record_key: key,
+                    method,
+                    row: row
+                        .into_iter()
+                        .filter(|(k, _)| !k.starts_with('_'))
+                        .collect(),
+                });
+            }
+        }
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.file",
+                "person",
+                Some(person_id.to_owned()),
+                Outcome::Ok,
+                Some(format!("{} facts", facts.len())),
+            ),
+        )
+        .await;
+        Ok(PersonFile {
+            person_id: person_id.to_owned(),
+            masked,
+            facts,
+        })
+    }
+
+    /// The review queue.
+    pub async fn reviews(&self, c: &Caller, limit: i64) -> Result<Vec<db::ReviewRow>> {
+        self.require(c, perm::IDENTITY_REVIEW, "identity.reviews")
+            .await?;
+        db::reviews(&self.store, KIND, limit).await
+    }
+
+    /// Decide a pair in the queue: `accept` (one person) or `reject` (two). Later runs respect it.
+    pub async fn decide(
+        &self,
+        c: &Caller,
+        review_id: i64,
+        decision: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.require(c, perm::IDENTITY_REVIEW, "identity.decide")
+            .await?;
+        if !matches!(decision, "accept" | "reject") {
+            return Err(Error::invalid("decision", "accept or reject"));
+        }
+        let r = db::review(&self.store, review_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("review {review_id}")))?;
+        self.record_decision(
+            c,
+            decision,
+            (&r.a_source, &r.a_key),
+            Some((&r.b_source, &r.b_key)),
+            reason,
+            Some(review_id),
+        )
+        .await
+    }
+
+    /// Merge two records' persons, or split one record off into a person of its own.
+    pub async fn record_decision(
+        &self,
+        c: &Caller,
+        decision: &str,
+        a: (&str, &str),
+        b: Option<(&str, &str)>,
+        reason: &str,
+        review_id: Option<i64>,
+    ) -> Result<()> {
+        self.require(c, perm::IDENTITY_REVIEW, "identity.decide")
+            .await?;
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("reason", "a decision needs a reason"));
+        }
+        let mut tx = self.store.write().await?;
+        db::decide(
+            &mut tx,
+            &db::DecisionRow {
+                id: 0,
+                kind: KIND.into(),
+                decision: decision.into(),
+                a_source: a.0.into(),
+                a_key: a.1.into(),
+                b_source: b.map(|b| b.0.to_owned()),
+                b_key: b.map(|b| b.1.to_owned()),
+                reason: reason.into(),
+                actor: c.username.clone(),
+                decided_at: String::new(),
+            },
+            review_id,
+        )
+        .await?;
+        tx.commit().await?;
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.decide",
+                "identity_pair",
+                Some(format!("{}/{}", a.0, a.1)),
+                Outcome::Ok,
+                Some(decision.to_owned()),
+            ),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Resolution runs, newest first.
+    pub async fn runs(&self, c: &Caller) -> Result<Vec<db::RunRow>> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.runs")
+            .await?;
+        db::runs(&self.store, KIND, 20).await
+    }
+}
