@@ -354,3 +354,184 @@ pub fn accuracy<C: Copy + Eq + std::hash::Hash>(cluster: &[C], truth: &[Option<u
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::Take;
+    use crate::compare::Compare;
+    use crate::ids;
+    use crate::records::FieldSpec;
+
+    fn people() -> Records {
+        let mut r = Records::new(vec![
+            FieldSpec::new("name", Compare::Name).tf(),
+            FieldSpec::new("birth", Compare::Date),
+            FieldSpec::new("address", Compare::Address),
+        ]);
+        let base = [
+            ("王伟", "19800506", "东昌府区柳园路12号3号楼2单元502室"),
+            ("李娜", "19910101", "冠县建设路8号1号楼1单元101室"),
+            ("张强", "19751212", "临清市黄河路99号5号楼3单元301室"),
+            ("刘洋", "20010203", "莘县花园路1号2号楼1单元201室"),
+        ];
+        // A registry with IDs, and a second source without them, names as clerks write them.
+        for (i, (n, b, a)) in base.iter().enumerate() {
+            let id = format!("ID{i}");
+            r.push(
+                "registry",
+                &format!("r{i}"),
+                Some(&id),
+                &[Some(n), Some(b), Some(a)],
+            );
+        }
+        // Many unrelated people so the model has non-matches to learn from.
+        for i in 0..400 {
+            let b = format!("19{:02}{:02}{:02}", 40 + i % 60, 1 + i % 12, 1 + i % 28);
+            let n = format!(
+                "{}{}",
+                ["赵", "钱", "孙", "周"][i % 4],
+                ["一", "二", "三", "四", "五", "六"][i % 6]
+            );
+            let a = format!("东阿县利民路{}号", i);
+            r.push(
+                "registry",
+                &format!("x{i}"),
+                Some(&format!("X{i}")),
+                &[Some(&n), Some(&b), Some(&a)],
+            );
+        }
+        r.push(
+            "clinic",
+            "c0",
+            None,
+            &[
+                Some("王玮"),
+                Some("1980-05-06"),
+                Some("东昌府区柳园路１２号3号楼2单元502室"),
+            ],
+        );
+        r.push(
+            "clinic",
+            "c1",
+            None,
+            &[Some("李娜"), Some("1991/1/1"), None],
+        );
+        r.push(
+            "clinic",
+            "c2",
+            None,
+            &[Some("张强"), Some("19751212"), Some("临清市黄河路99号")],
+        );
+        r
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            rules: vec![
+                Rule::new("birth", &[("birth", Take::Whole)]),
+                Rule::new("name", &[("name", Take::Sound)]),
+            ],
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn records_without_ids_join_their_person_and_explain_why() {
+        let recs = people();
+        let r = resolve(&recs, &settings(), &Decisions::default(), None).unwrap();
+        let reg = |k: &str| (0..recs.len() as Rec).find(|i| recs.key(*i) == k).unwrap();
+        assert_eq!(
+            r.cluster[reg("c0") as usize],
+            r.cluster[reg("r0") as usize],
+            "homophone name, full-width address"
+        );
+        assert_eq!(r.cluster[reg("c1") as usize], r.cluster[reg("r1") as usize]);
+        assert_eq!(r.cluster[reg("c2") as usize], r.cluster[reg("r2") as usize]);
+        assert_ne!(r.cluster[reg("r3") as usize], r.cluster[reg("r0") as usize]);
+        let e = r.explain(&recs, reg("c0"), reg("r0"));
+        assert_eq!(e.fields[0].level, "same sound or nearly");
+        assert!(e.fields.iter().all(|f| f.weight >= 0.0), "{e:?}");
+        assert!(e.probability > 0.5);
+    }
+
+    #[test]
+    fn decisions_are_respected() {
+        let recs = people();
+        let mut d = Decisions::default();
+        d.reject.insert(
+            PairRef {
+                a: ("clinic".into(), "c0".into()),
+                b: ("registry".into(), "r0".into()),
+            }
+            .ordered(),
+        );
+        d.accept.insert(PairRef {
+            a: ("registry".into(), "r3".into()),
+            b: ("clinic".into(), "c1".into()),
+        });
+        let r = resolve(&recs, &settings(), &d, None).unwrap();
+        let reg = |k: &str| (0..recs.len() as Rec).find(|i| recs.key(*i) == k).unwrap();
+        assert_ne!(
+            r.cluster[reg("c0") as usize],
+            r.cluster[reg("r0") as usize],
+            "rejected"
+        );
+        assert_eq!(
+            r.cluster[reg("c1") as usize],
+            r.cluster[reg("r3") as usize],
+            "accepted"
+        );
+    }
+
+    #[test]
+    fn ids_survive_reruns_and_changes_are_listed() {
+        let recs = people();
+        let s = settings();
+        let r = resolve(&recs, &s, &Decisions::default(), None).unwrap();
+        let (first, changes) = ids::assign(&recs, &r.cluster, &Default::default(), "P");
+        assert!(changes.is_empty());
+        let prev: std::collections::HashMap<(String, String), String> = (0..recs.len())
+            .map(|i| {
+                let r = i as Rec;
+                (
+                    (recs.source_name(r).to_owned(), recs.key(r).to_owned()),
+                    first[i].clone(),
+                )
+            })
+            .collect();
+        // The same data again: no ID changes.
+        let r2 = resolve(&recs, &s, &Decisions::default(), None).unwrap();
+        let (second, changes) = ids::assign(&recs, &r2.cluster, &prev, "P");
+        assert_eq!(first, second);
+        assert!(changes.is_empty(), "{changes:?}");
+        // A hand split: c0 stands alone. Only that record moves; 王伟 keeps the ID.
+        let mut d = Decisions::default();
+        d.alone.insert(("clinic".into(), "c0".into()));
+        let r3 = resolve(&recs, &s, &d, None).unwrap();
+        let (third, changes) = ids::assign(&recs, &r3.cluster, &prev, "P");
+        let moved: Vec<usize> = (0..recs.len()).filter(|i| first[*i] != third[*i]).collect();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(recs.key(moved[0] as Rec), "c0");
+        assert_eq!(changes.split.len(), 1, "{changes:?}");
+        // And a merge the other way: r3 and r2 declared one person.
+        let mut d = Decisions::default();
+        d.accept.insert(PairRef {
+            a: ("registry".into(), "r3".into()),
+            b: ("registry".into(), "r2".into()),
+        });
+        let r4 = resolve(&recs, &s, &d, None).unwrap();
+        let (_, changes) = ids::assign(&recs, &r4.cluster, &prev, "P");
+        assert_eq!(changes.merged.len(), 1, "{changes:?}");
+    }
+
+    #[test]
+    fn pairwise_accuracy() {
+        let a = accuracy(&[0u32, 0, 2, 2], &[Some(1), Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            (a.true_pairs, a.predicted_pairs, a.correct_pairs),
+            (1, 2, 1)
+        );
+        assert!((a.f1 - 2.0 / 3.0).abs() < 1e-9);
+    }
+}

@@ -107,6 +107,12 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// Resolve the persons in the lake's sources (一人一档): deterministic links on citizen IDs,
+    /// the Fellegi–Sunter model for the rest; person IDs of the last run carry over.
+    Resolve {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Benchmarks (build with --release); figures go to docs/BENCHMARKS.md.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -279,6 +285,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = Config::load(&overrides(&cli.config, serve), "./shuju-data")?;
             init_tracing("warn");
             sql(cfg, query, as_of, *unmasked, *limit).await
+        }
+        Command::Resolve { serve } => {
+            let cfg = Config::load(&overrides(&cli.config, serve), "./shuju-data")?;
+            init_tracing("warn");
+            let store = open_store(&cfg, Migrate::CheckOnly).await?;
+            let lake = open_lake(&cfg, &store).await?;
+            let r = shuju_identity::persons::Persons::new(store, lake)
+                .resolve(&cli_caller())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            print_resolution(&r);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Print(a)) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
@@ -506,6 +524,27 @@ async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Resul
     })
 }
 
+fn print_resolution(r: &shuju_identity::persons::RunReport) {
+    eprintln!(
+        "  Resolution run {}: {} records → {} persons ({} linked on citizen IDs, {} by the model, {} pairs for review); {} new, {} merged, {} split.",
+        r.run_id,
+        r.records,
+        r.persons,
+        r.stats.deterministic_links,
+        r.stats.probabilistic_links,
+        r.stats.review,
+        r.changes.created,
+        r.changes.merged.len(),
+        r.changes.split.len()
+    );
+    for (survivor, olds) in &r.changes.merged {
+        eprintln!("    merged into {survivor}: {}", olds.join(", "));
+    }
+    for (old, new) in &r.changes.split {
+        eprintln!("    split from {old}: {}", new.join(", "));
+    }
+}
+
 async fn sql(
     cfg: Config,
     query: &str,
@@ -605,6 +644,20 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         demo::seed_lake(&catalog, &lake, &admin, &cfg.data_dir, persons)
             .await
             .map_err(|e| anyhow::anyhow!("demo lake failed: {}", e.message))?;
+        let persons_svc = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
+        if persons_svc
+            .runs(&shuju_admin::Caller::system())
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+            .is_empty()
+        {
+            eprintln!("  Resolving persons across the sources (一人一档) …");
+            let r = persons_svc
+                .resolve(&shuju_admin::Caller::system())
+                .await
+                .map_err(|e| anyhow::anyhow!("demo resolution failed: {}", e.message))?;
+            print_resolution(&r);
+        }
         let (entries, published, systems, cloud) = catalog.figures().await.unwrap_or_default();
         eprintln!(
             "  Demo city: 聊城市 (371500), {} departments, {entries} catalog entries ({published} published{}), {systems} information systems ({cloud} on the government cloud).",
