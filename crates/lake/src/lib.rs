@@ -1015,10 +1015,10 @@ impl Lake {
                 .map(|a| {
                     let a = datafusion::arrow::compute::cast(a, &DataType::Utf8)
                         .map_err(|e| Error::internal(e.to_string()))?;
-                    Ok(a.as_any()
+                    a.as_any()
                         .downcast_ref::<StringArray>()
                         .cloned()
-                        .ok_or_else(|| Error::internal("not text"))?)
+                        .ok_or_else(|| Error::internal("not text"))
                 })
                 .collect::<Result<_>>()?;
             let mut row: Vec<Option<&str>> = Vec::with_capacity(cols.len());

@@ -731,86 +731,6 @@ pub fn generate(
     Ok(summary)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn digest(dir: &Path) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = [
-            "gongan/hukou_registry.csv",
-            "rsj/shebao.jsonl",
-            "zrzy/budongchan.csv",
-            "jiaojing/vehicles.csv",
-            "cameras/cameras.csv",
-            "mzj/marriages.csv",
-            "mzj/assistance.jsonl",
-            "gjj/housing_fund.csv",
-            "scjg/penalties.csv",
-            "jtj/schools.csv",
-            "shj/air_quality.csv",
-            "truth.csv",
-        ]
-        .iter()
-        .map(|f| {
-            let b = std::fs::read(dir.join(f)).unwrap();
-            (
-                f.to_string(),
-                b.iter().fold(0xcbf29ce484222325u64, |h, x| {
-                    (h ^ u64::from(*x)).wrapping_mul(0x100000001b3)
-                }),
-            )
-        })
-        .collect();
-        v.sort();
-        v
-    }
-
-    #[test]
-    fn deterministic_with_faults_as_in_life() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        let s = generate(5000, 9, a.path(), |_| {}).unwrap();
-        generate(5000, 9, b.path(), |_| {}).unwrap();
-        assert_eq!(digest(a.path()), digest(b.path()), "same seed, same city");
-        assert!(s.records > 8000, "{}", s.records);
-        // The registry is GBK and about 1% of its IDs have a wrong check character.
-        let bytes = std::fs::read(a.path().join("gongan/hukou_registry.csv")).unwrap();
-        assert!(std::str::from_utf8(&bytes).is_err(), "GBK, not UTF-8");
-        let (text, _, bad) = encoding_rs::GBK.decode(&bytes);
-        assert!(!bad);
-        let ids: Vec<&str> = text
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').next().unwrap())
-            .collect();
-        assert_eq!(ids.len(), 5000);
-        let wrong = ids
-            .iter()
-            .filter(|id| CitizenId::parse(id).is_err())
-            .count();
-        assert!((20..=90).contains(&wrong), "{wrong} wrong IDs of 5000");
-        // Social insurance has records without IDs and variant names, and duplicates.
-        let sb = std::fs::read_to_string(a.path().join("rsj/shebao.jsonl")).unwrap();
-        let lines: Vec<serde_json::Value> = sb
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert!(lines.iter().any(|l| l["sfzh"].is_null()));
-        let keys: std::collections::HashSet<&str> = lines
-            .iter()
-            .map(|l| l["cbrybh"].as_str().unwrap())
-            .collect();
-        assert!(keys.len() < lines.len(), "a duplicate delivery");
-        // Cameras carry 20-digit GB/T 28181 IDs.
-        let cams = std::fs::read_to_string(a.path().join("cameras/cameras.csv")).unwrap();
-        assert!(
-            cams.lines()
-                .skip(1)
-                .all(|l| l.split(',').next().unwrap().len() == 20)
-        );
-    }
-}
-
 /// Two files of the same people for a linkage benchmark: `a.csv` holds `n` persons as the
 /// registry has them; `b.csv` holds `n` records of another department — 70% of them persons of
 /// `a.csv` written with the faults clerks make (homophone names, a mistyped or swapped birth
@@ -910,4 +830,84 @@ pub fn linkage(n: usize, seed: u64, out: &Path) -> Result<()> {
     io(a.flush())?;
     io(b.flush())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(dir: &Path) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = [
+            "gongan/hukou_registry.csv",
+            "rsj/shebao.jsonl",
+            "zrzy/budongchan.csv",
+            "jiaojing/vehicles.csv",
+            "cameras/cameras.csv",
+            "mzj/marriages.csv",
+            "mzj/assistance.jsonl",
+            "gjj/housing_fund.csv",
+            "scjg/penalties.csv",
+            "jtj/schools.csv",
+            "shj/air_quality.csv",
+            "truth.csv",
+        ]
+        .iter()
+        .map(|f| {
+            let b = std::fs::read(dir.join(f)).unwrap();
+            (
+                f.to_string(),
+                b.iter().fold(0xcbf29ce484222325u64, |h, x| {
+                    (h ^ u64::from(*x)).wrapping_mul(0x100000001b3)
+                }),
+            )
+        })
+        .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn deterministic_with_faults_as_in_life() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let s = generate(5000, 9, a.path(), |_| {}).unwrap();
+        generate(5000, 9, b.path(), |_| {}).unwrap();
+        assert_eq!(digest(a.path()), digest(b.path()), "same seed, same city");
+        assert!(s.records > 8000, "{}", s.records);
+        // The registry is GBK and about 1% of its IDs have a wrong check character.
+        let bytes = std::fs::read(a.path().join("gongan/hukou_registry.csv")).unwrap();
+        assert!(std::str::from_utf8(&bytes).is_err(), "GBK, not UTF-8");
+        let (text, _, bad) = encoding_rs::GBK.decode(&bytes);
+        assert!(!bad);
+        let ids: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 5000);
+        let wrong = ids
+            .iter()
+            .filter(|id| CitizenId::parse(id).is_err())
+            .count();
+        assert!((20..=90).contains(&wrong), "{wrong} wrong IDs of 5000");
+        // Social insurance has records without IDs and variant names, and duplicates.
+        let sb = std::fs::read_to_string(a.path().join("rsj/shebao.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = sb
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(lines.iter().any(|l| l["sfzh"].is_null()));
+        let keys: std::collections::HashSet<&str> = lines
+            .iter()
+            .map(|l| l["cbrybh"].as_str().unwrap())
+            .collect();
+        assert!(keys.len() < lines.len(), "a duplicate delivery");
+        // Cameras carry 20-digit GB/T 28181 IDs.
+        let cams = std::fs::read_to_string(a.path().join("cameras/cameras.csv")).unwrap();
+        assert!(
+            cams.lines()
+                .skip(1)
+                .all(|l| l.split(',').next().unwrap().len() == 20)
+        );
+    }
 }
