@@ -110,28 +110,7 @@ impl Model {
             }
         }
 
-        // Term frequencies.
-        let tf = recs
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(f, spec)| {
-                spec.tf.then(|| {
-                    let mut m: HashMap<Box<str>, f64> = HashMap::new();
-                    let mut total = 0.0;
-                    for r in 0..n as Rec {
-                        if let Some(v) = recs.value(r, f) {
-                            *m.entry(v.into()).or_default() += 1.0;
-                            total += 1.0;
-                        }
-                    }
-                    for v in m.values_mut() {
-                        *v /= total;
-                    }
-                    m
-                })
-            })
-            .collect();
+        let tf = term_frequencies(recs);
 
         // m by EM, rule by rule, the rule's own fields left out.
         let mut m_sum: Vec<Vec<f64>> = levels.iter().map(|l| vec![0.0; *l]).collect();
@@ -272,25 +251,7 @@ impl Model {
 
     /// Recompute term frequencies for a new set of records (a model read back from JSON).
     pub fn with_tf(mut self, recs: &Records) -> Model {
-        self.tf = recs
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(f, spec)| {
-                spec.tf.then(|| {
-                    let mut m: HashMap<Box<str>, f64> = HashMap::new();
-                    let mut total = 0.0;
-                    for r in 0..recs.len() as Rec {
-                        if let Some(v) = recs.value(r, f) {
-                            *m.entry(v.into()).or_default() += 1.0;
-                            total += 1.0;
-                        }
-                    }
-                    m.values_mut().for_each(|v| *v /= total);
-                    m
-                })
-            })
-            .collect();
+        self.tf = term_frequencies(recs);
         self
     }
 
@@ -331,26 +292,7 @@ impl Model {
 
     /// The weight of a pair, field by field.
     pub fn explain(&self, recs: &Records, a: Rec, b: Rec) -> Explanation {
-        let prior = self.prior();
-        let mut fields = Vec::new();
-        let mut w = prior;
-        for (f, spec) in recs.fields.iter().enumerate() {
-            let l = recs.level(a, b, f) as usize;
-            let (fw, adj) = self.field_weight(recs, a, b, f, l);
-            w += fw;
-            fields.push(FieldWeight {
-                field: spec.name.clone(),
-                level: spec.compare.level_names()[l].into(),
-                weight: round(fw),
-                tf_adjustment: round(adj),
-            });
-        }
-        Explanation {
-            prior: round(prior),
-            fields,
-            weight: round(w),
-            probability: probability(w),
-        }
+        self.explain_across(recs, a, recs, b)
     }
 
     /// The weight of a record from another set (a query) against one of `recs`.
@@ -400,6 +342,28 @@ impl Model {
         }
         out
     }
+}
+
+/// How often each value occurs, for the fields with term-frequency adjustment.
+fn term_frequencies(recs: &Records) -> Vec<Option<HashMap<Box<str>, f64>>> {
+    recs.fields
+        .iter()
+        .enumerate()
+        .map(|(f, spec)| {
+            spec.tf.then(|| {
+                let mut m: HashMap<Box<str>, f64> = HashMap::new();
+                let mut total = 0.0;
+                for r in 0..recs.len() as Rec {
+                    if let Some(v) = recs.value(r, f) {
+                        *m.entry(v.into()).or_default() += 1.0;
+                        total += 1.0;
+                    }
+                }
+                m.values_mut().for_each(|v| *v /= total);
+                m
+            })
+        })
+        .collect()
 }
 
 fn round(x: f64) -> f64 {
