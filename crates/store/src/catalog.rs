@@ -542,9 +542,7 @@ pub async fn answer_correction(
 }
 
 pub async fn get_correction(store: &Store, id: i64) -> Result<Option<CorrectionRow>> {
-    let mut q = Sql::new("SELECT * FROM catalog_corrections WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "catalog_corrections", id).await
 }
 
 #[derive(Clone, Debug, Default)]

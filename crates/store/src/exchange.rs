@@ -100,9 +100,7 @@ pub async fn set_escalated(tx: &mut WriteTx, id: i64) -> Result<u64> {
 }
 
 pub async fn get_request(store: &Store, id: i64) -> Result<Option<RequestRow>> {
-    let mut q = Sql::new("SELECT * FROM share_requests WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "share_requests", id).await
 }
 
 /// Requests, optionally of one status, of consumers or of entries of providers (`None`: all).
@@ -192,9 +190,7 @@ pub async fn revoke_grant(tx: &mut WriteTx, id: i64, reason: &str) -> Result<u64
 }
 
 pub async fn get_grant(store: &Store, id: i64) -> Result<Option<GrantRow>> {
-    let mut q = Sql::new("SELECT * FROM share_grants WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "share_grants", id).await
 }
 
 /// Grants of a consumer (any state), optionally for one entry.
@@ -291,9 +287,7 @@ pub async fn review_project(
 }
 
 pub async fn get_project(store: &Store, id: i64) -> Result<Option<ProjectRow>> {
-    let mut q = Sql::new("SELECT * FROM it_projects WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "it_projects", id).await
 }
 
 pub async fn list_projects(

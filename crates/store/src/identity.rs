@@ -196,9 +196,7 @@ pub async fn reviews(store: &Store, kind: &str, limit: i64) -> Result<Vec<Review
 }
 
 pub async fn review(store: &Store, id: i64) -> Result<Option<ReviewRow>> {
-    let mut q = Sql::new("SELECT * FROM identity_reviews WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "identity_reviews", id).await
 }
 
 /// Record a decision; the pair leaves the queue.

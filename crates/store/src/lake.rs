@@ -157,9 +157,7 @@ pub async fn interrupt_running(tx: &mut WriteTx) -> Result<u64> {
 }
 
 pub async fn get_job(store: &Store, id: i64) -> Result<Option<JobRow>> {
-    let mut q = Sql::new("SELECT * FROM lake_jobs WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "lake_jobs", id).await
 }
 
 /// Newest jobs first, optionally of one table.

@@ -191,9 +191,7 @@ pub async fn set_status(tx: &mut WriteTx, id: i64, status: &str, actor: &str) ->
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Option<LicenseRow>> {
-    let mut q = Sql::new("SELECT * FROM licenses WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "licenses", id).await
 }
 
 pub async fn by_license_id(store: &Store, license_id: &str) -> Result<Option<LicenseRow>> {

@@ -120,9 +120,7 @@ pub async fn token_by_hash(store: &Store, hash: &str) -> Result<Option<ApiToken>
 }
 
 pub async fn get_token(store: &Store, id: i64) -> Result<Option<ApiToken>> {
-    let mut q = Sql::new("SELECT * FROM api_tokens WHERE id = ");
-    q.bind(id);
-    q.fetch_optional(store.pool()).await
+    crate::sql::by_id(store, "api_tokens", id).await
 }
 
 pub async fn list_tokens(store: &Store, user_id: Option<i64>) -> Result<Vec<ApiToken>> {

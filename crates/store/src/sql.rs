@@ -165,6 +165,20 @@ impl Sql {
     }
 }
 
+/// The row of `table` with this id, if any.
+pub(crate) async fn by_id<T>(
+    store: &crate::Store,
+    table: &'static str,
+    id: i64,
+) -> Result<Option<T>>
+where
+    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let mut q = Sql::new(&format!("SELECT * FROM {table} WHERE id = "));
+    q.bind(id);
+    q.fetch_optional(store.pool()).await
+}
+
 /// A page request: 1-based page number and page size (capped).
 #[derive(Clone, Copy, Debug, serde::Deserialize, serde::Serialize)]
 pub struct Page {

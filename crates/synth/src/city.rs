@@ -143,6 +143,41 @@ fn writer(path: &Path) -> Result<BufWriter<std::fs::File>> {
     ))
 }
 
+/// How a department encodes its files.
+#[derive(Clone, Copy)]
+enum Enc {
+    Utf8,
+    Utf8Bom,
+    Gbk,
+}
+
+/// Create a delivery file under `out` with its header line (none when empty).
+fn open(
+    out: &Path,
+    rel: &str,
+    enc: Enc,
+    header: &str,
+) -> Result<(PathBuf, BufWriter<std::fs::File>)> {
+    let path = out.join(rel);
+    let mut w = writer(&path)?;
+    match enc {
+        Enc::Gbk => gbk_line(&mut w, header)?,
+        Enc::Utf8Bom => io(writeln!(w, "\u{feff}{header}"))?,
+        Enc::Utf8 if header.is_empty() => {}
+        Enc::Utf8 => io(writeln!(w, "{header}"))?,
+    }
+    Ok((path, w))
+}
+
+impl Summary {
+    /// Finish a delivery file of `rows` rows.
+    fn add(&mut self, mut w: BufWriter<std::fs::File>, path: PathBuf, rows: usize) -> Result<()> {
+        io(w.flush())?;
+        self.files.push((path, rows));
+        Ok(())
+    }
+}
+
 /// Write a line in GBK.
 fn gbk_line(w: &mut impl Write, line: &str) -> Result<()> {
     let (bytes, _, _) = encoding_rs::GBK.encode(line);
@@ -242,10 +277,10 @@ pub fn generate(
     };
 
     // 公安局: the household registry, GBK CSV, dates YYYYMMDD.
-    let path = out.join("gongan/hukou_registry.csv");
-    let mut w = writer(&path)?;
-    gbk_line(
-        &mut w,
+    let (path, mut w) = open(
+        out,
+        "gongan/hukou_registry.csv",
+        Enc::Gbk,
         "公民身份号码,姓名,性别,出生日期,户号,住址,行政区划代码,联系电话",
     )?;
     let mut rows = 0;
@@ -276,12 +311,10 @@ pub fn generate(
         rows += 1;
         tick(&mut written, 1);
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 人社局: social insurance, JSON lines, ISO timestamps; variant names, missing IDs, a duplicate delivery.
-    let path = out.join("rsj/shebao.jsonl");
-    let mut w = writer(&path)?;
+    let (path, mut w) = open(out, "rsj/shebao.jsonl", Enc::Utf8, "")?;
     let mut rows = 0;
     let mut dup = Vec::new();
     for (uid, p) in people.iter().enumerate() {
@@ -317,13 +350,15 @@ pub fn generate(
         io(writeln!(w, "{line}"))?;
         rows += 1;
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 自然资源和规划局: real-estate titles, UTF-8 CSV with a BOM, dates YYYY/MM/DD, full-width digits.
-    let path = out.join("zrzy/budongchan.csv");
-    let mut w = writer(&path)?;
-    io(w.write_all("\u{feff}权利人,证件号码,不动产单元号,坐落,面积,登记日期\n".as_bytes()))?;
+    let (path, mut w) = open(
+        out,
+        "zrzy/budongchan.csv",
+        Enc::Utf8Bom,
+        "权利人,证件号码,不动产单元号,坐落,面积,登记日期",
+    )?;
     let mut rows = 0;
     let mut last_household = 0;
     for (uid, p) in people.iter().enumerate() {
@@ -358,14 +393,13 @@ pub fn generate(
         rows += 1;
         tick(&mut written, 1);
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 公安局交警支队: vehicles, GBK CSV.
-    let path = out.join("jiaojing/vehicles.csv");
-    let mut w = writer(&path)?;
-    gbk_line(
-        &mut w,
+    let (path, mut w) = open(
+        out,
+        "jiaojing/vehicles.csv",
+        Enc::Gbk,
         "号牌号码,号牌种类,所有人,身份证明号码,车辆类型,车辆识别代号,注册登记日期",
     )?;
     let mut rows = 0;
@@ -400,8 +434,7 @@ pub fn generate(
         rows += 1;
         tick(&mut written, 1);
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 市场监督管理局: enterprises and individual businesses, Excel.
     let path = out.join("scjg/market_entities.xlsx");
@@ -496,12 +529,12 @@ pub fn generate(
     summary.files.push((path, rows as usize));
 
     // 民政局: marriage and divorce registrations, UTF-8 CSV, dates written 2019年5月1日.
-    let path = out.join("mzj/marriages.csv");
-    let mut w = writer(&path)?;
-    io(writeln!(
-        w,
-        "登记编号,男方身份证号,男方姓名,女方身份证号,女方姓名,登记类型,登记日期"
-    ))?;
+    let (path, mut w) = open(
+        out,
+        "mzj/marriages.csv",
+        Enc::Utf8,
+        "登记编号,男方身份证号,男方姓名,女方身份证号,女方姓名,登记类型,登记日期",
+    )?;
     let mut rows = 0;
     let mut reg = 0u64;
     // Couples are pairs of adults in one household.
@@ -541,12 +574,10 @@ pub fn generate(
             tick(&mut written, 1);
         }
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 民政局: low-income, extreme-poverty and disability assistance, JSON lines; some without IDs.
-    let path = out.join("mzj/assistance.jsonl");
-    let mut w = writer(&path)?;
+    let (path, mut w) = open(out, "mzj/assistance.jsonl", Enc::Utf8, "")?;
     let mut rows = 0;
     for (uid, p) in people.iter().enumerate() {
         if !rng.gen_bool(0.03) {
@@ -567,14 +598,13 @@ pub fn generate(
         rows += 1;
         tick(&mut written, 1);
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 住房公积金管理中心: housing-fund accounts, GBK CSV, amounts with thousands separators.
-    let path = out.join("gjj/housing_fund.csv");
-    let mut w = writer(&path)?;
-    gbk_line(
-        &mut w,
+    let (path, mut w) = open(
+        out,
+        "gjj/housing_fund.csv",
+        Enc::Gbk,
         "个人账号,身份证号,姓名,单位名称,月缴存额,缴存状态,开户日期",
     )?;
     let mut rows = 0;
@@ -608,16 +638,15 @@ pub fn generate(
         rows += 1;
         tick(&mut written, 1);
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 市场监督管理局: administrative penalties (互联网+监管), UTF-8 CSV.
-    let path = out.join("scjg/penalties.csv");
-    let mut w = writer(&path)?;
-    io(writeln!(
-        w,
-        "处罚决定书文号,统一社会信用代码,当事人名称,违法行为类型,罚没款金额,处罚决定日期"
-    ))?;
+    let (path, mut w) = open(
+        out,
+        "scjg/penalties.csv",
+        Enc::Utf8,
+        "处罚决定书文号,统一社会信用代码,当事人名称,违法行为类型,罚没款金额,处罚决定日期",
+    )?;
     let mut rows = 0;
     for (i, code) in penalised.iter().enumerate() {
         io(writeln!(
@@ -633,16 +662,15 @@ pub fn generate(
         rows += 1;
         tick(&mut written, 1);
     }
-    io(w.flush())?;
-    summary.files.push((path, rows));
+    summary.add(w, path, rows)?;
 
     // 教育和体育局: schools with their district polygons (WKT, WGS 84).
-    let path = out.join("jtj/schools.csv");
-    let mut w = writer(&path)?;
-    io(writeln!(
-        w,
-        "学校标识码,学校名称,学段,行政区划代码,经度,纬度,学区范围"
-    ))?;
+    let (path, mut w) = open(
+        out,
+        "jtj/schools.csv",
+        Enc::Utf8,
+        "学校标识码,学校名称,学段,行政区划代码,经度,纬度,学区范围",
+    )?;
     let schools = (persons / 800).max(8);
     for i in 0..schools {
         let county = COUNTIES[i % COUNTIES.len()];
@@ -672,13 +700,15 @@ pub fn generate(
             y - d
         ))?;
     }
-    io(w.flush())?;
-    summary.files.push((path, schools));
+    summary.add(w, path, schools)?;
 
     // 生态环境局: hourly air-quality readings of its stations (key: station and hour).
-    let path = out.join("shj/air_quality.csv");
-    let mut w = writer(&path)?;
-    io(writeln!(w, "站点编码,监测时间,PM2.5,PM10,AQI"))?;
+    let (path, mut w) = open(
+        out,
+        "shj/air_quality.csv",
+        Enc::Utf8,
+        "站点编码,监测时间,PM2.5,PM10,AQI",
+    )?;
     let stations = 12;
     let hours = (persons / 100).clamp(24, 24 * 365);
     for h in 0..hours {
@@ -697,17 +727,16 @@ pub fn generate(
             ))?;
         }
     }
-    io(w.flush())?;
-    summary.files.push((path, hours * stations));
+    summary.add(w, path, hours * stations)?;
     written += hours * stations;
 
     // Cameras of 14 agencies, GB/T 28181 IDs: centre (8) + industry (2) + type (3) + network (1) + serial (6).
-    let path = out.join("cameras/cameras.csv");
-    let mut w = writer(&path)?;
-    io(writeln!(
-        w,
-        "device_id,agency,name,longitude,latitude,network"
-    ))?;
+    let (path, mut w) = open(
+        out,
+        "cameras/cameras.csv",
+        Enc::Utf8,
+        "device_id,agency,name,longitude,latitude,network",
+    )?;
     let cameras = (persons / 200).max(14);
     for i in 0..cameras {
         let (industry, agency) = AGENCIES[i % AGENCIES.len()];
@@ -723,8 +752,7 @@ pub fn generate(
             35.85 + rng.gen_range(0.0..1.1)
         ))?;
     }
-    io(w.flush())?;
-    summary.files.push((path, cameras));
+    summary.add(w, path, cameras)?;
     io(truth.flush())?;
     summary.records = written + cameras;
     progress(summary.records);

@@ -214,14 +214,7 @@ async fn own_department_scope_on_the_users_page() {
         common::browser_login(&app, "alice", "Wonder-Pass-2026", "/system/users").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/system/users");
-    let html = client
-        .get(app.url("/system/users"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/system/users").await;
     let table = html
         .split("<table id=\"users\">")
         .nth(1)
@@ -861,15 +854,7 @@ async fn health_readiness_and_metrics() {
         .await
         .unwrap();
     assert_eq!(v["status"], "ready");
-    let m = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.page(&app.client, "/metrics").await;
     assert!(m.contains("shuju_http_requests_total"), "{m}");
     assert!(m.contains("route=\"/healthz\""), "{m}");
 }

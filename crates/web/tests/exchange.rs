@@ -415,14 +415,7 @@ async fn the_request_and_project_pages() {
     let hrss = app.dept_id(&w.admin, "聊城市人力资源和社会保障局").await;
     app.post(&w.admin, "/api/v1/projects", json!({"name": "社保系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 3_000_000, "systems": []})).await;
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/exchange").await;
-    let html = client
-        .get(app.url("/exchange?view=to_check"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/exchange?view=to_check").await;
     assert!(
         html.contains("合规审核中") && html.contains(&format!("/exchange/{}/pass", r["id"])),
         "the bureau's queue"
@@ -437,14 +430,7 @@ async fn the_request_and_project_pages() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let mine: Vec<Value> = app.get_json(&w.consumer, "/api/v1/exchange/requests").await;
     assert_eq!(mine[0]["status"], "provider_review");
-    let html = client
-        .get(app.url("/projects?year=2026"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/projects?year=2026").await;
     assert!(
         html.contains("社保系统升级")
             && html.contains("不予资金支持")

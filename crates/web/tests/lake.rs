@@ -177,24 +177,10 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
 
     // Pages: the table list with rows and rejects, the table page with quarantine and lineage.
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/lake").await;
-    let html = client
-        .get(app.url("/lake"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/lake").await;
     assert!(html.contains("gongan_hukou"), "{html}");
     assert!(html.contains("聊城市常住人口户籍登记信息"));
-    let html = client
-        .get(app.url("/lake/tables/gongan_hukou"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/lake/tables/gongan_hukou").await;
     assert!(html.contains("id=\"quarantine\""));
     assert!(html.contains("hukou_registry.csv"));
     let csrf = common::csrf_of(&html);

@@ -161,15 +161,7 @@ async fn issue_show_verify_revoke_and_renew() {
     );
 
     // The status list and trust list are published; the status list verifies with the trust list.
-    let token_jwt = app
-        .client
-        .get(app.url("/api/v1/licenses/status/1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let token_jwt = app.page(&app.client, "/api/v1/licenses/status/1").await;
     let trust: Value = app
         .client
         .get(app.url("/api/v1/licenses/trust-list"))
@@ -334,26 +326,12 @@ async fn the_registry_show_and_verify_pages() {
         .await;
     let id = lic["id"].as_i64().unwrap();
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/licenses").await;
-    let html = client
-        .get(app.url("/licenses"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/licenses").await;
     assert!(
         html.contains("110105********002X") && !html.contains(HOLDER),
         "the registry masks holders"
     );
-    let html = client
-        .get(app.url(&format!("/licenses/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, &format!("/licenses/{id}")).await;
     let csrf = html
         .split("name=\"_csrf\" value=\"")
         .nth(1)

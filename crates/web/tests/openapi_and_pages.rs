@@ -156,26 +156,12 @@ async fn every_page_renders_in_both_languages() {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/system/depts");
-    let html = client
-        .get(app.url("/system/depts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/system/depts").await;
     assert!(
         html.contains("Departments") && html.contains("Sign out"),
         "English page"
     );
-    let home = client
-        .get(app.url("/home"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = app.page(&client, "/home").await;
     assert!(home.contains("County-level divisions"));
 
     // The vendored libraries are served from the binary.
@@ -224,14 +210,7 @@ async fn pages_redirect_to_login_and_forms_need_the_csrf_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no CSRF token");
-    let html = client
-        .get(app.url("/system/depts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/system/depts").await;
     let csrf = html
         .split("name=\"_csrf\" value=\"")
         .nth(1)
@@ -249,14 +228,7 @@ async fn pages_redirect_to_login_and_forms_need_the_csrf_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = client
-        .get(app.url("/system/depts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/system/depts").await;
     assert!(html.contains("表单新建局"));
     // A refused form comes back with the reason.
     let bad = [
@@ -273,13 +245,6 @@ async fn pages_redirect_to_login_and_forms_need_the_csrf_token() {
         .await
         .unwrap();
     let to = r.headers()["location"].to_str().unwrap().to_owned();
-    let html = client
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, &to).await;
     assert!(html.contains("uscc: must be 18 characters"), "{to}");
 }

@@ -303,6 +303,11 @@ impl Upload {
             .get(name)
             .is_some_and(|v| matches!(v.trim(), "true" | "1" | "on" | "yes"))
     }
+
+    /// The form's CSRF token matches the session's (for uploads from pages).
+    pub fn csrf_ok(&self, c: &shuju_admin::Caller) -> bool {
+        c.csrf_token.is_some() && self.fields.get("_csrf") == c.csrf_token.as_ref()
+    }
 }
 
 /// Read a multipart upload.

@@ -1,12 +1,13 @@
 //! Departments, users, roles and dictionaries pages.
 
 use super::{
-    Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page, page_error, render,
+    CheckedForm, Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page, page_error,
+    render,
 };
 use crate::api::departments::{DepartmentView, ImportView, TreeNode, read_upload};
 use crate::extract::{Path, Query};
 use crate::{AppState, WebConfig};
-use axum::extract::{DefaultBodyLimit, Form, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::Response;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -201,12 +202,8 @@ pub async fn depts_page(
 #[utoipa::path(post, path = "/system/depts", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn dept_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin.create_department(&pc.caller, dept_input(&f)).await,
         "/system/depts",
@@ -219,13 +216,9 @@ pub async fn dept_create(
 #[utoipa::path(post, path = "/system/depts/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn dept_update(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin
             .update_department(&pc.caller, id, dept_input(&f))
@@ -240,13 +233,9 @@ pub async fn dept_update(
 #[utoipa::path(post, path = "/system/depts/{id}/delete", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn dept_delete(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin.delete_department(&pc.caller, id).await,
         "/system/depts",
@@ -262,7 +251,7 @@ pub async fn dept_import(State(s): State<AppState>, pc: PageCaller, m: Multipart
         Ok(v) => v,
         Err(e) => return back("/system/depts", None, Some(&e.0.message)),
     };
-    if !up.fields.contains_key("_csrf") || up.fields.get("_csrf") != pc.caller.csrf_token.as_ref() {
+    if !up.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
     let report = match s
@@ -370,12 +359,8 @@ fn with_password(pw: &str) -> String {
 #[utoipa::path(post, path = "/system/users", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn user_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     match s.admin.create_user(&pc.caller, user_input(&f)).await {
         Ok(u) => back(
             &with_password(&u.initial_password.unwrap_or_default()),
@@ -390,13 +375,9 @@ pub async fn user_create(
 #[utoipa::path(post, path = "/system/users/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn user_update(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin.update_user(&pc.caller, id, user_input(&f)).await,
         "/system/users",
@@ -409,13 +390,9 @@ pub async fn user_update(
 #[utoipa::path(post, path = "/system/users/{id}/delete", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn user_delete(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin.delete_user(&pc.caller, id).await,
         "/system/users",
@@ -428,13 +405,9 @@ pub async fn user_delete(
 #[utoipa::path(post, path = "/system/users/{id}/reset", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn user_reset(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     match s.admin.reset_password(&pc.caller, id).await {
         Ok(pw) => back(&with_password(&pw), Some("ok_saved"), None),
         Err(e) => back("/system/users", None, Some(&e.message)),
@@ -488,12 +461,8 @@ pub async fn roles_page(
 #[utoipa::path(post, path = "/system/roles", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn role_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let input = RoleInput {
         role_key: f.str("role_key"),
         name: f.str("name"),
@@ -520,13 +489,9 @@ pub async fn role_create(
 #[utoipa::path(post, path = "/system/roles/{id}/delete", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn role_delete(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin.delete_role(&pc.caller, id).await,
         "/system/roles",
@@ -568,12 +533,8 @@ pub async fn dicts_page(
 #[utoipa::path(post, path = "/system/dicts", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn dict_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let fields = shuju_admin::dicts::validate_type(
         &f.str("type_key"),
         &f.str("name"),
@@ -614,13 +575,9 @@ pub async fn dict_page(
 #[utoipa::path(post, path = "/system/dicts/{id}/delete", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn dict_delete(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.admin.delete_dict_type(&pc.caller, id).await,
         "/system/dicts",
@@ -633,13 +590,9 @@ pub async fn dict_delete(
 #[utoipa::path(post, path = "/system/dicts/{id}/items", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn dict_item_create(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let fields = shuju_admin::dicts::validate_item(
         &f.str("label"),
         &f.str("value"),
@@ -660,13 +613,9 @@ pub async fn dict_item_create(
 #[utoipa::path(post, path = "/system/dict-items/{id}/delete", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn dict_item_delete(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let to = f.i64("back").map_or_else(
         || "/system/dicts".to_owned(),
         |b| format!("/system/dicts/{b}"),

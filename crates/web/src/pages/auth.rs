@@ -1,8 +1,8 @@
 //! Login, logout, password change, language switch.
 
 use super::{
-    Flash, FormPairs, LANG_COOKIE, PageCaller, PageLang, base, csrf_refused, render,
-    session_cookie, with_cookie,
+    CheckedForm, Flash, FormPairs, LANG_COOKIE, PageCaller, PageLang, base, render, session_cookie,
+    with_cookie,
 };
 use crate::AppState;
 use crate::api::auth::Client;
@@ -144,12 +144,8 @@ pub async fn password_page(pc: PageCaller, Query(flash): Query<Flash>) -> Respon
 #[utoipa::path(post, path = "/password", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn password_submit(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     if f.get("new_password") != f.get("confirm_password") {
         return super::back(
             "/password",
@@ -169,14 +165,7 @@ pub async fn password_submit(
 
 /// Sign out.
 #[utoipa::path(post, path = "/logout", tag = "pages", responses((status = 303, description = "redirect to the login page")))]
-pub async fn logout(
-    State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
-) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
+pub async fn logout(State(s): State<AppState>, CheckedForm { pc, f: _ }: CheckedForm) -> Response {
     if let Err(e) = s.admin.logout(&pc.caller).await {
         tracing::warn!(error = %e, "logout failed");
     }

@@ -2,13 +2,14 @@
 //! versions and history, the edit form, the review queue, error reports, information systems.
 
 use super::{
-    Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page, page_error, render,
+    CheckedForm, Flash, FormPairs, PageCaller, after, back, base, csrf_refused, page, page_error,
+    render,
 };
 use crate::api::catalog::{ChangeView, EntryView, HistoryView, SearchParams, SystemView};
 use crate::api::departments::{TreeNode, read_upload};
 use crate::extract::{Path, Query};
 use crate::{AppState, WebConfig};
-use axum::extract::{DefaultBodyLimit, Form, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::Response;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -264,13 +265,9 @@ pub async fn entry_page(
     responses((status = 303, description = "redirect")))]
 pub async fn entry_action(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let c = &pc.caller;
     let to = format!("/catalog/entries/{id}");
     let r = match action.as_str() {
@@ -458,12 +455,8 @@ pub async fn new_page(State(s): State<AppState>, pc: PageCaller) -> Response {
 #[utoipa::path(post, path = "/catalog/new", tag = "pages", responses((status = 303, description = "redirect"), (status = 200, description = "the form with the reason", content_type = "text/html")))]
 pub async fn entry_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let e = entry_from_form(&f);
     match s.catalog.create(&pc.caller, e.clone()).await {
         Ok(v) => back(
@@ -493,13 +486,9 @@ pub async fn edit_page(State(s): State<AppState>, pc: PageCaller, Path(id): Path
 #[utoipa::path(post, path = "/catalog/entries/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect"), (status = 200, description = "the form with the reason", content_type = "text/html")))]
 pub async fn entry_update(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let e = entry_from_form(&f);
     match s.catalog.update(&pc.caller, id, e.clone()).await {
         Ok(_) => back(&format!("/catalog/entries/{id}"), Some("ok_saved"), None),
@@ -517,7 +506,7 @@ pub async fn import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> 
         Ok(v) => v,
         Err(e) => return back("/catalog?mine=1", None, Some(&e.0.message)),
     };
-    if up.fields.get("_csrf") != pc.caller.csrf_token.as_ref() || pc.caller.csrf_token.is_none() {
+    if !up.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
     match s
@@ -618,13 +607,9 @@ pub async fn corrections_page(
 #[utoipa::path(post, path = "/catalog/corrections/{id}/answer", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn correction_answer(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.catalog
             .answer_error(&pc.caller, id, &f.str("answer"))
@@ -668,12 +653,8 @@ pub async fn systems_page(
 #[utoipa::path(post, path = "/catalog/systems", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn system_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let fields = InfoSystemFields {
         name: f.str("name"),
         owner_dept_id: f.i64("owner_dept_id").unwrap_or(0),

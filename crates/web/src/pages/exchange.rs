@@ -1,12 +1,12 @@
 //! Sharing pages: requests (mine / to check / to answer, with deadline badges), grants, and the
 //! IT-project review.
 
-use super::{Flash, FormPairs, PageCaller, after, base, csrf_refused, page};
+use super::{CheckedForm, Flash, PageCaller, after, base, page};
 use crate::AppState;
 use crate::api::exchange::{GrantView, RequestView};
 use crate::api::projects::ProjectDto;
 use crate::extract::{Path, Query};
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
@@ -63,12 +63,8 @@ pub async fn requests_page(
 #[utoipa::path(post, path = "/exchange", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn request_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let input = RequestInput {
         entry_id: f.i64("entry_id").unwrap_or(0),
         items: f
@@ -97,13 +93,9 @@ pub async fn request_create(
     responses((status = 303, description = "redirect")))]
 pub async fn request_action(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let c = &pc.caller;
     let reason = f.str("reason");
     let r = match action.as_str() {
@@ -177,12 +169,8 @@ pub async fn projects_page(
 #[utoipa::path(post, path = "/projects", tag = "pages", responses((status = 303, description = "redirect")))]
 pub async fn project_create(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let systems: Vec<String> = f
         .str("systems")
         .split(['、', ',', '，'])
@@ -211,13 +199,9 @@ pub async fn project_create(
 #[utoipa::path(post, path = "/projects/{id}/review", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
 pub async fn project_review(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<i64>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     after(
         s.projects
             .review(&pc.caller, id, f.i64("approved_budget"), &f.str("note"))

@@ -1,11 +1,11 @@
 //! Lake pages: every table with rows, rejects and quality; one table's lineage, quality per
 //! column, quarantine and a delivery upload; the query page.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page, page_error, render};
+use super::{CheckedForm, Flash, PageCaller, back, base, csrf_refused, page, page_error, render};
 use crate::AppState;
 use crate::api::departments::read_upload;
 use crate::extract::{Path, Query};
-use axum::extract::{DefaultBodyLimit, Form, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
@@ -152,13 +152,9 @@ fn beijing(ms: i64) -> Option<String> {
 #[utoipa::path(post, path = "/lake/tables/{name}/mapping", tag = "pages", params(("name" = String, Path)), responses((status = 303, description = "redirect")))]
 pub async fn mapping(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path(name): Path<String>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let to = format!("/lake/tables/{name}");
     let spec = match s.lake.spec(&pc.caller, &name).await {
         Ok(v) => v,
@@ -208,7 +204,7 @@ pub async fn deliver(
         Ok(v) => v,
         Err(e) => return back(&to, None, Some(&e.0.message)),
     };
-    if up.fields.get("_csrf") != pc.caller.csrf_token.as_ref() || pc.caller.csrf_token.is_none() {
+    if !up.csrf_ok(&pc.caller) {
         return csrf_refused();
     }
     let spec = match s.lake.spec(&pc.caller, &name).await {
@@ -245,14 +241,7 @@ pub async fn sql_page(State(s): State<AppState>, pc: PageCaller) -> Response {
 
 /// Run a query from the page.
 #[utoipa::path(post, path = "/lake/sql", tag = "pages", responses((status = 200, description = "HTML page with the result", content_type = "text/html")))]
-pub async fn sql_run(
-    State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
-) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
+pub async fn sql_run(State(s): State<AppState>, CheckedForm { pc, f }: CheckedForm) -> Response {
     let sql = f.str("sql");
     let mut as_of = std::collections::BTreeMap::new();
     if let (Some(t), Some(v)) = (f.get("as_of_table"), f.i64("as_of_version")) {

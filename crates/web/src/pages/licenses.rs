@@ -1,11 +1,11 @@
 //! E-license pages: the registry with issuing, one license with its actions and the show screen
 //! (QR code), and the verify screen for officials.
 
-use super::{Flash, FormPairs, PageCaller, back, base, csrf_refused, page, render};
+use super::{CheckedForm, Flash, PageCaller, back, base, page, render};
 use crate::AppState;
 use crate::api::licenses::LicenseDto;
 use crate::extract::{Path, Query};
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
@@ -66,14 +66,7 @@ pub async fn registry(
 
 /// Issue a license from the form (claims as `name=value` lines).
 #[utoipa::path(post, path = "/licenses", tag = "pages", responses((status = 303, description = "redirect")))]
-pub async fn issue(
-    State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
-) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
+pub async fn issue(State(s): State<AppState>, CheckedForm { pc, f }: CheckedForm) -> Response {
     let mut claims = Map::new();
     for line in f.str("claims").lines() {
         if let Some((k, v)) = line.split_once('=') {
@@ -131,13 +124,9 @@ pub async fn license_page(
     responses((status = 303, description = "redirect"), (status = 200, description = "the show screen", content_type = "text/html")))]
 pub async fn license_action(
     State(s): State<AppState>,
-    pc: PageCaller,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let c = &pc.caller;
     let to = format!("/licenses/{id}");
     let reason = f.str("reason");
@@ -215,12 +204,8 @@ pub async fn verify_page(pc: PageCaller) -> Response {
 #[utoipa::path(post, path = "/licenses/verify", tag = "pages", responses((status = 200, description = "HTML page with the result", content_type = "text/html")))]
 pub async fn verify_submit(
     State(s): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<FormPairs>,
+    CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
-    if !f.csrf_ok(&pc.caller) {
-        return csrf_refused();
-    }
     let (p, aud, nonce) = (f.str("presentation"), f.str("aud"), f.str("nonce"));
     let result = match s.licenses.verify(p.trim(), aud.trim(), nonce.trim()).await {
         Ok(v) => {

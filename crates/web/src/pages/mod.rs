@@ -421,6 +421,33 @@ impl FormPairs {
     }
 }
 
+/// A submitted form of a signed-in user whose CSRF token matched the session's: every page form
+/// handler takes its caller and fields through this, so none can forget the check.
+pub struct CheckedForm {
+    pub pc: PageCaller,
+    pub f: FormPairs,
+}
+
+impl axum::extract::FromRequest<AppState> for CheckedForm {
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let pc = PageCaller::from_request_parts(&mut parts, state).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let axum::Form(f) = axum::Form::<FormPairs>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !f.csrf_ok(&pc.caller) {
+            return Err(csrf_refused());
+        }
+        Ok(CheckedForm { pc, f })
+    }
+}
+
 /// After a form: back to `ok_to` with a message key, or to `err_to` with the refusal.
 pub fn after<T>(r: shuju_types::Result<T>, ok_to: &str, ok_key: &str, err_to: &str) -> Response {
     match r {

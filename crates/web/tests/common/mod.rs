@@ -96,6 +96,18 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A page's HTML, fetched with a browser client (cookies kept).
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Response {
         self.client
             .post(self.url("/api/v1/auth/login"))
@@ -269,14 +281,7 @@ pub async fn browser_login(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/login").await;
     let csrf = csrf_of(&page);
     let r = client
         .post(app.url("/login"))
