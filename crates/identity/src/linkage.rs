@@ -12,19 +12,30 @@ pub fn read(a: &Path, b: &Path) -> Result<(Records, Vec<Option<u64>>)> {
     let mut recs = Records::new(person_fields());
     let mut truth = Vec::new();
     for (src, path) in [("a", a), ("b", b)] {
-        let mut rd = csv::Reader::from_path(path)
-            .map_err(|e| Error::invalid("file", format!("{}: {e}", path.display())))?;
-        for row in rd.records() {
-            let row = row.map_err(|e| Error::invalid("file", e.to_string()))?;
-            let id = row.get(0).unwrap_or_default();
-            let raw: Vec<Option<&str>> = (1..6)
-                .map(|i| row.get(i).filter(|v| !v.is_empty()))
-                .collect();
-            recs.push(src, id, None, &raw);
+        for_each(path, usize::MAX, |id, raw| {
+            recs.push(src, id, None, raw);
             truth.push(id.get(1..).and_then(|n| n.parse().ok()));
-        }
+        })?;
     }
     Ok((recs, truth))
+}
+
+/// Call `each` with the rec_id and the five fields of the first `limit` records of a file.
+pub fn for_each(
+    path: &Path,
+    limit: usize,
+    mut each: impl FnMut(&str, &[Option<&str>]),
+) -> Result<()> {
+    let mut rd = csv::Reader::from_path(path)
+        .map_err(|e| Error::invalid("file", format!("{}: {e}", path.display())))?;
+    for row in rd.records().take(limit) {
+        let row = row.map_err(|e| Error::invalid("file", e.to_string()))?;
+        let raw: Vec<Option<&str>> = (1..6)
+            .map(|i| row.get(i).filter(|v| !v.is_empty()))
+            .collect();
+        each(row.get(0).unwrap_or_default(), &raw);
+    }
+    Ok(())
 }
 
 /// The person settings, as a two-file linkage: a record links to at most one of the other file.

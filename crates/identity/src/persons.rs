@@ -214,8 +214,9 @@ pub struct Candidate {
     pub explanation: Explanation,
 }
 
-/// What the single-record match keeps in memory from the last run.
-struct Index {
+/// What the single-record match keeps in memory from the last run: the records, the model,
+/// every record under each blocking key, and the citizen-ID map.
+pub struct MatchIndex {
     recs: Records,
     model: Model,
     settings: Settings,
@@ -248,7 +249,7 @@ pub struct PersonFile {
 pub struct Persons {
     store: Store,
     lake: Lake,
-    index: Arc<RwLock<Option<Index>>>,
+    index: Arc<RwLock<Option<Arc<MatchIndex>>>>,
 }
 
 const KIND: &str = "person";
@@ -415,41 +416,13 @@ impl Persons {
     }
 
     fn set_index(&self, recs: Records, model: Model, settings: Settings, ids: Vec<String>) {
-        let Ok(blocking) = crate::block::Blocking::new(&recs, &settings.rules, settings.max_block)
-        else {
-            return;
-        };
-        let mut blocks: Vec<HashMap<u64, Vec<Rec>>> = vec![HashMap::new(); settings.rules.len()];
-        let mut by_citizen_id = HashMap::new();
-        for r in 0..recs.len() as Rec {
-            for (i, b) in blocks.iter_mut().enumerate() {
-                if let Some(k) = blocking.key(i, r) {
-                    b.entry(k).or_default().push(r);
+        match MatchIndex::build(recs, model, settings, ids) {
+            Ok(ix) => {
+                if let Ok(mut g) = self.index.write() {
+                    *g = Some(Arc::new(ix));
                 }
             }
-            if let Some(id) = recs.id(r) {
-                by_citizen_id.insert(id.into(), r);
-            }
-        }
-        let mut interned: HashMap<String, Arc<str>> = HashMap::new();
-        let person = ids
-            .into_iter()
-            .map(|p| {
-                interned
-                    .entry(p.clone())
-                    .or_insert_with(|| p.into())
-                    .clone()
-            })
-            .collect();
-        if let Ok(mut g) = self.index.write() {
-            *g = Some(Index {
-                recs,
-                model,
-                settings,
-                blocks,
-                by_citizen_id,
-                person,
-            });
+            Err(e) => tracing::warn!(error = %e.message, "person match index not built"),
         }
     }
 
@@ -508,78 +481,19 @@ impl Persons {
         Ok(out)
     }
 
-    /// The match itself, without the permission check and audit (for benchmarks).
+    /// The match itself, without the permission check and audit.
     pub fn match_in_memory(
         &self,
         citizen_id: Option<&str>,
         fields: [Option<&str>; 5],
     ) -> Result<Vec<Candidate>> {
-        let g = self
+        let ix = self
             .index
             .read()
-            .map_err(|_| Error::internal("match index poisoned"))?;
-        let ix = g
-            .as_ref()
+            .map_err(|_| Error::internal("match index poisoned"))?
+            .clone()
             .ok_or_else(|| Error::unavailable("no resolution has run yet"))?;
-        // The query as a one-record set, normalised the same way.
-        let mut q = Records::new(person_fields());
-        let row: Vec<Option<&str>> = [Some("query"), citizen_id]
-            .into_iter()
-            .chain(fields)
-            .collect();
-        let r = push_person(&mut q, "query", &row)
-            .ok_or_else(|| Error::invalid("record", "empty record"))?;
-        if let Some(id) = q.id(r)
-            && let Some(&hit) = ix.by_citizen_id.get(id)
-        {
-            return Ok(vec![Candidate {
-                person_id: ix.person[hit as usize].to_string(),
-                probability: 1.0,
-                explanation: Explanation {
-                    prior: 0.0,
-                    fields: Vec::new(),
-                    weight: f64::INFINITY.min(99.0),
-                    probability: 1.0,
-                },
-            }]);
-        }
-        let mut seen = HashSet::new();
-        let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
-        for (i, rule) in ix.settings.rules.iter().enumerate() {
-            let parts: Vec<(usize, Take)> = rule
-                .parts
-                .iter()
-                .filter_map(|(f, t)| q.field(f).map(|f| (f, *t)))
-                .collect();
-            let Some(k) = crate::block::key_of(&q, r, &parts).map(|k| k.max(1)) else {
-                continue;
-            };
-            for &cand in ix.blocks[i].get(&k).map(Vec::as_slice).unwrap_or_default() {
-                if !seen.insert(cand) {
-                    continue;
-                }
-                let e = ix.model.explain_across(&q, r, &ix.recs, cand);
-                if e.probability < ix.settings.review.0 {
-                    continue;
-                }
-                let pid = ix.person[cand as usize].clone();
-                let better = best.get(&pid).is_none_or(|b| b.probability < e.probability);
-                if better {
-                    best.insert(
-                        pid.clone(),
-                        Candidate {
-                            person_id: pid.to_string(),
-                            probability: e.probability,
-                            explanation: e,
-                        },
-                    );
-                }
-            }
-        }
-        let mut out: Vec<Candidate> = best.into_values().collect();
-        out.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-        out.truncate(5);
-        Ok(out)
+        ix.find(citizen_id, fields)
     }
 
     /// Persons by citizen ID, or by name and birth date.
@@ -730,6 +644,20 @@ impl Persons {
     ) -> Result<()> {
         self.require(c, perm::IDENTITY_REVIEW, "identity.decide")
             .await?;
+        match (decision, b) {
+            ("accept" | "reject", Some(_)) | ("alone", None) => {}
+            _ => {
+                return Err(Error::invalid(
+                    "decision",
+                    "accept or reject a pair of records, or set one record alone",
+                ));
+            }
+        }
+        for (s, k) in [Some(a), b].into_iter().flatten() {
+            if db::entity_of(&self.store, KIND, s, k).await?.is_none() {
+                return Err(Error::not_found(format!("record {s}/{k}")));
+            }
+        }
         if reason.trim().is_empty() {
             return Err(Error::invalid("reason", "a decision needs a reason"));
         }
@@ -771,5 +699,130 @@ impl Persons {
         self.require(c, perm::IDENTITY_VIEW, "identity.runs")
             .await?;
         db::runs(&self.store, KIND, 20).await
+    }
+}
+
+impl MatchIndex {
+    /// Index `recs` (resolved into `ids`, one per record) for single-record matching.
+    pub fn build(
+        recs: Records,
+        model: Model,
+        settings: Settings,
+        ids: Vec<String>,
+    ) -> Result<MatchIndex> {
+        let blocking = crate::block::Blocking::new(&recs, &settings.rules, settings.max_block)?;
+        let mut blocks: Vec<HashMap<u64, Vec<Rec>>> = vec![HashMap::new(); settings.rules.len()];
+        let mut by_citizen_id = HashMap::new();
+        for r in 0..recs.len() as Rec {
+            for (i, b) in blocks.iter_mut().enumerate() {
+                if let Some(k) = blocking.key(i, r) {
+                    b.entry(k).or_default().push(r);
+                }
+            }
+            if let Some(id) = recs.id(r) {
+                by_citizen_id.insert(id.into(), r);
+            }
+        }
+        drop(blocking);
+        let mut interned: HashMap<String, Arc<str>> = HashMap::new();
+        let person = ids
+            .into_iter()
+            .map(|p| {
+                interned
+                    .entry(p.clone())
+                    .or_insert_with(|| p.into())
+                    .clone()
+            })
+            .collect();
+        Ok(MatchIndex {
+            recs,
+            model,
+            settings,
+            blocks,
+            by_citizen_id,
+            person,
+        })
+    }
+
+    /// Records indexed.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// The best persons (at most five) for one record, with their probability and why. Blocks
+    /// larger than the resolution's bound are not scanned.
+    pub fn find(
+        &self,
+        citizen_id: Option<&str>,
+        fields: [Option<&str>; 5],
+    ) -> Result<Vec<Candidate>> {
+        let ix = self;
+        // The query as a one-record set, normalised the same way.
+        let mut q = Records::new(person_fields());
+        let row: Vec<Option<&str>> = [Some("query"), citizen_id]
+            .into_iter()
+            .chain(fields)
+            .collect();
+        let r = push_person(&mut q, "query", &row)
+            .ok_or_else(|| Error::invalid("record", "empty record"))?;
+        if let Some(id) = q.id(r)
+            && let Some(&hit) = ix.by_citizen_id.get(id)
+        {
+            return Ok(vec![Candidate {
+                person_id: ix.person[hit as usize].to_string(),
+                probability: 1.0,
+                explanation: Explanation {
+                    prior: 0.0,
+                    fields: Vec::new(),
+                    weight: f64::INFINITY.min(99.0),
+                    probability: 1.0,
+                },
+            }]);
+        }
+        let mut seen = HashSet::new();
+        let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
+        for (i, rule) in ix.settings.rules.iter().enumerate() {
+            let parts: Vec<(usize, Take)> = rule
+                .parts
+                .iter()
+                .filter_map(|(f, t)| q.field(f).map(|f| (f, *t)))
+                .collect();
+            let Some(k) = crate::block::key_of(&q, r, &parts).map(|k| k.max(1)) else {
+                continue;
+            };
+            let block = ix.blocks[i].get(&k).map(Vec::as_slice).unwrap_or_default();
+            if block.len() > ix.settings.max_block {
+                continue;
+            }
+            for &cand in block {
+                if !seen.insert(cand) {
+                    continue;
+                }
+                let e = ix.model.explain_across(&q, r, &ix.recs, cand);
+                if e.probability < ix.settings.review.0 {
+                    continue;
+                }
+                let pid = ix.person[cand as usize].clone();
+                let better = best.get(&pid).is_none_or(|b| b.probability < e.probability);
+                if better {
+                    best.insert(
+                        pid.clone(),
+                        Candidate {
+                            person_id: pid.to_string(),
+                            probability: e.probability,
+                            explanation: e,
+                        },
+                    );
+                }
+            }
+        }
+        let mut out: Vec<Candidate> = best.into_values().collect();
+        out.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        out.truncate(5);
+        Ok(out)
     }
 }

@@ -170,6 +170,19 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// Single-record match latency with many persons indexed, beside Splink's
+    /// `predict_between` on the same persons.
+    Match {
+        #[arg(long, default_value_t = 10_000_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 20_000)]
+        queries: usize,
+        /// A Python with splink installed (the peer); `none` to skip it.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
     #[command(hide = true)]
     ErRun {
@@ -329,6 +342,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::er(*linkage, *city, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Match {
+            persons,
+            queries,
+            python,
+            markdown,
+        }) => {
+            init_tracing("warn");
+            bench::match_latency(*persons, *queries, python.clone(), markdown.clone())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::ErRun { a, b, out }) => {

@@ -79,6 +79,7 @@ pub struct AppState {
     pub exchange: Exchange,
     pub projects: Projects,
     pub lake: shuju_lake::Lake,
+    pub persons: shuju_identity::persons::Persons,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -121,6 +122,7 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "exchange", description = "Sharing requests and grants between departments"),
         (name = "licenses", description = "Electronic licenses: registry, show, verify, status, trust"),
         (name = "lake", description = "The data lake: tables, deliveries, quarantine, lineage, quality, SQL"),
+        (name = "persons", description = "One person, one file: resolution, search, match, files, review"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
 )]
@@ -191,6 +193,16 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         lake,
     } = platform;
     let projects = Projects::new(admin.clone());
+    let persons = shuju_identity::persons::Persons::new(admin.store().clone(), lake.clone());
+    // The single-record match index of the last resolution run, loaded in the background.
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        let p = persons.clone();
+        rt.spawn(async move {
+            if let Err(e) = p.load_index(&shuju_admin::Caller::system()).await {
+                tracing::warn!(error = %e.message, "person match index not loaded");
+            }
+        });
+    }
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
@@ -202,6 +214,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         exchange,
         projects,
         lake,
+        persons,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),

@@ -9,6 +9,7 @@ pub mod dicts;
 pub mod exchange;
 pub mod lake;
 pub mod licenses;
+pub mod persons;
 pub mod projects;
 pub mod roles;
 pub mod system;
@@ -28,6 +29,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(ckan::routes())
         .merge(licenses::routes())
         .merge(lake::routes(cfg))
+        .merge(persons::routes())
         .merge(exchange::routes())
         .merge(projects::routes())
         .merge(users::routes())

@@ -13,6 +13,7 @@ mod home;
 mod lake;
 mod licenses;
 mod logs;
+mod persons;
 
 use crate::extract::{SESSION_COOKIE, client_addr, cookie};
 use crate::i18n::{self, Lang};
@@ -38,6 +39,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(licenses::routes())
         .merge(exchange::routes())
         .merge(lake::routes(cfg))
+        .merge(persons::routes())
         .merge(logs::routes())
         .merge(crate::assets::routes())
 }
@@ -79,6 +81,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "lake_sql.html",
         include_str!("../../templates/lake_sql.html"),
+    ),
+    ("persons.html", include_str!("../../templates/persons.html")),
+    ("person.html", include_str!("../../templates/person.html")),
+    (
+        "person_reviews.html",
+        include_str!("../../templates/person_reviews.html"),
     ),
     (
         "exchange.html",
@@ -249,7 +257,7 @@ struct MenuGroup {
 type MenuEntry = (&'static str, &'static str, Option<&'static str>);
 
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[MenuEntry]); 7] = [
+    let groups: [(&str, &[MenuEntry]); 8] = [
         ("home", &[("home", "/home", None)]),
         (
             "catalog_group",
@@ -278,6 +286,17 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
             &[
                 ("lake", "/lake", Some(perm::LAKE_LIST)),
                 ("lake_sql", "/lake/sql", Some(perm::LAKE_QUERY)),
+            ],
+        ),
+        (
+            "identity_group",
+            &[
+                ("persons", "/persons", Some(perm::IDENTITY_VIEW)),
+                (
+                    "person_reviews",
+                    "/persons/reviews",
+                    Some(perm::IDENTITY_REVIEW),
+                ),
             ],
         ),
         (

@@ -1,0 +1,218 @@
+//! One person, one file (一人一档): resolution runs, search, the single-record match, person files
+//! and the clerical review queue. Answers name persons by their person ID and explain matches by
+//! field, level and weight — never by the values compared.
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Auth, Json, Path, Query};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use shuju_types::Error;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(resolve))
+        .routes(routes!(runs))
+        .routes(routes!(match_record))
+        .routes(routes!(reviews))
+        .routes(routes!(decide))
+        .routes(routes!(decision))
+        .routes(routes!(file))
+}
+
+fn value<T: Serialize>(v: T) -> ApiResult<serde_json::Value> {
+    Ok(serde_json::to_value(v).map_err(Error::internal)?)
+}
+
+/// Run person resolution over the lake's sources; person IDs of the last run carry over and the
+/// answer lists what was created, merged and split.
+#[utoipa::path(post, path = "/api/v1/persons/resolve", tag = "persons", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn resolve(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.persons.resolve(&c).await?)?))
+}
+
+/// Resolution runs, newest first.
+#[utoipa::path(get, path = "/api/v1/persons/runs", tag = "persons", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn runs(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.persons.runs(&c).await?)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// A citizen ID (GB 11643).
+    pub citizen_id: Option<String>,
+    /// A name, with `birth`.
+    pub name: Option<String>,
+    /// A birth date (20240102, 2024-01-02, …), with `name`.
+    pub birth: Option<String>,
+}
+
+/// Find persons by citizen ID, or by name and birth date.
+#[utoipa::path(get, path = "/api/v1/persons", tag = "persons", security(("bearer" = [])), params(SearchQuery),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn search(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(
+        s.persons
+            .search(
+                &c,
+                q.citizen_id.as_deref(),
+                q.name.as_deref(),
+                q.birth.as_deref(),
+            )
+            .await?,
+    )?))
+}
+
+/// A record to match against the resolved persons; any field may be missing.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchBody {
+    pub citizen_id: Option<String>,
+    pub name: Option<String>,
+    pub sex: Option<String>,
+    pub birth: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Match one record: the best candidate persons with their probability and why.
+#[utoipa::path(post, path = "/api/v1/persons/match", tag = "persons", security(("bearer" = [])), request_body = MatchBody,
+    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn match_record(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(b): Json<MatchBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(
+        s.persons
+            .match_one(
+                &c,
+                b.citizen_id.as_deref(),
+                [
+                    b.name.as_deref(),
+                    b.sex.as_deref(),
+                    b.birth.as_deref(),
+                    b.address.as_deref(),
+                    b.phone.as_deref(),
+                ],
+            )
+            .await?,
+    )?))
+}
+
+/// A person's file: every source record of the person, masked by the caller's permission. Send
+/// the purpose in `X-Purpose`; the view is audited with it.
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn file(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.persons.file(&c, &id).await?)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewQuery {
+    /// At most this many pairs (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Pairs waiting for clerical review, most likely first, each with its explanation.
+#[utoipa::path(get, path = "/api/v1/persons/reviews", tag = "persons", security(("bearer" = [])), params(ReviewQuery),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn reviews(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ReviewQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(
+        s.persons
+            .reviews(&c, q.limit.unwrap_or(50).clamp(1, 500))
+            .await?,
+    )?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// `accept` (one person) or `reject` (two).
+    pub decision: String,
+    pub reason: String,
+}
+
+/// Decide a pair in the queue. The decision is kept and every later run respects it.
+#[utoipa::path(post, path = "/api/v1/persons/reviews/{id}", tag = "persons", security(("bearer" = [])), params(("id" = i64, Path)), request_body = DecisionBody,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn decide(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult<axum::http::StatusCode> {
+    s.persons.decide(&c, id, &b.decision, &b.reason).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRef {
+    /// The lake table the record is in.
+    pub source: String,
+    /// The record's key there.
+    pub key: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualDecision {
+    /// `merge` (the two records' persons are one), `separate` (these two records are never one
+    /// person) or `split` (this record stands alone).
+    pub decision: String,
+    pub a: RecordRef,
+    pub b: Option<RecordRef>,
+    pub reason: String,
+}
+
+/// Merge two records' persons, keep two records apart, or split a record off into a person of
+/// its own; applied by every later run before the model.
+#[utoipa::path(post, path = "/api/v1/persons/decisions", tag = "persons", security(("bearer" = [])), request_body = ManualDecision,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn decision(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(b): Json<ManualDecision>,
+) -> ApiResult<axum::http::StatusCode> {
+    let kind = match b.decision.as_str() {
+        "merge" => "accept",
+        "separate" => "reject",
+        "split" => "alone",
+        _ => return Err(Error::invalid("decision", "merge, separate or split").into()),
+    };
+    s.persons
+        .record_decision(
+            &c,
+            kind,
+            (&b.a.source, &b.a.key),
+            b.b.as_ref().map(|r| (r.source.as_str(), r.key.as_str())),
+            &b.reason,
+            None,
+        )
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

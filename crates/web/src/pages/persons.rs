@@ -1,0 +1,158 @@
+//! One person, one file: search (by citizen ID, or name and birth date), the person's file
+//! (opened with a stated purpose), and the clerical review queue.
+
+use super::{CheckedForm, Flash, PageCaller, after, base, page};
+use crate::AppState;
+use crate::extract::{Path, Query};
+use axum::extract::State;
+use axum::response::Response;
+use minijinja::context;
+use serde::Deserialize;
+use shuju_admin::perm;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_page))
+        .routes(routes!(reviews_page))
+        .routes(routes!(review_decide))
+        .routes(routes!(file_page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SearchQuery {
+    citizen_id: Option<String>,
+    name: Option<String>,
+    birth: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Search persons; each candidate links to its file.
+#[utoipa::path(get, path = "/persons", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn search_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let c = &pc.caller;
+    let asked = blank(&q.citizen_id).is_some() || blank(&q.name).is_some();
+    let (found, err) = if asked {
+        match s
+            .persons
+            .search(c, blank(&q.citizen_id), blank(&q.name), blank(&q.birth))
+            .await
+        {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e.message)),
+        }
+    } else {
+        (None, None)
+    };
+    let runs = s.persons.runs(c).await.unwrap_or_default();
+    page(
+        "persons.html",
+        Ok(context! {
+            q => context! { citizen_id => q.citizen_id, name => q.name, birth => q.birth },
+            found => found,
+            last_run => runs.first(),
+            can_resolve => c.can(perm::IDENTITY_RESOLVE),
+            can_review => c.can(perm::IDENTITY_REVIEW),
+            ..base(&pc, "persons", &Flash { ok: None, err })
+        }),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FileQuery {
+    purpose: Option<String>,
+}
+
+/// A person's file, masked by the viewer's permission; asks for the purpose first.
+#[utoipa::path(get, path = "/persons/{id}", tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn file_page(
+    State(s): State<AppState>,
+    mut pc: PageCaller,
+    Path(id): Path<String>,
+    Query(q): Query<FileQuery>,
+) -> Response {
+    let purpose = blank(&q.purpose).map(str::to_owned);
+    let file = match &purpose {
+        Some(p) => {
+            pc.caller.purpose = Some(p.clone());
+            Some(s.persons.file(&pc.caller, &id).await)
+        }
+        None => None,
+    };
+    let (file, err) = match file {
+        Some(Ok(f)) => (Some(f), None),
+        Some(Err(e)) => (None, Some(e.message)),
+        None => (None, None),
+    };
+    page(
+        "person.html",
+        Ok(context! {
+            person_id => id,
+            purpose => purpose,
+            file => file.map(|f| context! {
+                masked => f.masked,
+                facts => f.facts.iter().map(|x| context! {
+                    kind => x.kind, table => x.table, version => x.version, key => x.record_key, method => x.method,
+                    fields => x.row.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), serde_json::Value::Null => "—".into(), v => v.to_string() })).collect::<Vec<_>>(),
+                }).collect::<Vec<_>>(),
+            }),
+            ..base(&pc, "persons", &Flash { ok: None, err })
+        }),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FlashQuery {
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+/// Pairs waiting for a clerk: both records, the weight of every field, accept or reject.
+#[utoipa::path(get, path = "/persons/reviews", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn reviews_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<FlashQuery>,
+) -> Response {
+    let r = async {
+        let rows = s.persons.reviews(&pc.caller, 100).await?;
+        Ok(context! {
+            reviews => rows.iter().map(|r| context! {
+                id => r.id, a => format!("{}/{}", r.a_source, r.a_key), b => format!("{}/{}", r.b_source, r.b_key),
+                probability => r.probability,
+                explanation => serde_json::from_str::<serde_json::Value>(&r.explanation).unwrap_or_default(),
+            }).collect::<Vec<_>>(),
+            ..base(&pc, "person_reviews", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+        })
+    }
+    .await;
+    page("person_reviews.html", r)
+}
+
+/// Accept or reject a pair from the queue.
+#[utoipa::path(post, path = "/persons/reviews/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 303, description = "redirect")))]
+pub async fn review_decide(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CheckedForm { pc, f }: CheckedForm,
+) -> Response {
+    after(
+        s.persons
+            .decide(&pc.caller, id, &f.str("decision"), &f.str("reason"))
+            .await,
+        "/persons/reviews",
+        "ok_saved",
+        "/persons/reviews",
+    )
+}

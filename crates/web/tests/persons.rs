@@ -1,0 +1,324 @@
+//! One person, one file through the real server: the synthetic city gathered into the lake,
+//! persons resolved, found by ID and by name and birth date, a file opened only with a purpose,
+//! a record split off by hand with only that record moving, a new delivery joining existing
+//! persons without renumbering anyone, the single-record match, and the pages.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shuju_admin::Caller;
+
+/// The city's person sources, each set up for a published entry and delivered.
+async fn gather(app: &TestApp, persons: usize) -> tempfile::TempDir {
+    let catalog = app.catalog().await;
+    let sys = Caller::system();
+    let dept = app
+        .admin
+        .dept_tree()
+        .await
+        .unwrap()
+        .depts
+        .into_iter()
+        .find(|d| d.parent_id.is_some())
+        .expect("a department");
+    let dir = tempfile::tempdir().unwrap();
+    shuju_synth::city::generate(persons, 11, dir.path(), |_| {}).unwrap();
+    for (i, src) in shuju_synth::sources::SOURCES.iter().enumerate() {
+        let Some(file) = src.file else { continue };
+        let e = shuju_synth::sources::entry(
+            src,
+            &shuju_synth::catalog::Provider {
+                id: dept.id,
+                name: dept.name.clone(),
+            },
+            i as u64 + 1,
+            catalog.coding(),
+        )
+        .unwrap();
+        let created = catalog.create(&sys, e).await.unwrap();
+        catalog.submit(&sys, created.row.id).await.unwrap();
+        catalog.approve(&sys, created.row.id).await.unwrap();
+        let key: Vec<String> = src.key.iter().map(|k| (*k).to_owned()).collect();
+        shuju_catalog::lake::set_up_table(
+            &catalog,
+            &app.lake,
+            &sys,
+            &created.entry.code,
+            src.table,
+            &key,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        app.lake
+            .ingest(
+                &sys,
+                &created.entry.code,
+                &dir.path().join(file),
+                file,
+                Default::default(),
+            )
+            .await
+            .unwrap();
+    }
+    dir
+}
+
+#[tokio::test]
+async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let _city = gather(&app, 300).await;
+
+    // Before any run the match has nothing to answer from.
+    let r = app
+        .get(&token, "/api/v1/persons?citizen_id=110105199003070016")
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let run: Value = app
+        .post_json(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    let records = run["records"].as_u64().unwrap();
+    let persons = run["persons"].as_u64().unwrap();
+    assert!(records > persons && persons >= 280, "{run}");
+    assert!(run["stats"]["deterministic_links"].as_u64().unwrap() > 0);
+    assert!(run["versions"]["gongan_hukou"].is_number());
+
+    // A person of the registry, by ID and by name and birth date.
+    let rows = app
+        .lake
+        .sql(
+            &Caller::system(),
+            "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou ORDER BY sfzh LIMIT 1",
+            &Default::default(),
+            1,
+        )
+        .await
+        .unwrap()
+        .rows;
+    let text = |c: &str| rows[0][c].as_str().unwrap().to_owned();
+    let (id, name, birth) = (text("sfzh"), text("xm"), text("csrq"));
+    let (id, name, birth) = (id.as_str(), name.as_str(), birth.as_str());
+    let by_id: Vec<Value> = app
+        .get_json(&token, &format!("/api/v1/persons?citizen_id={id}"))
+        .await;
+    assert_eq!(by_id.len(), 1);
+    let pid = by_id[0]["person_id"].as_str().unwrap().to_owned();
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("name", name)
+        .append_pair("birth", birth)
+        .finish();
+    let by_name: Vec<Value> = app.get_json(&token, &format!("/api/v1/persons?{q}")).await;
+    assert_eq!(by_name[0]["person_id"], pid.as_str(), "{by_name:?}");
+    assert!(by_name[0]["explanation"]["fields"].is_array());
+    let body = serde_json::to_string(&by_name).unwrap();
+    assert!(
+        !body.contains(name),
+        "candidates never carry the values compared"
+    );
+
+    // The file needs a purpose; with one it holds the registry record and is audited.
+    let r = app.get(&token, &format!("/api/v1/persons/{pid}")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/persons/{pid}")))
+        .bearer_auth(&token)
+        .header("X-Purpose", "%E4%BD%8E%E4%BF%9D%E5%AE%A1%E6%A0%B8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let file: Value = r.json().await.unwrap();
+    let facts = file["facts"].as_array().unwrap();
+    assert!(
+        facts
+            .iter()
+            .any(|f| f["table"] == "gongan_hukou" && f["record_key"] == id)
+    );
+    assert!(facts.iter().all(|f| f["version"].is_number()));
+    let audit: Value = app
+        .get_json(&token, "/api/v1/audit?action=identity.file")
+        .await;
+    assert!(audit.to_string().contains("低保审核"), "{audit}");
+    let r = app.get(&token, "/api/v1/persons/P0000000000000000").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "no purpose, so no lookup"
+    );
+
+    // A clerk splits one record off; only that record's person changes, and the run says so.
+    let other = facts
+        .iter()
+        .find(|f| f["table"] != "gongan_hukou")
+        .map(|f| {
+            (
+                f["table"].as_str().unwrap().to_owned(),
+                f["record_key"].as_str().unwrap().to_owned(),
+            )
+        });
+    if let Some((table, key)) = other {
+        let r = app
+            .post(
+                &token,
+                "/api/v1/persons/decisions",
+                json!({"decision": "split", "a": {"source": table, "key": key}, "reason": "不同人，证件号录入错误"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let again: Value = app
+            .post_json(&token, "/api/v1/persons/resolve", json!({}))
+            .await;
+        assert_eq!(
+            again["changes"]["split"].as_array().unwrap().len(),
+            1,
+            "{again}"
+        );
+        assert_eq!(again["changes"]["moved_records"], 1, "{again}");
+        assert_eq!(again["persons"].as_u64().unwrap(), persons + 1);
+    }
+    let r = app
+        .post(
+            &token,
+            "/api/v1/persons/decisions",
+            json!({"decision": "split", "a": {"source": "gongan_hukou", "key": "nobody"}, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // A new delivery: social insurance for the person, without a citizen ID and with the birth
+    // date written another way. It joins the person; nobody is renumbered.
+    let before: Value = app.get_json(&token, "/api/v1/persons/runs").await;
+    let persons_before = before[0]["entities"].as_u64().unwrap();
+    let spec = app
+        .lake
+        .tables(&Caller::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.spec.name == "rsj_shebao")
+        .unwrap()
+        .spec;
+    let late = tempfile::tempdir().unwrap();
+    let file = late.path().join("shebao_late.jsonl");
+    let compact: String = birth.chars().filter(char::is_ascii_digit).collect();
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n",
+            json!({"cbrybh": "SB-LATE-1", "sfzh": null, "xm": name, "csrq": compact, "xzlx": "110", "jfjs": 4000, "cbzt": "1", "gxsj": "2026-11-01T08:00:00+08:00"})
+        ),
+    )
+    .unwrap();
+    app.lake
+        .ingest(
+            &Caller::system(),
+            &spec.resource_code,
+            &file,
+            "shebao_late.jsonl",
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let third: Value = app
+        .post_json(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    assert_eq!(third["changes"]["merged"], json!([]), "{third}");
+    assert_eq!(third["changes"]["split"], json!([]), "{third}");
+    assert_eq!(third["changes"]["moved_records"], 0, "{third}");
+    assert_eq!(
+        third["persons"].as_u64().unwrap(),
+        persons_before,
+        "{third}"
+    );
+    assert_eq!(third["records"].as_u64().unwrap(), records + 1);
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/persons/{pid}")))
+        .bearer_auth(&token)
+        .header("X-Purpose", "check")
+        .send()
+        .await
+        .unwrap();
+    let file: Value = r.json().await.unwrap();
+    assert!(
+        file["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["record_key"] == "SB-LATE-1" && f["method"] == "model"),
+        "{file}"
+    );
+
+    // The single-record match: a homophone name and a birth date find the same person.
+    let m: Vec<Value> = app
+        .post_json(
+            &token,
+            "/api/v1/persons/match",
+            json!({"name": name, "birth": birth}),
+        )
+        .await;
+    assert_eq!(m[0]["person_id"], pid.as_str());
+    let r = app
+        .post(&token, "/api/v1/persons/match", json!({"nick": "x"}))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "unknown fields refused"
+    );
+
+    // Pages: search, the file behind a purpose, the review queue.
+    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/persons").await;
+    let html = app
+        .page(&client, &format!("/persons?citizen_id={id}"))
+        .await;
+    assert!(html.contains(&pid), "{html}");
+    let html = app.page(&client, &format!("/persons/{pid}")).await;
+    assert!(html.contains("id=\"purpose-form\""));
+    let html = app
+        .page(
+            &client,
+            &format!("/persons/{pid}?purpose=%E6%A0%B8%E6%9F%A5"),
+        )
+        .await;
+    assert!(html.contains("gongan_hukou") && html.contains(id));
+    let html = app.page(&client, "/persons/reviews").await;
+    assert!(html.contains("id=\"reviews\""));
+}
+
+#[tokio::test]
+async fn persons_need_their_permissions() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let role: Value = app
+        .post_json(
+            &token,
+            "/api/v1/roles",
+            json!({"role_key": "lake_reader", "name": "查询员", "permissions": ["lake:data:query"], "data_scope": "all"}),
+        )
+        .await;
+    let dept = app.dept_id(&token, "聊城市大数据局").await;
+    app.post(
+        &token,
+        "/api/v1/users",
+        json!({"username": "reader", "display_name": "查询员", "dept_id": dept, "role_ids": [role["id"]], "password": "Initial-Pass-1"}),
+    )
+    .await;
+    let reader = app
+        .first_login("reader", "Initial-Pass-1", "Wonder-Pass-2026")
+        .await;
+    for (path, body) in [
+        ("/api/v1/persons/resolve", json!({})),
+        ("/api/v1/persons/match", json!({"name": "王伟"})),
+    ] {
+        let r = app.post(&reader, path, body).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = app.get(&reader, "/api/v1/persons/reviews").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
