@@ -65,6 +65,7 @@ pub const LAKE_BUILD: &str = "lake:base:build";
 pub const IDENTITY_RESOLVE: &str = "identity:resolve:run";
 pub const IDENTITY_VIEW: &str = "identity:file:view";
 pub const IDENTITY_REVIEW: &str = "identity:review:decide";
+pub const IDENTITY_RULES: &str = "identity:rule:edit";
 
 pub const LICENSE_ISSUE: &str = "license:license:issue";
 pub const LICENSE_LIST: &str = "license:license:list";

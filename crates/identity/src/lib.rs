@@ -10,6 +10,7 @@
 //! - [`ids`]: stable entity IDs across runs, with the merges and splits listed.
 
 pub mod block;
+pub mod checks;
 pub mod compare;
 pub mod febrl;
 pub mod ids;

@@ -3,6 +3,7 @@
 //! single-record match.
 
 use crate::block::{Rule, Take};
+use crate::checks;
 use crate::compare::Compare;
 use crate::ids::{self, Changes};
 use crate::model::{Explanation, Model};
@@ -14,6 +15,7 @@ use shuju_lake::Lake;
 use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::identity as db;
+use shuju_store::rules as rules_db;
 use shuju_types::{CitizenId, Error, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -517,14 +519,35 @@ impl Persons {
     /// A person's file: every source record of the person, read from the lake with the
     /// viewer's masking, each with its table and version. Audited with the viewer's purpose.
     pub async fn file(&self, c: &Caller, person_id: &str) -> Result<PersonFile> {
-        self.require(c, perm::IDENTITY_VIEW, "identity.file")
-            .await?;
+        self.require_purpose(c, "identity.file").await?;
+        let file = self.read_file(c, person_id).await?;
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.file",
+                "person",
+                Some(person_id.to_owned()),
+                Outcome::Ok,
+                Some(format!("{} facts", file.facts.len())),
+            ),
+        )
+        .await;
+        Ok(file)
+    }
+
+    async fn require_purpose(&self, c: &Caller, action: &str) -> Result<()> {
+        self.require(c, perm::IDENTITY_VIEW, action).await?;
         if c.purpose.as_deref().is_none_or(str::is_empty) {
             return Err(Error::invalid(
                 "purpose",
                 "say why you open this file (X-Purpose)",
             ));
         }
+        Ok(())
+    }
+
+    /// The file as `reader` may see it (its masking), without checks or audit of our own.
+    async fn read_file(&self, reader: &Caller, person_id: &str) -> Result<PersonFile> {
         let records = db::entity_records(&self.store, KIND, person_id).await?;
         if records.is_empty() {
             return Err(Error::not_found(format!("person {person_id}")));
@@ -554,7 +577,7 @@ impl Persons {
             if let Some(v) = versions.get(s.table) {
                 as_of.insert(s.table.to_owned(), *v);
             }
-            let r = self.lake.sql(c, &sql, &as_of, 1000).await?;
+            let r = self.lake.sql(reader, &sql, &as_of, 1000).await?;
             masked |= r.masked;
             for row in r.rows {
                 let key = row
@@ -580,17 +603,6 @@ impl Persons {
                 });
             }
         }
-        let _ = audit::record(
-            &self.store,
-            &c.entry(
-                "identity.file",
-                "person",
-                Some(person_id.to_owned()),
-                Outcome::Ok,
-                Some(format!("{} facts", facts.len())),
-            ),
-        )
-        .await;
         Ok(PersonFile {
             person_id: person_id.to_owned(),
             masked,
@@ -692,6 +704,124 @@ impl Persons {
         )
         .await;
         Ok(())
+    }
+
+    /// The rule sets for one-click checks, newest versions (the built-in ones saved at first use).
+    pub async fn rule_sets(&self, c: &Caller) -> Result<Vec<rules_db::RuleSetRow>> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.rules")
+            .await?;
+        let mut have = rules_db::list(&self.store).await?;
+        let missing: Vec<_> = checks::BUILT_IN
+            .iter()
+            .filter(|(k, _, _)| !have.iter().any(|r| r.rule_key == *k))
+            .collect();
+        if !missing.is_empty() {
+            let mut tx = self.store.write().await?;
+            for (k, name, jdm) in missing {
+                rules_db::save(&mut tx, k, name, jdm, "system").await?;
+            }
+            tx.commit().await?;
+            have = rules_db::list(&self.store).await?;
+        }
+        Ok(have)
+    }
+
+    /// One rule set, newest version.
+    pub async fn rule_set(&self, c: &Caller, key: &str) -> Result<rules_db::RuleSetRow> {
+        self.rule_sets(c)
+            .await?
+            .into_iter()
+            .find(|r| r.rule_key == key)
+            .ok_or_else(|| Error::not_found(format!("rule set {key}")))
+    }
+
+    /// Save a new version of a rule set (or a new one), after vetting it.
+    pub async fn save_rule_set(&self, c: &Caller, key: &str, name: &str, jdm: &str) -> Result<i64> {
+        self.require(c, perm::IDENTITY_RULES, "identity.rules.save")
+            .await?;
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+        {
+            return Err(Error::invalid("key", "lowercase letters, digits and _"));
+        }
+        if name.trim().is_empty() {
+            return Err(Error::invalid("name", "a rule set needs a name"));
+        }
+        checks::parse(jdm)?;
+        let mut tx = self.store.write().await?;
+        let v = rules_db::save(&mut tx, key, name.trim(), jdm, &c.username).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                "identity.rules.save",
+                "rule_set",
+                Some(format!("{key}@{v}")),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    /// Run a rule set (or a draft of it) on sample facts, as the editor's test does.
+    pub async fn test_rule_set(
+        &self,
+        c: &Caller,
+        key: &str,
+        draft: Option<&str>,
+        facts: &serde_json::Value,
+    ) -> Result<checks::CheckResult> {
+        let saved = self.rule_set(c, key).await?;
+        let (jdm, version) = match draft {
+            Some(d) => (d.to_owned(), 0),
+            None => (saved.jdm, saved.version),
+        };
+        let content = checks::parse(&jdm)?;
+        let f = facts.clone();
+        let rules = tokio::task::spawn_blocking(move || checks::evaluate(content, &f))
+            .await
+            .map_err(Error::internal)??;
+        Ok(checks::CheckResult {
+            rule_set: key.to_owned(),
+            version,
+            passed: checks::passed(&rules),
+            rules,
+            facts: facts.clone(),
+        })
+    }
+
+    /// A one-click check of a person: the facts drawn from the person's whole file, the rule set
+    /// evaluated, yes or no with the reason for each rule. Needs a purpose; audited with it.
+    pub async fn check(
+        &self,
+        c: &Caller,
+        person_id: &str,
+        key: &str,
+    ) -> Result<checks::CheckResult> {
+        self.require_purpose(c, "identity.check").await?;
+        let file = self.read_file(&Caller::system(), person_id).await?;
+        let facts = checks::person_facts(&file, chrono::Local::now().date_naive());
+        let r = self.test_rule_set(c, key, None, &facts).await?;
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.check",
+                "person",
+                Some(person_id.to_owned()),
+                Outcome::Ok,
+                Some(format!(
+                    "{key}@{}: {}",
+                    r.version,
+                    if r.passed { "yes" } else { "no" }
+                )),
+            ),
+        )
+        .await;
+        Ok(r)
     }
 
     /// Resolution runs, newest first.

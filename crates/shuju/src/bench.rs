@@ -1189,6 +1189,7 @@ pub fn match_latency(
             None => {}
         }
     }
+    drop(ix);
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     let (p50, p99, max) = (pct(0.5), pct(0.99), lat[lat.len() - 1]);

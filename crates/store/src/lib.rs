@@ -22,6 +22,7 @@ pub mod lake;
 pub mod license;
 pub mod login_log;
 pub mod roles;
+pub mod rules;
 pub mod sessions;
 mod sql;
 pub mod users;

@@ -322,3 +322,168 @@ async fn persons_need_their_permissions() {
     let r = app.get(&reader, "/api/v1/persons/reviews").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_added() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let _city = gather(&app, 200).await;
+    app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    let rows = app
+        .lake
+        .sql(
+            &Caller::system(),
+            "SELECT sfzh FROM gongan_hukou ORDER BY sfzh LIMIT 1",
+            &Default::default(),
+            1,
+        )
+        .await
+        .unwrap()
+        .rows;
+    let id = rows[0]["sfzh"].as_str().unwrap().to_owned();
+    let found: Vec<Value> = app
+        .get_json(&token, &format!("/api/v1/persons?citizen_id={id}"))
+        .await;
+    let pid = found[0]["person_id"].as_str().unwrap().to_owned();
+    let check = || async {
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/persons/{pid}/checks/low_income")))
+            .bearer_auth(&token)
+            .header("X-Purpose", "dibao")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()
+    };
+    let before = check().await;
+    assert_eq!(before["rules"].as_array().unwrap().len(), 5, "{before}");
+    let props = before["facts"]["properties"].as_u64().unwrap();
+    let house = |r: &Value| {
+        r["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["rule"] == "房产")
+            .unwrap()["pass"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(house(&before), "{before}");
+
+    // Two more homes registered in the person's name: the property rule, and so the answer, turn.
+    let spec = app
+        .lake
+        .tables(&Caller::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.spec.name == "zrzy_budongchan")
+        .unwrap()
+        .spec;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("budongchan_more.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "权利人,证件号码,不动产单元号,坐落,面积,登记日期\n某人,{id},371502999999GB99999F00000001,聊城市东昌府区柳园路1号,90.5,2026/11/01\n某人,{id},371502999999GB99999F00000002,聊城市东昌府区柳园路2号,80.0,2026/11/02\n"
+        ),
+    )
+    .unwrap();
+    app.lake
+        .ingest(
+            &Caller::system(),
+            &spec.resource_code,
+            &file,
+            "budongchan_more.csv",
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    let after = check().await;
+    assert_eq!(after["facts"]["properties"].as_u64().unwrap(), props + 2);
+    assert!(!house(&after), "{after}");
+    assert_eq!(after["passed"], false);
+    let audit: Value = app
+        .get_json(&token, "/api/v1/audit?action=identity.check")
+        .await;
+    assert!(audit.to_string().contains("low_income@1: no"), "{audit}");
+
+    // Rule sets: listed, vetted on save (no code nodes), versioned, testable on sample facts.
+    let sets: Vec<Value> = app.get_json(&token, "/api/v1/rules").await;
+    assert_eq!(sets.len(), 3);
+    let mut jdm: Value = serde_json::from_str(
+        sets.iter().find(|s| s["rule_key"] == "low_income").unwrap()["jdm"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut bad = jdm.clone();
+    bad["nodes"][1]["type"] = json!("functionNode");
+    let r = app
+        .put(
+            &token,
+            "/api/v1/rules/low_income",
+            json!({"name": "低保", "jdm": bad}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The standard rises to 1,000 yuan.
+    for row in jdm["nodes"][1]["content"]["rules"].as_array_mut().unwrap() {
+        if row["in_income"] == "< 960" {
+            row["in_income"] = json!("< 1000");
+        } else if row["in_income"] == ">= 960" {
+            row["in_income"] = json!(">= 1000");
+        }
+    }
+    let saved: Value = app
+        .put_json(
+            &token,
+            "/api/v1/rules/low_income",
+            json!({"name": "低保资格审核", "jdm": jdm}),
+        )
+        .await;
+    assert_eq!(saved["version"], 2);
+    let t: Value = app
+        .post_json(
+            &token,
+            "/api/v1/rules/low_income/test",
+            json!({"facts": {"income": 980, "properties": 0, "vehicles": 0, "enterprises": 0, "housing_fund": false}}),
+        )
+        .await;
+    assert_eq!(t["passed"], true, "{t}");
+    assert_eq!(t["version"], 2);
+
+    // Pages: the check from the file, the rule list and editor with a test.
+    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/rules").await;
+    let html = app
+        .page(
+            &client,
+            &format!("/persons/{pid}/checks/low_income?purpose=x"),
+        )
+        .await;
+    assert!(
+        html.contains("id=\"rule-outcomes\"") && html.contains("名下有两套及以上住房"),
+        "{html}"
+    );
+    let html = app.page(&client, "/rules").await;
+    assert!(html.contains("exit_entry"));
+    let html = app.page(&client, "/rules/low_income").await;
+    let csrf = common::csrf_of(&html);
+    let r = client
+        .post(app.url("/rules/low_income/test"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("jdm", &jdm.to_string()),
+            ("facts", "{\"income\": 5000, \"properties\": 0, \"vehicles\": 0, \"enterprises\": 0, \"housing_fund\": false}"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("月收入不低于低保标准"), "{html}");
+}

@@ -22,6 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(decide))
         .routes(routes!(decision))
         .routes(routes!(file))
+        .routes(routes!(check))
+        .routes(routes!(rule_sets))
+        .routes(routes!(rule_set, save_rule_set))
+        .routes(routes!(test_rule_set))
 }
 
 fn value<T: Serialize>(v: T) -> ApiResult<serde_json::Value> {
@@ -215,4 +219,91 @@ pub async fn decision(
         )
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// A one-click check of a person with a rule set: yes or no and the reason for each rule. Send
+/// the purpose in `X-Purpose`; the check is audited with it.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/checks/{rule_set}", tag = "persons", security(("bearer" = [])), params(("id" = String, Path), ("rule_set" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn check(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((id, key)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.persons.check(&c, &id, &key).await?)?))
+}
+
+/// The rule sets of one-click checks (newest versions), each a GoRules JSON Decision Model.
+#[utoipa::path(get, path = "/api/v1/rules", tag = "persons", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn rule_sets(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.persons.rule_sets(&c).await?)?))
+}
+
+/// One rule set, newest version.
+#[utoipa::path(get, path = "/api/v1/rules/{key}", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rule_set(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(key): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.persons.rule_set(&c, &key).await?)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetBody {
+    pub name: String,
+    /// The JSON Decision Model (as the GoRules editor saves it). Only input, output,
+    /// decision-table, expression and switch nodes are accepted.
+    #[schema(value_type = Object)]
+    pub jdm: serde_json::Value,
+}
+
+/// Save a new version of a rule set.
+#[utoipa::path(put, path = "/api/v1/rules/{key}", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)), request_body = RuleSetBody,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn save_rule_set(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(key): Path<String>,
+    Json(b): Json<RuleSetBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let v = s
+        .persons
+        .save_rule_set(&c, &key, &b.name, &b.jdm.to_string())
+        .await?;
+    Ok(Json(serde_json::json!({ "rule_key": key, "version": v })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestBody {
+    /// Sample facts, as a person's file gives them.
+    #[schema(value_type = Object)]
+    pub facts: serde_json::Value,
+    /// A draft to try instead of the saved version.
+    #[schema(value_type = Object)]
+    pub jdm: Option<serde_json::Value>,
+}
+
+/// Run a rule set (or a draft) on sample facts.
+#[utoipa::path(post, path = "/api/v1/rules/{key}/test", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)), request_body = TestBody,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test_rule_set(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(key): Path<String>,
+    Json(b): Json<TestBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let draft = b.jdm.map(|j| j.to_string());
+    Ok(Json(value(
+        s.persons
+            .test_rule_set(&c, &key, draft.as_deref(), &b.facts)
+            .await?,
+    )?))
 }

@@ -89,6 +89,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/person_reviews.html"),
     ),
     (
+        "person_check.html",
+        include_str!("../../templates/person_check.html"),
+    ),
+    ("rules.html", include_str!("../../templates/rules.html")),
+    ("rule.html", include_str!("../../templates/rule.html")),
+    (
         "exchange.html",
         include_str!("../../templates/exchange.html"),
     ),
@@ -297,6 +303,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                     "/persons/reviews",
                     Some(perm::IDENTITY_REVIEW),
                 ),
+                ("rules", "/rules", Some(perm::IDENTITY_VIEW)),
             ],
         ),
         (

@@ -18,6 +18,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reviews_page))
         .routes(routes!(review_decide))
         .routes(routes!(file_page))
+        .routes(routes!(check_page))
+        .routes(routes!(rules_page))
+        .routes(routes!(rule_page, rule_save))
+        .routes(routes!(rule_test))
 }
 
 #[derive(Deserialize, Default)]
@@ -99,6 +103,7 @@ pub async fn file_page(
         Ok(context! {
             person_id => id,
             purpose => purpose,
+            rule_sets => s.persons.rule_sets(&pc.caller).await.unwrap_or_default(),
             file => file.map(|f| context! {
                 masked => f.masked,
                 facts => f.facts.iter().map(|x| context! {
@@ -154,5 +159,150 @@ pub async fn review_decide(
         "/persons/reviews",
         "ok_saved",
         "/persons/reviews",
+    )
+}
+
+/// A one-click check of a person, with the reason for each rule.
+#[utoipa::path(get, path = "/persons/{id}/checks/{rule_set}", tag = "pages", params(("id" = String, Path), ("rule_set" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn check_page(
+    State(s): State<AppState>,
+    mut pc: PageCaller,
+    Path((id, key)): Path<(String, String)>,
+    Query(q): Query<FileQuery>,
+) -> Response {
+    pc.caller.purpose = blank(&q.purpose).map(str::to_owned);
+    let (result, err) = match s.persons.check(&pc.caller, &id, &key).await {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e.message)),
+    };
+    page(
+        "person_check.html",
+        Ok(context! {
+            person_id => id,
+            purpose => pc.caller.purpose.clone(),
+            result => result,
+            ..base(&pc, "persons", &Flash { ok: None, err })
+        }),
+    )
+}
+
+/// The rule sets of one-click checks.
+#[utoipa::path(get, path = "/rules", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn rules_page(State(s): State<AppState>, pc: PageCaller) -> Response {
+    let r = async {
+        Ok(context! {
+            rule_sets => s.persons.rule_sets(&pc.caller).await?,
+            ..base(&pc, "rules", &Flash::default())
+        })
+    }
+    .await;
+    page("rules.html", r)
+}
+
+const SAMPLE: &str = "{\"income\": 800, \"properties\": 1, \"vehicles\": 0, \"enterprises\": 0, \"individual_businesses\": 0, \"housing_fund\": false, \"registered\": true, \"id_valid\": true, \"age\": 45}";
+
+fn rule_context(
+    pc: &PageCaller,
+    row: &shuju_store::rules::RuleSetRow,
+    jdm: &str,
+    facts: &str,
+    result: Option<shuju_identity::checks::CheckResult>,
+    flash: &Flash,
+) -> minijinja::Value {
+    let pretty = serde_json::from_str::<serde_json::Value>(jdm)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| jdm.to_owned());
+    context! {
+        rule => row,
+        jdm => pretty,
+        facts => facts,
+        result => result,
+        can_edit => pc.caller.can(perm::IDENTITY_RULES),
+        ..base(pc, "rules", flash)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RuleQuery {
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+/// One rule set: its decision model to edit, and a test against sample facts.
+#[utoipa::path(get, path = "/rules/{key}", tag = "pages", params(("key" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn rule_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(key): Path<String>,
+    Query(q): Query<RuleQuery>,
+) -> Response {
+    let r = s.persons.rule_set(&pc.caller, &key).await;
+    page(
+        "rule.html",
+        r.map(|row| {
+            rule_context(
+                &pc,
+                &row,
+                &row.jdm,
+                SAMPLE,
+                None,
+                &Flash {
+                    ok: q.ok.clone(),
+                    err: q.err.clone(),
+                },
+            )
+        }),
+    )
+}
+
+/// Save the edited decision model as a new version.
+#[utoipa::path(post, path = "/rules/{key}", tag = "pages", params(("key" = String, Path)), responses((status = 303, description = "redirect")))]
+pub async fn rule_save(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    CheckedForm { pc, f }: CheckedForm,
+) -> Response {
+    let to = format!("/rules/{key}");
+    after(
+        s.persons
+            .save_rule_set(&pc.caller, &key, &f.str("name"), &f.str("jdm"))
+            .await,
+        &to,
+        "ok_saved",
+        &to,
+    )
+}
+
+/// Test the model in the editor (saved or not) on sample facts.
+#[utoipa::path(post, path = "/rules/{key}/test", tag = "pages", params(("key" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn rule_test(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    CheckedForm { pc, f }: CheckedForm,
+) -> Response {
+    let row = match s.persons.rule_set(&pc.caller, &key).await {
+        Ok(r) => r,
+        Err(e) => return super::page_error(e),
+    };
+    let (jdm, facts) = (f.str("jdm"), f.str("facts"));
+    let outcome = match serde_json::from_str::<serde_json::Value>(&facts) {
+        Ok(v) => {
+            s.persons
+                .test_rule_set(&pc.caller, &key, Some(&jdm), &v)
+                .await
+        }
+        Err(e) => Err(shuju_types::Error::invalid(
+            "facts",
+            format!("not JSON: {e}"),
+        )),
+    };
+    let (result, err) = match outcome {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e.message)),
+    };
+    super::render(
+        "rule.html",
+        rule_context(&pc, &row, &jdm, &facts, result, &Flash { ok: None, err }),
     )
 }
