@@ -32,16 +32,25 @@ impl Changes {
 fn mint(prefix: &str, recs: &Records, r: Rec, taken: &HashSet<String>) -> String {
     let mut salt = 0u64;
     loop {
-        let mut h = XxHash3_64::with_seed(salt);
-        h.write(recs.source_name(r).as_bytes());
-        h.write_u8(0);
-        h.write(recs.key(r).as_bytes());
-        let id = format!("{prefix}{:016X}", h.finish());
+        let id = minted(prefix, recs.source_name(r), recs.key(r), salt);
         if !taken.contains(&id) {
             return id;
         }
         salt += 1;
     }
+}
+
+fn minted(prefix: &str, source: &str, key: &str, salt: u64) -> String {
+    let mut h = XxHash3_64::with_seed(salt);
+    h.write(source.as_bytes());
+    h.write_u8(0);
+    h.write(key.as_bytes());
+    format!("{prefix}{:016X}", h.finish())
+}
+
+/// The ID a new entity founded by this record gets (the same a full run would give it).
+pub fn mint_for(prefix: &str, source: &str, key: &str) -> String {
+    minted(prefix, source, key, 0)
 }
 
 /// IDs for every record's cluster, given the IDs of the last run by (source, key).

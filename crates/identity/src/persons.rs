@@ -208,6 +208,16 @@ pub struct RunReport {
     pub versions: BTreeMap<String, i64>,
 }
 
+/// What matching a delivery as it landed did.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Absorbed {
+    pub records: usize,
+    pub already_linked: usize,
+    pub by_id: usize,
+    pub by_model: usize,
+    pub new_persons: usize,
+}
+
 /// A candidate for a single record.
 #[derive(Clone, Debug, Serialize)]
 pub struct Candidate {
@@ -552,11 +562,14 @@ impl Persons {
         if records.is_empty() {
             return Err(Error::not_found(format!("person {person_id}")));
         }
-        let run = db::runs(&self.store, KIND, 1).await?;
-        let versions: BTreeMap<String, i64> = run
-            .first()
-            .and_then(|r| serde_json::from_str(&r.versions).ok())
-            .unwrap_or_default();
+        // Each source at its current version (records absorbed since the run are in newer ones).
+        let versions: BTreeMap<String, i64> = self
+            .lake
+            .tables(&Caller::system())
+            .await?
+            .into_iter()
+            .filter_map(|t| t.version.map(|v| (t.spec.name, v)))
+            .collect();
         let mut facts = Vec::new();
         let mut masked = false;
         for s in PERSON_SOURCES {
@@ -573,11 +586,7 @@ impl Persons {
                 "SELECT * FROM \"{}\" WHERE \"{}\" IN ({list})",
                 s.table, s.key
             );
-            let mut as_of = BTreeMap::new();
-            if let Some(v) = versions.get(s.table) {
-                as_of.insert(s.table.to_owned(), *v);
-            }
-            let r = self.lake.sql(reader, &sql, &as_of, 1000).await?;
+            let r = self.lake.sql(reader, &sql, &BTreeMap::new(), 1000).await?;
             masked |= r.masked;
             for row in r.rows {
                 let key = row
@@ -822,6 +831,89 @@ impl Persons {
         )
         .await;
         Ok(r)
+    }
+
+    /// Match the person records a delivery just brought (the rows of `table` written by lake job
+    /// `job`) against the persons of the last run, as they land: a known citizen ID joins its
+    /// person, a confident model match (probability ≥ the run's threshold) joins the best
+    /// candidate, anything else becomes a new person. Records already linked keep their person.
+    /// The next full run starts from these IDs, so none is renumbered. Nothing happens before the
+    /// first run or for tables that name no persons.
+    pub async fn absorb(&self, c: &Caller, table: &str, job: i64) -> Result<Absorbed> {
+        self.require(c, perm::IDENTITY_RESOLVE, "identity.absorb")
+            .await?;
+        let mut out = Absorbed::default();
+        let Some(source) = PERSON_SOURCES.iter().find(|s| s.table == table) else {
+            return Ok(out);
+        };
+        let Some(ix) = self.index.read().ok().and_then(|g| g.clone()) else {
+            return Ok(out);
+        };
+        let Some(run) = db::runs(&self.store, KIND, 1).await?.into_iter().next() else {
+            return Ok(out);
+        };
+        let mut rows: Vec<Vec<Option<String>>> = Vec::new();
+        let sql = format!("{} WHERE \"_job\" = {job}", source_sql(source));
+        self.lake
+            .scan(c, "entity resolution (a delivery as it lands)", &sql, |r| {
+                rows.push(r.iter().map(|v| v.map(str::to_owned)).collect());
+            })
+            .await?;
+        let threshold = person_settings().threshold;
+        let mut links: Vec<(String, String, String)> = Vec::new();
+        for row in &rows {
+            let Some(key) = row.first().cloned().flatten() else {
+                continue;
+            };
+            out.records += 1;
+            if db::entity_of(&self.store, KIND, table, &key)
+                .await?
+                .is_some()
+            {
+                out.already_linked += 1;
+                continue;
+            }
+            let f = |i: usize| row.get(i).and_then(|v| v.as_deref());
+            let best = ix
+                .find(f(1), [f(2), f(3), f(4), f(5), f(6)])?
+                .into_iter()
+                .next()
+                .filter(|c| c.probability >= threshold);
+            let (person, method) = match best {
+                Some(b) if b.probability >= 1.0 => (b.person_id, "id"),
+                Some(b) => (b.person_id, "model"),
+                None => {
+                    out.new_persons += 1;
+                    (ids::mint_for("P", table, &key), "new")
+                }
+            };
+            match method {
+                "id" => out.by_id += 1,
+                "model" => out.by_model += 1,
+                _ => {}
+            }
+            links.push((key, person, method.to_owned()));
+        }
+        if !links.is_empty() {
+            let mut tx = self.store.write().await?;
+            db::add_links(&mut tx, KIND, table, &links, run.id).await?;
+            audit::append(
+                &mut tx,
+                &c.entry(
+                    "identity.absorb",
+                    "lake_job",
+                    Some(job.to_string()),
+                    Outcome::Ok,
+                    Some(format!(
+                        "{table}: {} by ID, {} by the model, {} new persons",
+                        out.by_id, out.by_model, out.new_persons
+                    )),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(out)
     }
 
     /// Resolution runs, newest first.

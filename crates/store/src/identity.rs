@@ -99,30 +99,7 @@ pub async fn write_run(tx: &mut WriteTx, run: &NewRun<'_>) -> Result<i64> {
     let mut q = Sql::new("DELETE FROM identity_links WHERE kind = ");
     q.bind(run.kind);
     q.execute(tx.conn()).await?;
-    for chunk in run.links.chunks(BATCH) {
-        let mut q = Sql::new(
-            "INSERT INTO identity_links (kind, source, record_key, entity_id, method, run_id) VALUES ",
-        );
-        for (i, (s, k, e, m)) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push("(")
-                .bind(run.kind)
-                .push(", ")
-                .bind(*s)
-                .push(", ")
-                .bind(*k)
-                .push(", ")
-                .bind(*e)
-                .push(", ")
-                .bind(*m)
-                .push(", ")
-                .bind(id)
-                .push(")");
-        }
-        q.execute(tx.conn()).await?;
-    }
+    insert_links(tx, run.kind, &run.links, id).await?;
     let mut q = Sql::new("DELETE FROM identity_reviews WHERE kind = ");
     q.bind(run.kind);
     q.execute(tx.conn()).await?;
@@ -155,6 +132,55 @@ pub async fn write_run(tx: &mut WriteTx, run: &NewRun<'_>) -> Result<i64> {
         q.execute(tx.conn()).await?;
     }
     Ok(id)
+}
+
+/// Add links of one source (key, entity, method) for records a delivery brought between runs.
+pub async fn add_links(
+    tx: &mut WriteTx,
+    kind: &str,
+    source: &str,
+    links: &[(String, String, String)],
+    run_id: i64,
+) -> Result<()> {
+    let rows: Vec<(&str, &str, &str, &str)> = links
+        .iter()
+        .map(|(k, e, m)| (source, k.as_str(), e.as_str(), m.as_str()))
+        .collect();
+    insert_links(tx, kind, &rows, run_id).await
+}
+
+/// (source, key, entity, method) rows, in batches.
+async fn insert_links(
+    tx: &mut WriteTx,
+    kind: &str,
+    rows: &[(&str, &str, &str, &str)],
+    run_id: i64,
+) -> Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let mut q = Sql::new(
+            "INSERT INTO identity_links (kind, source, record_key, entity_id, method, run_id) VALUES ",
+        );
+        for (i, (s, k, e, m)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(kind)
+                .push(", ")
+                .bind(*s)
+                .push(", ")
+                .bind(*k)
+                .push(", ")
+                .bind(*e)
+                .push(", ")
+                .bind(*m)
+                .push(", ")
+                .bind(run_id)
+                .push(")");
+        }
+        q.execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 pub async fn links(store: &Store, kind: &str) -> Result<Vec<LinkRow>> {

@@ -487,3 +487,111 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     let html = r.text().await.unwrap();
     assert!(html.contains("月收入不低于低保标准"), "{html}");
 }
+
+#[tokio::test]
+async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let _city = gather(&app, 200).await;
+    let first: Value = app
+        .post_json(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    let rows = app
+        .lake
+        .sql(
+            &Caller::system(),
+            "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou ORDER BY sfzh DESC LIMIT 1",
+            &Default::default(),
+            1,
+        )
+        .await
+        .unwrap()
+        .rows;
+    let text = |c: &str| rows[0][c].as_str().unwrap().to_owned();
+    let (id, name, birth) = (text("sfzh"), text("xm"), text("csrq"));
+    let found: Vec<Value> = app
+        .get_json(&token, &format!("/api/v1/persons?citizen_id={id}"))
+        .await;
+    let pid = found[0]["person_id"].as_str().unwrap().to_owned();
+    let code = app
+        .lake
+        .tables(&Caller::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.spec.name == "rsj_shebao")
+        .unwrap()
+        .spec
+        .resource_code;
+    // Three records: one with the person's ID, one without any ID, one of a stranger.
+    let lines = [
+        json!({"cbrybh": "SB-NEW-1", "sfzh": id, "xm": name, "csrq": birth, "xzlx": "110", "jfjs": 4000, "cbzt": "1", "gxsj": "2026-11-01T08:00:00+08:00"}),
+        json!({"cbrybh": "SB-NEW-2", "sfzh": null, "xm": name, "csrq": birth, "xzlx": "310", "jfjs": 4000, "cbzt": "1", "gxsj": "2026-11-01T08:00:00+08:00"}),
+        json!({"cbrybh": "SB-NEW-3", "sfzh": null, "xm": "欧阳修远", "csrq": "1901-01-01", "xzlx": "110", "jfjs": 4000, "cbzt": "1", "gxsj": "2026-11-01T08:00:00+08:00"}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let form = reqwest::multipart::Form::new()
+        .text("resource_code", code)
+        .text("file_name", "shebao_late.jsonl")
+        .part("file", reqwest::multipart::Part::bytes(body.into_bytes()));
+    let r = app
+        .client
+        .post(app.url("/api/v1/lake/ingest"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // No run in between: the file already holds both records, and the stranger is a person.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/persons/{pid}")))
+        .bearer_auth(&token)
+        .header("X-Purpose", "check")
+        .send()
+        .await
+        .unwrap();
+    let file: Value = r.json().await.unwrap();
+    let methods: Vec<(String, String)> = file["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["record_key"].as_str().unwrap().starts_with("SB-NEW"))
+        .map(|f| {
+            (
+                f["record_key"].as_str().unwrap().to_owned(),
+                f["method"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        methods,
+        vec![
+            ("SB-NEW-1".to_owned(), "id".to_owned()),
+            ("SB-NEW-2".to_owned(), "model".to_owned())
+        ],
+        "{file}"
+    );
+    let audit: Value = app
+        .get_json(&token, "/api/v1/audit?action=identity.absorb")
+        .await;
+    assert!(
+        audit
+            .to_string()
+            .contains("1 by ID, 1 by the model, 1 new persons"),
+        "{audit}"
+    );
+
+    // The next full run agrees: nobody renumbered, one more person (the stranger).
+    let again: Value = app
+        .post_json(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    assert_eq!(again["changes"]["moved_records"], 0, "{again}");
+    assert_eq!(again["changes"]["merged"], json!([]), "{again}");
+    assert_eq!(
+        again["persons"].as_u64().unwrap(),
+        first["persons"].as_u64().unwrap() + 1
+    );
+}
