@@ -12,6 +12,7 @@
 pub mod block;
 pub mod checks;
 pub mod compare;
+pub mod enterprises;
 pub mod febrl;
 pub mod ids;
 pub mod linkage;

@@ -80,6 +80,7 @@ pub struct AppState {
     pub projects: Projects,
     pub lake: shuju_lake::Lake,
     pub persons: shuju_identity::persons::Persons,
+    pub enterprises: shuju_identity::enterprises::Enterprises,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -122,7 +123,8 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "exchange", description = "Sharing requests and grants between departments"),
         (name = "licenses", description = "Electronic licenses: registry, show, verify, status, trust"),
         (name = "lake", description = "The data lake: tables, deliveries, quarantine, lineage, quality, SQL"),
-        (name = "persons", description = "One person, one file: resolution, search, match, files, review"),
+        (name = "persons", description = "One person, one file: resolution, search, match, files, review, one-click checks"),
+        (name = "enterprises", description = "One enterprise, one file: search, files with penalties and a credit summary"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
 )]
@@ -194,6 +196,8 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
     } = platform;
     let projects = Projects::new(admin.clone());
     let persons = shuju_identity::persons::Persons::new(admin.store().clone(), lake.clone());
+    let enterprises =
+        shuju_identity::enterprises::Enterprises::new(admin.store().clone(), lake.clone());
     // The single-record match index of the last resolution run, loaded in the background.
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
         let p = persons.clone();
@@ -215,6 +219,7 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         projects,
         lake,
         persons,
+        enterprises,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),

@@ -595,3 +595,65 @@ async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
         first["persons"].as_u64().unwrap() + 1
     );
 }
+
+#[tokio::test]
+async fn an_enterprise_file_gathers_registration_penalties_credit_and_its_legal_representative() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let _city = gather(&app, 600).await;
+    app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    let rows = app
+        .lake
+        .sql(
+            &Caller::system(),
+            "SELECT p.tyshxydm, e.ztmc FROM scjg_penalties p JOIN scjg_entities e ON e.tyshxydm = p.tyshxydm ORDER BY p.tyshxydm LIMIT 1",
+            &Default::default(),
+            1,
+        )
+        .await
+        .unwrap()
+        .rows;
+    let code = rows[0]["tyshxydm"].as_str().unwrap().to_owned();
+    let name = rows[0]["ztmc"].as_str().unwrap().to_owned();
+    let f: Value = app
+        .get_json(&token, &format!("/api/v1/enterprises/{code}"))
+        .await;
+    assert_eq!(f["name"], name.as_str());
+    assert!(f["credit"]["penalties"].as_u64().unwrap() >= 1, "{f}");
+    assert_ne!(f["credit"]["level"], "良好");
+    let tables: Vec<&str> = f["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["table"].as_str().unwrap())
+        .collect();
+    assert!(tables.contains(&"scjg_entities") && tables.contains(&"scjg_penalties"));
+    let person = f["legal_representative_person"].as_str().unwrap();
+    assert!(person.starts_with('P'));
+
+    let part: String = name.chars().skip(2).take(3).collect();
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("name", &part)
+        .finish();
+    let hits: Vec<Value> = app
+        .get_json(&token, &format!("/api/v1/enterprises?{q}"))
+        .await;
+    assert!(
+        hits.iter().any(|h| h["credit_code"] == code.as_str()),
+        "{hits:?}"
+    );
+    let r = app
+        .get(&token, "/api/v1/enterprises/91371500ABCDEFGH1X")
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a bad check character");
+
+    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/enterprises").await;
+    let html = app.page(&client, &format!("/enterprises/{code}")).await;
+    assert!(
+        html.contains("id=\"credit\"") && html.contains(&name),
+        "{html}"
+    );
+    let html = app.page(&client, &format!("/enterprises?{q}")).await;
+    assert!(html.contains(&code));
+}

@@ -26,6 +26,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rule_sets))
         .routes(routes!(rule_set, save_rule_set))
         .routes(routes!(test_rule_set))
+        .routes(routes!(enterprise_search))
+        .routes(routes!(enterprise_file))
 }
 
 fn value<T: Serialize>(v: T) -> ApiResult<serde_json::Value> {
@@ -306,4 +308,40 @@ pub async fn test_rule_set(
             .test_rule_set(&c, &key, draft.as_deref(), &b.facts)
             .await?,
     )?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseQuery {
+    /// A unified social credit code (GB 32100).
+    pub credit_code: Option<String>,
+    /// A part of the name.
+    pub name: Option<String>,
+}
+
+/// Find enterprises by credit code or name.
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", security(("bearer" = [])), params(EnterpriseQuery),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn enterprise_search(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<EnterpriseQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(
+        s.enterprises
+            .search(&c, q.credit_code.as_deref(), q.name.as_deref())
+            .await?,
+    )?))
+}
+
+/// An enterprise's file: registration, legal representative (and their person ID), penalties
+/// and a credit summary, masked by the caller's permission; audited.
+#[utoipa::path(get, path = "/api/v1/enterprises/{credit_code}", tag = "enterprises", security(("bearer" = [])), params(("credit_code" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn enterprise_file(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.enterprises.file(&c, &code).await?)?))
 }

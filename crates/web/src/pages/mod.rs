@@ -93,6 +93,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/person_check.html"),
     ),
     ("rules.html", include_str!("../../templates/rules.html")),
+    (
+        "enterprises.html",
+        include_str!("../../templates/enterprises.html"),
+    ),
+    (
+        "enterprise.html",
+        include_str!("../../templates/enterprise.html"),
+    ),
     ("rule.html", include_str!("../../templates/rule.html")),
     (
         "exchange.html",
@@ -303,6 +311,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                     "/persons/reviews",
                     Some(perm::IDENTITY_REVIEW),
                 ),
+                ("enterprises", "/enterprises", Some(perm::IDENTITY_VIEW)),
                 ("rules", "/rules", Some(perm::IDENTITY_VIEW)),
             ],
         ),

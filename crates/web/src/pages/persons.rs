@@ -22,6 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rules_page))
         .routes(routes!(rule_page, rule_save))
         .routes(routes!(rule_test))
+        .routes(routes!(enterprises_page))
+        .routes(routes!(enterprise_page))
 }
 
 #[derive(Deserialize, Default)]
@@ -305,4 +307,66 @@ pub async fn rule_test(
         "rule.html",
         rule_context(&pc, &row, &jdm, &facts, result, &Flash { ok: None, err }),
     )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EnterpriseQuery {
+    credit_code: Option<String>,
+    name: Option<String>,
+}
+
+/// Search enterprises by credit code or name.
+#[utoipa::path(get, path = "/enterprises", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn enterprises_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<EnterpriseQuery>,
+) -> Response {
+    let asked = blank(&q.credit_code).is_some() || blank(&q.name).is_some();
+    let (found, err) = if asked {
+        match s
+            .enterprises
+            .search(&pc.caller, blank(&q.credit_code), blank(&q.name))
+            .await
+        {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e.message)),
+        }
+    } else {
+        (None, None)
+    };
+    page(
+        "enterprises.html",
+        Ok(context! {
+            q => context! { credit_code => q.credit_code, name => q.name },
+            found => found,
+            ..base(&pc, "enterprises", &Flash { ok: None, err })
+        }),
+    )
+}
+
+/// An enterprise's file.
+#[utoipa::path(get, path = "/enterprises/{credit_code}", tag = "pages", params(("credit_code" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn enterprise_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(code): Path<String>,
+) -> Response {
+    let r = async {
+        let f = s.enterprises.file(&pc.caller, &code).await?;
+        Ok(context! {
+            file => context! {
+                credit_code => f.credit_code, name => f.name, status => f.status,
+                person => f.legal_representative_person, masked => f.masked, credit => f.credit,
+                facts => f.facts.iter().map(|x| context! {
+                    kind => x.kind, table => x.table, version => x.version, key => x.record_key,
+                    fields => x.row.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), serde_json::Value::Null => "—".into(), v => v.to_string() })).collect::<Vec<_>>(),
+                }).collect::<Vec<_>>(),
+            },
+            ..base(&pc, "enterprises", &Flash::default())
+        })
+    }
+    .await;
+    page("enterprise.html", r)
 }
