@@ -226,6 +226,22 @@ pub struct Candidate {
     pub explanation: Explanation,
 }
 
+impl Candidate {
+    /// A person found by citizen ID: certain, nothing to weigh.
+    fn certain(person_id: String) -> Candidate {
+        Candidate {
+            person_id,
+            probability: 1.0,
+            explanation: Explanation {
+                prior: 0.0,
+                fields: Vec::new(),
+                weight: 99.0,
+                probability: 1.0,
+            },
+        }
+    }
+}
+
 /// What the single-record match keeps in memory from the last run: the records, the model,
 /// every record under each blocking key, and the citizen-ID map.
 pub struct MatchIndex {
@@ -478,7 +494,17 @@ impl Persons {
     ) -> Result<Vec<Candidate>> {
         self.require(c, perm::IDENTITY_VIEW, "identity.match")
             .await?;
-        let out = self.match_in_memory(citizen_id, fields)?;
+        let out = match self.match_in_memory(citizen_id, fields) {
+            // Before the index is loaded (a server just started), a citizen ID is still found
+            // through the sources and the last run's links.
+            Err(e) if e.code == shuju_types::ErrorCode::Unavailable => {
+                match citizen_id.and_then(|s| CitizenId::parse(s).ok()) {
+                    Some(id) => self.by_citizen_id(&id).await?,
+                    None => return Err(e),
+                }
+            }
+            r => r?,
+        };
         let _ = audit::record(
             &self.store,
             &c.entry(
@@ -491,6 +517,48 @@ impl Persons {
         )
         .await;
         Ok(out)
+    }
+
+    async fn by_citizen_id(&self, id: &CitizenId) -> Result<Vec<Candidate>> {
+        if db::runs(&self.store, KIND, 1).await?.is_empty() {
+            return Err(Error::unavailable("no resolution has run yet"));
+        }
+        let present: HashSet<String> = self
+            .lake
+            .tables(&Caller::system())
+            .await?
+            .into_iter()
+            .filter(|t| t.version.is_some())
+            .map(|t| t.spec.name)
+            .collect();
+        for s in PERSON_SOURCES.iter().filter(|s| present.contains(s.table)) {
+            let sql = format!(
+                "SELECT \"{}\" FROM \"{}\" WHERE \"{}\" = '{}'",
+                s.key,
+                s.table,
+                s.citizen_id,
+                id.as_str()
+            );
+            let mut keys = Vec::new();
+            self.lake
+                .scan(
+                    &Caller::system(),
+                    "person search by citizen ID",
+                    &sql,
+                    |r| {
+                        if let Some(k) = r.first().copied().flatten() {
+                            keys.push(k.to_owned());
+                        }
+                    },
+                )
+                .await?;
+            for k in keys {
+                if let Some(l) = db::entity_of(&self.store, KIND, s.table, &k).await? {
+                    return Ok(vec![Candidate::certain(l.entity_id)]);
+                }
+            }
+        }
+        Ok(Vec::new())
     }
 
     /// The match itself, without the permission check and audit.
@@ -994,16 +1062,9 @@ impl MatchIndex {
         if let Some(id) = q.id(r)
             && let Some(&hit) = ix.by_citizen_id.get(id)
         {
-            return Ok(vec![Candidate {
-                person_id: ix.person[hit as usize].to_string(),
-                probability: 1.0,
-                explanation: Explanation {
-                    prior: 0.0,
-                    fields: Vec::new(),
-                    weight: f64::INFINITY.min(99.0),
-                    probability: 1.0,
-                },
-            }]);
+            return Ok(vec![Candidate::certain(
+                ix.person[hit as usize].to_string(),
+            )]);
         }
         let mut seen = HashSet::new();
         let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
