@@ -151,13 +151,7 @@ impl Enterprises {
         )
         .await?;
         let code = CreditCode::parse(credit_code.trim()).map_err(|e| e.in_field("credit_code"))?;
-        let versions: BTreeMap<String, i64> = self
-            .lake
-            .tables(&Caller::system())
-            .await?
-            .into_iter()
-            .filter_map(|t| t.version.map(|v| (t.spec.name, v)))
-            .collect();
+        let versions = crate::persons::current_versions(&self.lake).await?;
         let mut facts = Vec::new();
         let mut masked = false;
         for s in ENTERPRISE_SOURCES {

@@ -177,6 +177,16 @@ pub fn push_person(recs: &mut Records, table: &str, row: &[Option<&str>]) -> Opt
     Some(recs.push(table, key, id.as_ref().map(|i| i.as_str()), &fields))
 }
 
+/// The current version of every lake table that has data.
+pub(crate) async fn current_versions(lake: &Lake) -> Result<BTreeMap<String, i64>> {
+    Ok(lake
+        .tables(&Caller::system())
+        .await?
+        .into_iter()
+        .filter_map(|t| t.version.map(|v| (t.spec.name, v)))
+        .collect())
+}
+
 /// The SQL that reads one source as person rows.
 pub fn source_sql(s: &PersonSource) -> String {
     let col = |c: Option<&str>, alias: &str| {
@@ -297,17 +307,13 @@ impl Persons {
 
     /// Read every person source from the lake into records.
     pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
-        let present: HashSet<String> = self
-            .lake
-            .tables(c)
-            .await?
-            .into_iter()
-            .filter(|t| t.version.is_some())
-            .map(|t| t.spec.name)
-            .collect();
+        let present = current_versions(&self.lake).await?;
         let mut recs = Records::new(person_fields());
         let mut versions = BTreeMap::new();
-        for s in PERSON_SOURCES.iter().filter(|s| present.contains(s.table)) {
+        for s in PERSON_SOURCES
+            .iter()
+            .filter(|s| present.contains_key(s.table))
+        {
             let v = self
                 .lake
                 .scan(c, "entity resolution", &source_sql(s), |row| {
@@ -523,15 +529,11 @@ impl Persons {
         if db::runs(&self.store, KIND, 1).await?.is_empty() {
             return Err(Error::unavailable("no resolution has run yet"));
         }
-        let present: HashSet<String> = self
-            .lake
-            .tables(&Caller::system())
-            .await?
-            .into_iter()
-            .filter(|t| t.version.is_some())
-            .map(|t| t.spec.name)
-            .collect();
-        for s in PERSON_SOURCES.iter().filter(|s| present.contains(s.table)) {
+        let present = current_versions(&self.lake).await?;
+        for s in PERSON_SOURCES
+            .iter()
+            .filter(|s| present.contains_key(s.table))
+        {
             let sql = format!(
                 "SELECT \"{}\" FROM \"{}\" WHERE \"{}\" = '{}'",
                 s.key,
@@ -631,13 +633,7 @@ impl Persons {
             return Err(Error::not_found(format!("person {person_id}")));
         }
         // Each source at its current version (records absorbed since the run are in newer ones).
-        let versions: BTreeMap<String, i64> = self
-            .lake
-            .tables(&Caller::system())
-            .await?
-            .into_iter()
-            .filter_map(|t| t.version.map(|v| (t.spec.name, v)))
-            .collect();
+        let versions = current_versions(&self.lake).await?;
         let mut facts = Vec::new();
         let mut masked = false;
         for s in PERSON_SOURCES {

@@ -128,6 +128,30 @@ fn machine() -> String {
     format!("{cores} cores, {mem}, {cpu}")
 }
 
+/// Run a program (a peer's script, or this binary in a process of its own) and read the JSON
+/// object it prints last.
+fn run_json<I, A>(program: &str, args: I, what: &str) -> anyhow::Result<serde_json::Value>
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {program}"))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = out
+        .stdout
+        .split(|c| *c == b'\n')
+        .rfind(|l| l.starts_with(b"{"))
+        .with_context(|| format!("no result from {what}"))?;
+    Ok(serde_json::from_slice(line)?)
+}
+
 /// Replace the section between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in a markdown file
 /// (or append it).
 fn write_section(file: &str, name: &str, body: &str) -> anyhow::Result<()> {
@@ -695,25 +719,16 @@ secs = time.perf_counter() - t
 n = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0]
 print(json.dumps({"secs": secs, "rows": n, "version": duckdb.__version__, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
 "#;
-    let out = std::process::Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(&csv)
-        .arg(dir.path().join("duck.parquet"))
-        .output()
-        .with_context(|| format!("cannot run {python}"))?;
-    anyhow::ensure!(
-        out.status.success(),
-        "DuckDB failed (pip install duckdb): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let duck: serde_json::Value = serde_json::from_str(
-        stdout
-            .lines()
-            .rev()
-            .find(|l| l.starts_with('{'))
-            .context("no result from the DuckDB script")?,
+    let parquet = dir.path().join("duck.parquet");
+    let duck = run_json(
+        &python,
+        [
+            std::ffi::OsStr::new("-c"),
+            std::ffi::OsStr::new(script),
+            csv.as_os_str(),
+            parquet.as_os_str(),
+        ],
+        "DuckDB (pip install duckdb)",
     )?;
     let duck_secs = duck["secs"].as_f64().unwrap_or(f64::NAN);
 
@@ -1027,39 +1042,30 @@ pub async fn er(
     let (a, b) = (ldir.join("a.csv"), ldir.join("b.csv"));
     eprintln!("Shuju: resolving {} records …", linkage * 2);
     let ours_out = ldir.join("shuju.csv");
-    let out = std::process::Command::new(std::env::current_exe()?)
-        .args(["bench", "er-run"])
-        .args([&a, &b, &ours_out])
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "er-run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ours: serde_json::Value = serde_json::from_slice(
-        out.stdout
-            .split(|c| *c == b'\n')
-            .find(|l| l.starts_with(b"{"))
-            .unwrap_or_default(),
+    let me = std::env::current_exe()?;
+    let ours = run_json(
+        &me.to_string_lossy(),
+        [
+            Path::new("bench"),
+            Path::new("er-run"),
+            a.as_path(),
+            b.as_path(),
+            ours_out.as_path(),
+        ],
+        "er-run",
     )?;
     let ours_acc = clusters_accuracy(&ours_out)?;
     eprintln!("Splink: resolving the same files …");
     let theirs_out = ldir.join("splink.csv");
-    let out = std::process::Command::new(&python)
-        .arg("scripts/bench_er_splink.py")
-        .args([&a, &b, &theirs_out])
-        .output()
-        .with_context(|| format!("cannot run {python}"))?;
-    anyhow::ensure!(
-        out.status.success(),
-        "Splink failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs: serde_json::Value = serde_json::from_slice(
-        out.stdout
-            .split(|c| *c == b'\n')
-            .rfind(|l| l.starts_with(b"{"))
-            .unwrap_or_default(),
+    let theirs = run_json(
+        &python,
+        [
+            Path::new("scripts/bench_er_splink.py"),
+            a.as_path(),
+            b.as_path(),
+            theirs_out.as_path(),
+        ],
+        "Splink",
     )?;
     let theirs_acc = clusters_accuracy(&theirs_out)?;
     let n = (linkage * 2) as f64;
@@ -1199,22 +1205,16 @@ pub fn match_latency(
         "| Splink | not run | | | |\n".to_owned()
     } else {
         eprintln!("Splink: the same persons, single-record matches …");
-        let out = std::process::Command::new(&python)
-            .arg("scripts/bench_match_splink.py")
-            .args([&a, &b])
-            .arg(if persons > 1_000_000 { "50" } else { "200" })
-            .output()
-            .with_context(|| format!("cannot run {python}"))?;
-        anyhow::ensure!(
-            out.status.success(),
-            "Splink failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(
-            out.stdout
-                .split(|c| *c == b'\n')
-                .rfind(|l| l.starts_with(b"{"))
-                .unwrap_or_default(),
+        let queries = if persons > 1_000_000 { "50" } else { "200" };
+        let v = run_json(
+            &python,
+            [
+                Path::new("scripts/bench_match_splink.py"),
+                a.as_path(),
+                b.as_path(),
+                Path::new(queries),
+            ],
+            "Splink",
         )?;
         format!(
             "| Splink {} `predict_between(registry, record)` (peer) | {:.1} | {:.1} | {:.1} | {} queries; load + train {:.0} s; peak {} MiB |\n",

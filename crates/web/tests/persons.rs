@@ -66,6 +66,55 @@ async fn gather(app: &TestApp, persons: usize) -> tempfile::TempDir {
     dir
 }
 
+/// A registry person: citizen ID, name and birth date (the first or last by ID).
+async fn registry_person(app: &TestApp, last: bool) -> (String, String, String) {
+    let sql = format!(
+        "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou ORDER BY sfzh {} LIMIT 1",
+        if last { "DESC" } else { "ASC" }
+    );
+    let rows = app
+        .lake
+        .sql(&Caller::system(), &sql, &Default::default(), 1)
+        .await
+        .unwrap()
+        .rows;
+    let text = |c: &str| rows[0][c].as_str().unwrap().to_owned();
+    (text("sfzh"), text("xm"), text("csrq"))
+}
+
+/// The person ID of a citizen ID.
+async fn person_of(app: &TestApp, token: &str, citizen_id: &str) -> String {
+    let found: Vec<Value> = app
+        .get_json(token, &format!("/api/v1/persons?citizen_id={citizen_id}"))
+        .await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0]["person_id"].as_str().unwrap().to_owned()
+}
+
+/// A person's file, opened with a purpose.
+async fn file_of(app: &TestApp, token: &str, pid: &str, purpose: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/persons/{pid}")))
+        .bearer_auth(token)
+        .header("X-Purpose", purpose)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The resource code of a lake table.
+async fn resource_of(app: &TestApp, table: &str) -> String {
+    app.lake
+        .tables(&Caller::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.spec.name == table)
+        .unwrap()
+        .spec
+        .resource_code
+}
+
 #[tokio::test]
 async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     let app = TestApp::spawn().await;
@@ -88,25 +137,9 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     assert!(run["versions"]["gongan_hukou"].is_number());
 
     // A person of the registry, by ID and by name and birth date.
-    let rows = app
-        .lake
-        .sql(
-            &Caller::system(),
-            "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou ORDER BY sfzh LIMIT 1",
-            &Default::default(),
-            1,
-        )
-        .await
-        .unwrap()
-        .rows;
-    let text = |c: &str| rows[0][c].as_str().unwrap().to_owned();
-    let (id, name, birth) = (text("sfzh"), text("xm"), text("csrq"));
+    let (id, name, birth) = registry_person(&app, false).await;
     let (id, name, birth) = (id.as_str(), name.as_str(), birth.as_str());
-    let by_id: Vec<Value> = app
-        .get_json(&token, &format!("/api/v1/persons?citizen_id={id}"))
-        .await;
-    assert_eq!(by_id.len(), 1);
-    let pid = by_id[0]["person_id"].as_str().unwrap().to_owned();
+    let pid = person_of(&app, &token, id).await;
     let q: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("name", name)
         .append_pair("birth", birth)
@@ -123,14 +156,7 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     // The file needs a purpose; with one it holds the registry record and is audited.
     let r = app.get(&token, &format!("/api/v1/persons/{pid}")).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/persons/{pid}")))
-        .bearer_auth(&token)
-        .header("X-Purpose", "%E4%BD%8E%E4%BF%9D%E5%AE%A1%E6%A0%B8")
-        .send()
-        .await
-        .unwrap();
+    let r = file_of(&app, &token, &pid, "%E4%BD%8E%E4%BF%9D%E5%AE%A1%E6%A0%B8").await;
     assert_eq!(r.status(), StatusCode::OK);
     let file: Value = r.json().await.unwrap();
     let facts = file["facts"].as_array().unwrap();
@@ -194,15 +220,7 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     // date written another way. It joins the person; nobody is renumbered.
     let before: Value = app.get_json(&token, "/api/v1/persons/runs").await;
     let persons_before = before[0]["entities"].as_u64().unwrap();
-    let spec = app
-        .lake
-        .tables(&Caller::system())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.spec.name == "rsj_shebao")
-        .unwrap()
-        .spec;
+    let shebao = resource_of(&app, "rsj_shebao").await;
     let late = tempfile::tempdir().unwrap();
     let file = late.path().join("shebao_late.jsonl");
     let compact: String = birth.chars().filter(char::is_ascii_digit).collect();
@@ -217,7 +235,7 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     app.lake
         .ingest(
             &Caller::system(),
-            &spec.resource_code,
+            &shebao,
             &file,
             "shebao_late.jsonl",
             Default::default(),
@@ -236,14 +254,7 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
         "{third}"
     );
     assert_eq!(third["records"].as_u64().unwrap(), records + 1);
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/persons/{pid}")))
-        .bearer_auth(&token)
-        .header("X-Purpose", "check")
-        .send()
-        .await
-        .unwrap();
+    let r = file_of(&app, &token, &pid, "check").await;
     let file: Value = r.json().await.unwrap();
     assert!(
         file["facts"]
@@ -330,22 +341,8 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     let _city = gather(&app, 200).await;
     app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
         .await;
-    let rows = app
-        .lake
-        .sql(
-            &Caller::system(),
-            "SELECT sfzh FROM gongan_hukou ORDER BY sfzh LIMIT 1",
-            &Default::default(),
-            1,
-        )
-        .await
-        .unwrap()
-        .rows;
-    let id = rows[0]["sfzh"].as_str().unwrap().to_owned();
-    let found: Vec<Value> = app
-        .get_json(&token, &format!("/api/v1/persons?citizen_id={id}"))
-        .await;
-    let pid = found[0]["person_id"].as_str().unwrap().to_owned();
+    let (id, _, _) = registry_person(&app, false).await;
+    let pid = person_of(&app, &token, &id).await;
     let check = || async {
         let r = app
             .client
@@ -374,15 +371,7 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     assert!(house(&before), "{before}");
 
     // Two more homes registered in the person's name: the property rule, and so the answer, turn.
-    let spec = app
-        .lake
-        .tables(&Caller::system())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.spec.name == "zrzy_budongchan")
-        .unwrap()
-        .spec;
+    let budongchan = resource_of(&app, "zrzy_budongchan").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("budongchan_more.csv");
     std::fs::write(
@@ -395,7 +384,7 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     app.lake
         .ingest(
             &Caller::system(),
-            &spec.resource_code,
+            &budongchan,
             &file,
             "budongchan_more.csv",
             Default::default(),
@@ -496,33 +485,9 @@ async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
     let first: Value = app
         .post_json(&token, "/api/v1/persons/resolve", json!({}))
         .await;
-    let rows = app
-        .lake
-        .sql(
-            &Caller::system(),
-            "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou ORDER BY sfzh DESC LIMIT 1",
-            &Default::default(),
-            1,
-        )
-        .await
-        .unwrap()
-        .rows;
-    let text = |c: &str| rows[0][c].as_str().unwrap().to_owned();
-    let (id, name, birth) = (text("sfzh"), text("xm"), text("csrq"));
-    let found: Vec<Value> = app
-        .get_json(&token, &format!("/api/v1/persons?citizen_id={id}"))
-        .await;
-    let pid = found[0]["person_id"].as_str().unwrap().to_owned();
-    let code = app
-        .lake
-        .tables(&Caller::system())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.spec.name == "rsj_shebao")
-        .unwrap()
-        .spec
-        .resource_code;
+    let (id, name, birth) = registry_person(&app, true).await;
+    let pid = person_of(&app, &token, &id).await;
+    let code = resource_of(&app, "rsj_shebao").await;
     // Three records: one with the person's ID, one without any ID, one of a stranger.
     let lines = [
         json!({"cbrybh": "SB-NEW-1", "sfzh": id, "xm": name, "csrq": birth, "xzlx": "110", "jfjs": 4000, "cbzt": "1", "gxsj": "2026-11-01T08:00:00+08:00"}),
@@ -545,14 +510,7 @@ async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
     assert_eq!(r.status(), StatusCode::OK);
 
     // No run in between: the file already holds both records, and the stranger is a person.
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/persons/{pid}")))
-        .bearer_auth(&token)
-        .header("X-Purpose", "check")
-        .send()
-        .await
-        .unwrap();
+    let r = file_of(&app, &token, &pid, "check").await;
     let file: Value = r.json().await.unwrap();
     let methods: Vec<(String, String)> = file["facts"]
         .as_array()
