@@ -7,7 +7,7 @@ use shuju_store::divisions::{self as store, Division};
 use shuju_types::Result;
 
 /// (code, name, level, parent, kind, valid_from, valid_to)
-type Row = (
+pub type Row = (
     &'static str,
     &'static str,
     &'static str,

@@ -167,6 +167,15 @@ pub fn person_facts(file: &PersonFile, today: chrono::NaiveDate) -> Value {
         .map(|f| num(f.row.get("yjce")) / 0.24)
         .fold(0.0, f64::max);
     let live = |f: &&crate::persons::Fact| text(&f.row, "djzt") == "存续";
+    // Enterprise ties: live enterprises represented, and enterprises held as a shareholder.
+    let held: std::collections::BTreeSet<&str> = of("scjg_shareholders")
+        .filter_map(|f| f.entity.as_deref())
+        .collect();
+    let ties: std::collections::BTreeSet<&str> = of("scjg_entities")
+        .filter(live)
+        .map(|f| f.record_key.as_str())
+        .chain(held.iter().copied())
+        .collect();
     json!({
         "registered": of("gongan_hukou").next().is_some(),
         "id_valid": id.is_some(),
@@ -174,7 +183,9 @@ pub fn person_facts(file: &PersonFile, today: chrono::NaiveDate) -> Value {
         "income": if base > 0.0 { base } else { fund.round() },
         "properties": of("zrzy_budongchan").count(),
         "vehicles": of("gongan_vehicles").count(),
-        "enterprises": of("scjg_entities").filter(live).count(),
+        "enterprises": ties.len(),
+        "represented": of("scjg_entities").filter(live).count(),
+        "shareholdings": held.len(),
         "individual_businesses": of("scjg_entities").filter(live).filter(|f| text(&f.row, "ztlx") == "个体工商户").count(),
         "housing_fund": of("gjj_accounts").any(|f| text(&f.row, "jczt") == "正常"),
         "insured": of("rsj_shebao").any(|f| text(&f.row, "cbzt") == "1"),

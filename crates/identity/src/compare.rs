@@ -25,6 +25,10 @@ pub enum Compare {
     Address,
     /// A phone number: exact; last eight digits or one digit off; else.
     Phone,
+    /// An organisation's name: exact; the same name once place names, brackets and the legal
+    /// form are dropped (聊城市宏达科技有限责任公司 / 宏达科技（聊城）有限公司), by sound; Jaro–Winkler of
+    /// those ≥ 0.90; else.
+    OrgName,
 }
 
 impl Compare {
@@ -33,7 +37,9 @@ impl Compare {
         match self {
             Compare::Exact => 3,
             Compare::Digits | Compare::Phone => 4,
-            Compare::Name | Compare::Text | Compare::Date | Compare::Address => 5,
+            Compare::Name | Compare::Text | Compare::Date | Compare::Address | Compare::OrgName => {
+                5
+            }
         }
     }
 
@@ -51,6 +57,13 @@ impl Compare {
                 "different",
             ],
             Compare::Text => &["missing", "exact", "nearly", "similar", "different"],
+            Compare::OrgName => &[
+                "missing",
+                "exact",
+                "same name without place or legal form",
+                "similar",
+                "different",
+            ],
             Compare::Date => &[
                 "missing",
                 "exact",
@@ -84,6 +97,19 @@ impl Compare {
             }
             Compare::Text => normalize::clean(raw, true),
             Compare::Name | Compare::Exact | Compare::Digits => normalize::clean(raw, false),
+            Compare::OrgName => {
+                let (full, core) = normalize::org_name(raw);
+                if full.is_empty() {
+                    return None;
+                }
+                let core = if core.is_empty() { full.clone() } else { core };
+                let aid = if normalize::has_hanzi(&core) {
+                    normalize::pinyin(&core)
+                } else {
+                    core
+                };
+                return Some((full.into_boxed_str(), Some(aid.into_boxed_str())));
+            }
         };
         if v.is_empty() || v == "|||" {
             return None;
@@ -127,6 +153,16 @@ impl Compare {
                         && b.chars().count() >= 2
                         && (a.starts_with(b) || b.starts_with(a)))
                 {
+                    3
+                } else {
+                    4
+                }
+            }
+            Compare::OrgName => {
+                let (x, y) = (aid_a.unwrap_or(a), aid_b.unwrap_or(b));
+                if x == y {
+                    2
+                } else if jaro_winkler(x, y) >= 0.90 {
                     3
                 } else {
                     4
@@ -190,6 +226,29 @@ mod tests {
         assert_eq!(lv(Compare::Name, "王子涵", "王子"), 3, "dropped character");
         assert_eq!(lv(Compare::Name, "王伟", "李强"), 4);
         assert_eq!(lv(Compare::Name, "katherine", "katharine"), 2);
+    }
+
+    #[test]
+    fn organisation_names() {
+        let n = "聊城宏达科技有限公司";
+        for v in ["聊城宏达科技有限责任公司", "聊城 宏达科技 有限公司"] {
+            assert_eq!(lv(Compare::OrgName, n, v), 1, "{v}");
+        }
+        for v in ["聊城市宏达科技有限公司", "宏达科技（聊城）有限公司"] {
+            assert_eq!(lv(Compare::OrgName, n, v), 2, "{v}");
+        }
+        assert_eq!(
+            lv(Compare::OrgName, "东昌府区张伟百货店", "张玮百货店"),
+            2,
+            "county dropped, homophone in the owner's name"
+        );
+        assert_eq!(
+            lv(Compare::OrgName, n, "聊城宏大科技有限公司"),
+            2,
+            "same sound"
+        );
+        assert_eq!(lv(Compare::OrgName, n, "聊城宏达科贸有限公司"), 3);
+        assert_eq!(lv(Compare::OrgName, n, "阳谷县李强水果店"), 4);
     }
 
     #[test]

@@ -1,43 +1,243 @@
-//! One enterprise, one file (一企一档): an enterprise is its unified social credit code (GB 32100,
-//! validated on the way into the lake, so records link on it deterministically); its file gathers
-//! the registration, the legal representative (with the person's ID from the person links), the
-//! administrative penalties (互联网+监管) and a credit summary, each fact with its table and
-//! version, masked by the viewer's permission and audited.
+//! One enterprise, one file (一企一档). Enterprises are resolved over the lake's sources that name
+//! them: a record carrying a valid unified social credit code (GB 32100) is that enterprise; an old
+//! registration number (GS 15) or organisation code (GB 11714) is turned into the credit code
+//! through the registry; a record with no code whose name — without place names and legal form —
+//! only one registered enterprise bears is that enterprise (names are unique by the name
+//! registration rules); the rest — a shop's name that two counties share, a misspelt name, a
+//! stall nobody registered — are linked by the Fellegi–Sunter model on the name (by sound), the
+//! address and the legal representative. An enterprise's ID is its credit
+//! code; an entity no registry knows (a stall inspected twice) gets a stable `E…` ID. Its file
+//! gathers registration, legal representative, shareholders, licences, penalties, inspections and
+//! a credit summary, each fact with its table, version and dates, masked by the viewer's permission
+//! and audited.
 
-use crate::persons::Fact;
+use crate::block::{Rule, Take};
+use crate::compare::Compare;
+use crate::files::{Fact, FactReader, quote, text};
+use crate::ids::{self, Changes};
+use crate::normalize;
+use crate::persons::{RunReport, current_versions};
+use crate::records::{FieldSpec, Rec, Records};
+use crate::resolve::{Settings, resolve};
+use crate::runs;
 use serde::Serialize;
 use shuju_admin::{Caller, perm};
 use shuju_lake::Lake;
 use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::identity as db;
-use shuju_types::{CreditCode, Error, Result};
-use std::collections::BTreeMap;
+use shuju_types::{CreditCode, Error, RegistrationNumber, Result};
+use std::collections::{BTreeMap, HashMap};
 
-/// A lake table whose rows belong to enterprises, by the column holding the credit code.
+/// A lake table whose rows name enterprises, and which of its columns say what.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct EnterpriseSource {
     pub table: &'static str,
-    pub credit_code: &'static str,
     pub key: &'static str,
+    /// The column holding the enterprise's code as written (credit code, old number or none).
+    pub code: &'static str,
+    pub name: Option<&'static str>,
+    pub address: Option<&'static str>,
+    pub representative: Option<&'static str>,
+    /// The column dating the fact.
+    pub date: Option<&'static str>,
+    /// What the row tells of the enterprise, for the file.
     pub fact: &'static str,
 }
+
+/// The registry: every enterprise's credit code, with its old registration number.
+pub const REGISTRY: &str = "scjg_entities";
 
 /// The reference city's enterprise sources.
 pub const ENTERPRISE_SOURCES: &[EnterpriseSource] = &[
     EnterpriseSource {
-        table: "scjg_entities",
-        credit_code: "tyshxydm",
+        table: REGISTRY,
         key: "tyshxydm",
+        code: "tyshxydm",
+        name: Some("ztmc"),
+        address: Some("zs"),
+        representative: Some("fddbr"),
+        date: Some("clrq"),
         fact: "登记信息",
     },
     EnterpriseSource {
+        table: "scjg_shareholders",
+        key: "gdczbh",
+        code: "tyshxydm",
+        name: None,
+        address: None,
+        representative: None,
+        date: None,
+        fact: "股东及出资",
+    },
+    EnterpriseSource {
+        table: "scjg_licences",
+        key: "xkjdswh",
+        code: "tyshxydm",
+        name: Some("xdrmc"),
+        address: None,
+        representative: None,
+        date: Some("xkjdrq"),
+        fact: "行政许可",
+    },
+    EnterpriseSource {
         table: "scjg_penalties",
-        credit_code: "tyshxydm",
         key: "cfjdswh",
+        code: "tyshxydm",
+        name: Some("dsrmc"),
+        address: None,
+        representative: None,
+        date: Some("cfjdrq"),
         fact: "行政处罚",
     },
+    EnterpriseSource {
+        table: "shj_inspections",
+        key: "jcbh",
+        code: "jcdxzzhm",
+        name: Some("jcdxmc"),
+        address: Some("jcdxdz"),
+        representative: Some("fddbr"),
+        date: Some("jcrq"),
+        fact: "检查执法",
+    },
 ];
+
+/// The fields enterprises are compared on.
+pub fn enterprise_fields() -> Vec<FieldSpec> {
+    vec![
+        FieldSpec::new("name", Compare::OrgName).tf(),
+        FieldSpec::new("address", Compare::Address),
+        FieldSpec::new("representative", Compare::Name),
+    ]
+}
+
+/// How enterprises are resolved.
+pub fn enterprise_settings() -> Settings {
+    Settings {
+        rules: vec![
+            Rule::new("name", &[("name", Take::Sound)]),
+            Rule::new("address", &[("address", Take::Whole)]),
+            Rule::new(
+                "representative+name",
+                &[("representative", Take::Sound), ("name", Take::Prefix(2))],
+            ),
+        ],
+        link_only: false,
+        one_to_one: false,
+        threshold: 0.5,
+        review: (0.2, 0.9),
+        max_block: 2_000,
+        seed: 42,
+    }
+}
+
+/// What the registry knows to read a record as an enterprise: old numbers, to read a code as the
+/// credit code it became, and names, which the name registration rules make unique.
+#[derive(Default)]
+pub struct OldCodes {
+    registration: HashMap<String, String>,
+    organisation: HashMap<String, String>,
+    /// By name without place names and legal form: the one enterprise so named (`None` when
+    /// several are, as shops of one owner name in two counties).
+    names: HashMap<String, Option<String>>,
+}
+
+impl OldCodes {
+    /// Note a registered enterprise: its credit code and old registration number.
+    pub fn add(&mut self, credit_code: &CreditCode, registration: Option<&str>) {
+        let code = credit_code.as_str().to_owned();
+        self.organisation
+            .insert(credit_code.organization_code().to_owned(), code.clone());
+        if let Some(n) = registration.and_then(|r| RegistrationNumber::parse(r).ok()) {
+            self.registration.insert(n.as_str().to_owned(), code);
+        }
+    }
+
+    /// Note a registered enterprise's name.
+    pub fn add_name(&mut self, credit_code: &CreditCode, name: &str) {
+        let core = normalize::org_name(name).1;
+        if core.chars().count() < 2 {
+            return;
+        }
+        let code = credit_code.as_str();
+        self.names
+            .entry(core)
+            .and_modify(|c| {
+                if c.as_deref() != Some(code) {
+                    *c = None;
+                }
+            })
+            .or_insert_with(|| Some(code.to_owned()));
+    }
+
+    /// The one registered enterprise with this name (without place names and legal form).
+    pub fn by_name(&self, name: &str) -> Option<String> {
+        self.names
+            .get(&normalize::org_name(name).1)
+            .cloned()
+            .flatten()
+    }
+
+    /// The credit code a written code stands for: itself when it is one; through the registry
+    /// for an old registration number or organisation code (12345678-9); else none.
+    pub fn credit_code(&self, written: &str) -> Option<String> {
+        let w: String = normalize::clean(written, false).to_ascii_uppercase();
+        if w.is_empty() {
+            return None;
+        }
+        if let Ok(c) = CreditCode::parse(&w) {
+            return Some(c.as_str().to_owned());
+        }
+        if let Ok(n) = RegistrationNumber::parse(&w) {
+            return self.registration.get(n.as_str()).cloned();
+        }
+        let org: String = w.chars().filter(|c| *c != '-').collect();
+        if org.len() == 9 {
+            return self.organisation.get(&org).cloned();
+        }
+        None
+    }
+}
+
+/// The SQL that reads one source as enterprise rows (key, code, name, address, representative).
+pub fn source_sql(s: &EnterpriseSource) -> String {
+    let col = |c: Option<&str>, alias: &str| {
+        c.map_or(format!("CAST(NULL AS VARCHAR) AS {alias}"), |c| {
+            format!("CAST(\"{c}\" AS VARCHAR) AS {alias}")
+        })
+    };
+    format!(
+        "SELECT {}, {}, {}, {}, {} FROM \"{}\"",
+        col(Some(s.key), "k"),
+        col(Some(s.code), "code"),
+        col(s.name, "name"),
+        col(s.address, "address"),
+        col(s.representative, "representative"),
+        s.table
+    )
+}
+
+/// Push one source row (key, code, name, address, representative) as an enterprise record.
+pub fn push_enterprise(
+    recs: &mut Records,
+    old: &OldCodes,
+    table: &str,
+    row: &[Option<&str>],
+) -> Option<Rec> {
+    let key = row.first().copied().flatten()?;
+    let id = match row
+        .get(1)
+        .copied()
+        .flatten()
+        .filter(|c| !c.trim().is_empty())
+    {
+        Some(c) => old.credit_code(c),
+        // No code written: a name only one registered enterprise bears is that enterprise.
+        None => row.get(2).copied().flatten().and_then(|n| old.by_name(n)),
+    };
+    let get = |i: usize| row.get(i).copied().flatten();
+    Some(recs.push(table, key, id.as_deref(), &[get(2), get(3), get(4)]))
+}
 
 /// A summary of an enterprise's record with the regulators.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -45,16 +245,23 @@ pub struct CreditSummary {
     pub penalties: usize,
     pub fines_total: f64,
     pub latest_penalty: Option<String>,
-    /// 良好 (no penalty), 关注 (one), 警示 (more than one).
+    pub inspections: usize,
+    /// Inspections that found something (整改 or 查处).
+    pub inspections_with_findings: usize,
+    pub licences: usize,
+    /// 良好 (nothing against it), 关注 (one penalty or finding), 警示 (more).
     pub level: &'static str,
 }
 
 /// An enterprise's file.
 #[derive(Clone, Debug, Serialize)]
 pub struct EnterpriseFile {
-    pub credit_code: String,
+    /// Its credit code, or the `E…` ID of an entity no registry knows.
+    pub enterprise_id: String,
+    pub credit_code: Option<String>,
     pub name: Option<String>,
     pub status: Option<String>,
+    /// The legal representative's person ID.
     pub legal_representative_person: Option<String>,
     pub masked: bool,
     pub credit: CreditSummary,
@@ -77,43 +284,124 @@ pub struct Enterprises {
     lake: Lake,
 }
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn text(row: &serde_json::Map<String, serde_json::Value>, k: &str) -> Option<String> {
-    match row.get(k) {
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Null) | None => None,
-        Some(v) => Some(v.to_string()),
-    }
-}
+const KIND: &str = "enterprise";
 
 impl Enterprises {
     pub fn new(store: Store, lake: Lake) -> Enterprises {
         Enterprises { store, lake }
     }
 
-    /// Enterprises by credit code (exact) or by a part of the name.
+    async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
+        c.require(&self.store, p, action, "identity", None).await
+    }
+
+    /// Read every enterprise source from the lake into records, old numbers read through the
+    /// registry.
+    pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
+        let present = current_versions(&self.lake).await?;
+        let mut old = OldCodes::default();
+        if present.contains_key(REGISTRY) {
+            self.lake
+                .scan(
+                    c,
+                    "entity resolution",
+                    &format!("SELECT tyshxydm, CAST(zch AS VARCHAR), ztmc FROM {REGISTRY}"),
+                    |row| {
+                        if let Some(Ok(code)) =
+                            row.first().copied().flatten().map(CreditCode::parse)
+                        {
+                            old.add(&code, row.get(1).copied().flatten());
+                            if let Some(name) = row.get(2).copied().flatten() {
+                                old.add_name(&code, name);
+                            }
+                        }
+                    },
+                )
+                .await?;
+        }
+        let mut recs = Records::new(enterprise_fields());
+        let mut versions = BTreeMap::new();
+        for s in ENTERPRISE_SOURCES
+            .iter()
+            .filter(|s| present.contains_key(s.table))
+        {
+            let v = self
+                .lake
+                .scan(c, "entity resolution", &source_sql(s), |row| {
+                    push_enterprise(&mut recs, &old, s.table, row);
+                })
+                .await?;
+            if let Some(v) = v.get(s.table) {
+                versions.insert(s.table.to_owned(), *v);
+            }
+        }
+        Ok((recs, versions))
+    }
+
+    /// Resolve every enterprise source in the lake. A cluster holding a credit code is that
+    /// enterprise; others keep the `E…` ID of the last run.
+    pub async fn resolve(&self, c: &Caller) -> Result<RunReport> {
+        self.require(c, perm::IDENTITY_RESOLVE, "identity.resolve.enterprises")
+            .await?;
+        let (recs, versions) = self.read_sources(c).await?;
+        let decisions = runs::decisions(&self.store, KIND).await?;
+        let mut previous = runs::previous(&self.store, KIND).await?;
+        for r in 0..recs.len() as Rec {
+            if let Some(code) = recs.id(r) {
+                previous.insert(
+                    (recs.source_name(r).to_owned(), recs.key(r).to_owned()),
+                    code.to_owned(),
+                );
+            }
+        }
+        let settings = enterprise_settings();
+        let (res, recs) = tokio::task::spawn_blocking(move || {
+            resolve(&recs, &settings, &decisions, None).map(|r| (r, recs))
+        })
+        .await
+        .map_err(Error::internal)??;
+        let (ids, changes) = assign(&recs, &res.cluster, &previous);
+        let (run_id, entities) = runs::record(
+            &self.store,
+            c,
+            &runs::Run {
+                kind: KIND,
+                recs: &recs,
+                res: &res,
+                ids: &ids,
+                changes: &changes,
+                versions: &versions,
+            },
+        )
+        .await?;
+        Ok(RunReport {
+            run_id,
+            records: recs.len(),
+            persons: entities,
+            stats: res.stats,
+            changes,
+            versions,
+        })
+    }
+
+    /// Enterprises by credit code or old registration number (exact) or by a part of the name.
     pub async fn search(
         &self,
         c: &Caller,
         credit_code: Option<&str>,
         name: Option<&str>,
     ) -> Result<Vec<EnterpriseHit>> {
-        c.require(
-            &self.store,
-            perm::IDENTITY_VIEW,
-            "identity.enterprise.search",
-            "identity",
-            None,
-        )
-        .await?;
-        let cond = match (credit_code, name.map(str::trim).filter(|n| !n.is_empty())) {
-            (Some(code), _) => {
-                let code = CreditCode::parse(code.trim()).map_err(|e| e.in_field("credit_code"))?;
-                format!("tyshxydm = {}", quote(code.as_str()))
-            }
+        self.require(c, perm::IDENTITY_VIEW, "identity.enterprise.search")
+            .await?;
+        let code = credit_code.map(str::trim).filter(|s| !s.is_empty());
+        let cond = match (code, name.map(str::trim).filter(|n| !n.is_empty())) {
+            (Some(code), _) => match RegistrationNumber::parse(code) {
+                Ok(n) => format!("zch = {}", quote(n.as_str())),
+                Err(_) => {
+                    let code = CreditCode::parse(code).map_err(|e| e.in_field("credit_code"))?;
+                    format!("tyshxydm = {}", quote(code.as_str()))
+                }
+            },
             (None, Some(n)) => format!(
                 "ztmc LIKE {}",
                 quote(&format!("%{}%", n.replace(['%', '_'], "")))
@@ -121,12 +409,15 @@ impl Enterprises {
             (None, None) => {
                 return Err(Error::invalid(
                     "query",
-                    "give a credit code or a part of the name",
+                    "give a credit code, an old registration number or a part of the name",
                 ));
             }
         };
+        if !current_versions(&self.lake).await?.contains_key(REGISTRY) {
+            return Ok(Vec::new());
+        }
         let sql = format!(
-            "SELECT tyshxydm, ztmc, ztlx, djzt FROM scjg_entities WHERE {cond} ORDER BY tyshxydm LIMIT 50"
+            "SELECT tyshxydm, ztmc, ztlx, djzt FROM {REGISTRY} WHERE {cond} ORDER BY tyshxydm LIMIT 50"
         );
         let r = self.lake.sql(c, &sql, &BTreeMap::new(), 50).await?;
         Ok(r.rows
@@ -140,101 +431,255 @@ impl Enterprises {
             .collect())
     }
 
-    /// An enterprise's file, read with the viewer's masking; audited.
-    pub async fn file(&self, c: &Caller, credit_code: &str) -> Result<EnterpriseFile> {
-        c.require(
-            &self.store,
-            perm::IDENTITY_VIEW,
-            "identity.enterprise.file",
-            "identity",
-            None,
-        )
-        .await?;
-        let code = CreditCode::parse(credit_code.trim()).map_err(|e| e.in_field("credit_code"))?;
-        let versions = crate::persons::current_versions(&self.lake).await?;
+    /// An enterprise's file — by credit code or `E…` ID — read with the viewer's masking;
+    /// audited. Before any enterprise run, records are gathered by credit code alone.
+    pub async fn file(&self, c: &Caller, id: &str) -> Result<EnterpriseFile> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.enterprise.file")
+            .await?;
+        let id = id.trim();
+        let code = match CreditCode::parse(id) {
+            Ok(code) => Some(code),
+            Err(e) if !id.starts_with('E') => return Err(e.in_field("credit_code")),
+            Err(_) => None,
+        };
+        let enterprise_id = code.map_or_else(|| id.to_owned(), |c| c.as_str().to_owned());
+        let links = db::entity_records(&self.store, KIND, &enterprise_id).await?;
+        let mut fr = FactReader::new(&self.lake, &self.store).await?;
         let mut facts = Vec::new();
-        let mut masked = false;
         for s in ENTERPRISE_SOURCES {
-            if !versions.contains_key(s.table) {
-                continue;
-            }
-            let sql = format!(
-                "SELECT * FROM \"{}\" WHERE \"{}\" = {} ORDER BY \"{}\"",
-                s.table,
-                s.credit_code,
-                quote(code.as_str()),
-                s.key
-            );
-            let r = self.lake.sql(c, &sql, &BTreeMap::new(), 1000).await?;
-            masked |= r.masked;
-            for row in r.rows {
-                facts.push(Fact {
-                    kind: s.fact.to_owned(),
-                    table: s.table.to_owned(),
-                    version: versions.get(s.table).copied(),
-                    record_key: text(&row, s.key).unwrap_or_default(),
-                    method: "credit_code".to_owned(),
-                    row: row
-                        .into_iter()
-                        .filter(|(k, _)| !k.starts_with('_'))
-                        .collect(),
-                });
+            let keys: Vec<&db::LinkRow> = links.iter().filter(|l| l.source == s.table).collect();
+            let cond = match (&code, keys.is_empty()) {
+                (_, false) => format!(
+                    "\"{}\" IN ({})",
+                    s.key,
+                    keys.iter()
+                        .map(|l| quote(&l.record_key))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                (Some(code), true) => format!("\"{}\" = {}", s.code, quote(code.as_str())),
+                (None, true) => continue,
+            };
+            for mut f in fr.read(c, s.table, s.key, &cond, s.fact, s.date).await? {
+                f.method = keys
+                    .iter()
+                    .find(|l| l.record_key == f.record_key)
+                    .map_or_else(|| "credit_code".to_owned(), |l| l.method.clone());
+                facts.push(f);
             }
         }
         if facts.is_empty() {
-            return Err(Error::not_found(format!("enterprise {}", code.as_str())));
+            return Err(Error::not_found(format!("enterprise {enterprise_id}")));
         }
-        let reg = facts.iter().find(|f| f.table == "scjg_entities");
-        let penalties: Vec<&Fact> = facts
-            .iter()
-            .filter(|f| f.table == "scjg_penalties")
-            .collect();
-        let fines_total = penalties
-            .iter()
-            .filter_map(|f| f.row.get("fmkje"))
-            .filter_map(|v| match v {
-                serde_json::Value::Number(n) => n.as_f64(),
-                serde_json::Value::String(s) => s.parse().ok(),
+        // The persons behind the legal representative and the shareholders.
+        let mut legal_representative_person = None;
+        for f in &mut facts {
+            let person = match f.table.as_str() {
+                REGISTRY | "scjg_shareholders" => {
+                    db::entity_of(&self.store, "person", &f.table, &f.record_key).await?
+                }
                 _ => None,
-            })
-            .sum();
-        let latest_penalty = penalties
-            .iter()
-            .filter_map(|f| text(&f.row, "cfjdrq"))
-            .max();
-        let credit = CreditSummary {
-            penalties: penalties.len(),
-            fines_total,
-            latest_penalty,
-            level: match penalties.len() {
-                0 => "良好",
-                1 => "关注",
-                _ => "警示",
-            },
-        };
-        let person = db::entity_of(&self.store, "person", "scjg_entities", code.as_str())
-            .await?
-            .map(|l| l.entity_id);
+            };
+            if f.table == REGISTRY {
+                legal_representative_person = person.as_ref().map(|l| l.entity_id.clone());
+            }
+            f.entity = person.map(|l| l.entity_id);
+        }
+        let reg = facts.iter().find(|f| f.table == REGISTRY);
         let file = EnterpriseFile {
-            credit_code: code.as_str().to_owned(),
-            name: reg.and_then(|f| text(&f.row, "ztmc")),
+            credit_code: code.map(|c| c.as_str().to_owned()),
+            name: reg
+                .and_then(|f| text(&f.row, "ztmc"))
+                .or_else(|| facts.iter().find_map(|f| text(&f.row, "jcdxmc"))),
             status: reg.and_then(|f| text(&f.row, "djzt")),
-            legal_representative_person: person,
-            masked,
-            credit,
+            legal_representative_person,
+            masked: fr.masked,
+            credit: credit_summary(&facts),
             facts,
+            enterprise_id,
         };
         let _ = audit::record(
             &self.store,
             &c.entry(
                 "identity.enterprise.file",
                 "enterprise",
-                Some(file.credit_code.clone()),
+                Some(file.enterprise_id.clone()),
                 Outcome::Ok,
                 Some(format!("{} facts", file.facts.len())),
             ),
         )
         .await;
         Ok(file)
+    }
+
+    /// Enterprise resolution runs, newest first.
+    pub async fn runs(&self, c: &Caller) -> Result<Vec<db::RunRow>> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.runs")
+            .await?;
+        db::runs(&self.store, KIND, 20).await
+    }
+}
+
+/// IDs for enterprise clusters: a cluster holding a credit code is that enterprise (the code is
+/// its ID for life); others keep the ID most of their records had, or get a new `E…` one. An
+/// `E…` entity that now turns out to be a registered enterprise is listed as merged into it.
+pub fn assign(
+    recs: &Records,
+    cluster: &[Rec],
+    previous: &HashMap<(String, String), String>,
+) -> (Vec<String>, Changes) {
+    let (mut ids, mut changes) = ids::assign(recs, cluster, previous, "E");
+    let mut code_of: HashMap<Rec, &str> = HashMap::new();
+    for (r, c) in cluster.iter().enumerate() {
+        if let Some(code) = recs.id(r as Rec) {
+            code_of.entry(*c).or_insert(code);
+        }
+    }
+    let mut renamed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (r, c) in cluster.iter().enumerate() {
+        if let Some(code) = code_of.get(c)
+            && ids[r] != *code
+        {
+            let old = std::mem::replace(&mut ids[r], (*code).to_owned());
+            renamed.entry((*code).to_owned()).or_default().push(old);
+        }
+    }
+    for (code, mut olds) in renamed {
+        olds.sort();
+        olds.dedup();
+        changes.merged.retain(|(s, _)| !olds.contains(s));
+        changes.merged.push((code, olds));
+    }
+    (ids, changes)
+}
+
+fn number(v: Option<&serde_json::Value>) -> f64 {
+    match v {
+        Some(serde_json::Value::Number(n)) => n.as_f64().unwrap_or(0.0),
+        Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// The credit summary of an enterprise's facts.
+pub fn credit_summary(facts: &[Fact]) -> CreditSummary {
+    let of = |t: &'static str| facts.iter().filter(move |f| f.table == t);
+    let penalties = of("scjg_penalties").count();
+    let inspections = of("shj_inspections").count();
+    let findings = of("shj_inspections")
+        .filter(|f| text(&f.row, "jcjg").is_some_and(|r| r.contains("整改") || r.contains("查处")))
+        .count();
+    CreditSummary {
+        penalties,
+        fines_total: of("scjg_penalties")
+            .map(|f| number(f.row.get("fmkje")))
+            .sum(),
+        latest_penalty: of("scjg_penalties").filter_map(|f| f.date.clone()).max(),
+        inspections,
+        inspections_with_findings: findings,
+        licences: of("scjg_licences").count(),
+        level: match penalties + findings {
+            0 => "良好",
+            1 => "关注",
+            _ => "警示",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_numbers_read_as_the_credit_code() {
+        let code = CreditCode::complete("91371502MA3C4D5E6").unwrap();
+        let zch = RegistrationNumber::complete("37150210000001").unwrap();
+        let mut old = OldCodes::default();
+        old.add(&code, Some(zch.as_str()));
+        let c = Some(code.as_str().to_owned());
+        assert_eq!(old.credit_code(code.as_str()), c);
+        assert_eq!(old.credit_code(&code.as_str().to_lowercase()), c);
+        assert_eq!(old.credit_code(zch.as_str()), c);
+        assert_eq!(old.credit_code("MA3C4D5E-6"), c, "organisation code");
+        assert_eq!(old.credit_code("MA3C4D5E6"), c);
+        assert_eq!(old.credit_code("37150210000002"), None, "not a number");
+        let other = RegistrationNumber::complete("37150210000009").unwrap();
+        assert_eq!(
+            old.credit_code(other.as_str()),
+            None,
+            "unknown to the registry"
+        );
+        assert_eq!(old.credit_code(""), None);
+    }
+
+    #[test]
+    fn a_name_one_enterprise_bears_is_that_enterprise() {
+        let a = CreditCode::complete("91371502MA3C4D5E6").unwrap();
+        let b = CreditCode::complete("92371521MA3C4D5E7").unwrap();
+        let c = CreditCode::complete("92371525MA3C4D5E8").unwrap();
+        let mut old = OldCodes::default();
+        old.add_name(&a, "聊城宏达科技有限公司");
+        old.add_name(&b, "阳谷县张伟百货店");
+        old.add_name(&c, "冠县张伟百货店");
+        assert_eq!(
+            old.by_name("宏达科技（聊城）有限责任公司").as_deref(),
+            Some(a.as_str())
+        );
+        assert_eq!(old.by_name("张伟百货店"), None, "two shops so named");
+        assert_eq!(old.by_name("张伟水果摊点"), None);
+        // Written with a code, the code decides; without one, the name.
+        let mut recs = Records::new(enterprise_fields());
+        let r = push_enterprise(
+            &mut recs,
+            &old,
+            "shj_inspections",
+            &[
+                Some("i1"),
+                Some(" "),
+                Some("聊城市宏达科技有限公司"),
+                None,
+                None,
+            ],
+        )
+        .unwrap();
+        assert_eq!(recs.id(r), Some(a.as_str()));
+    }
+
+    #[test]
+    fn a_credit_code_names_its_cluster() {
+        let code = CreditCode::complete("91371502MA3C4D5E6").unwrap();
+        let old = OldCodes::default();
+        let mut recs = Records::new(enterprise_fields());
+        let row = |k: &'static str, c: Option<&str>| -> Vec<Option<String>> {
+            vec![
+                Some(k.to_owned()),
+                c.map(str::to_owned),
+                Some("宏达科技（聊城）有限公司".to_owned()),
+                None,
+                None,
+            ]
+        };
+        let push = |recs: &mut Records, t: &str, r: Vec<Option<String>>| {
+            let r: Vec<Option<&str>> = r.iter().map(|v| v.as_deref()).collect();
+            push_enterprise(recs, &old, t, &r);
+        };
+        push(&mut recs, REGISTRY, row("r", Some(code.as_str())));
+        push(&mut recs, "shj_inspections", row("i1", None));
+        push(&mut recs, "shj_inspections", row("i2", None));
+        // Last run: the two inspections were an unregistered entity of their own.
+        let previous: HashMap<(String, String), String> = [("i1", "E1"), ("i2", "E1")]
+            .into_iter()
+            .map(|(k, e)| (("shj_inspections".to_owned(), k.to_owned()), e.to_owned()))
+            .collect();
+        let (ids, changes) = assign(&recs, &[0, 0, 0], &previous);
+        assert!(ids.iter().all(|i| i == code.as_str()), "{ids:?}");
+        assert_eq!(
+            changes.merged,
+            vec![(code.as_str().to_owned(), vec!["E1".to_owned()])]
+        );
+        // Alone, they keep their ID.
+        let (ids, _) = assign(&recs, &[0, 1, 1], &previous);
+        assert_eq!(ids[1], "E1");
+        assert_eq!(ids[2], "E1");
     }
 }

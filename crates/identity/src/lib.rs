@@ -7,13 +7,18 @@
 //!   with an explanation for every pair;
 //! - [`resolve`]: deterministic links on validated identifiers, the model's links, clerical
 //!   decisions, clusters and pairwise accuracy;
-//! - [`ids`]: stable entity IDs across runs, with the merges and splits listed.
+//! - [`ids`]: stable entity IDs across runs, with the merges and splits listed;
+//! - [`runs`]: runs recorded in the store and the clerical decisions they respect;
+//! - [`persons`] and [`enterprises`]: the sources over the lake, the files, the one-click checks
+//!   ([`checks`]).
 
 pub mod block;
 pub mod checks;
 pub mod compare;
 pub mod enterprises;
 pub mod febrl;
+pub mod files;
+pub mod grid;
 pub mod ids;
 pub mod linkage;
 pub mod model;
@@ -21,6 +26,7 @@ pub mod normalize;
 pub mod persons;
 pub mod records;
 pub mod resolve;
+pub mod runs;
 
 pub use block::{Rule, Take};
 pub use compare::Compare;

@@ -45,6 +45,56 @@ pub fn pinyin(s: &str) -> String {
     out
 }
 
+/// Place names an organisation's name may carry: every division the platform knows, in full and
+/// short (聊城市 and 聊城), longest first.
+fn place_names() -> &'static [String] {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<String> = Vec::new();
+        for row in shuju_admin::divisions::SEED {
+            let full = row.1;
+            v.push(full.to_owned());
+            let short: String = full
+                .strip_suffix(['省', '市', '区', '县'])
+                .unwrap_or(full)
+                .to_owned();
+            if short.chars().count() >= 2 {
+                v.push(short);
+            }
+        }
+        v.push("山东".to_owned());
+        v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        v.dedup();
+        v
+    });
+    &NAMES
+}
+
+const LEGAL_FORMS: &[&str] = &["股份有限公司", "有限责任公司", "有限公司", "公司"];
+
+/// An organisation's name as compared: half-width, no spaces or brackets, 有限责任公司 written
+/// 有限公司 — and its core, without place names and the legal form (聊城市宏达科技有限责任公司 and
+/// 宏达科技（聊城）有限公司 share the core 宏达科技).
+pub fn org_name(s: &str) -> (String, String) {
+    let full: String = clean(s, false)
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | '[' | ']' | '【' | '】' | '〔' | '〕' | '·'))
+        .collect::<String>()
+        .replace("有限责任公司", "有限公司");
+    let mut core = full.clone();
+    for f in LEGAL_FORMS {
+        if let Some(c) = core.strip_suffix(f) {
+            core = c.to_owned();
+            break;
+        }
+    }
+    for p in place_names() {
+        if core.chars().count() > p.chars().count() + 1 {
+            core = core.replace(p.as_str(), "");
+        }
+    }
+    (full, core)
+}
+
 /// A date in any of the forms departments write (20240102, 2024-01-02, 2024/1/2, 2024年1月2日,
 /// an RFC 3339 timestamp) as `YYYYMMDD`; anything else as its digits.
 pub fn date(s: &str) -> String {

@@ -5,10 +5,12 @@
 use crate::block::{Rule, Take};
 use crate::checks;
 use crate::compare::Compare;
+use crate::files::{FactReader, quote, text};
 use crate::ids::{self, Changes};
 use crate::model::{Explanation, Model};
 use crate::records::{FieldSpec, Rec, Records};
-use crate::resolve::{Decisions, PairRef, Settings, Stats, resolve};
+use crate::resolve::{Settings, Stats, resolve};
+use crate::runs;
 use serde::Serialize;
 use shuju_admin::{Caller, perm};
 use shuju_lake::Lake;
@@ -33,6 +35,10 @@ pub struct PersonSource {
     pub phone: Option<&'static str>,
     /// What the row tells of the person, for the file.
     pub fact: &'static str,
+    /// The column dating the fact, if the source has one.
+    pub date: Option<&'static str>,
+    /// The column naming the enterprise the fact is about, if any.
+    pub enterprise: Option<&'static str>,
 }
 
 /// The reference city's person sources.
@@ -46,6 +52,8 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: Some("csrq"),
         address: Some("zz"),
         phone: Some("lxdh"),
+        date: None,
+        enterprise: None,
         fact: "户籍",
     },
     PersonSource {
@@ -57,6 +65,8 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: Some("csrq"),
         address: None,
         phone: None,
+        date: Some("gxsj"),
+        enterprise: None,
         fact: "社会保险",
     },
     PersonSource {
@@ -68,6 +78,8 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: None,
         address: None,
         phone: None,
+        date: Some("khrq"),
+        enterprise: None,
         fact: "住房公积金",
     },
     PersonSource {
@@ -79,6 +91,8 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: None,
         address: Some("zl"),
         phone: None,
+        date: Some("djrq"),
+        enterprise: None,
         fact: "不动产",
     },
     PersonSource {
@@ -90,6 +104,8 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: None,
         address: None,
         phone: None,
+        date: Some("ccdjrq"),
+        enterprise: None,
         fact: "机动车",
     },
     PersonSource {
@@ -101,7 +117,22 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: None,
         address: None,
         phone: None,
+        date: Some("clrq"),
+        enterprise: Some("tyshxydm"),
         fact: "市场主体（法定代表人）",
+    },
+    PersonSource {
+        table: "scjg_shareholders",
+        key: "gdczbh",
+        citizen_id: "gdzjhm",
+        name: "gdmc",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        date: None,
+        enterprise: Some("tyshxydm"),
+        fact: "市场主体（股东）",
     },
     PersonSource {
         table: "mzj_assistance",
@@ -112,6 +143,8 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         birth: Some("csrq"),
         address: Some("zz"),
         phone: None,
+        date: Some("ksrq"),
+        enterprise: None,
         fact: "社会救助",
     },
 ];
@@ -263,16 +296,7 @@ pub struct MatchIndex {
     person: Vec<Arc<str>>,
 }
 
-/// One fact of a person's file.
-#[derive(Clone, Debug, Serialize)]
-pub struct Fact {
-    pub kind: String,
-    pub table: String,
-    pub version: Option<i64>,
-    pub record_key: String,
-    pub method: String,
-    pub row: serde_json::Map<String, serde_json::Value>,
-}
+pub use crate::files::Fact;
 
 /// A person's file.
 #[derive(Clone, Debug, Serialize)]
@@ -280,6 +304,17 @@ pub struct PersonFile {
     pub person_id: String,
     pub masked: bool,
     pub facts: Vec<Fact>,
+    /// The members of the person's household (户) in the registry, the person included.
+    pub household: Vec<Member>,
+}
+
+/// A member of a household, as the viewer may see the registry.
+#[derive(Clone, Debug, Serialize)]
+pub struct Member {
+    pub person_id: Option<String>,
+    pub name: Option<String>,
+    pub sex: Option<String>,
+    pub birth: Option<String>,
 }
 
 /// The person side of the identity service.
@@ -291,6 +326,14 @@ pub struct Persons {
 }
 
 const KIND: &str = "person";
+
+impl std::fmt::Debug for Persons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Persons")
+            .field("index_loaded", &self.has_index())
+            .finish_non_exhaustive()
+    }
+}
 
 impl Persons {
     pub fn new(store: Store, lake: Lake) -> Persons {
@@ -327,42 +370,14 @@ impl Persons {
         Ok((recs, versions))
     }
 
-    async fn decisions(&self) -> Result<Decisions> {
-        let mut d = Decisions::default();
-        for r in db::decisions(&self.store, KIND).await? {
-            let a = (r.a_source.clone(), r.a_key.clone());
-            match (r.decision.as_str(), r.b_source, r.b_key) {
-                ("alone", _, _) => {
-                    d.alone.insert(a);
-                }
-                (kind, Some(bs), Some(bk)) => {
-                    let p = PairRef { a, b: (bs, bk) }.ordered();
-                    if kind == "accept" {
-                        d.reject.remove(&p);
-                        d.accept.insert(p);
-                    } else {
-                        d.accept.remove(&p);
-                        d.reject.insert(p);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(d)
-    }
-
     /// Resolve every person source in the lake; person IDs of the last run carry over.
     pub async fn resolve(&self, c: &Caller) -> Result<RunReport> {
         self.require(c, perm::IDENTITY_RESOLVE, "identity.resolve")
             .await?;
         let (recs, versions) = self.read_sources(c).await?;
         let settings = person_settings();
-        let decisions = self.decisions().await?;
-        let previous: HashMap<(String, String), String> = db::links(&self.store, KIND)
-            .await?
-            .into_iter()
-            .map(|l| ((l.source, l.record_key), l.entity_id))
-            .collect();
+        let decisions = runs::decisions(&self.store, KIND).await?;
+        let previous = runs::previous(&self.store, KIND).await?;
         let (res, recs) = tokio::task::spawn_blocking(move || {
             let r = resolve(&recs, &settings, &decisions, None);
             r.map(|r| (r, recs))
@@ -370,73 +385,19 @@ impl Persons {
         .await
         .map_err(Error::internal)??;
         let (person_ids, changes) = ids::assign(&recs, &res.cluster, &previous, "P");
-        let model_linked: HashSet<Rec> = res.links.iter().flat_map(|s| [s.a, s.b]).collect();
-        let persons = person_ids.iter().collect::<HashSet<_>>().len();
-        let links: Vec<(&str, &str, &str, &str)> = (0..recs.len() as Rec)
-            .map(|r| {
-                let method = if recs.id(r).is_some() {
-                    "id"
-                } else if model_linked.contains(&r) {
-                    "model"
-                } else {
-                    "alone"
-                };
-                (
-                    recs.source_name(r),
-                    recs.key(r),
-                    person_ids[r as usize].as_str(),
-                    method,
-                )
-            })
-            .collect();
-        let reviews = res
-            .review
-            .iter()
-            .map(|s| {
-                let e = res.explain(&recs, s.a, s.b);
-                (
-                    recs.source_name(s.a).to_owned(),
-                    recs.key(s.a).to_owned(),
-                    recs.source_name(s.b).to_owned(),
-                    recs.key(s.b).to_owned(),
-                    format!("{:.4}", e.probability),
-                    serde_json::to_string(&e).unwrap_or_default(),
-                )
-            })
-            .collect();
-        let mut tx = self.store.write().await?;
-        let run_id = db::write_run(
-            &mut tx,
-            &db::NewRun {
+        let (run_id, persons) = runs::record(
+            &self.store,
+            c,
+            &runs::Run {
                 kind: KIND,
-                records: recs.len() as i64,
-                entities: persons as i64,
-                stats: serde_json::to_string(&res.stats).unwrap_or_default(),
-                changes: serde_json::to_string(&changes).unwrap_or_default(),
-                versions: serde_json::to_string(&versions).unwrap_or_default(),
-                actor: &c.username,
-                links,
-                reviews,
+                recs: &recs,
+                res: &res,
+                ids: &person_ids,
+                changes: &changes,
+                versions: &versions,
             },
         )
         .await?;
-        tx.commit().await?;
-        let _ = audit::record(
-            &self.store,
-            &c.entry(
-                "identity.resolve",
-                "identity_run",
-                Some(run_id.to_string()),
-                Outcome::Ok,
-                Some(format!(
-                    "{} records, {persons} persons, {} merged, {} split",
-                    recs.len(),
-                    changes.merged.len(),
-                    changes.split.len()
-                )),
-            ),
-        )
-        .await;
         let report = RunReport {
             run_id,
             records: recs.len(),
@@ -451,13 +412,21 @@ impl Persons {
 
     fn set_index(&self, recs: Records, model: Model, settings: Settings, ids: Vec<String>) {
         match MatchIndex::build(recs, model, settings, ids) {
-            Ok(ix) => {
-                if let Ok(mut g) = self.index.write() {
-                    *g = Some(Arc::new(ix));
-                }
-            }
+            Ok(ix) => self.install_index(Arc::new(ix)),
             Err(e) => tracing::warn!(error = %e.message, "person match index not built"),
         }
+    }
+
+    /// Serve single-record matches from `ix` (built by a run, or by a benchmark).
+    pub fn install_index(&self, ix: Arc<MatchIndex>) {
+        if let Ok(mut g) = self.index.write() {
+            *g = Some(ix);
+        }
+    }
+
+    /// Whether the match index is loaded.
+    pub fn has_index(&self) -> bool {
+        self.index.read().is_ok_and(|g| g.is_some())
     }
 
     /// Load the match index from the lake and the last run, if the server started after one.
@@ -633,9 +602,8 @@ impl Persons {
             return Err(Error::not_found(format!("person {person_id}")));
         }
         // Each source at its current version (records absorbed since the run are in newer ones).
-        let versions = current_versions(&self.lake).await?;
+        let mut fr = FactReader::new(&self.lake, &self.store).await?;
         let mut facts = Vec::new();
-        let mut masked = false;
         for s in PERSON_SOURCES {
             let keys: Vec<&db::LinkRow> = records.iter().filter(|l| l.source == s.table).collect();
             if keys.is_empty() {
@@ -643,44 +611,96 @@ impl Persons {
             }
             let list = keys
                 .iter()
-                .map(|l| format!("'{}'", l.record_key.replace('\'', "''")))
+                .map(|l| quote(&l.record_key))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let sql = format!(
-                "SELECT * FROM \"{}\" WHERE \"{}\" IN ({list})",
-                s.table, s.key
-            );
-            let r = self.lake.sql(reader, &sql, &BTreeMap::new(), 1000).await?;
-            masked |= r.masked;
-            for row in r.rows {
-                let key = row
-                    .get(s.key)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                let method = keys
+            let cond = format!("\"{}\" IN ({list})", s.key);
+            for mut f in fr
+                .read(reader, s.table, s.key, &cond, s.fact, s.date)
+                .await?
+            {
+                f.method = keys
                     .iter()
-                    .find(|l| l.record_key == key)
+                    .find(|l| l.record_key == f.record_key)
                     .map(|l| l.method.clone())
                     .unwrap_or_else(|| keys[0].method.clone());
-                facts.push(Fact {
-                    kind: s.fact.to_owned(),
-                    table: s.table.to_owned(),
-                    version: versions.get(s.table).copied(),
-                    record_key: key,
-                    method,
-                    row: row
-                        .into_iter()
-                        .filter(|(k, _)| !k.starts_with('_'))
-                        .collect(),
+                f.entity = s
+                    .enterprise
+                    .and_then(|c| text(&f.row, c))
+                    .filter(|c| shuju_types::CreditCode::parse(c).is_ok());
+                facts.push(f);
+            }
+        }
+        let household = self.household(reader, &records, &fr).await?;
+        Ok(PersonFile {
+            person_id: person_id.to_owned(),
+            masked: fr.masked,
+            facts,
+            household,
+        })
+    }
+
+    /// The household members of a person's registry records: found through the household
+    /// number (read as the system, to find them), shown as `reader` may see them.
+    async fn household(
+        &self,
+        reader: &Caller,
+        records: &[db::LinkRow],
+        fr: &FactReader<'_>,
+    ) -> Result<Vec<Member>> {
+        const T: &str = "gongan_hukou";
+        let mine: Vec<String> = records
+            .iter()
+            .filter(|l| l.source == T)
+            .map(|l| quote(&l.record_key))
+            .collect();
+        if mine.is_empty() || !fr.present(T) {
+            return Ok(Vec::new());
+        }
+        let sys = Caller::system();
+        let none = BTreeMap::new();
+        let sql = format!(
+            "SELECT DISTINCT hh FROM {T} WHERE sfzh IN ({}) AND hh IS NOT NULL",
+            mine.join(", ")
+        );
+        let mut out = Vec::new();
+        for hh in self.lake.sql(&sys, &sql, &none, 10).await?.rows {
+            let Some(hh) = text(&hh, "hh") else { continue };
+            let cond = format!("hh = {} ORDER BY sfzh", quote(&hh));
+            let keys = self
+                .lake
+                .sql(
+                    &sys,
+                    &format!("SELECT sfzh FROM {T} WHERE {cond}"),
+                    &none,
+                    50,
+                )
+                .await?;
+            let shown = self
+                .lake
+                .sql(
+                    reader,
+                    &format!("SELECT xm, xb, csrq FROM {T} WHERE {cond}"),
+                    &none,
+                    50,
+                )
+                .await?;
+            for (k, row) in keys.rows.iter().zip(shown.rows) {
+                let person_id = match text(k, "sfzh") {
+                    Some(key) => db::entity_of(&self.store, KIND, T, &key)
+                        .await?
+                        .map(|l| l.entity_id),
+                    None => None,
+                };
+                out.push(Member {
+                    person_id,
+                    name: text(&row, "xm"),
+                    sex: text(&row, "xb"),
+                    birth: text(&row, "csrq"),
                 });
             }
         }
-        Ok(PersonFile {
-            person_id: person_id.to_owned(),
-            masked,
-            facts,
-        })
+        Ok(out)
     }
 
     /// The review queue.

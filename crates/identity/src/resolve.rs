@@ -98,6 +98,10 @@ pub struct Stats {
     pub clusters: usize,
     /// Records in blocks too large for their rule.
     pub oversized_block_records: usize,
+    /// Model links left out because they would have joined two different validated identifiers
+    /// (a record without one scored high against two persons; the stronger link won).
+    #[serde(default)]
+    pub conflicts: u64,
     pub ms_train: u64,
     pub ms_score: u64,
     pub ms_cluster: u64,
@@ -245,6 +249,16 @@ pub fn resolve(
         }
     }
     scored.sort_unstable_by(|x, y| y.weight.total_cmp(&x.weight).then(x.a.cmp(&y.a)));
+    // The identifier each cluster holds (as the record that first carried it), by root.
+    let mut ident: Vec<Option<Rec>> = vec![None; recs.len()];
+    for r in 0..recs.len() as Rec {
+        if let Some(id) = recs.id(r) {
+            let root = dsu.find(r);
+            if ident[root as usize].is_none() {
+                ident[root as usize] = by_id.get(id).copied();
+            }
+        }
+    }
     let threshold = probability_to_weight(settings.threshold);
     let review_hi = probability_to_weight(settings.review.1);
     let review_lo = probability_to_weight(settings.review.0);
@@ -274,7 +288,22 @@ pub fn resolve(
             used.insert(ka);
             used.insert(kb);
         }
-        dsu.union(s.a, s.b);
+        // Two different identifiers never end in one cluster, not even through a third record.
+        let (ra, rb) = (dsu.find(s.a), dsu.find(s.b));
+        if ra == rb {
+            links.push(s);
+            continue;
+        }
+        let (ia, ib) = (ident[ra as usize], ident[rb as usize]);
+        if let (Some(x), Some(y)) = (ia, ib)
+            && x != y
+        {
+            stats.conflicts += 1;
+            continue;
+        }
+        dsu.union(ra, rb);
+        let root = dsu.find(ra);
+        ident[root as usize] = ia.or(ib);
         links.push(s);
     }
     stats.probabilistic_links = links.len() as u64;
@@ -453,6 +482,31 @@ mod tests {
         assert_eq!(e.fields[0].level, "same sound or nearly");
         assert!(e.fields.iter().all(|f| f.weight >= 0.0), "{e:?}");
         assert!(e.probability > 0.5);
+    }
+
+    #[test]
+    fn a_record_between_two_identifiers_never_joins_them() {
+        let mut recs = people();
+        // 王伟's twin in the registry: same name, birth date and building, another ID. A clinic
+        // record scores high against both; only the stronger link is made.
+        recs.push(
+            "registry",
+            "twin",
+            Some("ID-TWIN"),
+            &[
+                Some("王伟"),
+                Some("19800506"),
+                Some("东昌府区柳园路12号3号楼2单元501室"),
+            ],
+        );
+        let r = resolve(&recs, &settings(), &Decisions::default(), None).unwrap();
+        let reg = |k: &str| (0..recs.len() as Rec).find(|i| recs.key(*i) == k).unwrap();
+        assert_ne!(
+            r.cluster[reg("r0") as usize],
+            r.cluster[reg("twin") as usize]
+        );
+        assert_eq!(r.cluster[reg("c0") as usize], r.cluster[reg("r0") as usize]);
+        assert!(r.stats.conflicts >= 1, "{:?}", r.stats);
     }
 
     #[test]

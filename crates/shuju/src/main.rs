@@ -107,8 +107,9 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
-    /// Resolve the persons in the lake's sources (一人一档): deterministic links on citizen IDs,
-    /// the Fellegi–Sunter model for the rest; person IDs of the last run carry over.
+    /// Resolve the persons (一人一档) and the enterprises (一企一档) in the lake's sources:
+    /// deterministic links on citizen IDs and credit codes (old registration numbers read through
+    /// the registry), the Fellegi–Sunter model for the rest; IDs of the last run carry over.
     Resolve {
         #[command(flatten)]
         serve: ServeArgs,
@@ -304,11 +305,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_tracing("warn");
             let store = open_store(&cfg, Migrate::CheckOnly).await?;
             let lake = open_lake(&cfg, &store).await?;
-            let r = shuju_identity::persons::Persons::new(store, lake)
+            let r = shuju_identity::persons::Persons::new(store.clone(), lake.clone())
                 .resolve(&cli_caller())
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-            print_resolution(&r);
+            print_resolution(&r, "persons", "citizen IDs");
+            let r = shuju_identity::enterprises::Enterprises::new(store, lake)
+                .resolve(&cli_caller())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            print_resolution(&r, "enterprises", "credit codes");
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Print(a)) => {
@@ -351,7 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             markdown,
         }) => {
             init_tracing("warn");
-            bench::match_latency(*persons, *queries, python.clone(), markdown.clone())?;
+            bench::match_latency(*persons, *queries, python.clone(), markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::ErRun { a, b, out }) => {
@@ -547,9 +553,9 @@ async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Resul
     })
 }
 
-fn print_resolution(r: &shuju_identity::persons::RunReport) {
+fn print_resolution(r: &shuju_identity::persons::RunReport, what: &str, ids: &str) {
     eprintln!(
-        "  Resolution run {}: {} records → {} persons ({} linked on citizen IDs, {} by the model, {} pairs for review); {} new, {} merged, {} split.",
+        "  Resolution run {}: {} records → {} {what} ({} linked on {ids}, {} by the model, {} pairs for review); {} new, {} merged, {} split.",
         r.run_id,
         r.records,
         r.persons,
@@ -679,7 +685,22 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
                 .resolve(&shuju_admin::Caller::system())
                 .await
                 .map_err(|e| anyhow::anyhow!("demo resolution failed: {}", e.message))?;
-            print_resolution(&r);
+            print_resolution(&r, "persons", "citizen IDs");
+        }
+        let enterprises =
+            shuju_identity::enterprises::Enterprises::new(store.clone(), lake.clone());
+        if enterprises
+            .runs(&shuju_admin::Caller::system())
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+            .is_empty()
+        {
+            eprintln!("  Resolving enterprises across the sources (一企一档) …");
+            let r = enterprises
+                .resolve(&shuju_admin::Caller::system())
+                .await
+                .map_err(|e| anyhow::anyhow!("demo resolution failed: {}", e.message))?;
+            print_resolution(&r, "enterprises", "credit codes");
         }
         let (entries, published, systems, cloud) = catalog.figures().await.unwrap_or_default();
         eprintln!(
@@ -731,6 +752,7 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         licenses,
         exchange,
         lake,
+        persons: None,
     };
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use shuju_types::{CitizenId, CreditCode, Error, Result};
+use shuju_types::{CitizenId, CreditCode, Error, RegistrationNumber, Result};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,8 @@ const VARIANTS: &[(char, char)] = &[
     ('刚', '钢'),
     ('杰', '洁'),
 ];
+/// Words enterprises put in their names to tell them apart.
+const TRADE_WORDS: &str = "鑫隆盛源泰昌宏达兴顺福祥瑞安康华丰裕恒通嘉";
 const XZLX: [&str; 3] = ["110", "310", "210"];
 const ROADS: &[&str] = &[
     "柳园路",
@@ -78,6 +80,19 @@ pub struct Summary {
     pub persons: usize,
     pub records: usize,
     pub files: Vec<(PathBuf, usize)>,
+}
+
+/// A market entity of the registry, for the deliveries that name it.
+struct Enterprise {
+    /// As registered (1% with a wrong check character, which the lake refuses).
+    code: String,
+    zch: String,
+    name: String,
+    address: String,
+    /// The legal representative, by person number.
+    rep: usize,
+    individual: bool,
+    county: usize,
 }
 
 struct Person {
@@ -449,11 +464,18 @@ pub fn generate(
         "注册资本(万元)",
         "成立日期",
         "登记状态",
+        "注册号",
+        "住所",
     ];
     for (c, h) in heads.iter().enumerate() {
         ws.write_string(0, c as u16, *h).map_err(Error::internal)?;
     }
     let mut rows = 0u32;
+    // Their other attributes come from a generator of their own, so the rest of the city stays
+    // as it was.
+    let mut erng = StdRng::seed_from_u64(seed ^ 0x0E17_E291);
+    let mut ents: Vec<Enterprise> = Vec::new();
+    let mut names_taken: std::collections::HashSet<String> = Default::default();
     let mut penalised: Vec<String> = Vec::new();
     let mut code_names: std::collections::HashMap<String, String> = Default::default();
     for (uid, p) in people.iter().enumerate().filter(|(i, _)| i % 12 == 0) {
@@ -474,20 +496,40 @@ pub fn generate(
         } else {
             code.as_str().to_owned()
         };
-        let name = if individual {
-            format!(
-                "{}{}{}店",
-                COUNTIES[p.county].1,
-                p.name,
-                ["百货", "餐饮", "五金", "水果", "理发"][uid % 5]
-            )
+        // Names are unique, as the name registration rules require: a clash gets a trade word.
+        let first = if individual {
+            String::new()
         } else {
-            format!(
-                "聊城{}{}有限公司",
-                pick(&mut rng, GIVEN),
-                ["科技", "商贸", "建材", "食品", "物流"][uid % 5]
-            )
+            pick(&mut rng, GIVEN).to_string()
         };
+        let mut name = String::new();
+        for attempt in 0.. {
+            let word = if attempt == 0 {
+                String::new()
+            } else {
+                format!(
+                    "{}{}",
+                    pick(&mut erng, TRADE_WORDS),
+                    pick(&mut erng, TRADE_WORDS)
+                )
+            };
+            name = if individual {
+                format!(
+                    "{}{}{word}{}店",
+                    COUNTIES[p.county].1,
+                    p.name,
+                    ["百货", "餐饮", "五金", "水果", "理发"][uid % 5]
+                )
+            } else {
+                format!(
+                    "聊城{first}{word}{}有限公司",
+                    ["科技", "商贸", "建材", "食品", "物流"][uid % 5]
+                )
+            };
+            if names_taken.insert(name.clone()) {
+                break;
+            }
+        }
         let r = rows + 1;
         let vals = [
             code.clone(),
@@ -513,10 +555,41 @@ pub fn generate(
                 "注销".into()
             },
         ];
-        for (c, v) in vals.iter().enumerate() {
+        // Registered before the 2015 reform: the old registration number is kept.
+        let zch = if vals[6].as_str() < "2016" {
+            RegistrationNumber::complete(&format!(
+                "{}{}{:07}",
+                COUNTIES[p.county].0,
+                if individual { '6' } else { '1' },
+                erng.gen_range(0..10_000_000)
+            ))?
+            .to_string()
+        } else {
+            String::new()
+        };
+        let address = if individual {
+            p.address.clone()
+        } else {
+            format!(
+                "聊城市{}{}{}号",
+                COUNTIES[p.county].1,
+                ROADS[erng.gen_range(0..ROADS.len())],
+                erng.gen_range(1..400)
+            )
+        };
+        for (c, v) in vals.iter().chain([&zch, &address]).enumerate() {
             ws.write_string(r, c as u16, v).map_err(Error::internal)?;
         }
         io(writeln!(truth, "scjg_entities,{code},{uid}"))?;
+        ents.push(Enterprise {
+            code: code.clone(),
+            zch,
+            name: vals[1].clone(),
+            address,
+            rep: uid,
+            individual,
+            county: p.county,
+        });
         if rng.gen_bool(0.1) && CreditCode::parse(&code).is_ok() {
             penalised.push(code.clone());
             code_names.insert(code.clone(), vals[1].clone());
@@ -753,10 +826,222 @@ pub fn generate(
         ))?;
     }
     summary.add(w, path, cameras)?;
+    written += cameras;
+    written += enterprise_deliveries(out, &people, &ents, &mut erng, &mut truth, &mut summary)?;
     io(truth.flush())?;
-    summary.records = written + cameras;
+    summary.records = written;
     progress(summary.records);
     Ok(summary)
+}
+
+/// How a clerk elsewhere writes an enterprise's name: 聊城 or 聊城市 in front, 有限责任公司 for
+/// 有限公司, the city in brackets, the county left off a shop's name, a homophone in the owner's.
+fn enterprise_name_variant(e: &Enterprise, owner: &str, rng: &mut StdRng) -> String {
+    if e.individual {
+        let shop = e.name.strip_prefix(COUNTIES[e.county].1).unwrap_or(&e.name);
+        return match rng.gen_range(0..3) {
+            0 => shop.to_owned(),
+            1 => shop.replacen(owner, &variant(owner, rng), 1),
+            _ => e.name.clone(),
+        };
+    }
+    let core = e
+        .name
+        .strip_prefix("聊城")
+        .and_then(|n| n.strip_suffix("有限公司"))
+        .unwrap_or(&e.name);
+    match rng.gen_range(0..5) {
+        0 => format!("聊城市{core}有限公司"),
+        1 => format!("聊城{core}有限责任公司"),
+        2 => format!("{core}（聊城）有限公司"),
+        3 => format!("聊城 {core} 有限公司"),
+        _ => e.name.clone(),
+    }
+}
+
+/// The deliveries that name enterprises besides the registry: shareholders (for companies),
+/// administrative licences (双公示), and inspections and enforcement (互联网+监管) in which the
+/// enterprise is written as the inspector found it — by credit code, by its old registration
+/// number or organisation code, or by name and address alone; a few inspected stalls are not
+/// registered at all. Which record is which enterprise goes to `truth_enterprises.csv`.
+fn enterprise_deliveries(
+    out: &Path,
+    people: &[Person],
+    ents: &[Enterprise],
+    rng: &mut StdRng,
+    person_truth: &mut BufWriter<std::fs::File>,
+    summary: &mut Summary,
+) -> Result<usize> {
+    let mut truth = writer(&out.join("truth_enterprises.csv"))?;
+    io(writeln!(truth, "source,record_key,enterprise"))?;
+    for (i, e) in ents.iter().enumerate() {
+        io(writeln!(truth, "scjg_entities,{},{i}", e.code))?;
+    }
+    let mut written = 0;
+    let valid = |e: &Enterprise| CreditCode::parse(&e.code).is_ok();
+
+    // 市场监督管理局: shareholders of companies, natural persons.
+    let (path, mut w) = open(
+        out,
+        "scjg/shareholders.csv",
+        Enc::Utf8,
+        "股东出资编号,统一社会信用代码,股东名称,股东证件号码,认缴出资额(万元),出资比例(%)",
+    )?;
+    let mut rows = 0;
+    for e in ents.iter().filter(|e| !e.individual && valid(e)) {
+        let n = rng.gen_range(1..=3usize);
+        let mut left = 100u32;
+        for k in 0..n {
+            let uid = if k == 0 {
+                e.rep
+            } else {
+                rng.gen_range(0..people.len())
+            };
+            let p = &people[uid];
+            let share = if k + 1 == n {
+                left
+            } else {
+                rng.gen_range(1..left.max(2))
+            };
+            left -= share.min(left);
+            rows += 1;
+            let key = format!("GD{rows:08}");
+            io(writeln!(
+                w,
+                "{key},{},{},{},{},{share}",
+                e.code,
+                p.name,
+                p.id,
+                rng.gen_range(10..2000)
+            ))?;
+            io(writeln!(person_truth, "scjg_shareholders,{key},{uid}"))?;
+        }
+    }
+    summary.add(w, path, rows)?;
+    written += rows;
+
+    // 市场监督管理局: administrative licences, published under 双公示, UTF-8 with a BOM.
+    let (path, mut w) = open(
+        out,
+        "scjg/licences.csv",
+        Enc::Utf8Bom,
+        "行政许可决定文书号,行政相对人名称,统一社会信用代码,许可证书名称,许可编号,许可决定日期,有效期自,有效期至,许可机关",
+    )?;
+    let mut rows = 0;
+    for (i, e) in ents.iter().enumerate().filter(|(_, e)| valid(e)) {
+        if !rng.gen_bool(0.4) {
+            continue;
+        }
+        rows += 1;
+        let key = format!("聊市监许〔2025〕{rows}号");
+        let year = rng.gen_range(2021..2026);
+        let (m, d) = (rng.gen_range(1..13), rng.gen_range(1..29));
+        let kind = [
+            "食品经营许可证",
+            "公共场所卫生许可证",
+            "特种设备使用登记证",
+            "药品经营许可证",
+        ][rng.gen_range(0..4)];
+        io(writeln!(
+            w,
+            "{key},{},{},{kind},JY{}{:08},{year}-{m:02}-{d:02},{year}-{m:02}-{d:02},{}-{m:02}-{d:02},聊城市市场监督管理局",
+            e.name,
+            e.code,
+            COUNTIES[e.county].0,
+            rng.gen_range(0..100_000_000),
+            year + 5
+        ))?;
+        io(writeln!(truth, "scjg_licences,{key},{i}"))?;
+    }
+    summary.add(w, path, rows)?;
+    written += rows;
+
+    // 生态环境局: inspections and enforcement (互联网+监管), GBK, the subject as found.
+    let (path, mut w) = open(
+        out,
+        "shj/inspections.csv",
+        Enc::Gbk,
+        "检查编号,检查对象名称,检查对象证照号码,检查对象地址,法定代表人(负责人),检查日期,检查结果,实施机关",
+    )?;
+    let mut rows = 0;
+    let results = ["未发现问题", "未发现问题", "责令限期整改", "立案查处"];
+    let mut line = |w: &mut BufWriter<std::fs::File>,
+                    rng: &mut StdRng,
+                    name: &str,
+                    code: &str,
+                    address: &str,
+                    rep: &str,
+                    who: usize|
+     -> Result<()> {
+        rows += 1;
+        let key = format!("SHJ-JC-{rows:07}");
+        gbk_line(
+            w,
+            &format!(
+                "{key},{name},{code},{address},{rep},2026-{:02}-{:02},{},聊城市生态环境局",
+                rng.gen_range(1..12),
+                rng.gen_range(1..29),
+                results[rng.gen_range(0..results.len())]
+            ),
+        )?;
+        io(writeln!(truth, "shj_inspections,{key},{who}"))
+    };
+    for (i, e) in ents.iter().enumerate() {
+        if !rng.gen_bool(0.5) {
+            continue;
+        }
+        let owner = &people[e.rep].name;
+        for _ in 0..rng.gen_range(1..=2) {
+            let code = match rng.gen_range(0..100) {
+                0..55 => e.code.clone(),
+                55..75 if !e.zch.is_empty() => e.zch.clone(),
+                55..85 => {
+                    let org = e.code.get(8..17).unwrap_or_default();
+                    format!(
+                        "{}-{}",
+                        &org[..8.min(org.len())],
+                        org.get(8..).unwrap_or("")
+                    )
+                }
+                _ => String::new(),
+            };
+            let name = enterprise_name_variant(e, owner, rng);
+            let address = match rng.gen_range(0..10) {
+                0..3 => String::new(),
+                3..5 => full_width_digits(&e.address),
+                5..7 => e
+                    .address
+                    .strip_prefix("聊城市")
+                    .unwrap_or(&e.address)
+                    .to_owned(),
+                _ => e.address.clone(),
+            };
+            let rep = if rng.gen_bool(0.7) {
+                owner.clone()
+            } else {
+                String::new()
+            };
+            line(&mut w, rng, &name, &code, &address, &rep, i)?;
+        }
+    }
+    // Stalls nobody registered: no code; some inspected twice.
+    for k in 0..(ents.len() / 30).max(2) {
+        let p = &people[rng.gen_range(0..people.len())];
+        let name = format!("{}{}摊点", p.name, ["水果", "早餐", "烧烤"][k % 3]);
+        let address = format!(
+            "聊城市{}{}{}号",
+            COUNTIES[p.county].1,
+            ROADS[rng.gen_range(0..ROADS.len())],
+            rng.gen_range(1..400)
+        );
+        for _ in 0..if k % 3 == 0 { 2 } else { 1 } {
+            line(&mut w, rng, &name, "", &address, &p.name, 1_000_000 + k)?;
+        }
+    }
+    summary.add(w, path, rows)?;
+    written += rows;
+    io(truth.flush())?;
+    Ok(written)
 }
 
 /// Two files of the same people for a linkage benchmark: `a.csv` holds `n` persons as the

@@ -77,6 +77,11 @@ impl CreditCode {
         &self.as_str()[2..8]
     }
 
+    /// The organisation code (组织机构代码, GB 11714) inside it, characters 9–17.
+    pub fn organization_code(&self) -> &str {
+        &self.as_str()[8..17]
+    }
+
     /// Registration authority: 1 organ establishment, 5 civil affairs, 9 market regulation, …
     pub fn authority(&self) -> char {
         self.0[0] as char

@@ -11,6 +11,7 @@ pub mod error;
 pub mod library;
 pub mod license_id;
 pub mod mask;
+pub mod registration_number;
 pub mod resource_code;
 
 pub use citizen_id::{CitizenId, Sex};
@@ -19,4 +20,5 @@ pub use division::{DivisionCode, DivisionLevel};
 pub use error::{Error, ErrorCode, Result};
 pub use library::Library;
 pub use license_id::LicenseId;
+pub use registration_number::RegistrationNumber;
 pub use resource_code::{CodingProfile, ResourceAttribute, ResourceCode};

@@ -69,6 +69,9 @@ pub struct Platform {
     pub licenses: Licenses,
     pub exchange: Exchange,
     pub lake: shuju_lake::Lake,
+    /// The person service, when the caller built it (a benchmark with its own match index);
+    /// `None`: built here, its index loaded from the last resolution run in the background.
+    pub persons: Option<shuju_identity::persons::Persons>,
 }
 
 #[derive(Clone)]
@@ -193,13 +196,16 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
         licenses,
         exchange,
         lake,
+        persons,
     } = platform;
     let projects = Projects::new(admin.clone());
-    let persons = shuju_identity::persons::Persons::new(admin.store().clone(), lake.clone());
+    let persons = persons.unwrap_or_else(|| {
+        shuju_identity::persons::Persons::new(admin.store().clone(), lake.clone())
+    });
     let enterprises =
         shuju_identity::enterprises::Enterprises::new(admin.store().clone(), lake.clone());
     // The single-record match index of the last resolution run, loaded in the background.
-    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+    if let (Ok(rt), false) = (tokio::runtime::Handle::try_current(), persons.has_index()) {
         let p = persons.clone();
         rt.spawn(async move {
             if let Err(e) = p.load_index(&shuju_admin::Caller::system()).await {

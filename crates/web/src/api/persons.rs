@@ -27,6 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rule_set, save_rule_set))
         .routes(routes!(test_rule_set))
         .routes(routes!(enterprise_search))
+        .routes(routes!(enterprise_resolve))
+        .routes(routes!(enterprise_runs))
         .routes(routes!(enterprise_file))
 }
 
@@ -313,7 +315,7 @@ pub async fn test_rule_set(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseQuery {
-    /// A unified social credit code (GB 32100).
+    /// A unified social credit code (GB 32100) or an old registration number (GS 15).
     pub credit_code: Option<String>,
     /// A part of the name.
     pub name: Option<String>,
@@ -334,9 +336,32 @@ pub async fn enterprise_search(
     )?))
 }
 
-/// An enterprise's file: registration, legal representative (and their person ID), penalties
-/// and a credit summary, masked by the caller's permission; audited.
-#[utoipa::path(get, path = "/api/v1/enterprises/{credit_code}", tag = "enterprises", security(("bearer" = [])), params(("credit_code" = String, Path)),
+/// Resolve every enterprise source in the lake: credit codes (old registration numbers and
+/// organisation codes read through the registry) link deterministically, the rest by the model.
+#[utoipa::path(post, path = "/api/v1/enterprises/resolve", tag = "enterprises", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn enterprise_resolve(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.enterprises.resolve(&c).await?)?))
+}
+
+/// Enterprise resolution runs, newest first.
+#[utoipa::path(get, path = "/api/v1/enterprises/runs", tag = "enterprises", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn enterprise_runs(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(value(s.enterprises.runs(&c).await?)?))
+}
+
+/// An enterprise's file — by credit code, or the `E…` ID of an entity no registry knows:
+/// registration, legal representative and shareholders (with their person IDs), licences,
+/// penalties, inspections and a credit summary, each fact with its table, version and dates,
+/// masked by the caller's permission; audited.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "enterprises", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn enterprise_file(
     State(s): State<AppState>,

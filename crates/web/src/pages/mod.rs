@@ -101,6 +101,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "enterprise.html",
         include_str!("../../templates/enterprise.html"),
     ),
+    ("fact.html", include_str!("../../templates/fact.html")),
     ("rule.html", include_str!("../../templates/rule.html")),
     (
         "exchange.html",

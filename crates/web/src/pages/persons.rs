@@ -108,14 +108,30 @@ pub async fn file_page(
             rule_sets => s.persons.rule_sets(&pc.caller).await.unwrap_or_default(),
             file => file.map(|f| context! {
                 masked => f.masked,
-                facts => f.facts.iter().map(|x| context! {
-                    kind => x.kind, table => x.table, version => x.version, key => x.record_key, method => x.method,
-                    fields => x.row.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), serde_json::Value::Null => "—".into(), v => v.to_string() })).collect::<Vec<_>>(),
-                }).collect::<Vec<_>>(),
+                facts => facts(&f.facts),
+                household => f.household,
             }),
             ..base(&pc, "persons", &Flash { ok: None, err })
         }),
     )
+}
+
+/// Facts as the file pages show them: each with its source, versions, dates and fields.
+fn facts(facts: &[shuju_identity::files::Fact]) -> Vec<minijinja::Value> {
+    facts
+        .iter()
+        .map(|x| {
+            context! {
+                kind => x.kind, table => x.table, version => x.version, key => x.record_key, method => x.method,
+                date => x.date, delivered => x.delivered, delivered_in => x.delivered_in, entity => x.entity,
+                fields => x.row.iter().map(|(k, v)| (k.clone(), match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => "—".into(),
+                    v => v.to_string(),
+                })).collect::<Vec<_>>(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -216,6 +232,7 @@ fn rule_context(
         .unwrap_or_else(|_| jdm.to_owned());
     context! {
         rule => row,
+        grids => shuju_identity::grid::grids(jdm).unwrap_or_default(),
         jdm => pretty,
         facts => facts,
         result => result,
@@ -266,14 +283,68 @@ pub async fn rule_save(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     let to = format!("/rules/{key}");
-    after(
-        s.persons
-            .save_rule_set(&pc.caller, &key, &f.str("name"), &f.str("jdm"))
-            .await,
-        &to,
-        "ok_saved",
-        &to,
-    )
+    let saved = match edited_model(&f) {
+        Ok(jdm) => {
+            s.persons
+                .save_rule_set(&pc.caller, &key, &f.str("name"), &jdm)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(saved, &to, "ok_saved", &to)
+}
+
+/// The model as the editor left it: the JSON as typed (`editor=json`), or the JSON with the
+/// decision-table grids written into it (cells `g{t}.r{i}.in{j}` / `.out{k}`, columns
+/// `g{t}.in{j}.name` / `.field` — one blank column and row for adding — and `g{t}.r{i}.del`).
+fn edited_model(f: &super::FormPairs) -> shuju_types::Result<String> {
+    use shuju_identity::grid::{Column, Row, grids, with_grids};
+    let jdm = f.str("jdm");
+    if f.str("editor") != "grid" {
+        return Ok(jdm);
+    }
+    let mut edited = grids(&jdm)?;
+    for (t, g) in edited.iter_mut().enumerate() {
+        let get = |k: String| f.get(&k);
+        // Columns as shown, plus the blank one for a new input; a blank column is dropped.
+        let shown = g.inputs.len();
+        let mut keep: Vec<usize> = Vec::new();
+        let mut inputs: Vec<Column> = Vec::new();
+        for j in 0..=shown {
+            let name = get(format!("g{t}.in{j}.name")).unwrap_or_default();
+            let field = get(format!("g{t}.in{j}.field")).unwrap_or_default();
+            if name.trim().is_empty() && field.trim().is_empty() {
+                continue;
+            }
+            keep.push(j);
+            inputs.push(Column {
+                id: g.inputs.get(j).map(|c| c.id.clone()).unwrap_or_default(),
+                name,
+                field,
+            });
+        }
+        let mut rows = Vec::new();
+        for i in 0.. {
+            if get(format!("g{t}.r{i}.out0")).is_none() {
+                break;
+            }
+            if get(format!("g{t}.r{i}.del")).is_some() {
+                continue;
+            }
+            rows.push(Row {
+                inputs: keep
+                    .iter()
+                    .map(|j| get(format!("g{t}.r{i}.in{j}")).unwrap_or_default())
+                    .collect(),
+                outputs: (0..g.outputs.len())
+                    .map(|k| get(format!("g{t}.r{i}.out{k}")).unwrap_or_default())
+                    .collect(),
+            });
+        }
+        g.inputs = inputs;
+        g.rows = rows;
+    }
+    with_grids(&jdm, &edited)
 }
 
 /// Test the model in the editor (saved or not) on sample facts.
@@ -287,17 +358,23 @@ pub async fn rule_test(
         Ok(r) => r,
         Err(e) => return super::page_error(e),
     };
-    let (jdm, facts) = (f.str("jdm"), f.str("facts"));
-    let outcome = match serde_json::from_str::<serde_json::Value>(&facts) {
-        Ok(v) => {
-            s.persons
-                .test_rule_set(&pc.caller, &key, Some(&jdm), &v)
-                .await
+    let facts = f.str("facts");
+    let (jdm, outcome) = match edited_model(&f) {
+        Err(e) => (f.str("jdm"), Err(e)),
+        Ok(jdm) => {
+            let outcome = match serde_json::from_str::<serde_json::Value>(&facts) {
+                Ok(v) => {
+                    s.persons
+                        .test_rule_set(&pc.caller, &key, Some(&jdm), &v)
+                        .await
+                }
+                Err(e) => Err(shuju_types::Error::invalid(
+                    "facts",
+                    format!("not JSON: {e}"),
+                )),
+            };
+            (jdm, outcome)
         }
-        Err(e) => Err(shuju_types::Error::invalid(
-            "facts",
-            format!("not JSON: {e}"),
-        )),
     };
     let (result, err) = match outcome {
         Ok(r) => (Some(r), None),
@@ -347,7 +424,7 @@ pub async fn enterprises_page(
 }
 
 /// An enterprise's file.
-#[utoipa::path(get, path = "/enterprises/{credit_code}", tag = "pages", params(("credit_code" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+#[utoipa::path(get, path = "/enterprises/{id}", tag = "pages", params(("id" = String, Path, description = "credit code, or the E… ID of an unregistered entity")), responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn enterprise_page(
     State(s): State<AppState>,
     pc: PageCaller,
@@ -357,12 +434,9 @@ pub async fn enterprise_page(
         let f = s.enterprises.file(&pc.caller, &code).await?;
         Ok(context! {
             file => context! {
-                credit_code => f.credit_code, name => f.name, status => f.status,
+                enterprise_id => f.enterprise_id, credit_code => f.credit_code, name => f.name, status => f.status,
                 person => f.legal_representative_person, masked => f.masked, credit => f.credit,
-                facts => f.facts.iter().map(|x| context! {
-                    kind => x.kind, table => x.table, version => x.version, key => x.record_key,
-                    fields => x.row.iter().map(|(k, v)| (k.clone(), match v { serde_json::Value::String(s) => s.clone(), serde_json::Value::Null => "—".into(), v => v.to_string() })).collect::<Vec<_>>(),
-                }).collect::<Vec<_>>(),
+                facts => facts(&f.facts),
             },
             ..base(&pc, "enterprises", &Flash::default())
         })

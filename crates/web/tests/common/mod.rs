@@ -72,6 +72,7 @@ impl TestApp {
             licenses,
             exchange,
             lake: lake.clone(),
+            persons: None,
         };
         tokio::spawn(async move {
             shuju_web::serve(listener, platform, cfg, std::future::pending())

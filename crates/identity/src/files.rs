@@ -1,0 +1,123 @@
+//! Facts of a file, read from the lake as the viewer may see them: each row of a source with its
+//! table, the version read, the version and date it was delivered in, and the date the source
+//! gives it.
+
+use serde::Serialize;
+use shuju_admin::Caller;
+use shuju_lake::Lake;
+use shuju_store::Store;
+use shuju_store::lake as lake_db;
+use shuju_types::Result;
+use std::collections::{BTreeMap, HashMap};
+
+/// One fact of a person's or an enterprise's file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fact {
+    /// What the row tells (户籍, 不动产, 行政处罚 …).
+    pub kind: String,
+    pub table: String,
+    /// The table version read.
+    pub version: Option<i64>,
+    pub record_key: String,
+    /// How the record was linked: `id`, `model`, `credit_code`, `decision` …
+    pub method: String,
+    /// The date the source gives the fact (registration, decision, inspection …), if any.
+    pub date: Option<String>,
+    /// The table version the row arrived in, and when that delivery was loaded.
+    pub delivered_in: Option<i64>,
+    pub delivered: Option<String>,
+    /// The other entity the fact names: the enterprise a person represents or holds shares in,
+    /// the person behind a shareholder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    pub row: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A row value as text (`None` for null or missing).
+pub fn text(row: &serde_json::Map<String, serde_json::Value>, k: &str) -> Option<String> {
+    match row.get(k) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Null) | None => None,
+        Some(v) => Some(v.to_string()),
+    }
+}
+
+/// A string as an SQL literal.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Reads facts, remembering table versions and delivery jobs across sources.
+pub struct FactReader<'a> {
+    lake: &'a Lake,
+    store: &'a Store,
+    pub versions: BTreeMap<String, i64>,
+    jobs: HashMap<i64, Option<lake_db::JobRow>>,
+    pub masked: bool,
+}
+
+impl<'a> FactReader<'a> {
+    pub async fn new(lake: &'a Lake, store: &'a Store) -> Result<FactReader<'a>> {
+        Ok(FactReader {
+            versions: crate::persons::current_versions(lake).await?,
+            lake,
+            store,
+            jobs: HashMap::new(),
+            masked: false,
+        })
+    }
+
+    /// Whether the table has data.
+    pub fn present(&self, table: &str) -> bool {
+        self.versions.contains_key(table)
+    }
+
+    /// The rows of `table` matching `cond` (SQL), as `reader` may see them, as facts of `kind`
+    /// (the method left empty for the caller to fill in).
+    pub async fn read(
+        &mut self,
+        reader: &Caller,
+        table: &str,
+        key: &str,
+        cond: &str,
+        kind: &str,
+        date: Option<&str>,
+    ) -> Result<Vec<Fact>> {
+        if !self.present(table) {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT * FROM \"{table}\" WHERE {cond} ORDER BY \"{key}\"");
+        let r = self.lake.sql(reader, &sql, &BTreeMap::new(), 1000).await?;
+        self.masked |= r.masked;
+        let mut out = Vec::with_capacity(r.rows.len());
+        for row in r.rows {
+            let job = row.get("_job").and_then(serde_json::Value::as_i64);
+            let job = match job {
+                Some(id) => {
+                    if !self.jobs.contains_key(&id) {
+                        let j = lake_db::get_job(self.store, id).await?;
+                        self.jobs.insert(id, j);
+                    }
+                    self.jobs.get(&id).cloned().flatten()
+                }
+                None => None,
+            };
+            out.push(Fact {
+                kind: kind.to_owned(),
+                table: table.to_owned(),
+                version: self.versions.get(table).copied(),
+                record_key: text(&row, key).unwrap_or_default(),
+                method: String::new(),
+                date: date.and_then(|d| text(&row, d)),
+                delivered_in: job.as_ref().and_then(|j| j.version),
+                delivered: job.and_then(|j| j.finished_at),
+                entity: None,
+                row: row
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with('_'))
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+}
