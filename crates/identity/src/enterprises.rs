@@ -16,7 +16,7 @@ use crate::compare::Compare;
 use crate::files::{Fact, FactReader, quote, text};
 use crate::ids::{self, Changes};
 use crate::normalize;
-use crate::persons::{RunReport, current_versions};
+use crate::persons::{Absorbed, RunReport, current_versions};
 use crate::records::{FieldSpec, Rec, Records};
 use crate::resolve::{Settings, resolve};
 use crate::runs;
@@ -295,10 +295,8 @@ impl Enterprises {
         c.require(&self.store, p, action, "identity", None).await
     }
 
-    /// Read every enterprise source from the lake into records, old numbers read through the
-    /// registry.
-    pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
-        let present = current_versions(&self.lake).await?;
+    /// What the registry knows: old numbers and names, for reading codes and names as credit codes.
+    async fn registry(&self, c: &Caller, present: &BTreeMap<String, i64>) -> Result<OldCodes> {
         let mut old = OldCodes::default();
         if present.contains_key(REGISTRY) {
             self.lake
@@ -319,6 +317,14 @@ impl Enterprises {
                 )
                 .await?;
         }
+        Ok(old)
+    }
+
+    /// Read every enterprise source from the lake into records, old numbers read through the
+    /// registry.
+    pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
+        let present = current_versions(&self.lake).await?;
+        let old = self.registry(c, &present).await?;
         let mut recs = Records::new(enterprise_fields());
         let mut versions = BTreeMap::new();
         for s in ENTERPRISE_SOURCES
@@ -510,6 +516,79 @@ impl Enterprises {
         )
         .await;
         Ok(file)
+    }
+
+    /// Link the enterprise records a delivery just brought (the rows of `table` written by lake
+    /// job `job`) as they land: a code or a name the registry knows joins that enterprise, any
+    /// other record founds an `E…` entity with the ID a full run would mint. Records already
+    /// linked keep their enterprise; nothing happens before the first run.
+    pub async fn absorb(&self, c: &Caller, table: &str, job: i64) -> Result<Absorbed> {
+        self.require(c, perm::IDENTITY_RESOLVE, "identity.absorb.enterprises")
+            .await?;
+        let mut out = Absorbed::default();
+        let Some(source) = ENTERPRISE_SOURCES.iter().find(|s| s.table == table) else {
+            return Ok(out);
+        };
+        let Some(run) = db::runs(&self.store, KIND, 1).await?.into_iter().next() else {
+            return Ok(out);
+        };
+        let present = current_versions(&self.lake).await?;
+        let old = self.registry(c, &present).await?;
+        let mut recs = Records::new(enterprise_fields());
+        let sql = format!("{} WHERE \"_job\" = {job}", source_sql(source));
+        self.lake
+            .scan(
+                c,
+                "entity resolution (a delivery as it lands)",
+                &sql,
+                |row| {
+                    push_enterprise(&mut recs, &old, table, row);
+                },
+            )
+            .await?;
+        let mut links: Vec<(String, String, String)> = Vec::new();
+        for r in 0..recs.len() as Rec {
+            let key = recs.key(r);
+            out.records += 1;
+            if db::entity_of(&self.store, KIND, table, key)
+                .await?
+                .is_some()
+            {
+                out.already_linked += 1;
+                continue;
+            }
+            let (id, method) = match recs.id(r) {
+                Some(code) => {
+                    out.by_id += 1;
+                    (code.to_owned(), "id")
+                }
+                None => {
+                    out.new_persons += 1;
+                    (ids::mint_for("E", table, key), "new")
+                }
+            };
+            links.push((key.to_owned(), id, method.to_owned()));
+        }
+        if !links.is_empty() {
+            let mut tx = self.store.write().await?;
+            db::add_links(&mut tx, KIND, table, &links, run.id).await?;
+            audit::append(
+                &mut tx,
+                &c.entry(
+                    "identity.absorb.enterprises",
+                    "lake_job",
+                    Some(job.to_string()),
+                    Outcome::Ok,
+                    Some(format!(
+                        "{table}: {} by code or registered name, {} new entities",
+                        out.by_id, out.new_persons
+                    )),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(out)
     }
 
     /// Enterprise resolution runs, newest first.

@@ -33,3 +33,21 @@ pub use compare::Compare;
 pub use model::{Explanation, Model};
 pub use records::{FieldSpec, Rec, Records};
 pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy, resolve};
+
+/// Match the person and enterprise records a delivery brought (lake job `job` into `table`) as it
+/// lands, as the platform. A failure is logged; the delivery itself stands, and the next full run
+/// links what was missed.
+pub async fn landed(
+    persons: &persons::Persons,
+    enterprises: &enterprises::Enterprises,
+    table: &str,
+    job: i64,
+) {
+    let sys = shuju_admin::Caller::system();
+    if let Err(e) = persons.absorb(&sys, table, job).await {
+        tracing::warn!(error = %e.message, %table, job, "delivery not matched to persons");
+    }
+    if let Err(e) = enterprises.absorb(&sys, table, job).await {
+        tracing::warn!(error = %e.message, %table, job, "delivery not matched to enterprises");
+    }
+}

@@ -54,14 +54,18 @@ fn move_to(p: &Path, sub: &str, note_ext: &str, note: &str) {
 
 impl Lake {
     /// One pass over the drop folder: load every file whose size did not change since the last
-    /// pass (`seen` remembers sizes between passes). Returns how many files were loaded.
-    pub async fn scan_drop(&self, root: &Path, seen: &mut HashMap<PathBuf, u64>) -> usize {
+    /// pass (`seen` remembers sizes between passes). Returns the loads.
+    pub async fn scan_drop(
+        &self,
+        root: &Path,
+        seen: &mut HashMap<PathBuf, u64>,
+    ) -> Vec<crate::LoadReport> {
         let caller = Caller {
             username: "drop-folder".into(),
             client: Some("drop-folder".into()),
             ..Caller::system()
         };
-        let mut loaded = 0;
+        let mut loaded = Vec::new();
         let files = candidates(root);
         seen.retain(|p, _| files.iter().any(|(_, f)| f == p));
         for (table, path) in files {
@@ -92,9 +96,9 @@ impl Lake {
                 .await
             {
                 Ok(r) => {
-                    loaded += 1;
                     let report = serde_json::to_string_pretty(&r).unwrap_or_default();
                     move_to(&path, "done", ".report.json", &report);
+                    loaded.push(r);
                 }
                 Err(e) => move_to(&path, "failed", ".error.txt", &e.message),
             }
@@ -102,14 +106,22 @@ impl Lake {
         loaded
     }
 
-    /// Watch the drop folder forever, one pass every `every`.
-    pub async fn watch_drop(self, root: PathBuf, every: Duration) {
+    /// Watch the drop folder forever, one pass every `every`; `landed` is told of each load
+    /// (the platform matches the persons and enterprises it brought).
+    pub async fn watch_drop<F, Fut>(self, root: PathBuf, every: Duration, landed: F)
+    where
+        F: Fn(crate::LoadReport) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let _ = std::fs::create_dir_all(&root);
         let mut seen = HashMap::new();
         loop {
-            let n = self.scan_drop(&root, &mut seen).await;
-            if n > 0 {
-                tracing::info!(files = n, "drop folder deliveries loaded");
+            let loads = self.scan_drop(&root, &mut seen).await;
+            if !loads.is_empty() {
+                tracing::info!(files = loads.len(), "drop folder deliveries loaded");
+            }
+            for r in loads {
+                landed(r).await;
             }
             tokio::time::sleep(every).await;
         }

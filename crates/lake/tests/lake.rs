@@ -414,8 +414,8 @@ async fn the_drop_folder_loads_finished_files_and_sets_failures_aside() {
     std::fs::write(drop.join("people/upload.csv.part"), "partial").expect("write");
     let mut seen = Default::default();
     // The first pass only notes the sizes: a file still being copied is not loaded.
-    assert_eq!(lake.scan_drop(&drop, &mut seen).await, 0);
-    assert_eq!(lake.scan_drop(&drop, &mut seen).await, 1);
+    assert_eq!(lake.scan_drop(&drop, &mut seen).await.len(), 0);
+    assert_eq!(lake.scan_drop(&drop, &mut seen).await.len(), 1);
     let done: Vec<_> = std::fs::read_dir(drop.join("people/done"))
         .expect("done")
         .flatten()

@@ -729,11 +729,26 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         }
         eprintln!();
     }
-    // Deliveries copied into DATA_DIR/drop/<table>/ are loaded once they stop growing.
-    tokio::spawn(lake.clone().watch_drop(
-        cfg.data_dir.join("drop"),
-        std::time::Duration::from_secs(10),
-    ));
+    // Deliveries copied into DATA_DIR/drop/<table>/ are loaded once they stop growing, and the
+    // persons and enterprises they bring matched as they land.
+    let persons = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
+    {
+        let persons = persons.clone();
+        let enterprises =
+            shuju_identity::enterprises::Enterprises::new(store.clone(), lake.clone());
+        tokio::spawn(lake.clone().watch_drop(
+            cfg.data_dir.join("drop"),
+            std::time::Duration::from_secs(10),
+            move |r| {
+                let (persons, enterprises) = (persons.clone(), enterprises.clone());
+                async move {
+                    if r.version.is_some() {
+                        shuju_identity::landed(&persons, &enterprises, &r.table, r.job_id).await;
+                    }
+                }
+            },
+        ));
+    }
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
     tracing::info!(%addr, backend = ?store.backend(), "listening");
     let licenses =
@@ -752,7 +767,7 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         licenses,
         exchange,
         lake,
-        persons: None,
+        persons: Some(persons),
     };
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;

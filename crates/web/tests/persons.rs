@@ -741,6 +741,46 @@ async fn an_enterprise_file_gathers_registration_penalties_credit_and_its_legal_
         )
         .await;
     assert_eq!(hits[0]["credit_code"], code, "found by the old number");
+    // A late inspections delivery through the API: the one written with the old number joins the
+    // enterprise as it lands, the unknown stall founds an entity of its own.
+    let code_res = resource_of(&app, "shj_inspections").await;
+    let csv = format!(
+        "检查编号,检查对象名称,检查对象证照号码,检查对象地址,法定代表人(负责人),检查日期,检查结果,实施机关\n\
+         LATE-1,某某公司,{},,,2026-11-20,未发现问题,聊城市生态环境局\n\
+         LATE-2,欧阳修远烧烤摊点,,聊城市冠县振兴路1号,欧阳修远,2026-11-20,责令限期整改,聊城市生态环境局\n",
+        old[0]["zch"].as_str().unwrap()
+    );
+    let form = reqwest::multipart::Form::new()
+        .text("resource_code", code_res)
+        .text("file_name", "inspections_late.csv")
+        .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()));
+    let r = app
+        .client
+        .post(app.url("/api/v1/lake/ingest"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let store = app.admin.store();
+    let late = |k: &'static str| async move {
+        shuju_store::identity::entity_of(store, "enterprise", "shj_inspections", k)
+            .await
+            .unwrap()
+            .expect("linked as it landed")
+    };
+    assert_eq!(late("LATE-1").await.entity_id, code);
+    let stall = late("LATE-2").await;
+    assert!(
+        stall.entity_id.starts_with('E') && stall.method == "new",
+        "{stall:?}"
+    );
+    let f: Value = app
+        .get_json(&token, &format!("/api/v1/enterprises/{}", stall.entity_id))
+        .await;
+    assert_eq!(f["credit"]["inspections_with_findings"], 1, "{f}");
+
     // A shareholder's fact names the person, and the person's file names the enterprise.
     let holder: Value = app
         .get_json::<Vec<Value>>(&token, "/api/v1/enterprises/runs")

@@ -242,14 +242,9 @@ pub(crate) async fn deliver(
     let tmp = tempfile::NamedTempFile::new().map_err(Error::internal)?;
     std::fs::write(tmp.path(), &up.file).map_err(Error::internal)?;
     let r = shuju_catalog::lake::deliver(&s.catalog, &s.lake, c, &code, tmp.path(), &name).await?;
-    // Person records that landed are matched at once against the persons of the last run.
-    if r.version.is_some()
-        && let Err(e) = s
-            .persons
-            .absorb(&shuju_admin::Caller::system(), &r.table, r.job_id)
-            .await
-    {
-        tracing::warn!(error = %e.message, table = %r.table, "delivery not matched to persons");
+    // Person and enterprise records that landed are matched at once to those of the last runs.
+    if r.version.is_some() {
+        shuju_identity::landed(&s.persons, &s.enterprises, &r.table, r.job_id).await;
     }
     Ok(r)
 }
