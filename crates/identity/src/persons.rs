@@ -327,6 +327,15 @@ pub struct Persons {
 
 const KIND: &str = "person";
 
+/// The kind of entity a review or decision is about: persons unless enterprises are named.
+fn entity_kind(kind: Option<&str>) -> Result<&'static str> {
+    match kind.unwrap_or(KIND) {
+        "person" => Ok("person"),
+        "enterprise" => Ok("enterprise"),
+        _ => Err(Error::invalid("kind", "person or enterprise")),
+    }
+}
+
 impl std::fmt::Debug for Persons {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Persons")
@@ -703,11 +712,16 @@ impl Persons {
         Ok(out)
     }
 
-    /// The review queue.
-    pub async fn reviews(&self, c: &Caller, limit: i64) -> Result<Vec<db::ReviewRow>> {
+    /// The review queue of persons, or of enterprises (`kind`).
+    pub async fn reviews(
+        &self,
+        c: &Caller,
+        kind: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<db::ReviewRow>> {
         self.require(c, perm::IDENTITY_REVIEW, "identity.reviews")
             .await?;
-        db::reviews(&self.store, KIND, limit).await
+        db::reviews(&self.store, entity_kind(kind)?, limit).await
     }
 
     /// Decide a pair in the queue: `accept` (one person) or `reject` (two). Later runs respect it.
@@ -728,6 +742,7 @@ impl Persons {
             .ok_or_else(|| Error::not_found(format!("review {review_id}")))?;
         self.record_decision(
             c,
+            Some(&r.kind),
             decision,
             (&r.a_source, &r.a_key),
             Some((&r.b_source, &r.b_key)),
@@ -737,10 +752,13 @@ impl Persons {
         .await
     }
 
-    /// Merge two records' persons, or split one record off into a person of its own.
+    /// Merge two records' persons (or enterprises, `kind`), or split one record off into an
+    /// entity of its own.
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_decision(
         &self,
         c: &Caller,
+        kind: Option<&str>,
         decision: &str,
         a: (&str, &str),
         b: Option<(&str, &str)>,
@@ -749,6 +767,7 @@ impl Persons {
     ) -> Result<()> {
         self.require(c, perm::IDENTITY_REVIEW, "identity.decide")
             .await?;
+        let kind = entity_kind(kind)?;
         match (decision, b) {
             ("accept" | "reject", Some(_)) | ("alone", None) => {}
             _ => {
@@ -759,7 +778,7 @@ impl Persons {
             }
         }
         for (s, k) in [Some(a), b].into_iter().flatten() {
-            if db::entity_of(&self.store, KIND, s, k).await?.is_none() {
+            if db::entity_of(&self.store, kind, s, k).await?.is_none() {
                 return Err(Error::not_found(format!("record {s}/{k}")));
             }
         }
@@ -771,7 +790,7 @@ impl Persons {
             &mut tx,
             &db::DecisionRow {
                 id: 0,
-                kind: KIND.into(),
+                kind: kind.into(),
                 decision: decision.into(),
                 a_source: a.0.into(),
                 a_key: a.1.into(),

@@ -741,6 +741,15 @@ async fn an_enterprise_file_gathers_registration_penalties_credit_and_its_legal_
         )
         .await;
     assert_eq!(hits[0]["credit_code"], code, "found by the old number");
+    // The enterprise review queue is its own; an unknown kind is refused.
+    let _: Vec<Value> = app
+        .get_json(&token, "/api/v1/persons/reviews?kind=enterprise")
+        .await;
+    let r = app
+        .get(&token, "/api/v1/persons/reviews?kind=vehicle")
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
     // A late inspections delivery through the API: the one written with the old number joins the
     // enterprise as it lands, the unknown stall founds an entity of its own.
     let code_res = resource_of(&app, "shj_inspections").await;

@@ -139,6 +139,8 @@ pub async fn file(
 pub struct ReviewQuery {
     /// At most this many pairs (default 50).
     pub limit: Option<i64>,
+    /// `person` (default) or `enterprise`.
+    pub kind: Option<String>,
 }
 
 /// Pairs waiting for clerical review, most likely first, each with its explanation.
@@ -151,7 +153,7 @@ pub async fn reviews(
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(value(
         s.persons
-            .reviews(&c, q.limit.unwrap_or(50).clamp(1, 500))
+            .reviews(&c, q.kind.as_deref(), q.limit.unwrap_or(50).clamp(1, 500))
             .await?,
     )?))
 }
@@ -195,6 +197,8 @@ pub struct ManualDecision {
     pub a: RecordRef,
     pub b: Option<RecordRef>,
     pub reason: String,
+    /// `person` (default) or `enterprise`.
+    pub kind: Option<String>,
 }
 
 /// Merge two records' persons, keep two records apart, or split a record off into a person of
@@ -215,6 +219,7 @@ pub async fn decision(
     s.persons
         .record_decision(
             &c,
+            b.kind.as_deref(),
             kind,
             (&b.a.source, &b.a.key),
             b.b.as_ref().map(|r| (r.source.as_str(), r.key.as_str())),

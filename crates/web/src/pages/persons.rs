@@ -139,6 +139,7 @@ fn facts(facts: &[shuju_identity::files::Fact]) -> Vec<minijinja::Value> {
 pub struct FlashQuery {
     ok: Option<String>,
     err: Option<String>,
+    kind: Option<String>,
 }
 
 /// Pairs waiting for a clerk: both records, the weight of every field, accept or reject.
@@ -149,8 +150,9 @@ pub async fn reviews_page(
     Query(q): Query<FlashQuery>,
 ) -> Response {
     let r = async {
-        let rows = s.persons.reviews(&pc.caller, 100).await?;
+        let rows = s.persons.reviews(&pc.caller, q.kind.as_deref(), 100).await?;
         Ok(context! {
+            kind => q.kind.clone().unwrap_or_else(|| "person".into()),
             reviews => rows.iter().map(|r| context! {
                 id => r.id, a => format!("{}/{}", r.a_source, r.a_key), b => format!("{}/{}", r.b_source, r.b_key),
                 probability => r.probability,
