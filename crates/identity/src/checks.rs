@@ -190,6 +190,9 @@ pub fn person_facts(file: &PersonFile, today: chrono::NaiveDate) -> Value {
         "housing_fund": of("gjj_accounts").any(|f| text(&f.row, "jczt") == "正常"),
         "insured": of("rsj_shebao").any(|f| text(&f.row, "cbzt") == "1"),
         "assistance": of("mzj_assistance").map(|f| text(&f.row, "jzlx").to_owned()).collect::<Vec<_>>(),
+        "married": of("mzj_marriages").max_by_key(|f| f.date.clone()).is_some_and(|f| text(&f.row, "djlx") == "结婚"),
+        "renting": of("gongan_rentals").count(),
+        "disability": of("mzj_disability").map(|f| format!("{}{}", text(&f.row, "cjlb"), text(&f.row, "cjdj"))).next(),
     })
 }
 

@@ -266,6 +266,8 @@ pub struct EnterpriseFile {
     pub masked: bool,
     pub credit: CreditSummary,
     pub facts: Vec<Fact>,
+    /// Electronic licences issued to the enterprise (business licence, …).
+    pub licences: Vec<crate::files::LicenceHeld>,
 }
 
 /// An enterprise found by a search.
@@ -492,7 +494,14 @@ impl Enterprises {
             f.entity = person.map(|l| l.entity_id);
         }
         let reg = facts.iter().find(|f| f.table == REGISTRY);
+        let licences = match &code {
+            Some(code) => {
+                crate::files::licences_of(&self.store, &[code.as_str().to_owned()]).await?
+            }
+            None => Vec::new(),
+        };
         let file = EnterpriseFile {
+            licences,
             credit_code: code.map(|c| c.as_str().to_owned()),
             name: reg
                 .and_then(|f| text(&f.row, "ztmc"))

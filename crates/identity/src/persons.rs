@@ -39,6 +39,9 @@ pub struct PersonSource {
     pub date: Option<&'static str>,
     /// The column naming the enterprise the fact is about, if any.
     pub enterprise: Option<&'static str>,
+    /// For a table whose rows name two persons (a marriage registration), which party this
+    /// source reads; the record key is the row's key and `#role`.
+    pub role: Option<&'static str>,
 }
 
 /// The reference city's person sources.
@@ -54,6 +57,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: Some("lxdh"),
         date: None,
         enterprise: None,
+        role: None,
         fact: "户籍",
     },
     PersonSource {
@@ -67,6 +71,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: Some("gxsj"),
         enterprise: None,
+        role: None,
         fact: "社会保险",
     },
     PersonSource {
@@ -80,6 +85,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: Some("khrq"),
         enterprise: None,
+        role: None,
         fact: "住房公积金",
     },
     PersonSource {
@@ -93,6 +99,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: Some("djrq"),
         enterprise: None,
+        role: None,
         fact: "不动产",
     },
     PersonSource {
@@ -106,6 +113,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: Some("ccdjrq"),
         enterprise: None,
+        role: None,
         fact: "机动车",
     },
     PersonSource {
@@ -119,6 +127,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: Some("clrq"),
         enterprise: Some("tyshxydm"),
+        role: None,
         fact: "市场主体（法定代表人）",
     },
     PersonSource {
@@ -132,7 +141,64 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: None,
         enterprise: Some("tyshxydm"),
+        role: None,
         fact: "市场主体（股东）",
+    },
+    PersonSource {
+        table: "mzj_marriages",
+        key: "djbh",
+        citizen_id: "nfsfzh",
+        name: "nfxm",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        date: Some("djrq"),
+        enterprise: None,
+        role: Some("男方"),
+        fact: "婚姻登记",
+    },
+    PersonSource {
+        table: "mzj_marriages",
+        key: "djbh",
+        citizen_id: "vfsfzh",
+        name: "vfxm",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        date: Some("djrq"),
+        enterprise: None,
+        role: Some("女方"),
+        fact: "婚姻登记",
+    },
+    PersonSource {
+        table: "gongan_rentals",
+        key: "djbh",
+        citizen_id: "czrsfzh",
+        name: "czrxm",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        date: Some("zlqsrq"),
+        enterprise: None,
+        role: None,
+        fact: "租住登记",
+    },
+    PersonSource {
+        table: "mzj_disability",
+        key: "cjrzh",
+        citizen_id: "sfzh",
+        name: "xm",
+        sex: None,
+        birth: None,
+        address: None,
+        phone: None,
+        date: Some("fzrq"),
+        enterprise: None,
+        role: None,
+        fact: "残疾人证",
     },
     PersonSource {
         table: "mzj_assistance",
@@ -145,6 +211,7 @@ pub const PERSON_SOURCES: &[PersonSource] = &[
         phone: None,
         date: Some("ksrq"),
         enterprise: None,
+        role: None,
         fact: "社会救助",
     },
 ];
@@ -220,6 +287,35 @@ pub(crate) async fn current_versions(lake: &Lake) -> Result<BTreeMap<String, i64
         .collect())
 }
 
+impl PersonSource {
+    /// The record key of a row, as SQL: the key column, and `#role` for one party of a row.
+    pub fn key_sql(&self) -> String {
+        match self.role {
+            Some(r) => format!("\"{}\" || '#{r}'", self.key),
+            None => format!("\"{}\"", self.key),
+        }
+    }
+
+    /// A record key as the table's key (without `#role`).
+    pub fn table_key<'a>(&self, record_key: &'a str) -> &'a str {
+        match self.role {
+            Some(r) => record_key
+                .strip_suffix(r)
+                .and_then(|k| k.strip_suffix('#'))
+                .unwrap_or(record_key),
+            None => record_key,
+        }
+    }
+
+    /// The link source name: the table.
+    pub fn record_key(&self, table_key: &str) -> String {
+        match self.role {
+            Some(r) => format!("{table_key}#{r}"),
+            None => table_key.to_owned(),
+        }
+    }
+}
+
 /// The SQL that reads one source as person rows.
 pub fn source_sql(s: &PersonSource) -> String {
     let col = |c: Option<&str>, alias: &str| {
@@ -228,8 +324,8 @@ pub fn source_sql(s: &PersonSource) -> String {
         })
     };
     format!(
-        "SELECT {}, {}, {}, {}, {}, {}, {} FROM \"{}\"",
-        col(Some(s.key), "k"),
+        "SELECT {} AS k, {}, {}, {}, {}, {}, {} FROM \"{}\"",
+        s.key_sql(),
         col(Some(s.citizen_id), "citizen_id"),
         col(Some(s.name), "name"),
         col(s.sex, "sex"),
@@ -306,6 +402,8 @@ pub struct PersonFile {
     pub facts: Vec<Fact>,
     /// The members of the person's household (户) in the registry, the person included.
     pub household: Vec<Member>,
+    /// Electronic licences issued to the person (driving licence, …).
+    pub licences: Vec<crate::files::LicenceHeld>,
 }
 
 /// A member of a household, as the viewer may see the registry.
@@ -513,8 +611,8 @@ impl Persons {
             .filter(|s| present.contains_key(s.table))
         {
             let sql = format!(
-                "SELECT \"{}\" FROM \"{}\" WHERE \"{}\" = '{}'",
-                s.key,
+                "SELECT {} FROM \"{}\" WHERE \"{}\" = '{}'",
+                s.key_sql(),
                 s.table,
                 s.citizen_id,
                 id.as_str()
@@ -614,13 +712,18 @@ impl Persons {
         let mut fr = FactReader::new(&self.lake, &self.store).await?;
         let mut facts = Vec::new();
         for s in PERSON_SOURCES {
-            let keys: Vec<&db::LinkRow> = records.iter().filter(|l| l.source == s.table).collect();
+            let keys: Vec<&db::LinkRow> = records
+                .iter()
+                .filter(|l| {
+                    l.source == s.table && s.record_key(s.table_key(&l.record_key)) == l.record_key
+                })
+                .collect();
             if keys.is_empty() {
                 continue;
             }
             let list = keys
                 .iter()
-                .map(|l| quote(&l.record_key))
+                .map(|l| quote(s.table_key(&l.record_key)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let cond = format!("\"{}\" IN ({list})", s.key);
@@ -628,6 +731,10 @@ impl Persons {
                 .read(reader, s.table, s.key, &cond, s.fact, s.date)
                 .await?
             {
+                f.record_key = s.record_key(&f.record_key);
+                if let Some(role) = s.role {
+                    f.kind = format!("{}（{role}）", s.fact);
+                }
                 f.method = keys
                     .iter()
                     .find(|l| l.record_key == f.record_key)
@@ -641,11 +748,19 @@ impl Persons {
             }
         }
         let household = self.household(reader, &records, &fr).await?;
+        // The person's citizen IDs: the registry is keyed by them.
+        let ids: Vec<String> = records
+            .iter()
+            .filter(|l| l.source == "gongan_hukou")
+            .map(|l| l.record_key.clone())
+            .collect();
+        let licences = crate::files::licences_of(&self.store, &ids).await?;
         Ok(PersonFile {
             person_id: person_id.to_owned(),
             masked: fr.masked,
             facts,
             household,
+            licences,
         })
     }
 

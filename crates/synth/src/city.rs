@@ -611,16 +611,16 @@ pub fn generate(
     let mut rows = 0;
     let mut reg = 0u64;
     // Couples are pairs of adults in one household.
-    for pair in people.chunks(2) {
+    for (ci, pair) in people.chunks(2).enumerate() {
         let [a, b] = pair else { continue };
         let adult = |p: &Person| 2026 - chrono::Datelike::year(&p.birth) >= 22;
         if a.household != b.household || !adult(a) || !adult(b) || !rng.gen_bool(0.7) {
             continue;
         }
-        let (m, f) = if matches!(a.id.sex(), shuju_types::Sex::Male) {
-            (a, b)
+        let ((m, muid), (f, fuid)) = if matches!(a.id.sex(), shuju_types::Sex::Male) {
+            ((a, 2 * ci), (b, 2 * ci + 1))
         } else {
-            (b, a)
+            ((b, 2 * ci + 1), (a, 2 * ci))
         };
         let divorced = rng.gen_bool(0.08);
         for (kind, year) in [("结婚", rng.gen_range(1980..2020))]
@@ -643,6 +643,9 @@ pub fn generate(
                 rng.gen_range(1..13),
                 rng.gen_range(1..29)
             ))?;
+            // Each registration names two persons: one record per party.
+            io(writeln!(truth, "mzj_marriages,{key}#男方,{muid}"))?;
+            io(writeln!(truth, "mzj_marriages,{key}#女方,{fuid}"))?;
             rows += 1;
             tick(&mut written, 1);
         }
@@ -828,6 +831,8 @@ pub fn generate(
     summary.add(w, path, cameras)?;
     written += cameras;
     written += enterprise_deliveries(out, &people, &ents, &mut erng, &mut truth, &mut summary)?;
+    let mut prng = StdRng::seed_from_u64(seed ^ 0x5EED_2E47);
+    written += more_person_deliveries(out, &people, &mut prng, &mut truth, &mut summary)?;
     io(truth.flush())?;
     summary.records = written;
     progress(summary.records);
@@ -1041,6 +1046,88 @@ fn enterprise_deliveries(
     summary.add(w, path, rows)?;
     written += rows;
     io(truth.flush())?;
+    Ok(written)
+}
+
+/// Deliveries that complete a person's file: rented homes registered with the police (出租房屋登记,
+/// the tenant named by ID), and disability certificates (残疾人证, whose number is the citizen ID
+/// followed by the category and the grade).
+fn more_person_deliveries(
+    out: &Path,
+    people: &[Person],
+    rng: &mut StdRng,
+    truth: &mut BufWriter<std::fs::File>,
+    summary: &mut Summary,
+) -> Result<usize> {
+    let mut written = 0;
+    let (path, mut w) = open(
+        out,
+        "gongan/rentals.csv",
+        Enc::Utf8,
+        "登记编号,承租人姓名,承租人身份证号,出租房屋地址,出租人姓名,租赁起始日期,租赁截止日期",
+    )?;
+    let mut rows = 0;
+    for (uid, p) in people.iter().enumerate() {
+        if 2026 - chrono::Datelike::year(&p.birth) < 18 || !rng.gen_bool(0.08) {
+            continue;
+        }
+        rows += 1;
+        let key = format!("CZ{rows:09}");
+        let landlord = &people[rng.gen_range(0..people.len())];
+        let county = rng.gen_range(0..COUNTIES.len());
+        let start = NaiveDate::from_ymd_opt(rng.gen_range(2022..2027), rng.gen_range(1..13), 1)
+            .unwrap_or_default();
+        io(writeln!(
+            w,
+            "{key},{},{},聊城市{}{}{}号{}号楼{}单元{}室,{},{},{}",
+            p.name,
+            p.id,
+            COUNTIES[county].1,
+            ROADS[rng.gen_range(0..ROADS.len())],
+            rng.gen_range(1..300),
+            rng.gen_range(1..30),
+            rng.gen_range(1..6),
+            rng.gen_range(101..1802),
+            landlord.name,
+            start,
+            start + chrono::Months::new(12)
+        ))?;
+        io(writeln!(truth, "gongan_rentals,{key},{uid}"))?;
+    }
+    summary.add(w, path, rows)?;
+    written += rows;
+
+    let (path, mut w) = open(
+        out,
+        "mzj/disability.csv",
+        Enc::Utf8,
+        "残疾人证号,公民身份号码,姓名,残疾类别,残疾等级,发证日期",
+    )?;
+    let mut rows = 0;
+    const KINDS: [&str; 7] = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"];
+    const GRADES: [&str; 4] = ["一级", "二级", "三级", "四级"];
+    for (uid, p) in people.iter().enumerate() {
+        if !rng.gen_bool(0.015) {
+            continue;
+        }
+        rows += 1;
+        let (k, g) = (rng.gen_range(0..7), rng.gen_range(0..4));
+        let cert = format!("{}{}{}", p.id, k + 1, g + 1);
+        io(writeln!(
+            w,
+            "{cert},{},{},{},{},{}-{:02}-{:02}",
+            p.id,
+            p.name,
+            KINDS[k],
+            GRADES[g],
+            rng.gen_range(2005..2026),
+            rng.gen_range(1..13),
+            rng.gen_range(1..29)
+        ))?;
+        io(writeln!(truth, "mzj_disability,{cert},{uid}"))?;
+    }
+    summary.add(w, path, rows)?;
+    written += rows;
     Ok(written)
 }
 

@@ -905,3 +905,95 @@ async fn an_enterprise_file_gathers_registration_penalties_credit_and_its_legal_
     let html = app.page(&client, &format!("/enterprises?{q}")).await;
     assert!(html.contains(&code));
 }
+
+#[tokio::test]
+async fn a_person_file_holds_marriage_rentals_disability_and_licences() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let _city = gather(&app, 600).await;
+    app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
+        .await;
+    let one = |sql: &'static str| {
+        let lake = app.lake.clone();
+        async move {
+            lake.sql(&Caller::system(), sql, &Default::default(), 1)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .next()
+                .expect("a row")
+        }
+    };
+    let tables = |f: &Value| -> Vec<(String, String)> {
+        f["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["table"].as_str().unwrap().to_owned(),
+                    x["record_key"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // A marriage registration is in both spouses' files, each as their party.
+    let m = one("SELECT djbh, nfsfzh, vfsfzh FROM mzj_marriages ORDER BY djbh LIMIT 1").await;
+    let djbh = m["djbh"].as_str().unwrap();
+    for (col, role) in [("nfsfzh", "男方"), ("vfsfzh", "女方")] {
+        let pid = person_of(&app, &token, m[col].as_str().unwrap()).await;
+        let f: Value = file_of(&app, &token, &pid, "marriage check")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            tables(&f).contains(&("mzj_marriages".into(), format!("{djbh}#{role}"))),
+            "{f}"
+        );
+    }
+    // A tenant's rental registration and a disability certificate.
+    for (sql, table) in [
+        (
+            "SELECT czrsfzh AS id FROM gongan_rentals ORDER BY djbh LIMIT 1",
+            "gongan_rentals",
+        ),
+        (
+            "SELECT sfzh AS id FROM mzj_disability ORDER BY cjrzh LIMIT 1",
+            "mzj_disability",
+        ),
+    ] {
+        let id = one(sql).await["id"].as_str().unwrap().to_owned();
+        let pid = person_of(&app, &token, &id).await;
+        let f: Value = file_of(&app, &token, &pid, "assistance review")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(tables(&f).iter().any(|(t, _)| t == table), "{table}: {f}");
+    }
+    // An electronic licence issued to a registered person shows in the person's file.
+    let (id, name, _) = registry_person(&app, false).await;
+    let pid = person_of(&app, &token, &id).await;
+    let lic: Value = app
+        .post_json(
+            &token,
+            "/api/v1/licenses",
+            json!({"type_key": "driving_licence", "holder_id": id, "holder_name": name,
+                   "claims": {"name": name, "citizen_id": id, "vehicle_class": "C1", "first_issued": "2015-03-01", "address": "聊城市东昌府区"},
+                   "valid_until": "2032-01-01"}),
+        )
+        .await;
+    let f: Value = file_of(&app, &token, &pid, "licence check")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let held = f["licences"].as_array().unwrap();
+    assert!(
+        held.iter()
+            .any(|l| l["license_id"] == lic["license_id"] && l["status"] == "valid"),
+        "{f}"
+    );
+}

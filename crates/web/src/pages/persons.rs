@@ -110,6 +110,7 @@ pub async fn file_page(
                 masked => f.masked,
                 facts => facts(&f.facts),
                 household => f.household,
+                licences => f.licences,
             }),
             ..base(&pc, "persons", &Flash { ok: None, err })
         }),
@@ -438,7 +439,7 @@ pub async fn enterprise_page(
             file => context! {
                 enterprise_id => f.enterprise_id, credit_code => f.credit_code, name => f.name, status => f.status,
                 person => f.legal_representative_person, masked => f.masked, credit => f.credit,
-                facts => facts(&f.facts),
+                facts => facts(&f.facts), licences => f.licences,
             },
             ..base(&pc, "enterprises", &Flash::default())
         })
