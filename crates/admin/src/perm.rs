@@ -50,6 +50,9 @@ pub const EXCHANGE_LIST: &str = "exchange:request:list";
 pub const EXCHANGE_CHECK: &str = "exchange:request:check";
 pub const EXCHANGE_ANSWER: &str = "exchange:request:answer";
 pub const GRANT_REVOKE: &str = "exchange:grant:revoke";
+pub const GRANT_TERMS: &str = "exchange:grant:terms";
+pub const GATEWAY_CALL: &str = "exchange:gateway:call";
+pub const DATA_USE_VIEW: &str = "exchange:datause:view";
 pub const PROJECT_ADD: &str = "exchange:project:add";
 pub const PROJECT_LIST: &str = "exchange:project:list";
 pub const PROJECT_REVIEW: &str = "exchange:project:review";
@@ -124,6 +127,21 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (EXCHANGE_CHECK, "合规审核", "Check requests (bureau)"),
     (EXCHANGE_ANSWER, "共享答复", "Answer requests (provider)"),
     (GRANT_REVOKE, "授权撤销", "Revoke grants"),
+    (
+        GRANT_TERMS,
+        "授权使用条件",
+        "Set a grant's unmasked items, quotas and rate",
+    ),
+    (
+        GATEWAY_CALL,
+        "数据服务调用",
+        "Call the data-service gateway",
+    ),
+    (
+        DATA_USE_VIEW,
+        "数据使用记录查询",
+        "See who used a citizen's or enterprise's data",
+    ),
     (PROJECT_ADD, "项目申报", "Register IT projects"),
     (PROJECT_LIST, "项目查询", "List IT projects"),
     (PROJECT_REVIEW, "项目审核", "Review IT projects"),

@@ -104,6 +104,8 @@ fn builtin_roles() -> Vec<RoleFields> {
         perm::EXCHANGE_REQUEST,
         perm::EXCHANGE_LIST,
         perm::EXCHANGE_ANSWER,
+        perm::GRANT_TERMS,
+        perm::GATEWAY_CALL,
         perm::PROJECT_ADD,
         perm::PROJECT_LIST,
         perm::LAKE_LIST,

@@ -1,9 +1,13 @@
 //! Sharing requests and grants, the data-service gateway, quotas, usage, and the IT-project gate.
 //!
-//! So far: the working-day calendar the sharing law's answer deadlines run on ([`calendar`]).
-//! Requests, grants and the gateway follow (they need the lake for delivery).
+//! - [`calendar`]: the working-day calendar the sharing law's answer deadlines run on;
+//! - [`requests`]: requests through compliance check and provider answer, grants, "why";
+//! - [`gateway`]: each grant's data-service endpoint — masking, quotas, rate, the call log and
+//!   who used whose data;
+//! - [`projects`]: the IT-project funding gate.
 
 pub mod calendar;
+pub mod gateway;
 pub mod projects;
 pub mod requests;
 

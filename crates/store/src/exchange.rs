@@ -154,6 +154,11 @@ pub struct GrantRow {
     pub revoked_at: Option<String>,
     pub revoked_reason: Option<String>,
     pub created_at: String,
+    /// JSON list of sensitive item names the gateway hands out unmasked.
+    pub unmasked_items: String,
+    pub calls_per_day: i64,
+    pub rows_per_day: i64,
+    pub calls_per_second: i64,
 }
 
 pub async fn insert_grant(tx: &mut WriteTx, r: &RequestRow) -> Result<i64> {

@@ -17,6 +17,7 @@ pub mod departments;
 pub mod dicts;
 pub mod divisions;
 pub mod exchange;
+pub mod gateway;
 pub mod identity;
 pub mod lake;
 pub mod license;

@@ -66,6 +66,8 @@ pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    /// For `RateLimited`: seconds after which the call may be tried again.
+    pub retry_after: Option<u64>,
     /// The internal cause, for the server log only. Never shown to users.
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -79,6 +81,7 @@ impl Error {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
             source: None,
         }
     }
@@ -91,6 +94,7 @@ impl Error {
             code: ErrorCode::InvalidArgument,
             message: format!("{field}: {message}"),
             field: Some(field),
+            retry_after: None,
             source: None,
         }
     }
@@ -115,12 +119,21 @@ impl Error {
         Self::new(ErrorCode::Unauthenticated, message)
     }
 
+    /// Too many calls: try again after `retry_after` seconds.
+    pub fn rate_limited(message: impl Into<String>, retry_after: u64) -> Self {
+        Error {
+            retry_after: Some(retry_after),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
+    }
+
     /// An internal failure. The cause is kept for the log; the user sees a generic message.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error {
             code: ErrorCode::Internal,
             message: "internal error".into(),
             field: None,
+            retry_after: None,
             source: Some(cause.into()),
         }
     }
@@ -130,6 +143,7 @@ impl Error {
             code: ErrorCode::Unavailable,
             message: "service temporarily unavailable".into(),
             field: None,
+            retry_after: None,
             source: Some(cause.into()),
         }
     }

@@ -80,6 +80,10 @@ impl IntoResponse for ApiError {
             request_id: String::new(),
         };
         let mut resp = status_of(e.code).into_response();
+        if let Some(secs) = e.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         resp.extensions_mut().insert(ErrorMarker(body));
         resp
     }

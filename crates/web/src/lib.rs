@@ -84,6 +84,7 @@ pub struct AppState {
     pub lake: shuju_lake::Lake,
     pub persons: shuju_identity::persons::Persons,
     pub enterprises: shuju_identity::enterprises::Enterprises,
+    pub gateway: shuju_exchange::gateway::Gateway,
     pub store: Store,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
@@ -216,7 +217,13 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
+    let gateway = shuju_exchange::gateway::Gateway::new(
+        admin.store().clone(),
+        exchange.clone(),
+        lake.clone(),
+    );
     let state = AppState {
+        gateway,
         store: admin.store().clone(),
         admin,
         catalog,

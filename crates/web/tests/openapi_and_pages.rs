@@ -138,6 +138,9 @@ async fn every_page_renders_in_both_languages() {
         "/exchange?view=to_check",
         "/exchange?view=to_answer",
         "/projects",
+        "/data-use",
+        "/data-use?subject=371502198005060012",
+        "/persons/reviews?kind=enterprise",
     ];
     for p in pages {
         let r = client.get(app.url(p)).send().await.unwrap();

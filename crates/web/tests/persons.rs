@@ -996,4 +996,14 @@ async fn a_person_file_holds_marriage_rentals_disability_and_licences() {
             .any(|l| l["license_id"] == lic["license_id"] && l["status"] == "valid"),
         "{f}"
     );
+    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/persons").await;
+    let html = app
+        .page(&client, &format!("/persons/{pid}?purpose=licence%20check"))
+        .await;
+    assert!(
+        html.contains("id=\"licences-held\"")
+            && html.contains(lic["license_id"].as_str().unwrap())
+            && html.contains("id=\"household\""),
+        "{html}"
+    );
 }

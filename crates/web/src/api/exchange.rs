@@ -19,7 +19,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(escalate))
         .routes(routes!(grants))
         .routes(routes!(revoke))
+        .routes(routes!(terms))
         .routes(routes!(why))
+        .routes(routes!(gateway))
+        .routes(routes!(data_use))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -206,6 +209,13 @@ pub struct GrantView {
     pub revoked_at: Option<String>,
     pub revoked_reason: Option<String>,
     pub created_at: String,
+    /// Sensitive items the gateway hands out unmasked under this grant.
+    pub unmasked_items: Vec<String>,
+    pub calls_per_day: i64,
+    pub rows_per_day: i64,
+    pub calls_per_second: i64,
+    /// The grant's data-service endpoint.
+    pub endpoint: String,
 }
 
 impl From<GrantRow> for GrantView {
@@ -222,6 +232,11 @@ impl From<GrantRow> for GrantView {
             revoked_at: g.revoked_at,
             revoked_reason: g.revoked_reason,
             created_at: g.created_at,
+            unmasked_items: serde_json::from_str(&g.unmasked_items).unwrap_or_default(),
+            calls_per_day: g.calls_per_day,
+            rows_per_day: g.rows_per_day,
+            calls_per_second: g.calls_per_second,
+            endpoint: format!("/api/v1/gateway/{}", g.id),
         }
     }
 }
@@ -296,4 +311,86 @@ pub async fn why(
     Ok(Json(WhyView {
         explanation: text.lines().map(String::from).collect(),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermsBody {
+    /// Sensitive items of the grant to hand out unmasked (default: none).
+    #[serde(default)]
+    pub unmasked_items: Vec<String>,
+    pub calls_per_day: i64,
+    pub rows_per_day: i64,
+    pub calls_per_second: i64,
+}
+
+/// Set a grant's terms of use: unmasked items, daily quotas and the rate (the provider or the
+/// bureau).
+#[utoipa::path(put, path = "/api/v1/exchange/grants/{id}/terms", tag = "exchange", security(("bearer" = [])), params(("id" = i64, Path)), request_body = TermsBody,
+    responses((status = 200, body = GrantView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn terms(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<TermsBody>,
+) -> ApiResult<Json<GrantView>> {
+    let t = shuju_store::gateway::Terms {
+        unmasked_items: b.unmasked_items,
+        calls_per_day: b.calls_per_day,
+        rows_per_day: b.rows_per_day,
+        calls_per_second: b.calls_per_second,
+    };
+    Ok(Json(s.gateway.set_terms(&c, id, &t).await?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GatewayQuery {
+    /// The row with this key (a citizen ID, a credit code, …), or
+    pub key: Option<String>,
+    /// a batch of at most this many rows (1–1000) in key order,
+    pub limit: Option<usize>,
+    /// after this key.
+    pub after: Option<String>,
+}
+
+/// A grant's data-service endpoint: the granted items of the rows asked for, to the consumer
+/// department's systems; sensitive items masked unless the grant releases them; 429 with
+/// `Retry-After` past the quota or the rate. Every call is logged with the persons and
+/// enterprises it touched.
+#[utoipa::path(get, path = "/api/v1/gateway/{grant_id}", tag = "exchange", security(("bearer" = [])), params(("grant_id" = i64, Path), GatewayQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn gateway(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(grant_id): Path<i64>,
+    Query(q): Query<GatewayQuery>,
+) -> ApiResult<Json<shuju_exchange::gateway::Answer>> {
+    let ask = shuju_exchange::gateway::Ask {
+        key: q.key,
+        limit: q.limit,
+        after: q.after,
+    };
+    Ok(Json(s.gateway.call(&c, grant_id, &ask).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DataUseQuery {
+    /// A citizen ID or a credit code.
+    pub subject: String,
+}
+
+/// Who used this citizen's (or enterprise's) data: every answered gateway call that touched
+/// their records — department, system, the entry's items, when and for what purpose.
+#[utoipa::path(get, path = "/api/v1/data-use", tag = "exchange", security(("bearer" = [])), params(DataUseQuery),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn data_use(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<DataUseQuery>,
+) -> ApiResult<Json<Vec<shuju_store::gateway::DataUseRow>>> {
+    Ok(Json(s.gateway.data_use(&c, &q.subject).await?))
 }

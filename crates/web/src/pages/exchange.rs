@@ -21,6 +21,48 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(request_action))
         .routes(routes!(projects_page, project_create))
         .routes(routes!(project_review))
+        .routes(routes!(data_use_page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DataUseQuery {
+    subject: Option<String>,
+}
+
+/// Who used my data: for a citizen ID (or a credit code), every gateway call that read the
+/// record — which department's system, which items, when, for what purpose.
+#[utoipa::path(get, path = "/data-use", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn data_use_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<DataUseQuery>,
+) -> Response {
+    let subject = q
+        .subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned);
+    let (uses, err) = match &subject {
+        Some(sub) => match s.gateway.data_use(&pc.caller, sub).await {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e.message)),
+        },
+        None => (None, None),
+    };
+    page(
+        "data_use.html",
+        Ok(context! {
+            subject => subject,
+            uses => uses.map(|v| v.into_iter().map(|u| context! {
+                called_at => u.called_at, consumer_dept => u.consumer_dept, consumer_system => u.consumer_system,
+                purpose => u.purpose, entry_name => u.entry_name,
+                items => serde_json::from_str::<Vec<String>>(&u.items).unwrap_or_default(),
+            }).collect::<Vec<_>>()),
+            ..base(&pc, "data_use", &Flash { ok: None, err })
+        }),
+    )
 }
 
 #[derive(Deserialize, Default)]

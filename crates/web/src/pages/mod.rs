@@ -102,6 +102,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/enterprise.html"),
     ),
     ("fact.html", include_str!("../../templates/fact.html")),
+    (
+        "licences_held.html",
+        include_str!("../../templates/licences_held.html"),
+    ),
+    (
+        "data_use.html",
+        include_str!("../../templates/data_use.html"),
+    ),
     ("rule.html", include_str!("../../templates/rule.html")),
     (
         "exchange.html",
@@ -321,6 +329,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
             &[
                 ("exchange", "/exchange", Some(perm::EXCHANGE_LIST)),
                 ("projects", "/projects", Some(perm::PROJECT_LIST)),
+                ("data_use", "/data-use", Some(perm::DATA_USE_VIEW)),
             ],
         ),
         (

@@ -1,0 +1,328 @@
+//! The data-service gateway through the real server: a consumer granted 3 items of an entry gets
+//! exactly those, masked as granted, through every parameter tried; other departments are refused
+//! with the "why"; quotas and the rate answer 429 with when to retry and the daily count resets
+//! the next day; a citizen's data-use log lists every call that touched their record and no other.
+
+mod common;
+
+use common::{TestApp, error_body, uscc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shuju_admin::Caller;
+use shuju_types::{CitizenId, CreditCode};
+
+struct World {
+    admin: String,
+    provider: String,
+    consumer: String,
+    grant: i64,
+    codes: Vec<String>,
+    reps: Vec<String>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let admin = app.admin_token().await;
+    let city = app.dept_id(&admin, "聊城市人民政府").await;
+    let officer = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut tokens = vec![];
+    let mut depts = vec![];
+    for (i, (name, user)) in [
+        ("聊城市市场监督管理局", "market"),
+        ("聊城市人力资源和社会保障局", "hrss"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let d: Value = app.post_json(&admin, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(70 + i as u32)})).await;
+        let id = d["id"].as_i64().unwrap();
+        depts.push(id);
+        app.post(&admin, "/api/v1/users", json!({"username": user, "display_name": user, "dept_id": id, "role_ids": [officer], "password": "Officer-Pass-1"})).await;
+        tokens.push(
+            app.first_login(user, "Officer-Pass-1", "Officer-Pass-2")
+                .await,
+        );
+    }
+    let item = |name: &str, column: &str, sens: &str, std: Option<&str>| {
+        json!({"name": name, "column": column, "data_type": "char", "length": 64, "sensitivity": sens,
+               "sharing": "unconditional", "opening": "not_open", "code_standard": std})
+    };
+    let e: Value = app
+        .post_json(
+            &admin,
+            "/api/v1/catalog/entries",
+            json!({
+                "classification": ["基础信息资源", "法人单位", "市场主体"], "name": "市场主体登记信息", "code": "102001/000003",
+                "provider_dept_id": depts[0], "summary": "市场主体登记信息", "format": {"category": "database", "detail": "MySQL"},
+                "items": [
+                    item("统一社会信用代码", "tyshxydm", "public", Some("GB 32100")),
+                    item("主体名称", "ztmc", "public", None),
+                    item("法定代表人证件号码", "fddbrzjhm", "sensitive", Some("GB 11643")),
+                    item("注册资本", "zczb", "public", None),
+                ],
+                "sharing": {"kind": "unconditional", "condition": null, "legal_basis": null, "methods": ["api"]},
+                "opening": "not_open", "update_cycle": "daily", "library": "base_legal_entity", "attribute": "base"
+            }),
+        )
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    let r: Value = app.publish(&admin, &admin, id).await;
+    let code = r["code"].as_str().unwrap().to_owned();
+    // Its data in the lake: three enterprises.
+    let sys = Caller::system();
+    let catalog = app.catalog().await;
+    shuju_catalog::lake::set_up_table(
+        &catalog,
+        &app.lake,
+        &sys,
+        &code,
+        "scjg_registry",
+        &["tyshxydm".to_owned()],
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let mut csv = String::from("统一社会信用代码,主体名称,法定代表人证件号码,注册资本\n");
+    let (mut codes, mut reps) = (vec![], vec![]);
+    for i in 0..3u16 {
+        let c = CreditCode::complete(&format!("91371500MA3C4D5E{i}")).unwrap();
+        let p = CitizenId::from_parts(
+            "371502",
+            chrono::NaiveDate::from_ymd_opt(1980 + i32::from(i), 5, 6).unwrap(),
+            100 + i,
+        )
+        .unwrap();
+        csv.push_str(&format!(
+            "{},企业{i},{},{}\n",
+            c.as_str(),
+            p.as_str(),
+            100 * (i + 1)
+        ));
+        codes.push(c.as_str().to_owned());
+        reps.push(p.as_str().to_owned());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.csv");
+    std::fs::write(&path, csv).unwrap();
+    app.lake
+        .ingest(&sys, &code, &path, "registry.csv", Default::default())
+        .await
+        .unwrap();
+    // The consumer asks for three of the four items: unconditional, granted at once.
+    let r: Value = app
+        .post_json(
+            &tokens[1],
+            "/api/v1/exchange/requests",
+            json!({"entry_id": id, "items": ["统一社会信用代码", "主体名称", "法定代表人证件号码"],
+                   "purpose": "社保参保单位资格核验", "period_until": "2030-12-31", "consumer_system": "社保业务系统"}),
+        )
+        .await;
+    assert_eq!(r["status"], "granted", "{r}");
+    let grants: Vec<Value> = app.get_json(&tokens[1], "/api/v1/exchange/grants").await;
+    let grant = grants[0]["id"].as_i64().unwrap();
+    assert_eq!(grants[0]["endpoint"], format!("/api/v1/gateway/{grant}"));
+    World {
+        admin,
+        provider: tokens.remove(0),
+        consumer: tokens.remove(0),
+        grant,
+        codes,
+        reps,
+    }
+}
+
+fn keys(row: &Value) -> Vec<String> {
+    let mut k: Vec<String> = row.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn a_grant_answers_exactly_its_items_masked_as_granted_within_its_quota() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let url = |q: &str| format!("/api/v1/gateway/{}?{q}", w.grant);
+    let granted = vec!["fddbrzjhm", "tyshxydm", "ztmc"];
+
+    // One row by key: exactly the three granted items, the ID masked.
+    let a: Value = app
+        .get_json(&w.consumer, &url(&format!("key={}", w.codes[0])))
+        .await;
+    assert_eq!(a["rows"].as_array().unwrap().len(), 1, "{a}");
+    let row = &a["rows"][0];
+    assert_eq!(keys(row), granted);
+    let id = row["fddbrzjhm"].as_str().unwrap();
+    assert!(id.contains('*') && id != w.reps[0], "{id}");
+    assert_eq!(a["masked"], json!(["fddbrzjhm"]));
+    // A batch: every row, the same three items.
+    let a: Value = app.get_json(&w.consumer, &url("limit=10")).await;
+    assert_eq!(a["rows"].as_array().unwrap().len(), 3);
+    assert!(
+        a["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| keys(r) == granted)
+    );
+    let a: Value = app
+        .get_json(&w.consumer, &url(&format!("limit=10&after={}", w.codes[0])))
+        .await;
+    assert_eq!(a["rows"].as_array().unwrap().len(), 2);
+    // Nothing else through any parameter tried.
+    for q in [
+        format!("key={}&columns=zczb", w.codes[0]),
+        format!("key={}&items=注册资本", w.codes[0]),
+        "sql=SELECT%20*%20FROM%20scjg_registry".to_owned(),
+        "limit=0".to_owned(),
+        "limit=100000".to_owned(),
+        String::new(),
+    ] {
+        let r = app.get(&w.consumer, &url(&q)).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{q}");
+    }
+    let a: Value = app
+        .get_json(&w.consumer, &url("key=x'%20OR%20'1'='1"))
+        .await;
+    assert_eq!(a["rows"], json!([]), "a key is a value, never SQL");
+    // Another department, even the provider, is refused with the why.
+    for t in [&w.provider, &w.admin] {
+        let r = app.get(t, &url(&format!("key={}", w.codes[0]))).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let e = error_body(r).await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("/api/v1/exchange/why"),
+            "{e}"
+        );
+    }
+    let r = app.get(&w.consumer, "/api/v1/gateway/999999?limit=1").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // The provider releases the ID unmasked and sets the quota at the calls made so far + 2.
+    let terms = |unmasked: Value, per_day: i64, per_second: i64| json!({"unmasked_items": unmasked, "calls_per_day": per_day, "rows_per_day": 1000, "calls_per_second": per_second});
+    let g: Value = app
+        .put_json(
+            &w.provider,
+            &format!("/api/v1/exchange/grants/{}/terms", w.grant),
+            terms(json!(["法定代表人证件号码"]), 6, 50),
+        )
+        .await;
+    assert_eq!(g["unmasked_items"], json!(["法定代表人证件号码"]));
+    let r = app
+        .put(
+            &w.provider,
+            &format!("/api/v1/exchange/grants/{}/terms", w.grant),
+            terms(json!(["注册资本"]), 6, 50),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "not an item of the grant"
+    );
+    let a: Value = app
+        .get_json(&w.consumer, &url(&format!("key={}", w.codes[0])))
+        .await;
+    assert_eq!(a["rows"][0]["fddbrzjhm"], w.reps[0].as_str());
+    assert_eq!(a["calls_left"], 1);
+    let _: Value = app
+        .get_json(&w.consumer, &url(&format!("key={}", w.codes[1])))
+        .await;
+    // The quota: the next call is 429, with when to retry.
+    let r = app
+        .get(&w.consumer, &url(&format!("key={}", w.codes[1])))
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    // The next day the count starts again.
+    let today = chrono::Local::now().date_naive();
+    let mut tx = app.admin.store().write().await.unwrap();
+    shuju_store::gateway::move_usage_day(
+        &mut tx,
+        w.grant,
+        &today.to_string(),
+        &(today - chrono::Days::new(1)).to_string(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let r = app
+        .get(&w.consumer, &url(&format!("key={}", w.codes[1])))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // The rate: one call a second.
+    let _: Value = app
+        .put_json(
+            &w.provider,
+            &format!("/api/v1/exchange/grants/{}/terms", w.grant),
+            terms(json!([]), 100, 1),
+        )
+        .await;
+    let mut statuses = vec![];
+    for _ in 0..3 {
+        statuses.push(app.get(&w.consumer, &url("limit=1")).await.status());
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+
+    // Who used my data: the first legal representative's record was read by key (three times)
+    // and in batches; the third only in batches; a stranger never.
+    let uses: Vec<Value> = app
+        .get_json(&w.admin, &format!("/api/v1/data-use?subject={}", w.reps[0]))
+        .await;
+    assert!(uses.len() >= 3, "{uses:?}");
+    assert!(
+        uses.iter()
+            .all(|u| u["consumer_dept"] == "聊城市人力资源和社会保障局"
+                && u["purpose"] == "社保参保单位资格核验"
+                && u["consumer_system"] == "社保业务系统")
+    );
+    let third: Vec<Value> = app
+        .get_json(&w.admin, &format!("/api/v1/data-use?subject={}", w.reps[2]))
+        .await;
+    let batches = third.len();
+    assert!(batches >= 1 && batches < uses.len(), "{third:?}");
+    let stranger = CitizenId::from_parts(
+        "371502",
+        chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+        7,
+    )
+    .unwrap();
+    let none: Vec<Value> = app
+        .get_json(
+            &w.admin,
+            &format!("/api/v1/data-use?subject={}", stranger.as_str()),
+        )
+        .await;
+    assert!(none.is_empty());
+    let r = app.get(&w.admin, "/api/v1/data-use?subject=123").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The enterprise, by its credit code.
+    let ent: Vec<Value> = app
+        .get_json(
+            &w.admin,
+            &format!("/api/v1/data-use?subject={}", w.codes[0]),
+        )
+        .await;
+    assert_eq!(ent.len(), uses.len());
+    // The consumer's officer may not read citizens' data-use logs.
+    let r = app
+        .get(
+            &w.consumer,
+            &format!("/api/v1/data-use?subject={}", w.reps[0]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
