@@ -141,8 +141,18 @@ fn keys(row: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_grant_answers_exactly_its_items_masked_as_granted_within_its_quota() {
-    let app = TestApp::spawn().await;
+async fn a_grant_answers_exactly_its_items_masked_as_granted_within_its_quota_sqlite() {
+    grant_answers(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn a_grant_answers_exactly_its_items_masked_as_granted_within_its_quota_postgres() {
+    if let Some(db) = shuju_store::testing::postgres().await {
+        grant_answers(TestApp::spawn_on(db).await).await;
+    }
+}
+
+async fn grant_answers(app: TestApp) {
     let w = world(&app).await;
     let url = |q: &str| format!("/api/v1/gateway/{}?{q}", w.grant);
     let granted = vec!["fddbrzjhm", "tyshxydm", "ztmc"];

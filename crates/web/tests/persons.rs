@@ -636,7 +636,17 @@ async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
 
 #[tokio::test]
 async fn an_enterprise_file_gathers_registration_penalties_credit_and_its_legal_representative() {
-    let app = TestApp::spawn().await;
+    enterprise_file(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn enterprises_resolve_and_files_open_on_postgres() {
+    if let Some(db) = shuju_store::testing::postgres().await {
+        enterprise_file(TestApp::spawn_on(db).await).await;
+    }
+}
+
+async fn enterprise_file(app: TestApp) {
     let token = app.admin_token().await;
     let city = gather(&app, 600).await;
     app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
