@@ -427,7 +427,7 @@ impl Enterprises {
         let sql = format!(
             "SELECT tyshxydm, ztmc, ztlx, djzt FROM {REGISTRY} WHERE {cond} ORDER BY tyshxydm LIMIT 50"
         );
-        let r = self.lake.sql(c, &sql, &BTreeMap::new(), 50).await?;
+        let r = self.lake.sql_across(c, &sql, 50).await?;
         Ok(r.rows
             .iter()
             .map(|row| EnterpriseHit {

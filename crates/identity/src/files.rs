@@ -87,7 +87,7 @@ impl<'a> FactReader<'a> {
             return Ok(Vec::new());
         }
         let sql = format!("SELECT * FROM \"{table}\" WHERE {cond} ORDER BY \"{key}\"");
-        let r = self.lake.sql(reader, &sql, &BTreeMap::new(), 1000).await?;
+        let r = self.lake.sql_across(reader, &sql, 1000).await?;
         self.masked |= r.masked;
         let mut out = Vec::with_capacity(r.rows.len());
         for row in r.rows {

@@ -802,10 +802,9 @@ impl Persons {
                 .await?;
             let shown = self
                 .lake
-                .sql(
+                .sql_across(
                     reader,
                     &format!("SELECT xm, xb, csrq FROM {T} WHERE {cond}"),
-                    &none,
                     50,
                 )
                 .await?;

@@ -15,6 +15,7 @@ struct World {
     admin: String,
     provider: String,
     consumer: String,
+    third: String,
     grant: i64,
     codes: Vec<String>,
     reps: Vec<String>,
@@ -33,6 +34,7 @@ async fn world(app: &TestApp) -> World {
     for (i, (name, user)) in [
         ("聊城市市场监督管理局", "market"),
         ("聊城市人力资源和社会保障局", "hrss"),
+        ("聊城市民政局", "civil"),
     ]
     .iter()
     .enumerate()
@@ -128,6 +130,7 @@ async fn world(app: &TestApp) -> World {
         admin,
         provider: tokens.remove(0),
         consumer: tokens.remove(0),
+        third: tokens.remove(0),
         grant,
         codes,
         reps,
@@ -335,4 +338,78 @@ async fn grant_answers(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// Departments × roles × endpoints: no record crosses a department boundary without a grant.
+/// The provider reads its own table; the consumer only through its grant's endpoint, only the
+/// granted items; a third department nothing; the bureau's administrator everything directly but
+/// not through another department's grant; officers do not read citizens' data-use logs.
+#[tokio::test]
+async fn no_record_crosses_a_department_boundary_without_a_grant() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let gateway = format!("/api/v1/gateway/{}?key={}", w.grant, w.codes[0]);
+    let data_use = format!("/api/v1/data-use?subject={}", w.reps[0]);
+    let enterprise = format!("/api/v1/enterprises/{}", w.codes[0]);
+    let callers = [
+        ("provider officer", &w.provider),
+        ("consumer officer", &w.consumer),
+        ("third officer", &w.third),
+        ("bureau admin", &w.admin),
+    ];
+    // Expected status per caller, endpoint by endpoint.
+    let expect: [(&str, [u16; 4]); 5] = [
+        ("gateway", [403, 200, 403, 403]),
+        ("lake sql", [200, 400, 400, 200]),
+        ("grants", [200, 200, 200, 200]),
+        ("data use", [403, 403, 403, 200]),
+        // (The identity sources do not include this test table: the bureau gets 404, not 403.)
+        ("enterprise file", [403, 403, 403, 404]),
+    ];
+    for (ci, (who, token)) in callers.iter().enumerate() {
+        for (what, statuses) in &expect {
+            let r = match *what {
+                "gateway" => app.get(token, &gateway).await,
+                "lake sql" => {
+                    app.post(
+                        token,
+                        "/api/v1/lake/sql",
+                        json!({"sql": "SELECT * FROM scjg_registry"}),
+                    )
+                    .await
+                }
+                "grants" => app.get(token, "/api/v1/exchange/grants").await,
+                "data use" => app.get(token, &data_use).await,
+                _ => app.get(token, &enterprise).await,
+            };
+            let status = r.status().as_u16();
+            assert_eq!(status, statuses[ci], "{who} → {what}");
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            match (*what, status) {
+                ("gateway", 200) => {
+                    let row = &body["rows"][0];
+                    assert_eq!(keys(row), vec!["fddbrzjhm", "tyshxydm", "ztmc"], "{who}");
+                }
+                ("lake sql", 200) => {
+                    assert_eq!(body["rows"].as_array().unwrap().len(), 3, "{who}");
+                }
+                ("grants", 200) => {
+                    // Only the consumer's department (and the bureau) sees the grant.
+                    let sees = body.as_array().unwrap().iter().any(|g| g["id"] == w.grant);
+                    assert_eq!(sees, ci == 1 || ci == 3, "{who} sees the grant: {body}");
+                }
+                _ => {}
+            }
+        }
+    }
+    // A query naming the provider's table is refused as if it did not exist: nothing leaks.
+    let r = app
+        .post(
+            &w.third,
+            "/api/v1/lake/sql",
+            json!({"sql": "SELECT count(*) FROM scjg_registry"}),
+        )
+        .await;
+    let e = error_body(r).await;
+    assert!(!e["message"].as_str().unwrap().contains("企业"), "{e}");
 }
