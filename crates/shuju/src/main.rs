@@ -184,6 +184,15 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// The data-service gateway under load: calls/s and p50/p99 through the HTTP endpoint.
+    Gateway {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
     #[command(hide = true)]
     ErRun {
@@ -358,6 +367,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::match_latency(*persons, *queries, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Gateway {
+            seconds,
+            concurrency,
+            markdown,
+        }) => {
+            init_tracing("warn");
+            bench::gateway(*seconds, *concurrency, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::ErRun { a, b, out }) => {
