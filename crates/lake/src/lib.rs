@@ -945,6 +945,22 @@ impl Lake {
         } else {
             self.readable(c, specs).await?
         };
+        // Open only the tables the query names: opening one replays its log. (A query that does
+        // not parse registers everything, and planning reports what is wrong.)
+        let named: Option<std::collections::HashSet<String>> = {
+            let state = ctx.state();
+            state
+                .sql_to_statement(sql, &datafusion::common::config::Dialect::default())
+                .ok()
+                .and_then(|stmt| state.resolve_table_references(&stmt).ok())
+                .map(|refs| refs.iter().map(|r| r.table().to_owned()).collect())
+        };
+        let specs: Vec<TableSpec> = specs
+            .into_iter()
+            .filter(|s| {
+                named.as_ref().is_none_or(|n| n.contains(&s.name)) || as_of.contains_key(&s.name)
+            })
+            .collect();
         for name in as_of.keys() {
             if !specs.iter().any(|s| &s.name == name) {
                 return Err(Error::invalid(
