@@ -750,6 +750,11 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
     // Deliveries copied into DATA_DIR/drop/<table>/ are loaded once they stop growing, and the
     // persons and enterprises they bring matched as they land.
     let persons = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
+    tokio::spawn(match_cli_deliveries(
+        store.clone(),
+        persons.clone(),
+        shuju_identity::enterprises::Enterprises::new(store.clone(), lake.clone()),
+    ));
     {
         let persons = persons.clone();
         let enterprises =
@@ -790,6 +795,38 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deliveries `shuju ingest` loads (in a process of its own) while the server runs are matched to
+/// persons and enterprises too: every 10 seconds, the command line's finished loads newer than
+/// the last one seen, in order (a load still running is waited for).
+async fn match_cli_deliveries(
+    store: shuju_store::Store,
+    persons: shuju_identity::persons::Persons,
+    enterprises: shuju_identity::enterprises::Enterprises,
+) {
+    use shuju_store::lake::list_jobs;
+    let mut seen = match list_jobs(&store, None, 1).await {
+        Ok(j) => j.first().map_or(0, |j| j.id),
+        Err(_) => 0,
+    };
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        let Ok(mut jobs) = list_jobs(&store, None, 200).await else {
+            continue;
+        };
+        jobs.reverse();
+        let from = seen;
+        for j in jobs.into_iter().filter(|j| j.id > from) {
+            if j.status == "running" {
+                break;
+            }
+            seen = j.id;
+            if j.actor == cli_caller().username && j.status == "done" && j.version.is_some() {
+                shuju_identity::landed(&persons, &enterprises, &j.table_name, j.id).await;
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
