@@ -201,19 +201,16 @@ impl OldCodes {
 
 /// The SQL that reads one source as enterprise rows (key, code, name, address, representative).
 pub fn source_sql(s: &EnterpriseSource) -> String {
-    let col = |c: Option<&str>, alias: &str| {
-        c.map_or(format!("CAST(NULL AS VARCHAR) AS {alias}"), |c| {
-            format!("CAST(\"{c}\" AS VARCHAR) AS {alias}")
-        })
-    };
-    format!(
-        "SELECT {}, {}, {}, {}, {} FROM \"{}\"",
-        col(Some(s.key), "k"),
-        col(Some(s.code), "code"),
-        col(s.name, "name"),
-        col(s.address, "address"),
-        col(s.representative, "representative"),
-        s.table
+    use crate::files::{column, select_text};
+    select_text(
+        &[
+            (column(Some(s.key)), "k"),
+            (column(Some(s.code)), "code"),
+            (column(s.name), "name"),
+            (column(s.address), "address"),
+            (column(s.representative), "representative"),
+        ],
+        s.table,
     )
 }
 

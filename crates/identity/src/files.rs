@@ -42,6 +42,24 @@ pub fn text(row: &serde_json::Map<String, serde_json::Value>, k: &str) -> Option
     }
 }
 
+/// `SELECT … FROM table` of text columns under fixed aliases, so every source of a kind reads
+/// alike: each part an SQL expression (`None`: the source has no such column, NULL) and its alias.
+pub fn select_text(parts: &[(Option<String>, &str)], table: &str) -> String {
+    let cols: Vec<String> = parts
+        .iter()
+        .map(|(e, alias)| match e {
+            Some(e) => format!("CAST({e} AS VARCHAR) AS {alias}"),
+            None => format!("CAST(NULL AS VARCHAR) AS {alias}"),
+        })
+        .collect();
+    format!("SELECT {} FROM \"{table}\"", cols.join(", "))
+}
+
+/// A column name as an SQL expression.
+pub fn column(c: Option<&str>) -> Option<String> {
+    c.map(|c| format!("\"{c}\""))
+}
+
 /// A string as an SQL literal.
 pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))

@@ -318,21 +318,18 @@ impl PersonSource {
 
 /// The SQL that reads one source as person rows.
 pub fn source_sql(s: &PersonSource) -> String {
-    let col = |c: Option<&str>, alias: &str| {
-        c.map_or(format!("CAST(NULL AS VARCHAR) AS {alias}"), |c| {
-            format!("\"{c}\" AS {alias}")
-        })
-    };
-    format!(
-        "SELECT {} AS k, {}, {}, {}, {}, {}, {} FROM \"{}\"",
-        s.key_sql(),
-        col(Some(s.citizen_id), "citizen_id"),
-        col(Some(s.name), "name"),
-        col(s.sex, "sex"),
-        col(s.birth, "birth"),
-        col(s.address, "address"),
-        col(s.phone, "phone"),
-        s.table
+    use crate::files::{column, select_text};
+    select_text(
+        &[
+            (Some(s.key_sql()), "k"),
+            (column(Some(s.citizen_id)), "citizen_id"),
+            (column(Some(s.name)), "name"),
+            (column(s.sex), "sex"),
+            (column(s.birth), "birth"),
+            (column(s.address), "address"),
+            (column(s.phone), "phone"),
+        ],
+        s.table,
     )
 }
 

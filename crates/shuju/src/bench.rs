@@ -431,6 +431,49 @@ Goal p99 ≤ 20 ms: {verdict}. (Average hits per query: {avg}.)",
     Ok(())
 }
 
+/// `concurrency` workers sending requests for `seconds`, request `i` of all built by `request`:
+/// the latencies of the answered ones (sorted), the number that failed, and the seconds taken.
+async fn load<F>(
+    client: &reqwest::Client,
+    concurrency: usize,
+    seconds: u64,
+    request: F,
+) -> anyhow::Result<(Vec<Duration>, usize, f64)>
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let request = std::sync::Arc::new(request);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let (client, request) = (client.clone(), request.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut failures, mut i) = (Vec::new(), 0usize, w * 7919);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match request(&client, i).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    _ => failures += 1,
+                }
+                i += 1;
+            }
+            (lat, failures)
+        }));
+    }
+    let (mut lat, mut failures) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, f) = t.await?;
+        lat.extend(l);
+        failures += f;
+    }
+    lat.sort();
+    Ok((lat, failures, started.elapsed().as_secs_f64()))
+}
+
 /// Start `shuju serve` as a child process on a free loopback port; returns it and its address.
 fn spawn_server(data_dir: &std::path::Path) -> anyhow::Result<(std::process::Child, String)> {
     use std::io::{BufRead, BufReader};
@@ -521,42 +564,11 @@ pub async fn license_verify(
 
         // Load: `concurrency` workers for `seconds`, each request a verification.
         let bodies: std::sync::Arc<Vec<Vec<u8>>> = std::sync::Arc::new(cases.iter().map(|c| serde_json::to_vec(c).unwrap_or_default()).collect());
-        let deadline = Instant::now() + Duration::from_secs(seconds);
         let url = format!("{base}/api/v1/licenses/verify");
-        let mut tasks = Vec::new();
-        for w in 0..concurrency {
-            let client = client.clone();
-            let url = url.clone();
-            let bodies = bodies.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut failures = 0usize;
-                let mut i = w;
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let r = client.post(&url).header("content-type", "application/json").body(bodies[i % bodies.len()].clone()).send().await;
-                    match r {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            lat.push(t.elapsed());
-                        }
-                        _ => failures += 1,
-                    }
-                    i += 1;
-                }
-                (lat, failures)
-            }));
-        }
-        let started = Instant::now();
-        let mut lat = Vec::new();
-        let mut failures = 0;
-        for t in tasks {
-            let (l, f) = t.await?;
-            lat.extend(l);
-            failures += f;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        lat.sort();
+        let (lat, failures, elapsed) = load(&client, concurrency, seconds, move |client, i| {
+            client.post(&url).header("content-type", "application/json").body(bodies[i % bodies.len()].clone())
+        })
+        .await?;
         let rate = lat.len() as f64 / elapsed;
         anyhow::ensure!(failures == 0, "{failures} verifications failed");
 
@@ -1464,40 +1476,10 @@ pub async fn gateway(
         let probe = call(Method::GET, format!("/api/v1/gateway/{grant}?key={}", keys[0]), Some(system.clone()), None).await?;
         anyhow::ensure!(probe["rows"][0]["fddbrzjhm"].as_str().is_some_and(|s| s.contains('*')), "not masked: {probe}");
 
-        let keys = std::sync::Arc::new(keys);
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        let mut tasks = Vec::new();
-        for w in 0..concurrency {
-            let client = client.clone();
-            let keys = keys.clone();
-            let system = system.clone();
-            let base = base.clone();
-            tasks.push(tokio::spawn(async move {
-                let (mut lat, mut failures, mut i) = (Vec::new(), 0usize, w * 7919);
-                while Instant::now() < deadline {
-                    let url = format!("{base}/api/v1/gateway/{grant}?key={}", keys[i % keys.len()]);
-                    let t = Instant::now();
-                    match client.get(&url).bearer_auth(&system).send().await {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            lat.push(t.elapsed());
-                        }
-                        _ => failures += 1,
-                    }
-                    i += 1;
-                }
-                (lat, failures)
-            }));
-        }
-        let started = Instant::now();
-        let (mut lat, mut failures) = (Vec::new(), 0);
-        for t in tasks {
-            let (l, f) = t.await?;
-            lat.extend(l);
-            failures += f;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        lat.sort();
+        let (lat, failures, elapsed) = load(&client, concurrency, seconds, move |client, i| {
+            client.get(format!("{base}/api/v1/gateway/{grant}?key={}", keys[i % keys.len()])).bearer_auth(&system)
+        })
+        .await?;
         let rate = lat.len() as f64 / elapsed;
         let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
         let body = format!(

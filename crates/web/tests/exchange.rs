@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestApp, error_body, uscc};
+use common::{TestApp, error_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -35,30 +35,16 @@ fn entry(provider: i64, code: &str, name: &str, kind: &str) -> Value {
 
 async fn world(app: &TestApp) -> World {
     let admin = app.admin_token().await;
-    let city = app.dept_id(&admin, "聊城市人民政府").await;
-    let officer = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let mut tokens = vec![];
-    let mut depts = vec![];
-    for (i, (name, user)) in [
+    let (depts, mut tokens) = app
+        .departments_with_officers(
+            &admin,
+            &[
         ("聊城市市场监督管理局", "market"),
         ("聊城市人力资源和社会保障局", "hrss"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let d: Value = app.post_json(&admin, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(60 + i as u32)})).await;
-        let id = d["id"].as_i64().unwrap();
-        depts.push(id);
-        app.post(&admin, "/api/v1/users", json!({"username": user, "display_name": user, "dept_id": id, "role_ids": [officer], "password": "Officer-Pass-1"})).await;
-        tokens.push(
-            app.first_login(user, "Officer-Pass-1", "Officer-Pass-2")
-                .await,
-        );
-    }
+            ],
+            60,
+        )
+        .await;
     let mut ids = vec![];
     for (code, name, kind) in [
         ("102001/000001", "企业登记信息", "conditional"),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestApp, error_body, uscc};
+use common::{TestApp, error_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shuju_admin::Caller;
@@ -23,31 +23,17 @@ struct World {
 
 async fn world(app: &TestApp) -> World {
     let admin = app.admin_token().await;
-    let city = app.dept_id(&admin, "聊城市人民政府").await;
-    let officer = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let mut tokens = vec![];
-    let mut depts = vec![];
-    for (i, (name, user)) in [
+    let (depts, mut tokens) = app
+        .departments_with_officers(
+            &admin,
+            &[
         ("聊城市市场监督管理局", "market"),
         ("聊城市人力资源和社会保障局", "hrss"),
         ("聊城市民政局", "civil"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let d: Value = app.post_json(&admin, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(70 + i as u32)})).await;
-        let id = d["id"].as_i64().unwrap();
-        depts.push(id);
-        app.post(&admin, "/api/v1/users", json!({"username": user, "display_name": user, "dept_id": id, "role_ids": [officer], "password": "Officer-Pass-1"})).await;
-        tokens.push(
-            app.first_login(user, "Officer-Pass-1", "Officer-Pass-2")
-                .await,
-        );
-    }
+            ],
+            70,
+        )
+        .await;
     let item = |name: &str, column: &str, sens: &str, std: Option<&str>| {
         json!({"name": name, "column": column, "data_type": "char", "length": 64, "sensitivity": sens,
                "sharing": "unconditional", "opening": "not_open", "code_standard": std})

@@ -102,6 +102,23 @@ async fn file_of(app: &TestApp, token: &str, pid: &str, purpose: &str) -> reqwes
         .unwrap()
 }
 
+/// Deliver a file to a table through the API.
+async fn deliver(app: &TestApp, token: &str, resource_code: &str, file_name: &str, body: String) {
+    let form = reqwest::multipart::Form::new()
+        .text("resource_code", resource_code.to_owned())
+        .text("file_name", file_name.to_owned())
+        .part("file", reqwest::multipart::Part::bytes(body.into_bytes()));
+    let r = app
+        .client
+        .post(app.url("/api/v1/lake/ingest"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
 /// The resource code of a lake table.
 async fn resource_of(app: &TestApp, table: &str) -> String {
     app.lake
@@ -575,19 +592,7 @@ async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
         json!({"cbrybh": "SB-NEW-3", "sfzh": null, "xm": "欧阳修远", "csrq": "1901-01-01", "xzlx": "110", "jfjs": 4000, "cbzt": "1", "gxsj": "2026-11-01T08:00:00+08:00"}),
     ];
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let form = reqwest::multipart::Form::new()
-        .text("resource_code", code)
-        .text("file_name", "shebao_late.jsonl")
-        .part("file", reqwest::multipart::Part::bytes(body.into_bytes()));
-    let r = app
-        .client
-        .post(app.url("/api/v1/lake/ingest"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    deliver(&app, &token, &code, "shebao_late.jsonl", body).await;
 
     // No run in between: the file already holds both records, and the stranger is a person.
     let r = file_of(&app, &token, &pid, "check").await;
@@ -769,19 +774,7 @@ async fn enterprise_file(app: TestApp) {
          LATE-2,欧阳修远烧烤摊点,,聊城市冠县振兴路1号,欧阳修远,2026-11-20,责令限期整改,聊城市生态环境局\n",
         old[0]["zch"].as_str().unwrap()
     );
-    let form = reqwest::multipart::Form::new()
-        .text("resource_code", code_res)
-        .text("file_name", "inspections_late.csv")
-        .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()));
-    let r = app
-        .client
-        .post(app.url("/api/v1/lake/ingest"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    deliver(&app, &token, &code_res, "inspections_late.csv", csv).await;
     let store = app.admin.store();
     let late = |k: &'static str| async move {
         shuju_store::identity::entity_of(store, "enterprise", "shj_inspections", k)

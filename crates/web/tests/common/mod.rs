@@ -222,6 +222,34 @@ impl TestApp {
         .await
     }
 
+    /// Departments under the city, each with a signed-in department officer: their IDs and the
+    /// officers' tokens. `uscc_from` numbers the departments' credit codes.
+    pub async fn departments_with_officers(
+        &self,
+        admin: &str,
+        depts: &[(&str, &str)],
+        uscc_from: u32,
+    ) -> (Vec<i64>, Vec<String>) {
+        let city = self.dept_id(admin, "聊城市人民政府").await;
+        let officer = shuju_store::roles::by_key(self.admin.store(), "dept_officer")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let (mut ids, mut tokens) = (vec![], vec![]);
+        for (i, (name, user)) in depts.iter().enumerate() {
+            let d: Value = self.post_json(admin, "/api/v1/departments", json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": uscc(uscc_from + i as u32)})).await;
+            let id = d["id"].as_i64().unwrap();
+            ids.push(id);
+            self.post(admin, "/api/v1/users", json!({"username": user, "display_name": user, "dept_id": id, "role_ids": [officer], "password": "Officer-Pass-1"})).await;
+            tokens.push(
+                self.first_login(user, "Officer-Pass-1", "Officer-Pass-2")
+                    .await,
+            );
+        }
+        (ids, tokens)
+    }
+
     /// The id of the department with this name.
     pub async fn dept_id(&self, token: &str, name: &str) -> i64 {
         let v: Value = self
