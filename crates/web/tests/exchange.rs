@@ -39,8 +39,8 @@ async fn world(app: &TestApp) -> World {
         .departments_with_officers(
             &admin,
             &[
-        ("聊城市市场监督管理局", "market"),
-        ("聊城市人力资源和社会保障局", "hrss"),
+                ("聊城市市场监督管理局", "market"),
+                ("聊城市人力资源和社会保障局", "hrss"),
             ],
             60,
         )
