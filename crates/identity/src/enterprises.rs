@@ -436,11 +436,18 @@ impl Enterprises {
             .collect())
     }
 
-    /// An enterprise's file — by credit code or `E…` ID — read with the viewer's masking;
-    /// audited. Before any enterprise run, records are gathered by credit code alone.
+    /// An enterprise's file — by credit code or `E…` ID — read with the viewer's masking. Needs a
+    /// purpose; audited with it. Before any enterprise run, records are gathered by credit code
+    /// alone.
     pub async fn file(&self, c: &Caller, id: &str) -> Result<EnterpriseFile> {
         self.require(c, perm::IDENTITY_VIEW, "identity.enterprise.file")
             .await?;
+        if c.purpose.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid(
+                "purpose",
+                "say why you open this file (X-Purpose)",
+            ));
+        }
         let id = id.trim();
         let code = match CreditCode::parse(id) {
             Ok(code) => Some(code),

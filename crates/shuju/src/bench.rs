@@ -431,6 +431,39 @@ Goal p99 ≤ 20 ms: {verdict}. (Average hits per query: {avg}.)",
     Ok(())
 }
 
+/// The administrator's token on a fresh server started by [`spawn_server`] in `data_dir`: signed
+/// in with the one-time password, which is changed as the server requires.
+async fn admin_session(
+    client: &reqwest::Client,
+    base: &str,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<String> {
+    use serde_json::{Value, json};
+    let pw = std::fs::read_to_string(data_dir.join("initial-admin-password"))?
+        .trim()
+        .to_owned();
+    let login = |p: String| async move {
+        let v: Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": p}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::Ok(v["token"].as_str().unwrap_or_default().to_owned())
+    };
+    let first = login(pw.clone()).await?;
+    let new_pw = "Bench-Pass-2026!";
+    client
+        .post(format!("{base}/api/v1/auth/password"))
+        .bearer_auth(&first)
+        .json(&json!({"old_password": pw, "new_password": new_pw}))
+        .send()
+        .await?
+        .error_for_status()?;
+    login(new_pw.to_owned()).await
+}
+
 /// `concurrency` workers sending requests for `seconds`, request `i` of all built by `request`:
 /// the latencies of the answered ones (sorted), the number that failed, and the seconds taken.
 async fn load<F>(
@@ -522,19 +555,7 @@ pub async fn license_verify(
     let base = format!("http://{addr}");
     let result = async {
         let client = reqwest::Client::new();
-        let pw = std::fs::read_to_string(dir.path().join("initial-admin-password"))?.trim().to_owned();
-        let login = |u: &'static str, p: String| {
-            let client = client.clone();
-            let base = base.clone();
-            async move {
-                let v: Value = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": u, "password": p})).send().await?.json().await?;
-                anyhow::Ok(v["token"].as_str().unwrap_or_default().to_owned())
-            }
-        };
-        let t = login("admin", pw.clone()).await?;
-        let new_pw = "Bench-Pass-2026!";
-        client.post(format!("{base}/api/v1/auth/password")).bearer_auth(&t).json(&json!({"old_password": pw, "new_password": new_pw})).send().await?.error_for_status()?;
-        let token = login("admin", new_pw.to_owned()).await?;
+        let token = admin_session(&client, &base, dir.path()).await?;
         // 50 licenses, each shown once for its matter.
         let mut cases = Vec::new();
         for i in 0..50u32 {
@@ -1423,10 +1444,7 @@ pub async fn gateway(
             }
         };
         use reqwest::Method;
-        let pw = std::fs::read_to_string(dir.path().join("initial-admin-password"))?.trim().to_owned();
-        let t = call(Method::POST, "/api/v1/auth/login".into(), None, Some(json!({"username": "admin", "password": pw}))).await?["token"].as_str().unwrap_or_default().to_owned();
-        call(Method::POST, "/api/v1/auth/password".into(), Some(t.clone()), Some(json!({"old_password": pw, "new_password": "Bench-Pass-2026!"}))).await?;
-        let admin = call(Method::POST, "/api/v1/auth/login".into(), None, Some(json!({"username": "admin", "password": "Bench-Pass-2026!"}))).await?["token"].as_str().unwrap_or_default().to_owned();
+        let admin = admin_session(&client, &base, dir.path()).await?;
         let a = || Some(admin.clone());
         let depts = call(Method::GET, "/api/v1/departments?size=500".into(), a(), None).await?;
         let city = depts["items"].as_array().and_then(|d| d.first()).and_then(|d| d["id"].as_i64()).context("no city")?;

@@ -102,6 +102,17 @@ async fn file_of(app: &TestApp, token: &str, pid: &str, purpose: &str) -> reqwes
         .unwrap()
 }
 
+/// An enterprise's file, opened with a purpose.
+async fn enterprise_of(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/enterprises/{id}")))
+        .bearer_auth(token)
+        .header("X-Purpose", "credit review")
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Deliver a file to a table through the API.
 async fn deliver(app: &TestApp, token: &str, resource_code: &str, file_name: &str, body: String) {
     let form = reqwest::multipart::Form::new()
@@ -734,9 +745,11 @@ async fn enterprise_file(app: TestApp) {
         .map(Value::Object)
         .collect();
     let code = old[0]["tyshxydm"].as_str().unwrap();
-    let f: Value = app
-        .get_json(&token, &format!("/api/v1/enterprises/{code}"))
-        .await;
+    let f: Value = enterprise_of(&app, &token, code)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(
         f["facts"]
             .as_array()
@@ -746,6 +759,14 @@ async fn enterprise_file(app: TestApp) {
         "{f}"
     );
     assert!(f["credit"]["inspections"].as_u64().unwrap() >= 1);
+    let r = app
+        .get(&token, &format!("/api/v1/enterprises/{code}"))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "an enterprise file needs a purpose"
+    );
     let hits: Vec<Value> = app
         .get_json(
             &token,
@@ -788,9 +809,11 @@ async fn enterprise_file(app: TestApp) {
         stall.entity_id.starts_with('E') && stall.method == "new",
         "{stall:?}"
     );
-    let f: Value = app
-        .get_json(&token, &format!("/api/v1/enterprises/{}", stall.entity_id))
-        .await;
+    let f: Value = enterprise_of(&app, &token, &stall.entity_id)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(f["credit"]["inspections_with_findings"], 1, "{f}");
 
     // A shareholder's fact names the person, and the person's file names the enterprise.
@@ -816,9 +839,11 @@ async fn enterprise_file(app: TestApp) {
         sh[0]["tyshxydm"].as_str().unwrap(),
         sh[0]["gdczbh"].as_str().unwrap(),
     );
-    let f: Value = app
-        .get_json(&token, &format!("/api/v1/enterprises/{sh_code}"))
-        .await;
+    let f: Value = enterprise_of(&app, &token, sh_code)
+        .await
+        .json()
+        .await
+        .unwrap();
     let fact = f["facts"]
         .as_array()
         .unwrap()
@@ -867,9 +892,11 @@ async fn enterprise_file(app: TestApp) {
         .rows;
     let code = rows[0]["tyshxydm"].as_str().unwrap().to_owned();
     let name = rows[0]["ztmc"].as_str().unwrap().to_owned();
-    let f: Value = app
-        .get_json(&token, &format!("/api/v1/enterprises/{code}"))
-        .await;
+    let f: Value = enterprise_of(&app, &token, &code)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(f["name"], name.as_str());
     assert!(f["credit"]["penalties"].as_u64().unwrap() >= 1, "{f}");
     assert_ne!(f["credit"]["level"], "良好");
@@ -894,13 +921,18 @@ async fn enterprise_file(app: TestApp) {
         hits.iter().any(|h| h["credit_code"] == code.as_str()),
         "{hits:?}"
     );
-    let r = app
-        .get(&token, "/api/v1/enterprises/91371500ABCDEFGH1X")
-        .await;
+    let r = enterprise_of(&app, &token, "91371500ABCDEFGH1X").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a bad check character");
 
     let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/enterprises").await;
     let html = app.page(&client, &format!("/enterprises/{code}")).await;
+    assert!(html.contains("id=\"purpose-form\""), "a purpose first");
+    let html = app
+        .page(
+            &client,
+            &format!("/enterprises/{code}?purpose=credit%20review"),
+        )
+        .await;
     assert!(
         html.contains("id=\"credit\"") && html.contains(&name),
         "{html}"

@@ -365,7 +365,7 @@ pub async fn enterprise_runs(
 /// An enterprise's file — by credit code, or the `E…` ID of an entity no registry knows:
 /// registration, legal representative and shareholders (with their person IDs), licences,
 /// penalties, inspections and a credit summary, each fact with its table, version and dates,
-/// masked by the caller's permission; audited.
+/// masked by the caller's permission. Send the purpose in `X-Purpose`; the view is audited with it.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "enterprises", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn enterprise_file(

@@ -430,20 +430,34 @@ pub async fn enterprises_page(
 #[utoipa::path(get, path = "/enterprises/{id}", tag = "pages", params(("id" = String, Path, description = "credit code, or the E… ID of an unregistered entity")), responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn enterprise_page(
     State(s): State<AppState>,
-    pc: PageCaller,
+    mut pc: PageCaller,
     Path(code): Path<String>,
+    Query(q): Query<FileQuery>,
 ) -> Response {
-    let r = async {
-        let f = s.enterprises.file(&pc.caller, &code).await?;
+    let purpose = blank(&q.purpose).map(str::to_owned);
+    let file = match &purpose {
+        Some(p) => {
+            pc.caller.purpose = Some(p.clone());
+            Some(s.enterprises.file(&pc.caller, &code).await)
+        }
+        None => None,
+    };
+    let (file, err) = match file {
+        Some(Ok(f)) => (Some(f), None),
+        Some(Err(e)) => (None, Some(e.message)),
+        None => (None, None),
+    };
+    page(
+        "enterprise.html",
         Ok(context! {
-            file => context! {
+            id => code,
+            purpose => purpose,
+            file => file.map(|f| context! {
                 enterprise_id => f.enterprise_id, credit_code => f.credit_code, name => f.name, status => f.status,
                 person => f.legal_representative_person, masked => f.masked, credit => f.credit,
                 facts => facts(&f.facts), licences => f.licences,
-            },
-            ..base(&pc, "enterprises", &Flash::default())
-        })
-    }
-    .await;
-    page("enterprise.html", r)
+            }),
+            ..base(&pc, "enterprises", &Flash { ok: None, err })
+        }),
+    )
 }
