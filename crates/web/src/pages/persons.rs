@@ -87,19 +87,11 @@ pub async fn file_page(
     Path(id): Path<String>,
     Query(q): Query<FileQuery>,
 ) -> Response {
-    let purpose = blank(&q.purpose).map(str::to_owned);
-    let file = match &purpose {
-        Some(p) => {
-            pc.caller.purpose = Some(p.clone());
-            Some(s.persons.file(&pc.caller, &id).await)
-        }
+    let purpose = purpose_of(&mut pc, &q);
+    let (file, err) = shown(match purpose {
+        Some(_) => Some(s.persons.file(&pc.caller, &id).await),
         None => None,
-    };
-    let (file, err) = match file {
-        Some(Ok(f)) => (Some(f), None),
-        Some(Err(e)) => (None, Some(e.message)),
-        None => (None, None),
-    };
+    });
     page(
         "person.html",
         Ok(context! {
@@ -115,6 +107,22 @@ pub async fn file_page(
             ..base(&pc, "persons", &Flash { ok: None, err })
         }),
     )
+}
+
+/// The purpose a file page is opened with (from the query), set on the caller.
+fn purpose_of(pc: &mut PageCaller, q: &FileQuery) -> Option<String> {
+    let p = blank(&q.purpose).map(str::to_owned);
+    pc.caller.purpose = p.clone();
+    p
+}
+
+/// A file as a page shows it: the file, or the message of why it could not be opened.
+fn shown<T>(r: Option<shuju_types::Result<T>>) -> (Option<T>, Option<String>) {
+    match r {
+        Some(Ok(f)) => (Some(f), None),
+        Some(Err(e)) => (None, Some(e.message)),
+        None => (None, None),
+    }
 }
 
 /// Facts as the file pages show them: each with its source, versions, dates and fields.
@@ -434,19 +442,11 @@ pub async fn enterprise_page(
     Path(code): Path<String>,
     Query(q): Query<FileQuery>,
 ) -> Response {
-    let purpose = blank(&q.purpose).map(str::to_owned);
-    let file = match &purpose {
-        Some(p) => {
-            pc.caller.purpose = Some(p.clone());
-            Some(s.enterprises.file(&pc.caller, &code).await)
-        }
+    let purpose = purpose_of(&mut pc, &q);
+    let (file, err) = shown(match purpose {
+        Some(_) => Some(s.enterprises.file(&pc.caller, &code).await),
         None => None,
-    };
-    let (file, err) = match file {
-        Some(Ok(f)) => (Some(f), None),
-        Some(Err(e)) => (None, Some(e.message)),
-        None => (None, None),
-    };
+    });
     page(
         "enterprise.html",
         Ok(context! {
