@@ -276,6 +276,20 @@ async fn grant_answers(app: TestApp) {
         "{statuses:?}"
     );
 
+    // Usage per grant in /metrics: answered calls, rows, and the refusals by status.
+    let m = app.page(&app.client, "/metrics").await;
+    let grant_label = format!("grant=\"{}\"", w.grant);
+    let line = |name: &str, status: Option<&str>| {
+        m.lines().any(|l| {
+            l.starts_with(name)
+                && l.contains(&grant_label)
+                && status.is_none_or(|s| l.contains(&format!("status=\"{s}\"")))
+        })
+    };
+    assert!(line("shuju_gateway_calls_total", Some("200")), "{m}");
+    assert!(line("shuju_gateway_calls_total", Some("429")), "{m}");
+    assert!(line("shuju_gateway_rows_total", None), "{m}");
+
     // Who used my data: the first legal representative's record was read by key (three times)
     // and in batches; the third only in batches; a stranger never.
     let uses: Vec<Value> = app

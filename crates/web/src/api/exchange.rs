@@ -372,7 +372,27 @@ pub async fn gateway(
         limit: q.limit,
         after: q.after,
     };
-    Ok(Json(s.gateway.call(&c, grant_id, &ask).await?))
+    let r = s.gateway.call(&c, grant_id, &ask).await;
+    // Usage per grant and consuming department, beside the per-route request metrics.
+    let labels = [
+        ("grant", grant_id.to_string()),
+        (
+            "consumer_dept",
+            c.dept_id.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        (
+            "status",
+            match &r {
+                Ok(_) => "200".to_owned(),
+                Err(e) => crate::error::status_of(e.code).as_u16().to_string(),
+            },
+        ),
+    ];
+    metrics::counter!("shuju_gateway_calls_total", &labels).increment(1);
+    if let Ok(a) = &r {
+        metrics::counter!("shuju_gateway_rows_total", &labels[..2]).increment(a.rows.len() as u64);
+    }
+    Ok(Json(r?))
 }
 
 #[derive(Deserialize, IntoParams)]
