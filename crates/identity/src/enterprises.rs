@@ -122,12 +122,7 @@ pub fn enterprise_settings() -> Settings {
                 &[("representative", Take::Sound), ("name", Take::Prefix(2))],
             ),
         ],
-        link_only: false,
-        one_to_one: false,
-        threshold: 0.5,
-        review: (0.2, 0.9),
-        max_block: 2_000,
-        seed: 42,
+        ..Settings::default()
     }
 }
 

@@ -507,6 +507,33 @@ where
     Ok((lat, failures, started.elapsed().as_secs_f64()))
 }
 
+/// `shuju serve` on a fresh data folder as a child process on loopback, stopped when dropped
+/// (also when a benchmark fails half-way).
+struct BenchServer {
+    child: std::process::Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl BenchServer {
+    fn start() -> anyhow::Result<BenchServer> {
+        let dir = tempfile::tempdir()?;
+        let (child, addr) = spawn_server(dir.path())?;
+        Ok(BenchServer {
+            child,
+            base: format!("http://{addr}"),
+            dir,
+        })
+    }
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Start `shuju serve` as a child process on a free loopback port; returns it and its address.
 fn spawn_server(data_dir: &std::path::Path) -> anyhow::Result<(std::process::Child, String)> {
     use std::io::{BufRead, BufReader};
@@ -550,10 +577,9 @@ pub async fn license_verify(
     markdown: Option<String>,
 ) -> anyhow::Result<()> {
     use serde_json::{Value, json};
-    let dir = tempfile::tempdir()?;
-    let (mut server, addr) = spawn_server(dir.path())?;
-    let base = format!("http://{addr}");
-    let result = async {
+    let server = BenchServer::start()?;
+    let (dir, base) = (&server.dir, server.base.clone());
+    async {
         let client = reqwest::Client::new();
         let token = admin_session(&client, &base, dir.path()).await?;
         // 50 licenses, each shown once for its matter.
@@ -630,10 +656,7 @@ Goals: ≥ 5,000/s — {g1}; ≥ 20× the Python verifier — {g2}. Failures: {f
         }
         anyhow::Ok(())
     }
-    .await;
-    let _ = server.kill();
-    let _ = server.wait();
-    result
+    .await
 }
 
 fn build_kind() -> &'static str {
@@ -1420,10 +1443,9 @@ pub async fn gateway(
     markdown: Option<String>,
 ) -> anyhow::Result<()> {
     use serde_json::{Value, json};
-    let dir = tempfile::tempdir()?;
-    let (mut server, addr) = spawn_server(dir.path())?;
-    let base = format!("http://{addr}");
-    let result = async {
+    let server = BenchServer::start()?;
+    let (dir, base) = (&server.dir, server.base.clone());
+    async {
         let client = reqwest::Client::new();
         let call = |method: reqwest::Method, path: String, token: Option<String>, body: Option<Value>| {
             let client = client.clone();
@@ -1519,8 +1541,5 @@ Goal: ≥ 5,000 calls/s with p99 under 20 ms — {}.",
         }
         anyhow::Ok(())
     }
-    .await;
-    let _ = server.kill();
-    let _ = server.wait();
-    result
+    .await
 }

@@ -7,49 +7,14 @@ mod common;
 use common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shuju_admin::Caller;
 
 async fn hukou_entry(app: &TestApp) -> String {
-    let catalog = app.catalog().await;
-    let sys = Caller::system();
-    let dept = app
-        .admin
-        .dept_tree()
+    app.publish_source(&shuju_synth::sources::SOURCES[0], 1)
         .await
-        .unwrap()
-        .depts
-        .into_iter()
-        .find(|d| d.parent_id.is_some())
-        .expect("a department");
-    let src = &shuju_synth::sources::SOURCES[0];
-    let e = shuju_synth::sources::entry(
-        src,
-        &shuju_synth::catalog::Provider {
-            id: dept.id,
-            name: dept.name,
-        },
-        1,
-        catalog.coding(),
-    )
-    .unwrap();
-    let created = catalog.create(&sys, e).await.unwrap();
-    catalog.submit(&sys, created.row.id).await.unwrap();
-    catalog.approve(&sys, created.row.id).await.unwrap();
-    created.entry.code
 }
 
 async fn deliver(app: &TestApp, token: &str, code: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new()
-        .text("resource_code", code.to_owned())
-        .text("file_name", "hukou_registry.csv")
-        .part("file", reqwest::multipart::Part::bytes(bytes));
-    app.client
-        .post(app.url("/api/v1/lake/ingest"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.deliver(token, code, "hukou_registry.csv", bytes).await
 }
 
 #[tokio::test]

@@ -14,38 +14,17 @@ use shuju_admin::Caller;
 async fn gather(app: &TestApp, persons: usize) -> tempfile::TempDir {
     let catalog = app.catalog().await;
     let sys = Caller::system();
-    let dept = app
-        .admin
-        .dept_tree()
-        .await
-        .unwrap()
-        .depts
-        .into_iter()
-        .find(|d| d.parent_id.is_some())
-        .expect("a department");
     let dir = tempfile::tempdir().unwrap();
     shuju_synth::city::generate(persons, 11, dir.path(), |_| {}).unwrap();
     for (i, src) in shuju_synth::sources::SOURCES.iter().enumerate() {
         let Some(file) = src.file else { continue };
-        let e = shuju_synth::sources::entry(
-            src,
-            &shuju_synth::catalog::Provider {
-                id: dept.id,
-                name: dept.name.clone(),
-            },
-            i as u64 + 1,
-            catalog.coding(),
-        )
-        .unwrap();
-        let created = catalog.create(&sys, e).await.unwrap();
-        catalog.submit(&sys, created.row.id).await.unwrap();
-        catalog.approve(&sys, created.row.id).await.unwrap();
+        let code = app.publish_source(src, i as u64 + 1).await;
         let key: Vec<String> = src.key.iter().map(|k| (*k).to_owned()).collect();
         shuju_catalog::lake::set_up_table(
             &catalog,
             &app.lake,
             &sys,
-            &created.entry.code,
+            &code,
             src.table,
             &key,
             Default::default(),
@@ -55,7 +34,7 @@ async fn gather(app: &TestApp, persons: usize) -> tempfile::TempDir {
         app.lake
             .ingest(
                 &sys,
-                &created.entry.code,
+                &code,
                 &dir.path().join(file),
                 file,
                 Default::default(),
@@ -113,20 +92,11 @@ async fn enterprise_of(app: &TestApp, token: &str, id: &str) -> reqwest::Respons
         .unwrap()
 }
 
-/// Deliver a file to a table through the API.
+/// Deliver a file to a table through the API; it must load.
 async fn deliver(app: &TestApp, token: &str, resource_code: &str, file_name: &str, body: String) {
-    let form = reqwest::multipart::Form::new()
-        .text("resource_code", resource_code.to_owned())
-        .text("file_name", file_name.to_owned())
-        .part("file", reqwest::multipart::Part::bytes(body.into_bytes()));
     let r = app
-        .client
-        .post(app.url("/api/v1/lake/ingest"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .deliver(token, resource_code, file_name, body.into_bytes())
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
 }
 

@@ -250,6 +250,57 @@ impl TestApp {
         (ids, tokens)
     }
 
+    /// The catalog entry of a synthetic-city source, created under the first department below
+    /// the city, submitted and approved: its resource code.
+    pub async fn publish_source(&self, src: &shuju_synth::sources::Source, seq: u64) -> String {
+        let catalog = self.catalog().await;
+        let sys = shuju_admin::Caller::system();
+        let dept = self
+            .admin
+            .dept_tree()
+            .await
+            .unwrap()
+            .depts
+            .into_iter()
+            .find(|d| d.parent_id.is_some())
+            .expect("a department");
+        let e = shuju_synth::sources::entry(
+            src,
+            &shuju_synth::catalog::Provider {
+                id: dept.id,
+                name: dept.name,
+            },
+            seq,
+            catalog.coding(),
+        )
+        .unwrap();
+        let created = catalog.create(&sys, e).await.unwrap();
+        catalog.submit(&sys, created.row.id).await.unwrap();
+        catalog.approve(&sys, created.row.id).await.unwrap();
+        created.entry.code
+    }
+
+    /// Deliver a file to the table of entry `code` through the API.
+    pub async fn deliver(
+        &self,
+        token: &str,
+        code: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let form = reqwest::multipart::Form::new()
+            .text("resource_code", code.to_owned())
+            .text("file_name", file_name.to_owned())
+            .part("file", reqwest::multipart::Part::bytes(bytes));
+        self.client
+            .post(self.url("/api/v1/lake/ingest"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The id of the department with this name.
     pub async fn dept_id(&self, token: &str, name: &str) -> i64 {
         let v: Value = self
