@@ -9,9 +9,18 @@ use shuju_store::audit::{self, Outcome};
 use shuju_store::sessions::{self, ApiToken, NewApiToken, Session};
 use shuju_store::{fmt_time, login_log, parse_time, roles, users};
 use shuju_types::{Error, ErrorCode, Result};
+use std::time::Instant;
 
 /// API tokens start with this, so they are told apart from session tokens (and found by scanners).
 pub const TOKEN_PREFIX: &str = "shj_";
+
+/// How long an API token's caller is remembered: a token revoked, or an account changed, by
+/// another process (the CLI) stops working within this time; by this process, at once.
+pub const TOKEN_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Token hash → (when looked up, the token's expiry, its caller).
+pub(crate) type TokenCache =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (Instant, String, Caller)>>>;
 
 /// A successful login.
 #[derive(Clone, Debug)]
@@ -226,10 +235,25 @@ impl Admin {
     pub async fn authenticate(&self, token: &str, client: Option<String>) -> Result<Caller> {
         let bad = || Error::unauthenticated("the token is not valid or has expired");
         let hash = password::token_hash(token);
-        let (user_id, token_scopes, csrf, session_hash) = if token.starts_with(TOKEN_PREFIX) {
+        let api = token.starts_with(TOKEN_PREFIX);
+        if api {
+            let now = shuju_store::now();
+            let cache = self.token_callers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, expires, c)) = cache.get(&hash)
+                && at.elapsed() < TOKEN_CACHE
+                && expires.as_str() > now.as_str()
+            {
+                let mut c = c.clone();
+                c.client = client;
+                return Ok(c);
+            }
+        }
+        let mut expires = String::new();
+        let (user_id, token_scopes, csrf, session_hash) = if api {
             let t = sessions::token_by_hash(&self.store, &hash)
                 .await?
                 .ok_or_else(bad)?;
+            expires = t.expires_at.clone();
             if let Err(e) = sessions::touch_token(&self.store, t.id).await {
                 tracing::warn!(error = %e, "could not note token use");
             }
@@ -237,7 +261,7 @@ impl Admin {
             (t.user_id, Some(scopes), None, None)
         } else {
             let s = sessions::get(&self.store, &hash).await?.ok_or_else(bad)?;
-            (s.user_id, None, Some(s.csrf_token), Some(hash))
+            (s.user_id, None, Some(s.csrf_token), Some(hash.clone()))
         };
         let user = users::get(&self.store, user_id).await?.ok_or_else(bad)?;
         if user.status != "active" {
@@ -259,7 +283,7 @@ impl Admin {
         permissions.dedup();
         let must_change = token_scopes.is_none()
             && (user.must_change_password != 0 || self.password_expired(&user.password_changed_at));
-        Ok(Caller {
+        let caller = Caller {
             user_id: Some(user.id),
             username: user.username,
             display_name: user.display_name,
@@ -272,7 +296,15 @@ impl Admin {
             session_hash,
             client,
             purpose: None,
-        })
+        };
+        if api {
+            let mut cache = self.token_callers.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash, (Instant::now(), expires, caller.clone()));
+        }
+        Ok(caller)
     }
 
     /// Issue an API token for a system account. The secret is returned once and stored hashed.
@@ -393,6 +425,8 @@ impl Admin {
             &c.entry(ACTION, "api_token", Some(id.to_string()), Outcome::Ok, None),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.forget_callers();
+        Ok(())
     }
 }

@@ -144,6 +144,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         store::get(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("department"))
@@ -177,6 +178,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         store::get(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("department"))
@@ -209,7 +211,9 @@ impl Admin {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.forget_callers();
+        Ok(())
     }
 
     async fn visible_department(&self, c: &Caller, action: &str, id: i64) -> Result<Department> {

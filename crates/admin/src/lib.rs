@@ -34,11 +34,27 @@ use shuju_types::{Error, ErrorCode, Result};
 pub struct Admin {
     pub(crate) store: Store,
     pub(crate) cfg: AdminConfig,
+    /// Callers of API tokens recently authenticated, by token hash: a system calling many times
+    /// a second is not looked up each time. Kept [`auth::TOKEN_CACHE`] at most, and forgotten at
+    /// once when this process changes a token, an account, a role or a department.
+    pub(crate) token_callers: auth::TokenCache,
 }
 
 impl Admin {
     pub fn new(store: Store, cfg: AdminConfig) -> Self {
-        Admin { store, cfg }
+        Admin {
+            store,
+            cfg,
+            token_callers: Default::default(),
+        }
+    }
+
+    /// Forget every cached token caller (after a change to who may do what).
+    pub(crate) fn forget_callers(&self) {
+        self.token_callers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn store(&self) -> &Store {

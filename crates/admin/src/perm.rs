@@ -53,6 +53,7 @@ pub const GRANT_REVOKE: &str = "exchange:grant:revoke";
 pub const GRANT_TERMS: &str = "exchange:grant:terms";
 pub const GATEWAY_CALL: &str = "exchange:gateway:call";
 pub const DATA_USE_VIEW: &str = "exchange:datause:view";
+pub const USAGE_VIEW: &str = "exchange:usage:view";
 pub const PROJECT_ADD: &str = "exchange:project:add";
 pub const PROJECT_LIST: &str = "exchange:project:list";
 pub const PROJECT_REVIEW: &str = "exchange:project:review";
@@ -141,6 +142,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         DATA_USE_VIEW,
         "数据使用记录查询",
         "See who used a citizen's or enterprise's data",
+    ),
+    (
+        USAGE_VIEW,
+        "共享交换运行监测",
+        "See the gateway's usage and health and each department's sharing rate",
     ),
     (PROJECT_ADD, "项目申报", "Register IT projects"),
     (PROJECT_LIST, "项目查询", "List IT projects"),

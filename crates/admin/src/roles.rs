@@ -130,6 +130,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         self.role_view(id).await
     }
 
@@ -160,6 +161,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         self.role_view(id).await
     }
 
@@ -190,7 +192,9 @@ impl Admin {
             &c.entry(ACTION, "role", Some(id.to_string()), Outcome::Ok, None),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.forget_callers();
+        Ok(())
     }
 
     async fn role_view(&self, id: i64) -> Result<RoleView> {

@@ -150,6 +150,7 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::USER_LIST,
                 perm::CATALOG_LIST,
                 perm::LAKE_LIST,
+                perm::USAGE_VIEW,
             ]
             .map(String::from)
             .to_vec(),
@@ -172,6 +173,7 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::LAKE_LIST,
                 perm::LAKE_EDIT,
                 perm::LAKE_QUERY,
+                perm::USAGE_VIEW,
             ]
             .map(String::from)
             .to_vec(),

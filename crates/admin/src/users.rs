@@ -155,6 +155,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         let user = store::get(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("user"))?;
@@ -183,6 +184,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         store::get(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("user"))
@@ -206,6 +208,7 @@ impl Admin {
         )
         .await?;
         tx.commit().await?;
+        self.forget_callers();
         Ok(pw)
     }
 
@@ -228,7 +231,9 @@ impl Admin {
             &c.entry(ACTION, "user", Some(id.to_string()), Outcome::Ok, None),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.forget_callers();
+        Ok(())
     }
 
     /// Nobody manages an account that holds a permission they do not hold themselves (a department

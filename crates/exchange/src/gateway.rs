@@ -4,21 +4,31 @@
 //! release them unmasked; per-grant quotas (calls and rows a day) and a rate (calls a second) are
 //! enforced at runtime with 429 and when to retry. Every call is recorded with the persons and
 //! enterprises it touched ("who used my data") and audited.
+//!
+//! The hot path touches no database before answering, and one after: a grant's terms and columns
+//! are kept for [`GRANT_FRESH`] (a revocation by this process is seen at once); the day's usage is
+//! counted in memory, re-read from the database when idle; rows come from the lake's in-memory key
+//! index of the table's newest version. Each answer waits for its call record and audit record to
+//! be committed — calls arriving together share one transaction (group commit), so durability
+//! costs one sync per group, not per call.
 
 use crate::requests::Exchange;
 use serde::Serialize;
 use shuju_admin::{Caller, perm};
 use shuju_catalog::model::SharingKind;
 use shuju_lake::Lake;
+use shuju_lake::spec::ColumnSpec;
 use shuju_lake::spec::{Check, Kind, TableSpec};
 use shuju_store::Store;
+use shuju_store::audit::AuditEntry;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::exchange::{self as store, GrantRow};
 use shuju_store::gateway::{self as gw, NewCall, Terms};
 use shuju_types::{CitizenId, CreditCode, Error, ErrorCode, Result};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
 
 /// At most this many rows in one batch answer.
 pub const MAX_BATCH: usize = 1000;
@@ -48,15 +58,70 @@ pub struct Answer {
     pub rows_left: i64,
 }
 
+/// How long a grant's row, entry and columns are kept before they are read again.
+pub const GRANT_FRESH: Duration = Duration::from_secs(1);
+
+/// At most this many calls are committed in one transaction.
+const GROUP: usize = 500;
+
+/// A grant's entry code, its lake table, and the granted columns with whether each leaves masked.
+pub(crate) type Answerable = (String, TableSpec, Vec<(ColumnSpec, bool)>);
+
+/// A grant as the gateway answers it.
+pub(crate) struct Resolved {
+    at: Instant,
+    pub(crate) grant: GrantRow,
+    /// The published entry's code, the table, the granted columns (masked or not), and the
+    /// columns naming persons or enterprises. `Err` when the grant cannot be answered.
+    pub(crate) data: std::result::Result<Answerable, Error>,
+}
+
+/// A grant's usage today, counted in memory.
+#[derive(Default)]
+struct Usage {
+    day: String,
+    calls: i64,
+    rows: i64,
+    /// When it was last read from the database.
+    synced: Option<Instant>,
+    /// Calls answered whose records are not yet committed.
+    pending: i64,
+    /// Calls ever counted here (a read from the database is dropped if any came in between).
+    counted: u64,
+}
+
+type UsageMap = Arc<Mutex<HashMap<i64, Usage>>>;
+
+/// A call waiting for its group's commit.
+struct Job {
+    call: NewCall,
+    audit: AuditEntry,
+    done: oneshot::Sender<bool>,
+}
+
+/// The gateway's usage and health over a window.
+#[derive(Clone, Debug, Serialize)]
+pub struct Health {
+    pub days: u32,
+    pub grants: Vec<gw::UseStat>,
+    /// Most called first: the top shared resources.
+    pub entries: Vec<gw::UseStat>,
+    pub consumers: Vec<gw::UseStat>,
+    pub sharing: Vec<gw::SharingRate>,
+}
+
 /// The gateway: grant checks, masking, quotas, the call log.
 #[derive(Clone)]
 pub struct Gateway {
-    store: Store,
+    pub(crate) store: Store,
     exchange: Exchange,
-    lake: Lake,
+    pub(crate) lake: Lake,
     /// Per grant: the second a window started and the calls in it.
     window: Arc<Mutex<HashMap<i64, (u64, i64)>>>,
     started: Instant,
+    grants: Arc<Mutex<HashMap<i64, Arc<Resolved>>>>,
+    usage: UsageMap,
+    writer: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -65,7 +130,7 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     chrono::Local::now()
         .date_naive()
         .format("%Y-%m-%d")
@@ -86,7 +151,7 @@ fn items_of(json: &str) -> Vec<String> {
 }
 
 /// The subjects a value names: a valid citizen ID or credit code.
-fn subject(check: Option<&Check>, v: &serde_json::Value) -> Option<String> {
+pub(crate) fn subject(check: Option<&Check>, v: &serde_json::Value) -> Option<String> {
     let s = v.as_str()?;
     match check {
         Some(Check::CitizenId) => CitizenId::parse(s).ok().map(|i| i.as_str().to_owned()),
@@ -103,7 +168,163 @@ impl Gateway {
             lake,
             window: Arc::new(Mutex::new(HashMap::new())),
             started: Instant::now(),
+            grants: Default::default(),
+            usage: Default::default(),
+            writer: Default::default(),
         }
+    }
+
+    /// Revoke a grant (see [`Exchange::revoke_grant`]); its endpoint refuses at once.
+    pub async fn revoke_grant(&self, c: &Caller, grant_id: i64, reason: &str) -> Result<GrantRow> {
+        let g = self.exchange.revoke_grant(c, grant_id, reason).await;
+        self.forget(grant_id);
+        g
+    }
+
+    /// Forget what is kept of a grant (its terms changed, it was revoked).
+    pub fn forget(&self, grant_id: i64) {
+        lock(&self.grants).remove(&grant_id);
+    }
+
+    /// A grant with its entry and columns, kept for [`GRANT_FRESH`].
+    pub(crate) async fn resolved(&self, grant_id: i64) -> Result<Arc<Resolved>> {
+        if let Some(r) = lock(&self.grants).get(&grant_id)
+            && r.at.elapsed() < GRANT_FRESH
+        {
+            return Ok(r.clone());
+        }
+        let grant = store::get_grant(&self.store, grant_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("grant {grant_id}")))?;
+        let data = self.columns(&grant).await;
+        if let Err(e) = &data
+            && !matches!(
+                e.code,
+                ErrorCode::PermissionDenied | ErrorCode::Unavailable | ErrorCode::NotFound
+            )
+        {
+            return Err(Error::new(e.code, e.message.clone()));
+        }
+        let r = Arc::new(Resolved {
+            at: Instant::now(),
+            grant,
+            data,
+        });
+        lock(&self.grants).insert(grant_id, r.clone());
+        Ok(r)
+    }
+
+    /// The entry's items as granted now (an item no longer shared is not answered), as columns
+    /// of its lake table, each with whether it leaves masked.
+    async fn columns(&self, g: &GrantRow) -> Result<Answerable> {
+        let why = format!("see GET /api/v1/exchange/why?entry_id={}", g.entry_id);
+        let entry = self.exchange.published_entry(g.entry_id).await?;
+        let granted = items_of(&g.items);
+        let unmasked = items_of(&g.unmasked_items);
+        let spec = self
+            .lake
+            .spec_for_resource(&entry.code)
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Unavailable,
+                    format!("entry {} has no data in the lake yet", entry.code),
+                )
+            })?;
+        let mut cols = Vec::new();
+        for name in &granted {
+            let shared = entry
+                .items
+                .iter()
+                .find(|i| &i.name == name)
+                .is_some_and(|i| i.sharing.min(entry.sharing.kind) != SharingKind::NotShared);
+            if let (true, Some(col)) = (shared, spec.columns.iter().find(|c| &c.title == name)) {
+                cols.push((col.clone(), col.sensitive && !unmasked.contains(name)));
+            }
+        }
+        if cols.is_empty() {
+            return Err(Error::forbidden(format!(
+                "none of the granted items is in the data; {why}"
+            )));
+        }
+        Ok((entry.code, spec, cols))
+    }
+
+    /// Today's usage of a grant: counted here, read from the database when nothing is pending
+    /// and the count is over a second old (so a count changed outside — a new day, a tool —
+    /// is seen).
+    async fn used(&self, grant_id: i64, day: &str) -> Result<(i64, i64)> {
+        let counted = {
+            let u = lock(&self.usage);
+            match u.get(&grant_id) {
+                Some(x)
+                    if x.day == day
+                        && (x.pending > 0
+                            || x.synced.is_some_and(|t| t.elapsed() < GRANT_FRESH)) =>
+                {
+                    return Ok((x.calls, x.rows));
+                }
+                Some(x) => x.counted,
+                None => 0,
+            }
+        };
+        let db = gw::usage(&self.store, grant_id, day).await?;
+        let mut u = lock(&self.usage);
+        let x = u.entry(grant_id).or_default();
+        if x.counted == counted || x.day != day {
+            x.day = day.to_owned();
+            x.calls = db.calls;
+            x.rows = db.rows_out;
+            x.synced = Some(Instant::now());
+        }
+        Ok((x.calls, x.rows))
+    }
+
+    /// Count an answer of `rows` rows against today's quotas, if they allow it.
+    fn count(&self, g: &GrantRow, day: &str, rows: i64) -> Result<(i64, i64)> {
+        let mut u = lock(&self.usage);
+        let x = u.entry(g.id).or_default();
+        if x.day != day {
+            *x = Usage {
+                day: day.to_owned(),
+                counted: x.counted,
+                pending: x.pending,
+                ..Default::default()
+            };
+        }
+        if x.calls >= g.calls_per_day {
+            return Err(Error::rate_limited(
+                format!(
+                    "grant {} used its {} calls today; the quota resets at midnight",
+                    g.id, g.calls_per_day
+                ),
+                until_tomorrow(),
+            ));
+        }
+        let left = g.rows_per_day - x.rows;
+        if rows > left {
+            return Err(Error::rate_limited(
+                format!(
+                    "grant {} has {left} of its {} rows left today; ask for fewer or wait for midnight",
+                    g.id, g.rows_per_day
+                ),
+                until_tomorrow(),
+            ));
+        }
+        x.calls += 1;
+        x.rows += rows;
+        x.pending += 1;
+        x.counted += 1;
+        Ok((g.calls_per_day - x.calls, g.rows_per_day - x.rows))
+    }
+
+    /// The group-commit writer, started on first use.
+    fn writer(&self) -> &mpsc::UnboundedSender<Job> {
+        self.writer.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(write_calls(self.store.clone(), self.usage.clone(), rx));
+            tx
+        })
     }
 
     /// Set a grant's terms: which of its sensitive items it hands out unmasked, the daily quotas
@@ -150,6 +371,7 @@ impl Gateway {
         )
         .await?;
         tx.commit().await?;
+        self.forget(grant_id);
         store::get_grant(&self.store, grant_id)
             .await?
             .ok_or_else(|| Error::not_found(format!("grant {grant_id}")))
@@ -176,14 +398,14 @@ impl Gateway {
         Ok(())
     }
 
-    /// Answer a call through a grant's endpoint.
+    /// Answer a call through a grant's endpoint. The answer is returned once the call's record
+    /// is committed.
     pub async fn call(&self, c: &Caller, grant_id: i64, ask: &Ask) -> Result<Answer> {
         let t0 = Instant::now();
-        let g = store::get_grant(&self.store, grant_id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("grant {grant_id}")))?;
+        let r = self.resolved(grant_id).await?;
+        let g = &r.grant;
         let day = today();
-        let outcome = self.answer(c, &g, ask, &day).await;
+        let outcome = self.answer(c, &r, ask, &day).await;
         // Every call is recorded: answered ones with the subjects they touched and against the
         // day's usage, refused ones with their status.
         let (status, rows, subjects) = match &outcome {
@@ -200,56 +422,54 @@ impl Gateway {
                 Vec::new(),
             ),
         };
+        let audit = c.entry(
+            "exchange.gateway.call",
+            "share_grant",
+            Some(g.id.to_string()),
+            if status == 200 {
+                Outcome::Ok
+            } else {
+                Outcome::Rejected
+            },
+            Some(format!(
+                "{status}, {rows} rows, {} subjects, purpose “{}”",
+                subjects.len(),
+                g.purpose
+            )),
+        );
         let call = NewCall {
             grant_id: g.id,
             entry_id: g.entry_id,
             consumer_dept_id: g.consumer_dept_id,
-            consumer_system: &g.consumer_system,
-            purpose: &g.purpose,
-            actor: &c.username,
+            consumer_system: g.consumer_system.clone(),
+            purpose: g.purpose.clone(),
+            actor: c.username.clone(),
             status,
             rows_out: rows,
             ms: t0.elapsed().as_millis() as i64,
-            day: &day,
+            day,
+            subjects,
         };
-        let mut tx = self.store.write().await?;
-        let call_id = gw::record_call(&mut tx, &call, &subjects).await?;
-        audit::append(
-            &mut tx,
-            &c.entry(
-                "exchange.gateway.call",
-                "share_grant",
-                Some(g.id.to_string()),
-                if status == 200 {
-                    Outcome::Ok
-                } else {
-                    Outcome::Rejected
-                },
-                Some(format!(
-                    "call {call_id}: {status}, {rows} rows, {} subjects, purpose “{}”",
-                    subjects.len(),
-                    g.purpose
-                )),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        outcome.map(|(mut a, _)| {
-            if status == 200 {
-                a.calls_left -= 1;
-                a.rows_left -= rows;
-            }
-            a
-        })
+        let (done, committed) = oneshot::channel();
+        self.writer()
+            .send(Job { call, audit, done })
+            .map_err(|_| Error::unavailable("the gateway's call log is closed"))?;
+        if !committed.await.unwrap_or(false) {
+            return Err(Error::unavailable(
+                "the call could not be recorded, so it is not answered; try again",
+            ));
+        }
+        outcome.map(|(a, _)| a)
     }
 
     async fn answer(
         &self,
         c: &Caller,
-        g: &GrantRow,
+        r: &Resolved,
         ask: &Ask,
         day: &str,
     ) -> Result<(Answer, Vec<String>)> {
+        let g = &r.grant;
         c.require(
             &self.store,
             perm::GATEWAY_CALL,
@@ -279,8 +499,8 @@ impl Gateway {
             )));
         }
         self.admit(g.id, g.calls_per_second)?;
-        let used = gw::usage(&self.store, g.id, day).await?;
-        if used.calls >= g.calls_per_day {
+        let (calls, _) = self.used(g.id, day).await?;
+        if calls >= g.calls_per_day {
             return Err(Error::rate_limited(
                 format!(
                     "grant {} used its {} calls today; the quota resets at midnight",
@@ -289,55 +509,21 @@ impl Gateway {
                 until_tomorrow(),
             ));
         }
-        // The entry's items as granted now (an item no longer shared is not answered).
-        let entry = self.exchange.published_entry(g.entry_id).await?;
-        let granted = items_of(&g.items);
-        let unmasked = items_of(&g.unmasked_items);
-        let spec = self
-            .lake
-            .spec_for_resource(&entry.code)
-            .await?
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::Unavailable,
-                    format!("entry {} has no data in the lake yet", entry.code),
-                )
-            })?;
-        let mut cols: Vec<(&shuju_lake::spec::ColumnSpec, bool)> = Vec::new();
-        for name in &granted {
-            let shared = entry
-                .items
-                .iter()
-                .find(|i| &i.name == name)
-                .is_some_and(|i| i.sharing.min(entry.sharing.kind) != SharingKind::NotShared);
-            if let (true, Some(col)) = (shared, spec.columns.iter().find(|c| &c.title == name)) {
-                cols.push((col, col.sensitive && !unmasked.contains(name)));
-            }
-        }
-        if cols.is_empty() {
-            return Err(Error::forbidden(format!(
-                "none of the granted items is in the data; {why}"
-            )));
-        }
-        let rows = self.rows(&spec, &cols, ask).await?;
-        let left = g.rows_per_day - used.rows_out;
-        if rows.len() as i64 > left {
-            return Err(Error::rate_limited(
-                format!(
-                    "grant {} has {left} of its {} rows left today; ask for fewer or wait for midnight",
-                    g.id, g.rows_per_day
-                ),
-                until_tomorrow(),
-            ));
-        }
+        let (code, spec, cols) = r
+            .data
+            .as_ref()
+            .map_err(|e| Error::new(e.code, e.message.clone()))?;
+        let rows = self.rows(spec, cols, ask).await?;
+        let (calls_left, rows_left) = self.count(g, day, rows.len() as i64)?;
         // The persons and enterprises touched: the identifiers in the rows, before masking.
+        let ids: Vec<&ColumnSpec> = spec
+            .columns
+            .iter()
+            .filter(|c| matches!(c.check, Some(Check::CitizenId) | Some(Check::CreditCode)))
+            .collect();
         let mut subjects: Vec<String> = Vec::new();
         for row in &rows {
-            for col in spec
-                .columns
-                .iter()
-                .filter(|c| matches!(c.check, Some(Check::CitizenId) | Some(Check::CreditCode)))
-            {
+            for col in &ids {
                 if let Some(s) = row
                     .get(&col.name)
                     .and_then(|v| subject(col.check.as_ref(), v))
@@ -369,7 +555,7 @@ impl Gateway {
         Ok((
             Answer {
                 grant_id: g.id,
-                resource_code: entry.code.clone(),
+                resource_code: code.clone(),
                 items: cols
                     .iter()
                     .map(|(c, _)| (c.name.clone(), c.title.clone()))
@@ -379,8 +565,8 @@ impl Gateway {
                     .filter(|(_, m)| *m)
                     .map(|(c, _)| c.name.clone())
                     .collect(),
-                calls_left: g.calls_per_day - used.calls,
-                rows_left: left,
+                calls_left,
+                rows_left,
                 rows: out,
             },
             subjects,
@@ -388,13 +574,36 @@ impl Gateway {
     }
 
     /// The rows asked for, every column of the table (the identifiers are read for the call log;
-    /// only granted columns leave).
+    /// only granted columns leave): from the table's key index, or by SQL for a table too big to
+    /// hold in memory.
     async fn rows(
         &self,
         spec: &TableSpec,
-        cols: &[(&shuju_lake::spec::ColumnSpec, bool)],
+        cols: &[(ColumnSpec, bool)],
         ask: &Ask,
     ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+        match (&ask.key, ask.limit) {
+            (Some(_), None) => {}
+            (None, Some(n)) if (1..=MAX_BATCH).contains(&n) => {}
+            (None, Some(_)) => {
+                return Err(Error::invalid(
+                    "limit",
+                    format!("a batch is 1 to {MAX_BATCH} rows"),
+                ));
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "query",
+                    "ask for one row by `key`, or a batch with `limit` (and `after`)",
+                ));
+            }
+        }
+        if let Some(index) = self.lake.key_index(spec).await? {
+            return match (&ask.key, ask.limit) {
+                (Some(k), _) => Ok(index.get(k.trim())?.into_iter().collect()),
+                (None, n) => index.after(ask.after.as_deref(), n.unwrap_or(1)),
+            };
+        }
         let key = spec
             .key
             .first()
@@ -414,39 +623,69 @@ impl Gateway {
         names.sort();
         names.dedup();
         let sql = match (&ask.key, ask.limit) {
-            (Some(k), None) => format!(
+            (Some(k), _) => format!(
                 "SELECT {} FROM \"{}\" WHERE \"{key}\" = {}",
                 names.join(", "),
                 spec.name,
                 quote(k.trim())
             ),
-            (None, Some(n)) if (1..=MAX_BATCH).contains(&n) => format!(
-                "SELECT {} FROM \"{}\" {} ORDER BY \"{key}\" LIMIT {n}",
+            (None, n) => format!(
+                "SELECT {} FROM \"{}\" {} ORDER BY \"{key}\" LIMIT {}",
                 names.join(", "),
                 spec.name,
                 ask.after
                     .as_deref()
                     .map(|a| format!("WHERE \"{key}\" > {}", quote(a)))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                n.unwrap_or(1)
             ),
-            (None, Some(_)) => {
-                return Err(Error::invalid(
-                    "limit",
-                    format!("a batch is 1 to {MAX_BATCH} rows"),
-                ));
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "query",
-                    "ask for one row by `key`, or a batch with `limit` (and `after`)",
-                ));
-            }
         };
         let r = self
             .lake
             .sql(&Caller::system(), &sql, &BTreeMap::new(), MAX_BATCH)
             .await?;
         Ok(r.rows)
+    }
+
+    /// The gateway's usage and health over the past `days` days: calls, rows, errors and latency
+    /// per grant, per entry (the top shared resources first) and per consuming department, and
+    /// each provider department's sharing rate. Audited.
+    pub async fn health(&self, c: &Caller, days: u32) -> Result<Health> {
+        c.require(
+            &self.store,
+            perm::USAGE_VIEW,
+            "exchange.usage",
+            "gateway",
+            None,
+        )
+        .await?;
+        let days = days.clamp(1, 366);
+        let since = shuju_store::fmt_time(chrono::Utc::now() - chrono::Duration::days(days.into()));
+        let h = Health {
+            days,
+            grants: gw::use_stats(&self.store, gw::UseBy::Grant, &since).await?,
+            entries: gw::use_stats(&self.store, gw::UseBy::Entry, &since).await?,
+            consumers: gw::use_stats(&self.store, gw::UseBy::ConsumerDept, &since).await?,
+            sharing: gw::sharing_rates(&self.store, &since).await?,
+        };
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "exchange.usage",
+                "gateway",
+                None,
+                Outcome::Ok,
+                Some(format!("{days} days")),
+            ),
+        )
+        .await;
+        Ok(h)
+    }
+
+    /// Each provider department's sharing over the past 30 days (for /metrics; no personal data).
+    pub async fn sharing_rates(&self) -> Result<Vec<gw::SharingRate>> {
+        let since = shuju_store::fmt_time(chrono::Utc::now() - chrono::Duration::days(30));
+        gw::sharing_rates(&self.store, &since).await
     }
 
     /// Every answered gateway call that touched a citizen's (or an enterprise's) records: which
@@ -480,4 +719,61 @@ impl Gateway {
         .await;
         Ok(rows)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The group-commit writer: takes the calls waiting, records them and their audit records in one
+/// transaction, and tells each call whether it is committed. Settles the in-memory usage: an
+/// answered call no longer pending, or not counted at all if its record failed.
+async fn write_calls(store: Store, usage: UsageMap, mut rx: mpsc::UnboundedReceiver<Job>) {
+    let mut jobs: Vec<Job> = Vec::new();
+    while let Some(j) = rx.recv().await {
+        jobs.push(j);
+        while jobs.len() < GROUP {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let ok = match write_group(&store, &mut jobs).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = ?e, calls = jobs.len(), "gateway calls not recorded");
+                false
+            }
+        };
+        {
+            let mut u = lock(&usage);
+            for j in jobs.iter().filter(|j| j.call.status == 200) {
+                if let Some(x) = u.get_mut(&j.call.grant_id) {
+                    x.pending -= 1;
+                    if !ok && x.day == j.call.day {
+                        x.calls -= 1;
+                        x.rows -= j.call.rows_out;
+                    }
+                }
+            }
+        }
+        for j in jobs.drain(..) {
+            let _ = j.done.send(ok);
+        }
+    }
+}
+
+async fn write_group(store: &Store, jobs: &mut [Job]) -> Result<()> {
+    let calls: Vec<NewCall> = jobs.iter().map(|j| j.call.clone()).collect();
+    let mut tx = store.write().await?;
+    let ids = gw::record_calls(&mut tx, &calls).await?;
+    for (j, id) in jobs.iter_mut().zip(&ids) {
+        j.audit.detail = Some(format!(
+            "call {id}: {}",
+            j.audit.detail.as_deref().unwrap_or_default()
+        ));
+    }
+    let entries: Vec<AuditEntry> = jobs.iter().map(|j| j.audit.clone()).collect();
+    audit::append_many(&mut tx, &entries).await?;
+    tx.commit().await
 }

@@ -1,7 +1,7 @@
 //! The IT-project funding gate (项目全口径管理): "no sharing, no exchange, no registration → no
 //! funding". A project's review computes four checks from the platform's own data — are the
 //! department's resources catalogued, are they shared, are they actually exchanged (grants on them
-//! in the past year; gateway usage will join when the gateway exists), and are the project's
+//! or gateway calls and bulk deliveries answered from them in the past year), and are the project's
 //! systems registered — and a project failing any is not fundable, with the reasons.
 
 use serde::Serialize;
@@ -139,6 +139,7 @@ impl Projects {
         let (catalogued, shared) = store::dept_catalog_counts(&self.store, row.dept_id).await?;
         let since = shuju_store::fmt_time(chrono::Utc::now() - chrono::Duration::days(365));
         let exchanged = store::dept_grants_since(&self.store, row.dept_id, &since).await?;
+        let calls = store::dept_calls_since(&self.store, row.dept_id, &since).await?;
         let registered = store::dept_system_names(&self.store, row.dept_id).await?;
         let systems: Vec<String> = parse_list(&row.systems);
         let missing: Vec<&String> = systems.iter().filter(|s| !registered.contains(s)).collect();
@@ -159,8 +160,10 @@ impl Projects {
             },
             Check {
                 name: "exchanged",
-                passed: exchanged > 0,
-                detail: format!("{exchanged} grants on its entries in the past year"),
+                passed: exchanged + calls > 0,
+                detail: format!(
+                    "{exchanged} grants on its entries and {calls} calls answered through the gateway in the past year"
+                ),
             },
             Check {
                 name: "systems_registered",

@@ -11,8 +11,10 @@
 //! - The quarantine of a delivery is replaced, not appended, when the same file is delivered again.
 //! - Callers without `lake:data:unmasked` only ever see sensitive columns through masking views.
 
+pub mod changes;
 pub mod clean;
 pub mod drop;
+pub mod index;
 pub mod load;
 pub mod query;
 pub mod read;
@@ -46,6 +48,7 @@ pub struct Lake {
     root: Url,
     store: Store,
     locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    indexes: Arc<index::Indexes>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -179,6 +182,7 @@ impl Lake {
             root,
             store,
             locks: Default::default(),
+            indexes: Default::default(),
         })
     }
 
@@ -456,6 +460,7 @@ impl Lake {
         let result = self
             .load(c, &spec, path, &detected, &mut report, progress)
             .await;
+        self.indexes.changed();
         let end = JobEnd {
             status: if result.is_ok() { "done" } else { "failed" },
             rows_read: report.rows_read as i64,
@@ -1173,6 +1178,7 @@ impl Lake {
             Ok::<_, Error>((rows, ver(&t)))
         }
         .await;
+        self.indexes.changed();
         let (rows, version) = match &built {
             Ok((r, v)) => (*r as u64, *v),
             Err(_) => (0, None),

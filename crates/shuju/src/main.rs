@@ -184,12 +184,13 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
-    /// The data-service gateway under load: calls/s and p50/p99 through the HTTP endpoint.
+    /// The data-service gateway under load: calls/s and p50/p99 through the HTTP endpoint, one
+    /// run per number of concurrent connections given.
     Gateway {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
+        #[arg(long, value_delimiter = ',', default_values_t = [16, 32])]
+        concurrency: Vec<usize>,
         #[arg(long)]
         markdown: Option<String>,
     },
@@ -375,7 +376,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             markdown,
         }) => {
             init_tracing("warn");
-            bench::gateway(*seconds, *concurrency, markdown.clone()).await?;
+            bench::gateway(*seconds, concurrency, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::ErRun { a, b, out }) => {
@@ -784,6 +785,23 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         cfg.exchange.calendar.clone(),
         cfg.exchange.deadlines.clone(),
     );
+    // Bulk subscribers receive their tables' changes every 30 seconds.
+    {
+        let gateway =
+            shuju_exchange::gateway::Gateway::new(store.clone(), exchange.clone(), lake.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                match gateway.deliver_due().await {
+                    Ok(d) if !d.is_empty() => {
+                        tracing::info!(deliveries = d.len(), "bulk changes delivered")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "bulk delivery"),
+                }
+            }
+        });
+    }
     let platform = shuju_web::Platform {
         admin,
         catalog,

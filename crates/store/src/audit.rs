@@ -112,73 +112,85 @@ impl AuditRecord {
 
 /// Append one record inside the caller's transaction.
 pub async fn append(tx: &mut WriteTx, e: &AuditEntry) -> Result<i64> {
+    append_many(tx, std::slice::from_ref(e)).await
+}
+
+/// Append records, in order, inside the caller's transaction: the head is locked and moved once,
+/// and the records go in with one statement per hundred. Returns the last record's number.
+pub async fn append_many(tx: &mut WriteTx, entries: &[AuditEntry]) -> Result<i64> {
     let conn = tx.conn();
-    // Take the head row's lock first, so concurrent writers (even in other processes) serialise.
-    Sql::new("UPDATE audit_head SET seq = seq WHERE id = 1")
-        .execute(conn)
-        .await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+    // Take the head row's lock as it is read, so concurrent writers (even in other processes)
+    // serialise.
+    let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
-    let last_seq: i64 = head.try_get(0).map_err(db_err)?;
-    let last_hash: String = head.try_get(1).map_err(db_err)?;
-    let mut rec = AuditRecord {
-        seq: last_seq + 1,
-        at: now(),
-        actor_id: e.actor_id,
-        actor: e.actor.clone(),
-        dept_id: e.dept_id,
-        action: e.action.clone(),
-        object_type: e.object_type.clone(),
-        object_id: e.object_id.clone(),
-        purpose: e.purpose.clone(),
-        client: e.client.clone(),
-        outcome: e.outcome.as_str().to_owned(),
-        detail: e.detail.clone(),
-        prev_hash: last_hash.clone(),
-        hash: String::new(),
-    };
-    rec.hash = rec.compute_hash(&last_hash);
-    let mut q = Sql::new(
-        "INSERT INTO audit_log (seq, at, actor_id, actor, dept_id, action, object_type, object_id, purpose, client, outcome, detail, prev_hash, hash) VALUES (",
-    );
-    q.bind(rec.seq)
-        .push(", ")
-        .bind(&rec.at)
-        .push(", ")
-        .bind(rec.actor_id)
-        .push(", ")
-        .bind(&rec.actor)
-        .push(", ")
-        .bind(rec.dept_id)
-        .push(", ")
-        .bind(&rec.action)
-        .push(", ")
-        .bind(&rec.object_type)
-        .push(", ")
-        .bind(rec.object_id.clone())
-        .push(", ")
-        .bind(rec.purpose.clone())
-        .push(", ")
-        .bind(rec.client.clone())
-        .push(", ")
-        .bind(&rec.outcome)
-        .push(", ")
-        .bind(rec.detail.clone())
-        .push(", ")
-        .bind(&rec.prev_hash)
-        .push(", ")
-        .bind(&rec.hash)
-        .push(")");
-    q.execute(conn).await?;
+    let mut seq: i64 = head.try_get(0).map_err(db_err)?;
+    let mut hash: String = head.try_get(1).map_err(db_err)?;
+    let at = now();
+    for chunk in entries.chunks(100) {
+        let mut q = Sql::new(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, dept_id, action, object_type, object_id, purpose, client, outcome, detail, prev_hash, hash) VALUES ",
+        );
+        for (i, e) in chunk.iter().enumerate() {
+            let mut rec = AuditRecord {
+                seq: seq + 1,
+                at: at.clone(),
+                actor_id: e.actor_id,
+                actor: e.actor.clone(),
+                dept_id: e.dept_id,
+                action: e.action.clone(),
+                object_type: e.object_type.clone(),
+                object_id: e.object_id.clone(),
+                purpose: e.purpose.clone(),
+                client: e.client.clone(),
+                outcome: e.outcome.as_str().to_owned(),
+                detail: e.detail.clone(),
+                prev_hash: hash.clone(),
+                hash: String::new(),
+            };
+            rec.hash = rec.compute_hash(&hash);
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(rec.seq)
+                .push(", ")
+                .bind(&rec.at)
+                .push(", ")
+                .bind(rec.actor_id)
+                .push(", ")
+                .bind(&rec.actor)
+                .push(", ")
+                .bind(rec.dept_id)
+                .push(", ")
+                .bind(&rec.action)
+                .push(", ")
+                .bind(&rec.object_type)
+                .push(", ")
+                .bind(rec.object_id.clone())
+                .push(", ")
+                .bind(rec.purpose.clone())
+                .push(", ")
+                .bind(rec.client.clone())
+                .push(", ")
+                .bind(&rec.outcome)
+                .push(", ")
+                .bind(rec.detail.clone())
+                .push(", ")
+                .bind(&rec.prev_hash)
+                .push(", ")
+                .bind(&rec.hash)
+                .push(")");
+            seq = rec.seq;
+            hash = rec.hash;
+        }
+        q.execute(conn).await?;
+    }
     let mut u = Sql::new("UPDATE audit_head SET seq = ");
-    u.bind(rec.seq)
+    u.bind(seq)
         .push(", hash = ")
-        .bind(&rec.hash)
+        .bind(&hash)
         .push(" WHERE id = 1");
     u.execute(conn).await?;
-    Ok(rec.seq)
+    Ok(seq)
 }
 
 /// Append a record in a transaction of its own (for refusals and reads, which change nothing else).

@@ -340,6 +340,15 @@ pub async fn dept_grants_since(store: &Store, dept_id: i64, since: &str) -> Resu
     q.fetch_scalar_i64(store.pool()).await
 }
 
+/// Gateway calls answered (and bulk deliveries made) on a department's entries since `since`.
+pub async fn dept_calls_since(store: &Store, dept_id: i64, since: &str) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) FROM gateway_calls c JOIN catalog_entries e ON e.id = c.entry_id WHERE c.status = 200 AND e.provider_dept_id = ",
+    );
+    q.bind(dept_id).push(" AND c.called_at >= ").bind(since);
+    q.fetch_scalar_i64(store.pool()).await
+}
+
 /// Names of a department's registered, active information systems.
 pub async fn dept_system_names(store: &Store, dept_id: i64) -> Result<Vec<String>> {
     #[derive(sqlx::FromRow)]

@@ -27,10 +27,9 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         && !req.uri().path().starts_with("/api/");
     let start = Instant::now();
     let span = tracing::info_span!("request", request_id = %id, %method, %route);
-    let mut resp = {
-        let _g = span.enter();
-        next.run(req).await
-    };
+    // The span follows the request's future wherever it runs (a guard held across an await
+    // would mark other tasks' work as this request's).
+    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
     let status = resp.status();
     if let Some(ErrorMarker(mut body)) = resp.extensions_mut().remove::<ErrorMarker>() {
         body.request_id = id.clone();

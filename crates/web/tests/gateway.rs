@@ -255,6 +255,11 @@ async fn grant_answers(app: TestApp) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // The gateway counts in memory and reads the count again once it is a second old.
+    tokio::time::sleep(
+        shuju_exchange::gateway::GRANT_FRESH + std::time::Duration::from_millis(100),
+    )
+    .await;
     let r = app
         .get(&w.consumer, &url(&format!("key={}", w.codes[1])))
         .await;
@@ -289,6 +294,58 @@ async fn grant_answers(app: TestApp) {
     assert!(line("shuju_gateway_calls_total", Some("200")), "{m}");
     assert!(line("shuju_gateway_calls_total", Some("429")), "{m}");
     assert!(line("shuju_gateway_rows_total", None), "{m}");
+    assert!(
+        line("shuju_gateway_call_seconds", None),
+        "latency by grant: {m}"
+    );
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("shuju_sharing_rate") && l.contains("聊城市市场监督管理局")),
+        "sharing rate per department: {m}"
+    );
+
+    // Usage and health: per grant, resource and consuming department; the provider's sharing.
+    let h: Value = app
+        .get_json(&w.admin, "/api/v1/exchange/usage?days=7")
+        .await;
+    let g = h["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == w.grant)
+        .unwrap_or_else(|| panic!("{h}"));
+    assert!(g["calls"].as_i64().unwrap() >= 12, "{g}");
+    assert!(g["errors"].as_i64().unwrap() >= 4, "403s and 429s: {g}");
+    assert!(g["rows_out"].as_i64().unwrap() >= 7, "{g}");
+    assert_eq!(
+        h["entries"][0]["name"], "市场主体登记信息",
+        "top shared: {h}"
+    );
+    assert_eq!(h["entries"][0]["consumers"], 1);
+    assert_eq!(h["consumers"][0]["name"], "聊城市人力资源和社会保障局");
+    let market = h["sharing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["dept"] == "聊城市市场监督管理局")
+        .unwrap_or_else(|| panic!("{h}"));
+    assert_eq!(
+        (
+            &market["catalogued"],
+            &market["shared"],
+            &market["granted"],
+            &market["exchanged"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(1))
+    );
+    let r = app.get(&w.consumer, "/api/v1/exchange/usage").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a bureau view");
+    let (browser, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/").await;
+    let page = app.page(&browser, "/exchange/usage?days=7").await;
+    assert!(
+        page.contains("usage-top") && page.contains("市场主体登记信息"),
+        "{page}"
+    );
 
     // Who used my data: the first legal representative's record was read by key (three times)
     // and in batches; the third only in batches; a stranger never.
@@ -336,6 +393,144 @@ async fn grant_answers(app: TestApp) {
             &w.consumer,
             &format!("/api/v1/data-use?subject={}", w.reps[0]),
         )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A delivery after the gateway has read the table is answered at once (the in-memory index
+    // follows the table's versions), and a revoked grant refuses at once.
+    let _: Value = app
+        .put_json(
+            &w.provider,
+            &format!("/api/v1/exchange/grants/{}/terms", w.grant),
+            terms(json!([]), 100, 50),
+        )
+        .await;
+    // Bulk delivery: the consumer subscribes; the first file is the whole table, masked as
+    // granted, with the granted items only.
+    let sub: Value = app
+        .post_json(
+            &w.consumer,
+            &format!("/api/v1/exchange/grants/{}/subscribe", w.grant),
+            json!({}),
+        )
+        .await;
+    let sub_id = sub["id"].as_i64().unwrap();
+    let deliver = format!("/api/v1/exchange/subscriptions/{sub_id}/deliver");
+    let first: Value = app.post_json(&w.consumer, &deliver, json!({})).await;
+    assert_eq!(first["rows_changed"], 3, "{first}");
+    let file = |d: &Value| {
+        format!(
+            "/api/v1/exchange/subscriptions/{sub_id}/deliveries/{}",
+            d["id"]
+        )
+    };
+    let text = app
+        .get(&w.consumer, &file(&first))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    let mut header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header.remove(0), "_op");
+    header.sort();
+    assert_eq!(header, granted, "the granted items only: {text}");
+    assert!(!text.contains(&w.reps[0]), "masked: {text}");
+    for who in [&w.third, &w.provider] {
+        assert_eq!(
+            app.get(who, &file(&first)).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.post(who, &deliver, json!({})).await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    let none: Value = app.post_json(&w.consumer, &deliver, json!({})).await;
+    assert_eq!(none, Value::Null, "nothing new");
+    let code = CreditCode::complete("91371500MA3C4D5E9").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry2.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "统一社会信用代码,主体名称,法定代表人证件号码,注册资本\n{},新企业,{},900\n",
+            code.as_str(),
+            w.reps[0]
+        ),
+    )
+    .unwrap();
+    let resource = app
+        .lake
+        .tables(&Caller::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.spec.name == "scjg_registry")
+        .unwrap()
+        .spec
+        .resource_code;
+    app.lake
+        .ingest(
+            &Caller::system(),
+            &resource,
+            &path,
+            "registry2.csv",
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let a: Value = app
+        .get_json(&w.consumer, &url(&format!("key={}", code.as_str())))
+        .await;
+    assert_eq!(a["rows"][0]["ztmc"], "新企业", "{a}");
+    // The next delivery carries that one change only.
+    let next: Value = app.post_json(&w.consumer, &deliver, json!({})).await;
+    assert_eq!(
+        (&next["rows_changed"], &next["rows_removed"]),
+        (&json!(1), &json!(0)),
+        "{next}"
+    );
+    assert_eq!(
+        next["from_version"].as_i64().unwrap() + 1,
+        next["to_version"].as_i64().unwrap()
+    );
+    let text = app
+        .get(&w.consumer, &file(&next))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("U,") && text.contains("新企业"),
+        "{text}"
+    );
+    let subs: Vec<Value> = app
+        .get_json(&w.consumer, "/api/v1/exchange/subscriptions")
+        .await;
+    assert_eq!(subs[0]["deliveries"].as_array().unwrap().len(), 2);
+    // Both deliveries are in the enterprise's data-use log.
+    let ent_after: Vec<Value> = app
+        .get_json(
+            &w.admin,
+            &format!("/api/v1/data-use?subject={}", code.as_str()),
+        )
+        .await;
+    assert_eq!(
+        ent_after.len(),
+        2,
+        "one call and one delivery: {ent_after:?}"
+    );
+    let _: Value = app
+        .post_json(
+            &w.admin,
+            &format!("/api/v1/exchange/grants/{}/revoke", w.grant),
+            json!({"reason": "项目结束"}),
+        )
+        .await;
+    let r = app
+        .get(&w.consumer, &url(&format!("key={}", code.as_str())))
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

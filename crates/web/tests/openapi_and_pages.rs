@@ -140,6 +140,8 @@ async fn every_page_renders_in_both_languages() {
         "/projects",
         "/data-use",
         "/data-use?subject=371502198005060012",
+        "/exchange/usage",
+        "/exchange/usage?days=365",
         "/persons/reviews?kind=enterprise",
     ];
     for p in pages {

@@ -23,6 +23,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(why))
         .routes(routes!(gateway))
         .routes(routes!(data_use))
+        .routes(routes!(usage))
+        .routes(routes!(subscribe))
+        .routes(routes!(subscriptions))
+        .routes(routes!(deliver))
+        .routes(routes!(delivery_file))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -271,7 +276,7 @@ pub async fn revoke(
     Json(b): Json<RevokeBody>,
 ) -> ApiResult<Json<GrantView>> {
     Ok(Json(
-        s.exchange.revoke_grant(&c, id, &b.reason).await?.into(),
+        s.gateway.revoke_grant(&c, id, &b.reason).await?.into(),
     ))
 }
 
@@ -372,7 +377,10 @@ pub async fn gateway(
         limit: q.limit,
         after: q.after,
     };
+    let t0 = std::time::Instant::now();
     let r = s.gateway.call(&c, grant_id, &ask).await;
+    metrics::histogram!("shuju_gateway_call_seconds", "grant" => grant_id.to_string())
+        .record(t0.elapsed().as_secs_f64());
     // Usage per grant and consuming department, beside the per-route request metrics.
     let labels = [
         ("grant", grant_id.to_string()),
@@ -413,4 +421,86 @@ pub async fn data_use(
     Query(q): Query<DataUseQuery>,
 ) -> ApiResult<Json<Vec<shuju_store::gateway::DataUseRow>>> {
     Ok(Json(s.gateway.data_use(&c, &q.subject).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// The window, in days back from now (1–366; 30 if not given).
+    pub days: Option<u32>,
+}
+
+/// The gateway's usage and health: calls, rows, errors and latency per grant, per resource (most
+/// called first) and per consuming department, and each provider department's sharing rate.
+#[utoipa::path(get, path = "/api/v1/exchange/usage", tag = "exchange", security(("bearer" = [])), params(UsageQuery),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn usage(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<UsageQuery>,
+) -> ApiResult<Json<shuju_exchange::gateway::Health>> {
+    Ok(Json(s.gateway.health(&c, q.days.unwrap_or(30)).await?))
+}
+
+/// Subscribe the grant's consumer to its table: the changes since the version last delivered
+/// arrive as files in the department's space (the first, the whole table), every little while
+/// or on `deliver`. Subscribing again returns the subscription there is.
+#[utoipa::path(post, path = "/api/v1/exchange/grants/{id}/subscribe", tag = "exchange", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn subscribe(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<shuju_exchange::bulk::Subscription>> {
+    Ok(Json(s.gateway.subscribe(&c, id).await?))
+}
+
+/// The subscriptions of the caller's department, each with its deliveries (newest first).
+#[utoipa::path(get, path = "/api/v1/exchange/subscriptions", tag = "exchange", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn subscriptions(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<Vec<shuju_exchange::bulk::Subscription>>> {
+    Ok(Json(s.gateway.subscriptions(&c).await?))
+}
+
+/// Deliver a subscription's changes now; `null` when the table has not changed since.
+#[utoipa::path(post, path = "/api/v1/exchange/subscriptions/{id}/deliver", tag = "exchange", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn deliver(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Option<shuju_store::gateway::DeliveryRow>>> {
+    Ok(Json(s.gateway.deliver(&c, id).await?))
+}
+
+/// A delivery's file (CSV, UTF-8: `_op` U for added or changed, D for removed, then the granted
+/// items, masked as granted).
+#[utoipa::path(get, path = "/api/v1/exchange/subscriptions/{id}/deliveries/{delivery}", tag = "exchange", security(("bearer" = [])),
+    params(("id" = i64, Path), ("delivery" = i64, Path)),
+    responses((status = 200, description = "CSV file", content_type = "text/csv"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delivery_file(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((id, delivery)): Path<(i64, i64)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (name, bytes) = s.gateway.delivery_file(&c, delivery, id).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -60,6 +60,20 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "system",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(s): State<AppState>) -> Response {
+    // Each department's sharing, as of this scrape.
+    match s.gateway.sharing_rates().await {
+        Ok(rates) => {
+            for r in rates {
+                let l = [("dept_id", r.dept_id.to_string()), ("dept", r.dept)];
+                metrics::gauge!("shuju_sharing_catalogued", &l).set(r.catalogued as f64);
+                metrics::gauge!("shuju_sharing_shared", &l).set(r.shared as f64);
+                metrics::gauge!("shuju_sharing_exchanged", &l).set(r.exchanged as f64);
+                metrics::gauge!("shuju_sharing_rate", &l)
+                    .set(r.shared as f64 / r.catalogued.max(1) as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e.message, "sharing rates not measured"),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

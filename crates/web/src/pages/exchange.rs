@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects_page, project_create))
         .routes(routes!(project_review))
         .routes(routes!(data_use_page))
+        .routes(routes!(usage_page))
 }
 
 #[derive(Deserialize, Default)]
@@ -67,6 +68,54 @@ pub async fn data_use_page(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
+pub struct UsageQuery {
+    days: Option<u32>,
+}
+
+/// The gateway's usage and health: calls, rows, errors and latency per resource, grant and
+/// consuming department; the top shared resources; each department's sharing rate.
+#[utoipa::path(get, path = "/exchange/usage", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn usage_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Query(q): Query<UsageQuery>,
+) -> Response {
+    let days = q.days.unwrap_or(30);
+    let h = s.gateway.health(&pc.caller, days).await;
+    let stat = |u: &shuju_store::gateway::UseStat| {
+        context! {
+            id => u.id, name => u.name, party => u.party, calls => u.calls, rows => u.rows_out,
+            errors => u.errors, consumers => u.consumers, max_ms => u.max_ms,
+            error_pct => format!("{:.1}", 100.0 * u.errors as f64 / u.calls.max(1) as f64),
+            avg_ms => format!("{:.1}", u.total_ms as f64 / u.calls.max(1) as f64),
+        }
+    };
+    page(
+        "usage.html",
+        h.map(|h| {
+            let pct = |a: i64, b: i64| if b == 0 { "—".to_owned() } else { format!("{:.0}%", 100.0 * a as f64 / b as f64) };
+            let top_calls = h.entries.first().map(|e| e.calls).unwrap_or(0).max(1);
+            context! {
+                days => h.days,
+                total_calls => h.grants.iter().map(|g| g.calls).sum::<i64>(),
+                total_rows => h.grants.iter().map(|g| g.rows_out).sum::<i64>(),
+                total_errors => h.grants.iter().map(|g| g.errors).sum::<i64>(),
+                top => h.entries.iter().take(10).map(|e| context! { name => e.name, party => e.party, calls => e.calls, consumers => e.consumers, bar => 100 * e.calls / top_calls }).collect::<Vec<_>>(),
+                entries => h.entries.iter().map(stat).collect::<Vec<_>>(),
+                grants => h.grants.iter().map(stat).collect::<Vec<_>>(),
+                consumers => h.consumers.iter().map(stat).collect::<Vec<_>>(),
+                sharing => h.sharing.iter().map(|r| context! {
+                    dept => r.dept, catalogued => r.catalogued, shared => r.shared, granted => r.granted, exchanged => r.exchanged,
+                    shared_pct => pct(r.shared, r.catalogued), exchanged_pct => pct(r.exchanged, r.catalogued),
+                }).collect::<Vec<_>>(),
+                ..base(&pc, "usage", &Flash::default())
+            }
+        }),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ViewQuery {
     view: Option<String>,
     entry_id: Option<i64>,
@@ -86,6 +135,11 @@ pub async fn requests_page(
     let r = async {
         let rows = s.exchange.requests(c, &view).await?;
         let grants = s.exchange.grants(c).await?;
+        let subscriptions = if c.can(perm::GATEWAY_CALL) {
+            s.gateway.subscriptions(c).await?
+        } else {
+            Vec::new()
+        };
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         Ok::<_, shuju_types::Error>(context! {
             view => view,
@@ -93,7 +147,8 @@ pub async fn requests_page(
             requests => rows.into_iter().map(RequestView::from).collect::<Vec<_>>(),
             grants => grants.into_iter().map(GrantView::from).collect::<Vec<_>>(),
             entry_id => q.entry_id,
-            can => context! { request => c.can(perm::EXCHANGE_REQUEST), check => c.can(perm::EXCHANGE_CHECK), answer => c.can(perm::EXCHANGE_ANSWER) },
+            subscriptions => subscriptions,
+            can => context! { subscribe => c.can(perm::GATEWAY_CALL), request => c.can(perm::EXCHANGE_REQUEST), check => c.can(perm::EXCHANGE_CHECK), answer => c.can(perm::EXCHANGE_ANSWER) },
             ..base(&pc, "exchange", &Flash { ok: q.ok.clone(), err: q.err.clone() })
         })
     }
@@ -131,7 +186,7 @@ pub async fn request_create(
 
 /// Check (bureau) or answer (provider) a request; revoke a grant.
 #[utoipa::path(post, path = "/exchange/{id}/{action}", tag = "pages",
-    params(("id" = i64, Path), ("action" = String, Path, description = "pass | refuse_check | grant | refuse | revoke")),
+    params(("id" = i64, Path), ("action" = String, Path, description = "pass | refuse_check | grant | refuse | revoke (a grant) | subscribe (to a grant's table) | deliver (a subscription now)")),
     responses((status = 303, description = "redirect")))]
 pub async fn request_action(
     State(s): State<AppState>,
@@ -161,7 +216,9 @@ pub async fn request_action(
             .provider_decide(c, id, false, &reason)
             .await
             .map(|_| ()),
-        "revoke" => s.exchange.revoke_grant(c, id, &reason).await.map(|_| ()),
+        "revoke" => s.gateway.revoke_grant(c, id, &reason).await.map(|_| ()),
+        "subscribe" => s.gateway.subscribe(c, id).await.map(|_| ()),
+        "deliver" => s.gateway.deliver(c, id).await.map(|_| ()),
         _ => Err(shuju_types::Error::not_found("action")),
     };
     let to = format!(

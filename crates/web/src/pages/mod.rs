@@ -110,6 +110,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "data_use.html",
         include_str!("../../templates/data_use.html"),
     ),
+    ("usage.html", include_str!("../../templates/usage.html")),
     ("rule.html", include_str!("../../templates/rule.html")),
     (
         "exchange.html",
@@ -330,6 +331,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                 ("exchange", "/exchange", Some(perm::EXCHANGE_LIST)),
                 ("projects", "/projects", Some(perm::PROJECT_LIST)),
                 ("data_use", "/data-use", Some(perm::DATA_USE_VIEW)),
+                ("usage", "/exchange/usage", Some(perm::USAGE_VIEW)),
             ],
         ),
         (
@@ -537,4 +539,26 @@ pub fn session_cookie(cfg: &WebConfig, value: &str, max_age: Option<i64>) -> Hea
 pub fn with_cookie(mut r: Response, cookie: HeaderValue) -> Response {
     r.headers_mut().append(header::SET_COOKIE, cookie);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    /// A template file that is not registered renders as an internal error: every file in
+    /// `templates/` must be in [`super::TEMPLATES`], and compile.
+    #[test]
+    fn every_template_file_is_registered_and_compiles() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for f in std::fs::read_dir(dir).unwrap() {
+            let name = f.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                super::TEMPLATES.iter().any(|(n, _)| *n == name),
+                "{name} is not in TEMPLATES"
+            );
+        }
+        let mut env = minijinja::Environment::new();
+        for (name, src) in super::TEMPLATES {
+            env.add_template(name, src)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
 }

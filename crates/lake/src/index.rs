@@ -1,0 +1,259 @@
+//! Key indexes: a table's newest version held in memory with its rows ordered by the table's key,
+//! for the data-service gateway's point reads (one row by a citizen ID or a credit code) and
+//! key-ordered batches — microseconds instead of planning a query and scanning files per call.
+//!
+//! An index is of one table version. It is checked against the table's newest version at most
+//! every [`FRESH`] (a load by another process, `shuju ingest`, shows within that time) and at
+//! once after a load or build by this process. Tables over [`MAX_ROWS`] rows are not held; their
+//! reads go through SQL.
+
+use crate::{Lake, batches_to_json, query};
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::DataType;
+use shuju_types::{Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long an index is trusted before the table's newest version is looked up again.
+pub const FRESH: Duration = Duration::from_secs(1);
+
+/// The largest table held in memory.
+pub const MAX_ROWS: usize = 2_000_000;
+
+/// One table version, its rows by key.
+#[derive(Debug)]
+pub struct KeyIndex {
+    pub table: String,
+    /// The table version held; `None` for a table nothing was ever committed to.
+    pub version: Option<i64>,
+    batches: Vec<RecordBatch>,
+    keys: BTreeMap<String, (u32, u32)>,
+}
+
+impl KeyIndex {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn row(&self, (b, r): (u32, u32)) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let one = self.batches[b as usize].slice(r as usize, 1);
+        Ok(batches_to_json(&[one])?.pop().unwrap_or_default())
+    }
+
+    /// The row whose key is `key`, every column.
+    pub fn get(&self, key: &str) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        self.keys.get(key).map(|p| self.row(*p)).transpose()
+    }
+
+    /// At most `limit` rows in key order, after the key `after`.
+    pub fn after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+        let from = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.to_owned()));
+        self.keys
+            .range((from, Bound::Unbounded))
+            .take(limit)
+            .map(|(_, p)| self.row(*p))
+            .collect()
+    }
+}
+
+struct Cached {
+    checked: Instant,
+    generation: u64,
+    version: Option<i64>,
+    /// `None` when the table is too big to hold.
+    index: Option<Arc<KeyIndex>>,
+}
+
+/// The lake's key indexes.
+#[derive(Default)]
+pub(crate) struct Indexes {
+    cached: std::sync::Mutex<HashMap<String, Cached>>,
+    /// One index built at a time.
+    building: tokio::sync::Mutex<()>,
+    /// Bumped by every load and build of this process.
+    generation: AtomicU64,
+}
+
+impl Indexes {
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn fresh(&self, table: &str) -> Option<Option<Arc<KeyIndex>>> {
+        let g = self.generation.load(Ordering::SeqCst);
+        let cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        cached
+            .get(table)
+            .filter(|c| c.generation == g && c.checked.elapsed() < FRESH)
+            .map(|c| c.index.clone())
+    }
+
+    /// The cached index if it is of `version`; marks it checked.
+    fn of_version(
+        &self,
+        table: &str,
+        version: Option<i64>,
+        g: u64,
+    ) -> Option<Option<Arc<KeyIndex>>> {
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        let c = cached.get_mut(table).filter(|c| c.version == version)?;
+        c.checked = Instant::now();
+        c.generation = g;
+        Some(c.index.clone())
+    }
+}
+
+/// The newest version in a local table's transaction log, without replaying it.
+fn newest_local(log: &std::path::Path) -> Option<i64> {
+    std::fs::read_dir(log)
+        .ok()?
+        .filter_map(|e| {
+            let name = e.ok()?.file_name();
+            let name = name.to_str()?;
+            let v = name.strip_suffix(".json")?;
+            (v.len() == 20).then(|| v.parse::<i64>().ok())?
+        })
+        .max()
+}
+
+impl Lake {
+    /// The newest version of a table (`None`: nothing committed yet).
+    pub(crate) async fn newest_version(&self, spec: &crate::TableSpec) -> Result<Option<i64>> {
+        let url = self.table_url(spec)?;
+        if url.scheme() == "file"
+            && let Ok(p) = url.to_file_path()
+        {
+            return Ok(newest_local(&p.join("_delta_log")));
+        }
+        Ok(self.delta(spec, None).await?.and_then(|t| crate::ver(&t)))
+    }
+
+    /// The key index of a table's newest version, built on first use; `None` for a table too big
+    /// to hold in memory. The rows are raw (unmasked): the caller masks what leaves.
+    pub async fn key_index(&self, spec: &crate::TableSpec) -> Result<Option<Arc<KeyIndex>>> {
+        if let Some(i) = self.indexes.fresh(&spec.name) {
+            return Ok(i);
+        }
+        let g = self.indexes.generation.load(Ordering::SeqCst);
+        let version = self.newest_version(spec).await?;
+        if let Some(i) = self.indexes.of_version(&spec.name, version, g) {
+            return Ok(i);
+        }
+        let _one = self.indexes.building.lock().await;
+        if let Some(i) = self.indexes.of_version(&spec.name, version, g) {
+            return Ok(i);
+        }
+        let index = self.build_index(spec, version).await?;
+        let mut cached = self
+            .indexes
+            .cached
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cached.insert(
+            spec.name.clone(),
+            Cached {
+                checked: Instant::now(),
+                generation: g,
+                version,
+                index: index.clone(),
+            },
+        );
+        Ok(index)
+    }
+
+    async fn build_index(
+        &self,
+        spec: &crate::TableSpec,
+        version: Option<i64>,
+    ) -> Result<Option<Arc<KeyIndex>>> {
+        let key = spec
+            .key
+            .first()
+            .ok_or_else(|| Error::internal("a lake table without a key"))?;
+        let empty = || KeyIndex {
+            table: spec.name.clone(),
+            version,
+            batches: Vec::new(),
+            keys: BTreeMap::new(),
+        };
+        let Some(v) = version else {
+            return Ok(Some(Arc::new(empty())));
+        };
+        let Some(t) = self.delta(spec, Some(v)).await? else {
+            return Ok(Some(Arc::new(empty())));
+        };
+        let ctx = query::session();
+        let provider = t.table_provider().await.map_err(query::df_err)?;
+        query::register(&ctx, spec, provider, true)?;
+        let count =
+            query::collect(&ctx, &format!("SELECT COUNT(*) FROM \"{}\"", spec.name)).await?;
+        let rows = count
+            .first()
+            .filter(|b| b.num_rows() > 0)
+            .and_then(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                    .map(|a| a.value(0))
+            })
+            .unwrap_or(0);
+        if rows as usize > MAX_ROWS {
+            return Ok(None);
+        }
+        let batches = query::collect(&ctx, &format!("SELECT * FROM \"{}\"", spec.name)).await?;
+        let mut index = empty();
+        for (b, batch) in batches.iter().enumerate() {
+            let Some(col) = batch.column_by_name(key) else {
+                return Err(Error::internal(format!(
+                    "table {} has no key column",
+                    spec.name
+                )));
+            };
+            let col = datafusion::arrow::compute::cast(col, &DataType::Utf8)
+                .map_err(|e| Error::internal(e.to_string()))?;
+            let col = col
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| Error::internal("key not text"))?;
+            for r in 0..col.len() {
+                if !col.is_null(r) {
+                    index
+                        .keys
+                        .insert(col.value(r).to_owned(), (b as u32, r as u32));
+                }
+            }
+        }
+        index.batches = batches;
+        tracing::info!(table = %spec.name, version = v, rows = index.len(), "key index built");
+        Ok(Some(Arc::new(index)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_version_is_read_from_the_log_names() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(newest_local(d.path()), None);
+        for n in [0, 1, 12] {
+            std::fs::write(d.path().join(format!("{n:020}.json")), "").unwrap();
+        }
+        std::fs::write(d.path().join(format!("{:020}.checkpoint.parquet", 10)), "").unwrap();
+        std::fs::write(d.path().join("_last_checkpoint"), "").unwrap();
+        std::fs::write(d.path().join(format!("{:020}.json.tmp", 99)), "").unwrap();
+        assert_eq!(newest_local(d.path()), Some(12));
+    }
+}
