@@ -10,6 +10,7 @@
 //! (issue, present, verify strictly per RFC 9901), [`status`] (the status list) and [`seal`]
 //! (SM2/SM3). The registry, API, pages and figures build on it.
 
+pub mod bulk;
 pub mod bundle;
 pub mod jose;
 pub mod registry;

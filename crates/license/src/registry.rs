@@ -201,7 +201,7 @@ type Cache = std::sync::Arc<std::sync::RwLock<Option<(std::time::Instant, Snapsh
 #[derive(Clone)]
 pub struct Licenses {
     admin: Admin,
-    store: Store,
+    pub(crate) store: Store,
     base_url: String,
     /// The trust list and status list as verification reads them, refreshed every second and
     /// after each write through this instance.
@@ -454,9 +454,23 @@ impl Licenses {
         input: IssueInput,
         predecessor: Option<&LicenseRow>,
     ) -> Result<LicenseView> {
+        self.issue_from(c, input, predecessor, None).await
+    }
+
+    /// Issue a license; `from`: the lake record it is issued from (`table:key`) and the
+    /// department that holds it, which is then the issuer.
+    pub(crate) async fn issue_from(
+        &self,
+        c: &Caller,
+        input: IssueInput,
+        predecessor: Option<&LicenseRow>,
+        from: Option<(&str, i64)>,
+    ) -> Result<LicenseView> {
         const ACTION: &str = "license.issue";
         self.require(c, perm::LICENSE_ISSUE, ACTION).await?;
-        let checked = self.check_input(c, &input).await;
+        let checked = self
+            .check_input(c, &input, from.map(|(_, dept)| dept))
+            .await;
         let (t, issuer_uscc, dept_id) = match checked {
             Ok(v) => v,
             Err(e) => return Err(self.refuse(c, ACTION, e).await),
@@ -546,6 +560,9 @@ impl Licenses {
             updated_at: String::new(),
         };
         let id = store::insert_license(&mut tx, &row).await?;
+        if let Some((source, _)) = from {
+            store::set_source_ref(&mut tx, id, source).await?;
+        }
         let mut list =
             StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
         if let Some(p) = predecessor {
@@ -585,6 +602,7 @@ impl Licenses {
         &self,
         c: &Caller,
         input: &IssueInput,
+        issuer: Option<i64>,
     ) -> Result<(LicenseType, String, i64)> {
         let t = store::type_by_key(&self.store, &input.type_key)
             .await?
@@ -623,7 +641,7 @@ impl Licenses {
                 return Err(Error::invalid("valid_until", "dates are YYYY-MM-DD"));
             }
         }
-        let dept = match c.dept_id {
+        let dept = match issuer.or(c.dept_id) {
             Some(d) => departments::get(&self.store, d).await?,
             None => departments::all(&self.store)
                 .await?

@@ -191,6 +191,9 @@ enum BenchCommand {
         seconds: u64,
         #[arg(long, value_delimiter = ',', default_values_t = [16, 32])]
         concurrency: Vec<usize>,
+        /// Runs per number of connections (interleaved); the median run is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
         #[arg(long)]
         markdown: Option<String>,
     },
@@ -373,10 +376,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Gateway {
             seconds,
             concurrency,
+            rounds,
             markdown,
         }) => {
             init_tracing("warn");
-            bench::gateway(*seconds, concurrency, markdown.clone()).await?;
+            bench::gateway(*seconds, concurrency, *rounds, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::ErRun { a, b, out }) => {
@@ -773,25 +777,54 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
             },
         ));
     }
-    eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
-    tracing::info!(%addr, backend = ?store.backend(), "listening");
     let licenses =
         shuju_license::registry::Licenses::open(admin.clone(), &format!("http://{addr}"))
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the license registry: {}", e.message))?;
+    if demo.is_some() {
+        // The market registry's business licences become e-licenses (once); the other types
+        // come from the lake on the registry page or `POST /api/v1/licenses/bulk`.
+        let r = licenses
+            .issue_bulk(
+                &shuju_admin::Caller::system(),
+                &lake,
+                "business_licence",
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo e-licenses failed: {}", e.message))?;
+        if r.issued > 0 {
+            eprintln!(
+                "  E-licenses issued from the market registry: {} business licences ({} rejected).",
+                r.issued,
+                r.rejected.len()
+            );
+        }
+    }
+    eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
+    tracing::info!(%addr, backend = ?store.backend(), "listening");
     let exchange = shuju_exchange::requests::Exchange::new(
         admin.clone(),
         catalog.clone(),
         cfg.exchange.calendar.clone(),
         cfg.exchange.deadlines.clone(),
     );
-    // Bulk subscribers receive their tables' changes every 30 seconds.
+    // Every 30 seconds: bulk subscribers receive their tables' changes, and requests left past
+    // their answer deadline are escalated (once each).
     {
         let gateway =
             shuju_exchange::gateway::Gateway::new(store.clone(), exchange.clone(), lake.clone());
+        let exchange = exchange.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                match exchange.escalate_overdue().await {
+                    Ok(r) if !r.is_empty() => {
+                        tracing::info!(requests = r.len(), "escalated past their deadline")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "escalation"),
+                }
                 match gateway.deliver_due().await {
                     Ok(d) if !d.is_empty() => {
                         tracing::info!(deliveries = d.len(), "bulk changes delivered")

@@ -376,3 +376,30 @@ pub async fn show_counts(store: &Store) -> Result<Vec<(String, String, String, i
         .map(|r| (r.month, r.matter_code, r.type_key, r.n))
         .collect())
 }
+
+/// Note the lake record a license was issued from (`table:key`).
+pub async fn set_source_ref(tx: &mut WriteTx, id: i64, source_ref: &str) -> Result<u64> {
+    let mut q = Sql::new("UPDATE licenses SET source_ref = ");
+    q.bind(source_ref).push(" WHERE id = ").bind(id);
+    q.execute(tx.conn()).await
+}
+
+/// The lake records of a table licenses were issued from (the `key` of each `table:key`).
+pub async fn source_keys(store: &Store, table: &str) -> Result<std::collections::HashSet<String>> {
+    #[derive(sqlx::FromRow)]
+    struct SourceRef {
+        source_ref: String,
+    }
+    let prefix = format!("{table}:");
+    let mut q = Sql::new("SELECT source_ref FROM licenses WHERE source_ref LIKE ");
+    q.bind(format!(
+        "{}%",
+        prefix.replace('%', "\\%").replace('_', "\\_")
+    ))
+    .push(" ESCAPE '\\'");
+    let rows: Vec<SourceRef> = q.fetch_all(store.pool()).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.source_ref.strip_prefix(&prefix).map(str::to_owned))
+        .collect())
+}

@@ -399,3 +399,141 @@ async fn the_registry_show_and_verify_pages() {
         .unwrap();
     assert!(result.contains("nonce does not match"), "{result}");
 }
+
+/// Bulk issuing from the lake: every active enterprise of the market registry gets a business
+/// licence issued by the department that provides the registry, each marriage registration one
+/// marriage certificate per party; issuing again adds nothing; a bulk-issued licence shows and
+/// verifies like any other.
+#[tokio::test]
+async fn licences_are_issued_in_bulk_from_the_lake_once() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let _city = app.gather(150, &["scjg_entities", "mzj_marriages"]).await;
+    let count = |sql: &str| {
+        let (lake, sql) = (app.lake.clone(), sql.to_owned());
+        async move {
+            let r = lake
+                .sql(&shuju_admin::Caller::system(), &sql, &Default::default(), 1)
+                .await
+                .unwrap();
+            r.rows[0]["n"].as_i64().unwrap()
+        }
+    };
+    let active = count("SELECT COUNT(*) AS n FROM scjg_entities WHERE djzt = '存续'").await;
+    let marriages = count("SELECT COUNT(*) AS n FROM mzj_marriages WHERE djlx = '结婚'").await;
+    assert!(active > 0 && marriages > 0, "{active} {marriages}");
+
+    let r: Value = app
+        .post_json(
+            &token,
+            "/api/v1/licenses/bulk",
+            json!({"type_key": "business_licence"}),
+        )
+        .await;
+    assert_eq!(r["tables"], json!(["scjg_entities"]), "{r}");
+    assert_eq!(r["read"], active, "{r}");
+    assert_eq!(
+        r["issued"].as_i64().unwrap() + r["rejected"].as_array().unwrap().len() as i64,
+        active,
+        "{r}"
+    );
+    assert!(r["issued"].as_i64().unwrap() > 0);
+    let again: Value = app
+        .post_json(
+            &token,
+            "/api/v1/licenses/bulk",
+            json!({"type_key": "business_licence"}),
+        )
+        .await;
+    assert_eq!(
+        (&again["issued"], &again["already"]),
+        (&json!(0), &r["issued"]),
+        "{again}"
+    );
+
+    // One of them: the enterprise is the holder, the market registry's department the issuer.
+    let code: String = app
+        .lake
+        .sql(
+            &shuju_admin::Caller::system(),
+            "SELECT tyshxydm FROM scjg_entities WHERE djzt = '存续' ORDER BY tyshxydm LIMIT 1",
+            &Default::default(),
+            1,
+        )
+        .await
+        .unwrap()
+        .rows[0]["tyshxydm"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list: Value = app
+        .get_json(&token, &format!("/api/v1/licenses?holder_id={code}"))
+        .await;
+    let lic = &list["items"][0];
+    assert_eq!(lic["type_key"], "business_licence", "{list}");
+    assert_eq!(lic["claims"]["uscc"], code.as_str());
+    let resource = app
+        .lake
+        .spec(&shuju_admin::Caller::system(), "scjg_entities")
+        .await
+        .unwrap()
+        .resource_code;
+    let entry = shuju_store::catalog::entry_by_code(app.admin.store(), &resource)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lic["issuer_dept_id"], entry.provider_dept_id);
+    // It shows for a matter and verifies.
+    let id = lic["id"].as_i64().unwrap();
+    let matters: Vec<Value> = app.get_json(&token, "/api/v1/license-matters").await;
+    let matter = matters
+        .iter()
+        .find(|m| m["type_key"] == "business_licence")
+        .unwrap();
+    let shown: Value = app
+        .post_json(
+            &token,
+            &format!("/api/v1/licenses/{id}/show"),
+            json!({"matter": matter["code"], "aud": "https://window.example", "nonce": "nonce-bulk-0001"}),
+        )
+        .await;
+    let v: Value = app
+        .post_json(
+            &token,
+            "/api/v1/licenses/verify",
+            json!({"presentation": shown["presentation"], "aud": "https://window.example", "nonce": "nonce-bulk-0001"}),
+        )
+        .await;
+    assert_eq!(v["valid"], true, "{v}");
+
+    // Marriage: one certificate per party.
+    let m: Value = app
+        .post_json(
+            &token,
+            "/api/v1/licenses/bulk",
+            json!({"type_key": "marriage_certificate", "limit": 6}),
+        )
+        .await;
+    assert_eq!(m["issued"], 6, "{m}");
+    let m: Value = app
+        .post_json(
+            &token,
+            "/api/v1/licenses/bulk",
+            json!({"type_key": "marriage_certificate"}),
+        )
+        .await;
+    assert_eq!(m["already"], 6, "{m}");
+    assert_eq!(
+        m["issued"].as_i64().unwrap() + 6 + m["rejected"].as_array().unwrap().len() as i64,
+        2 * marriages,
+        "{m}"
+    );
+    let r = app
+        .post(
+            &token,
+            "/api/v1/licenses/bulk",
+            json!({"type_key": "no_such_type"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

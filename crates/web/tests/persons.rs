@@ -10,41 +10,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shuju_admin::Caller;
 
-/// The city's person sources, each set up for a published entry and delivered.
-async fn gather(app: &TestApp, persons: usize) -> tempfile::TempDir {
-    let catalog = app.catalog().await;
-    let sys = Caller::system();
-    let dir = tempfile::tempdir().unwrap();
-    shuju_synth::city::generate(persons, 11, dir.path(), |_| {}).unwrap();
-    for (i, src) in shuju_synth::sources::SOURCES.iter().enumerate() {
-        let Some(file) = src.file else { continue };
-        let code = app.publish_source(src, i as u64 + 1).await;
-        let key: Vec<String> = src.key.iter().map(|k| (*k).to_owned()).collect();
-        shuju_catalog::lake::set_up_table(
-            &catalog,
-            &app.lake,
-            &sys,
-            &code,
-            src.table,
-            &key,
-            Default::default(),
-        )
-        .await
-        .unwrap();
-        app.lake
-            .ingest(
-                &sys,
-                &code,
-                &dir.path().join(file),
-                file,
-                Default::default(),
-            )
-            .await
-            .unwrap();
-    }
-    dir
-}
-
 /// A registry person: citizen ID, name and birth date (the first or last by ID).
 async fn registry_person(app: &TestApp, last: bool) -> (String, String, String) {
     let sql = format!(
@@ -117,7 +82,7 @@ async fn resource_of(app: &TestApp, table: &str) -> String {
 async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let _city = gather(&app, 300).await;
+    let _city = app.gather(300, &[]).await;
 
     // Before any run the match has nothing to answer from.
     let r = app
@@ -336,7 +301,7 @@ async fn persons_need_their_permissions() {
 async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_added() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let _city = gather(&app, 200).await;
+    let _city = app.gather(200, &[]).await;
     app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
         .await;
     let (id, _, _) = registry_person(&app, false).await;
@@ -559,7 +524,7 @@ fn form_fields(html: &str) -> Vec<(String, String)> {
 async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let _city = gather(&app, 200).await;
+    let _city = app.gather(200, &[]).await;
     let first: Value = app
         .post_json(&token, "/api/v1/persons/resolve", json!({}))
         .await;
@@ -634,7 +599,7 @@ async fn enterprises_resolve_and_files_open_on_postgres() {
 
 async fn enterprise_file(app: TestApp) {
     let token = app.admin_token().await;
-    let city = gather(&app, 600).await;
+    let city = app.gather(600, &[]).await;
     app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
         .await;
     let run: Value = app
@@ -915,7 +880,7 @@ async fn enterprise_file(app: TestApp) {
 async fn a_person_file_holds_marriage_rentals_disability_and_licences() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let _city = gather(&app, 600).await;
+    let _city = app.gather(600, &[]).await;
     app.post_json::<Value>(&token, "/api/v1/persons/resolve", json!({}))
         .await;
     let one = |sql: &'static str| {

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(matters))
         .routes(routes!(list, issue))
         .routes(routes!(get))
+        .routes(routes!(issue_bulk))
         .routes(routes!(renew))
         .routes(routes!(set_status))
         .routes(routes!(show))
@@ -390,4 +391,30 @@ pub async fn trust_list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
 #[utoipa::path(get, path = "/api/v1/licenses/bundle", tag = "licenses", responses((status = 200, description = "offline bundle JSON")))]
 pub async fn bundle(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(s.licenses.bundle().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    /// The license type to issue; every lake table that is a source of it is read.
+    pub type_key: String,
+    /// At most this many new licenses.
+    pub limit: Option<u64>,
+}
+
+/// Issue licenses in bulk from the lake: each row of the type's source tables not issued from
+/// before becomes a license, issued by the department that provides the table. Rows that fail
+/// the type's checks are listed with the reason.
+#[utoipa::path(post, path = "/api/v1/licenses/bulk", tag = "licenses", security(("bearer" = [])), request_body = BulkBody,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn issue_bulk(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(b): Json<BulkBody>,
+) -> ApiResult<Json<shuju_license::bulk::BulkReport>> {
+    Ok(Json(
+        s.licenses
+            .issue_bulk(&c, &s.lake, &b.type_key, b.limit)
+            .await?,
+    ))
 }

@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(registry, issue))
+        .routes(routes!(issue_bulk))
         .routes(routes!(license_page))
         .routes(routes!(license_action))
         .routes(routes!(verify_page, verify_submit))
@@ -83,6 +84,33 @@ pub async fn issue(State(s): State<AppState>, CheckedForm { pc, f }: CheckedForm
     };
     match s.licenses.issue(&pc.caller, input, None).await {
         Ok(v) => back(&format!("/licenses/{}", v.row.id), Some("ok_saved"), None),
+        Err(e) => back("/licenses", None, Some(&e.message)),
+    }
+}
+
+/// Issue licenses of a type in bulk from the lake; the counts come back as the message.
+#[utoipa::path(post, path = "/licenses/bulk", tag = "pages", responses((status = 303, description = "redirect")))]
+pub async fn issue_bulk(State(s): State<AppState>, CheckedForm { pc, f }: CheckedForm) -> Response {
+    let limit = f.get("limit").and_then(|l| l.trim().parse().ok());
+    match s
+        .licenses
+        .issue_bulk(&pc.caller, &s.lake, &f.str("type_key"), limit)
+        .await
+    {
+        Ok(r) => back(
+            "/licenses",
+            Some(&format!(
+                "{}: {} {} · {} {} · {} {}",
+                r.tables.join(", "),
+                crate::i18n::t(pc.lang, "issued"),
+                r.issued,
+                crate::i18n::t(pc.lang, "already_issued"),
+                r.already,
+                crate::i18n::t(pc.lang, "rejected"),
+                r.rejected.len()
+            )),
+            None,
+        ),
         Err(e) => back("/licenses", None, Some(&e.message)),
     }
 }

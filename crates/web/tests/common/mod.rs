@@ -301,6 +301,45 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The synthetic city (`persons` persons) gathered into the lake: each source (of `tables`;
+    /// all when empty) set up for a published entry and its delivery loaded.
+    pub async fn gather(&self, persons: usize, tables: &[&str]) -> tempfile::TempDir {
+        let catalog = self.catalog().await;
+        let sys = shuju_admin::Caller::system();
+        let dir = tempfile::tempdir().unwrap();
+        shuju_synth::city::generate(persons, 11, dir.path(), |_| {}).unwrap();
+        for (i, src) in shuju_synth::sources::SOURCES.iter().enumerate() {
+            let Some(file) = src.file else { continue };
+            if !tables.is_empty() && !tables.contains(&src.table) {
+                continue;
+            }
+            let code = self.publish_source(src, i as u64 + 1).await;
+            let key: Vec<String> = src.key.iter().map(|k| (*k).to_owned()).collect();
+            shuju_catalog::lake::set_up_table(
+                &catalog,
+                &self.lake,
+                &sys,
+                &code,
+                src.table,
+                &key,
+                Default::default(),
+            )
+            .await
+            .unwrap();
+            self.lake
+                .ingest(
+                    &sys,
+                    &code,
+                    &dir.path().join(file),
+                    file,
+                    Default::default(),
+                )
+                .await
+                .unwrap();
+        }
+        dir
+    }
+
     /// The id of the department with this name.
     pub async fn dept_id(&self, token: &str, name: &str) -> i64 {
         let v: Value = self
