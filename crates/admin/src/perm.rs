@@ -77,6 +77,7 @@ pub const LICENSE_REVOKE: &str = "license:license:revoke";
 pub const LICENSE_SHOW: &str = "license:license:show";
 pub const LICENSE_VERIFY: &str = "license:license:verify";
 pub const LICENSE_KEYS: &str = "license:key:rotate";
+pub const WALLET: &str = "license:wallet:use";
 
 /// Every permission the platform checks, with its Chinese and English label, for the role editor.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
@@ -189,6 +190,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "Revoke or suspend e-licenses",
     ),
     (LICENSE_SHOW, "代办亮证", "Show an e-license for its holder"),
+    (
+        WALLET,
+        "我的证照",
+        "Use one's own wallet: list and show the licenses of the holder the account is bound to",
+    ),
     (LICENSE_VERIFY, "证照核验", "Verify shown e-licenses"),
     (LICENSE_KEYS, "签发密钥轮换", "Rotate issuer keys"),
 ];

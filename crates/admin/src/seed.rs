@@ -22,6 +22,8 @@ pub const ADMIN_ROLE: &str = "admin";
 pub const OFFICER_ROLE: &str = "dept_officer";
 pub const AUDITOR_ROLE: &str = "auditor";
 pub const REVIEWER_ROLE: &str = "catalog_reviewer";
+/// A citizen's or an enterprise agent's account: its own e-license wallet only.
+pub const HOLDER_ROLE: &str = "license_holder";
 
 /// A unified social credit code for a government organ (登记管理部门 1, 机关 1) of a division.
 pub fn organ_uscc(division: &str, n: u32) -> String {
@@ -177,6 +179,16 @@ fn builtin_roles() -> Vec<RoleFields> {
             ]
             .map(String::from)
             .to_vec(),
+            dept_ids: vec![],
+        },
+        RoleFields {
+            role_key: HOLDER_ROLE.into(),
+            name: "持证人".into(),
+            data_scope: "self".into(),
+            status: "active".into(),
+            sort_order: 5,
+            remark: Some("公众与企业经办人：自己的电子证照与亮证".into()),
+            permissions: vec![perm::WALLET.into()],
             dept_ids: vec![],
         },
     ]

@@ -499,13 +499,9 @@ impl Licenses {
         .map_err(|e| Error::internal(e.to_string()))?;
         let holder = jose::generate();
         let mut tx = self.store.write().await?;
-        let list_row = store::status_list_for_update(&mut tx)
+        let idx = store::take_status_index(&mut tx)
             .await?
-            .ok_or_else(|| Error::internal("no status list"))?;
-        let idx = list_row.next_idx;
-        if idx as usize >= STATUS_LIST_SIZE {
-            return Err(Error::unavailable("the status list is full"));
-        }
+            .ok_or_else(|| Error::unavailable("the status list is full"))?;
         let (serial, version, predecessor_id) = match predecessor {
             Some(p) => {
                 let old = LicenseId::parse(&p.license_id)?;
@@ -563,20 +559,23 @@ impl Licenses {
         if let Some((source, _)) = from {
             store::set_source_ref(&mut tx, id, source).await?;
         }
-        let mut list =
-            StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
         if let Some(p) = predecessor {
             // The previous version is superseded: revoked in the status list and the registry.
+            let list_row = store::status_list_for_update(&mut tx)
+                .await?
+                .ok_or_else(|| Error::internal("no status list"))?;
+            let mut list =
+                StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
             list.set(p.status_idx as usize, Status::Revoked)?;
             store::set_status(&mut tx, p.id, "revoked", &c.username).await?;
+            store::save_status_list(
+                &mut tx,
+                list_row.size,
+                list_row.next_idx,
+                &hex::encode(list.as_bytes()),
+            )
+            .await?;
         }
-        store::save_status_list(
-            &mut tx,
-            list_row.size,
-            idx + 1,
-            &hex::encode(list.as_bytes()),
-        )
-        .await?;
         audit::append(
             &mut tx,
             &c.entry(
@@ -809,6 +808,71 @@ impl Licenses {
         .await
     }
 
+    /// The holder (citizen ID or credit code) the caller's account is bound to.
+    pub async fn holder(&self, c: &Caller) -> Result<Option<String>> {
+        match c.user_id {
+            Some(u) => store::holder_of(&self.store, u).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Bind an account to the holder it speaks for (a citizen, or an enterprise's agent), after
+    /// the issuing side has checked who it is. Audited.
+    pub async fn bind_holder(&self, c: &Caller, user_id: i64, holder_id: &str) -> Result<()> {
+        const ACTION: &str = "license.holder.bind";
+        self.require(c, perm::LICENSE_ISSUE, ACTION).await?;
+        let h = holder_id.trim();
+        let h = match (CitizenId::parse(h), CreditCode::parse(h)) {
+            (Ok(id), _) => id.as_str().to_owned(),
+            (_, Ok(code)) => code.as_str().to_owned(),
+            (Err(_), Err(_)) => {
+                return Err(self
+                    .refuse(
+                        c,
+                        ACTION,
+                        Error::invalid("holder_id", "is neither a citizen ID nor a credit code"),
+                    )
+                    .await);
+            }
+        };
+        if shuju_store::users::get(&self.store, user_id)
+            .await?
+            .is_none()
+        {
+            return Err(Error::not_found("user"));
+        }
+        let mut tx = self.store.write().await?;
+        store::bind_holder(&mut tx, user_id, &h, &c.username).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(ACTION, "user", Some(user_id.to_string()), Outcome::Ok, None),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The caller's own wallet: the holder its account is bound to and that holder's licenses
+    /// (every version and status), newest first.
+    pub async fn wallet(&self, c: &Caller) -> Result<(String, Vec<LicenseView>)> {
+        const ACTION: &str = "license.wallet";
+        self.require(c, perm::WALLET, ACTION).await?;
+        let holder = self.holder(c).await?.ok_or_else(|| {
+            Error::forbidden("this account is not bound to a holder; the issuing office binds it")
+        })?;
+        let f = store::LicenseFilter {
+            holder_id: Some(holder.clone()),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        for row in store::list(&self.store, &f, shuju_store::Page::new(None, Some(100)))
+            .await?
+            .items
+        {
+            out.push(self.view(row).await?);
+        }
+        Ok((holder, out))
+    }
+
     /// Show a license for a matter: a presentation disclosing exactly the matter's claims, bound
     /// to the verifier's audience and nonce. The show is recorded with the claim names only.
     pub async fn show(
@@ -820,9 +884,20 @@ impl Licenses {
         nonce: &str,
     ) -> Result<Shown> {
         const ACTION: &str = "license.show";
-        self.require(c, perm::LICENSE_SHOW, ACTION).await?;
+        // An official shows for the holder; a holder's own account shows its own licenses.
+        let own = if c.can(perm::LICENSE_SHOW) {
+            None
+        } else if c.can(perm::WALLET) {
+            self.holder(c).await?
+        } else {
+            None
+        };
+        if own.is_none() {
+            self.require(c, perm::LICENSE_SHOW, ACTION).await?;
+        }
         let row = store::get(&self.store, id)
             .await?
+            .filter(|r| own.as_ref().is_none_or(|h| *h == r.holder_id))
             .ok_or_else(|| Error::not_found("license"))?;
         let m = match store::matter(&self.store, matter).await? {
             Some(m) => m,

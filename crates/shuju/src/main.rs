@@ -784,6 +784,7 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
     if demo.is_some() {
         // The market registry's business licences become e-licenses (once); the other types
         // come from the lake on the registry page or `POST /api/v1/licenses/bulk`.
+        eprintln!("  Issuing the market registry's business licences as e-licenses (once) …");
         let r = licenses
             .issue_bulk(
                 &shuju_admin::Caller::system(),
@@ -799,6 +800,16 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
                 r.issued,
                 r.rejected.len()
             );
+        }
+        if let Some((user, pw, holder)) = demo_wallet(&admin, &licenses)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo wallet failed: {}", e.message))?
+        {
+            let file = cfg.data_dir.join("demo-accounts.txt");
+            let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+            text.push_str(&format!("{user}\t{pw}\t持证人 (企业经办人: {holder})\n"));
+            write_secret(&file, &text)?;
+            eprintln!("      {user:<14} {pw:<18} 持证人 — the wallet of {holder} (/wallet)");
         }
     }
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
@@ -846,6 +857,60 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
     shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's wallet account: an enterprise agent bound to the first business licence's holder.
+/// `None` when it exists already (or nothing was issued).
+async fn demo_wallet(
+    admin: &shuju_admin::Admin,
+    licenses: &shuju_license::registry::Licenses,
+) -> shuju_types::Result<Option<(String, String, String)>> {
+    let sys = shuju_admin::Caller::system();
+    const USER: &str = "qiye_agent";
+    if shuju_store::users::by_username(admin.store(), USER)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    // (The registry's list masks holders' IDs; the platform reads its own store.)
+    let Some(first) = shuju_store::license::list(
+        admin.store(),
+        &Default::default(),
+        shuju_store::Page::new(None, Some(1)),
+    )
+    .await?
+    .items
+    .pop() else {
+        return Ok(None);
+    };
+    let bureau = shuju_store::departments::all(admin.store())
+        .await?
+        .into_iter()
+        .find(|d| d.name == "聊城市大数据局")
+        .ok_or_else(|| shuju_types::Error::not_found("聊城市大数据局"))?;
+    let role = shuju_store::roles::by_key(admin.store(), shuju_admin::seed::HOLDER_ROLE)
+        .await?
+        .ok_or_else(|| shuju_types::Error::not_found("the holder role"))?;
+    let pw = shuju_admin::password::random();
+    let user = admin
+        .create_user(
+            &sys,
+            shuju_admin::users::UserInput {
+                username: USER.into(),
+                display_name: format!("{}经办人", first.holder_name),
+                dept_id: bureau.id,
+                role_ids: vec![role.id],
+                password: Some(pw.clone()),
+                must_change_password: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    licenses
+        .bind_holder(&sys, user.user.id, &first.holder_id)
+        .await?;
+    Ok(Some((USER.to_owned(), pw, first.holder_name)))
 }
 
 /// Deliveries `shuju ingest` loads (in a process of its own) while the server runs are matched to

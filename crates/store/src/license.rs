@@ -254,6 +254,18 @@ pub async fn status_list_for_update(tx: &mut WriteTx) -> Result<Option<StatusRow
         .await
 }
 
+/// Take the status list's next index for a new license, inside a write (the list's bits are
+/// not read: a new index is valid, 0, already).
+pub async fn take_status_index(tx: &mut WriteTx) -> Result<Option<i64>> {
+    let q = Sql::new(
+        "UPDATE license_status_list SET next_idx = next_idx + 1 WHERE id = 1 AND next_idx < size RETURNING next_idx - 1",
+    );
+    match q.fetch_optional::<(i64,), _>(&mut *tx.conn()).await? {
+        Some((i,)) => Ok(Some(i)),
+        None => Ok(None),
+    }
+}
+
 pub async fn save_status_list(
     tx: &mut WriteTx,
     size: i64,
@@ -402,4 +414,35 @@ pub async fn source_keys(store: &Store, table: &str) -> Result<std::collections:
         .into_iter()
         .filter_map(|r| r.source_ref.strip_prefix(&prefix).map(str::to_owned))
         .collect())
+}
+
+/// Bind an account to the holder it speaks for (replacing an earlier binding).
+pub async fn bind_holder(tx: &mut WriteTx, user_id: i64, holder_id: &str, by: &str) -> Result<u64> {
+    let mut q = Sql::new("DELETE FROM license_holders WHERE user_id = ");
+    q.bind(user_id);
+    q.execute(tx.conn()).await?;
+    let mut q =
+        Sql::new("INSERT INTO license_holders (user_id, holder_id, bound_by, bound_at) VALUES (");
+    q.bind(user_id)
+        .push(", ")
+        .bind(holder_id)
+        .push(", ")
+        .bind(by)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    q.execute(tx.conn()).await
+}
+
+/// The holder an account speaks for, if it is bound to one.
+pub async fn holder_of(store: &Store, user_id: i64) -> Result<Option<String>> {
+    #[derive(sqlx::FromRow)]
+    struct Bound {
+        holder_id: String,
+    }
+    let mut q = Sql::new("SELECT holder_id FROM license_holders WHERE user_id = ");
+    q.bind(user_id);
+    Ok(q.fetch_optional::<Bound, _>(store.pool())
+        .await?
+        .map(|b| b.holder_id))
 }

@@ -537,3 +537,128 @@ async fn licences_are_issued_in_bulk_from_the_lake_once() {
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+/// The holder's wallet: an account bound to a citizen ID lists exactly that holder's licenses
+/// and shows its own, never another's; the registry stays closed to it; an unbound account has
+/// no wallet.
+#[tokio::test]
+async fn a_holder_sees_and_shows_only_their_own_licenses() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let mine: Value = app
+        .post_json(&admin, "/api/v1/licenses", driving(HOLDER))
+        .await;
+    let other_holder = "110105194912310118";
+    let theirs: Value = app
+        .post_json(&admin, "/api/v1/licenses", driving(other_holder))
+        .await;
+    let roles: Value = app.get_json(&admin, "/api/v1/roles").await;
+    let role = roles
+        .as_array()
+        .or_else(|| roles["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|r| r["role_key"] == "license_holder")
+        .unwrap()["id"]
+        .clone();
+    let depts: Value = app.get_json(&admin, "/api/v1/departments?size=5").await;
+    let dept = depts["items"][0]["id"].clone();
+    let mut accounts = Vec::new();
+    for name in ["holder_a", "holder_b"] {
+        let u: Value = app
+            .post_json(
+                &admin,
+                "/api/v1/users",
+                json!({"username": name, "display_name": name, "dept_id": dept, "role_ids": [role],
+                       "password": "Holder-Pass-2026!"}),
+            )
+            .await;
+        accounts.push(
+            u["id"]
+                .as_i64()
+                .or_else(|| u["user"]["id"].as_i64())
+                .unwrap_or_else(|| panic!("{u}")),
+        );
+    }
+    let r = app
+        .put(
+            &admin,
+            &format!("/api/v1/licenses/holders/{}", accounts[0]),
+            json!({"holder_id": "123"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .put(
+            &admin,
+            &format!("/api/v1/licenses/holders/{}", accounts[0]),
+            json!({"holder_id": HOLDER}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let a = app
+        .first_login("holder_a", "Holder-Pass-2026!", "Holder-Pass-2027!")
+        .await;
+    let w: Value = app.get_json(&a, "/api/v1/wallet").await;
+    assert_eq!(w["holder_id"], HOLDER);
+    let ids: Vec<&Value> = w["licenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["id"])
+        .collect();
+    assert_eq!(ids, vec![&mine["id"]], "{w}");
+    // Shows its own, verified like any other.
+    let show = |id: &Value| format!("/api/v1/licenses/{id}/show");
+    let body = json!({"matter": "MT-DRIVE-01", "aud": "https://window.example", "nonce": "nonce-wallet-01"});
+    let matters: Vec<Value> = app.get_json(&a, "/api/v1/license-matters").await;
+    let matter = matters
+        .iter()
+        .find(|m| m["type_key"] == "driving_licence")
+        .unwrap()["code"]
+        .clone();
+    let body = json!({"matter": matter, "aud": body["aud"], "nonce": body["nonce"]});
+    let shown: Value = app.post_json(&a, &show(&mine["id"]), body.clone()).await;
+    let v: Value = app
+        .post_json(
+            &a,
+            "/api/v1/licenses/verify",
+            json!({"presentation": shown["presentation"], "aud": "https://window.example", "nonce": "nonce-wallet-01"}),
+        )
+        .await;
+    assert_eq!(v["valid"], true, "{v}");
+    // Never another's; the registry stays closed.
+    let r = app.post(&a, &show(&theirs["id"]), body.clone()).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&a, "/api/v1/licenses").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // An account bound to nobody has no wallet.
+    let b = app
+        .first_login("holder_b", "Holder-Pass-2026!", "Holder-Pass-2027!")
+        .await;
+    assert_eq!(
+        app.get(&b, "/api/v1/wallet").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&b, &show(&mine["id"]), body).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The wallet page, signed in through the form.
+    let (browser, _) =
+        common::browser_login(&app, "holder_a", "Holder-Pass-2027!", "/wallet").await;
+    let page = app.page(&browser, "/wallet").await;
+    assert!(
+        page.contains(mine["license_id"].as_str().unwrap()),
+        "{page}"
+    );
+    assert!(!page.contains(theirs["license_id"].as_str().unwrap()));
+    let home = browser.get(app.url("/")).send().await.unwrap();
+    assert!(
+        home.status().is_success() || home.status().is_redirection(),
+        "{}",
+        home.status()
+    );
+}

@@ -24,6 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, issue))
         .routes(routes!(get))
         .routes(routes!(issue_bulk))
+        .routes(routes!(wallet))
+        .routes(routes!(bind_holder))
         .routes(routes!(renew))
         .routes(routes!(set_status))
         .routes(routes!(show))
@@ -417,4 +419,44 @@ pub async fn issue_bulk(
             .issue_bulk(&c, &s.lake, &b.type_key, b.limit)
             .await?,
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WalletView {
+    /// The citizen ID or credit code the account speaks for.
+    pub holder_id: String,
+    pub licenses: Vec<LicenseDto>,
+}
+
+/// The caller's own wallet: the licenses of the holder its account is bound to. Showing one
+/// is `POST /api/v1/licenses/{id}/show`, as for officials.
+#[utoipa::path(get, path = "/api/v1/wallet", tag = "licenses", security(("bearer" = [])),
+    responses((status = 200, body = WalletView), (status = 403, body = ErrorBody)))]
+pub async fn wallet(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<WalletView>> {
+    let (holder_id, licenses) = s.licenses.wallet(&c).await?;
+    Ok(Json(WalletView {
+        holder_id,
+        licenses: licenses.into_iter().map(LicenseDto::from).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindBody {
+    /// A citizen ID or a credit code.
+    pub holder_id: String,
+}
+
+/// Bind an account to the holder it speaks for (a citizen, or an enterprise's agent), after the
+/// issuing office has checked who it is.
+#[utoipa::path(put, path = "/api/v1/licenses/holders/{user_id}", tag = "licenses", security(("bearer" = [])), params(("user_id" = i64, Path)), request_body = BindBody,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn bind_holder(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(user_id): Path<i64>,
+    Json(b): Json<BindBody>,
+) -> ApiResult<axum::http::StatusCode> {
+    s.licenses.bind_holder(&c, user_id, &b.holder_id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(registry, issue))
         .routes(routes!(issue_bulk))
+        .routes(routes!(wallet_page))
         .routes(routes!(license_page))
         .routes(routes!(license_action))
         .routes(routes!(verify_page, verify_submit))
@@ -115,6 +116,26 @@ pub async fn issue_bulk(State(s): State<AppState>, CheckedForm { pc, f }: Checke
     }
 }
 
+/// The holder's own wallet: its licenses, each with the matters it can be shown for.
+#[utoipa::path(get, path = "/wallet", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn wallet_page(State(s): State<AppState>, pc: PageCaller) -> Response {
+    let r = async {
+        let (holder, licenses) = s.licenses.wallet(&pc.caller).await?;
+        let matters = s.licenses.matters().await?;
+        Ok::<_, shuju_types::Error>(context! {
+            holder => holder,
+            licenses => licenses.into_iter().map(|v| {
+                let ms: Vec<_> = matters.iter().filter(|m| m.type_key == v.type_key).map(|m| context! { code => m.code, name => m.name }).collect();
+                context! { l => LicenseDto::from(v), matters => ms }
+            }).collect::<Vec<_>>(),
+            nonce => shuju_admin::password::random_token()[..16].to_owned(),
+            ..base(&pc, "wallet", &Flash::default())
+        })
+    }
+    .await;
+    page("wallet.html", r)
+}
+
 /// One license: claims, status and actions, and the show form.
 #[utoipa::path(get, path = "/licenses/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn license_page(
@@ -201,7 +222,7 @@ pub async fn license_action(
                     render(
                         "license_show.html",
                         context! {
-                            id => id, matter => matter, aud => aud, nonce => nonce, claims => shown.claims,
+                            id => id, back => if c.can(perm::LICENSE_LIST) { format!("/licenses/{id}") } else { "/wallet".to_owned() }, matter => matter, aud => aud, nonce => nonce, claims => shown.claims,
                             presentation => shown.presentation, receipt => receipt,
                             qr => minijinja::Value::from_safe_string(qr.split_once("?>").map(|(_, svg)| svg.to_owned()).unwrap_or(qr)),
                             ..base(&pc, "licenses", &Flash::default())

@@ -111,6 +111,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/data_use.html"),
     ),
     ("usage.html", include_str!("../../templates/usage.html")),
+    ("wallet.html", include_str!("../../templates/wallet.html")),
     ("rule.html", include_str!("../../templates/rule.html")),
     (
         "exchange.html",
@@ -338,6 +339,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
             "license_group",
             &[
                 ("licenses", "/licenses", Some(perm::LICENSE_LIST)),
+                ("wallet", "/wallet", Some(perm::WALLET)),
                 (
                     "license_verify",
                     "/licenses/verify",
