@@ -363,6 +363,8 @@ impl Admin {
         let yg_approval = add(yg, "阳谷县行政审批服务局", "371521", "YG-SP").await?;
         add(yg, "阳谷县狮子楼街道办事处", "371521", "YG-SZL").await?;
         add(city, "聊城经济技术开发区管理委员会", "371571", "KFQ").await?;
+        add(city, "聊城市城市管理局", "371500", "CGJ").await?;
+        add(city, "聊城市交通运输局", "371500", "JTYS").await?;
         let _ = (police, edu);
 
         let role = |key: &'static str| async move {

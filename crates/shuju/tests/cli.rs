@@ -294,7 +294,7 @@ async fn demo_prints_the_address_and_demo_accounts_that_work() {
     let s = start(&["demo", "--data-dir", &d, "--listen", "127.0.0.1:0"]);
     assert!(s.stderr.iter().any(|l| l.contains(&pw)), "{:#?}", s.stderr);
     assert!(
-        s.stderr.iter().any(|l| l.contains("17 departments")),
+        s.stderr.iter().any(|l| l.contains("19 departments")),
         "{:#?}",
         s.stderr
     );

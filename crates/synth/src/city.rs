@@ -833,6 +833,8 @@ pub fn generate(
     written += enterprise_deliveries(out, &people, &ents, &mut erng, &mut truth, &mut summary)?;
     let mut prng = StdRng::seed_from_u64(seed ^ 0x5EED_2E47);
     written += more_person_deliveries(out, &people, &mut prng, &mut truth, &mut summary)?;
+    let mut orng = StdRng::seed_from_u64(seed ^ 0x0C17_0B5E);
+    written += city_operations(out, persons, &mut orng, &mut summary)?;
     io(truth.flush())?;
     summary.records = written;
     progress(summary.records);
@@ -1052,6 +1054,92 @@ fn enterprise_deliveries(
 /// Deliveries that complete a person's file: rented homes registered with the police (出租房屋登记,
 /// the tenant named by ID), and disability certificates (残疾人证, whose number is the citizen ID
 /// followed by the category and the grade).
+/// 城市管理局: city-management cases (数字城管) reported in the counties, GBK as its old system
+/// exports them, some with the closing time missing; 交通运输局: traffic-flow sensors' 15-minute
+/// counts as JSON lines, a few readings delivered twice.
+fn city_operations(
+    out: &Path,
+    persons: usize,
+    rng: &mut StdRng,
+    summary: &mut Summary,
+) -> Result<usize> {
+    const KINDS: &[&str] = &[
+        "占道经营",
+        "暴露垃圾",
+        "违章停车",
+        "井盖缺失",
+        "乱贴广告",
+        "道路破损",
+    ];
+    const STATES: &[&str] = &["已结案", "已结案", "已结案", "处置中", "待派遣"];
+    let (path, mut w) = open(out, "cgj/cases.csv", Enc::Gbk, "")?;
+    gbk_line(
+        &mut w,
+        "案件编号,案件类型,所属区县,经度,纬度,上报时间,处置状态,结案时间",
+    )?;
+    let cases = (persons / 20).max(20);
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    for i in 0..cases {
+        let county = COUNTIES[i % COUNTIES.len()];
+        let reported = start + chrono::Duration::minutes(rng.gen_range(0..60 * 24 * 300));
+        let state = STATES[rng.gen_range(0..STATES.len())];
+        let closed = if state == "已结案" && rng.gen_range(0..20) > 0 {
+            (reported + chrono::Duration::minutes(rng.gen_range(30..60 * 72)))
+                .format("%Y/%m/%d %H:%M")
+                .to_string()
+        } else {
+            String::new()
+        };
+        gbk_line(
+            &mut w,
+            &format!(
+                "CG{}{:06},{},{},{:.6},{:.6},{},{state},{closed}",
+                county.0,
+                i + 1,
+                KINDS[rng.gen_range(0..KINDS.len())],
+                county.0,
+                115.25 + rng.gen_range(0.0..1.3),
+                35.85 + rng.gen_range(0.0..1.1),
+                reported.format("%Y/%m/%d %H:%M"),
+            ),
+        )?;
+    }
+    summary.add(w, path, cases)?;
+
+    let (path, mut w) = open(out, "jtys/traffic_flow.jsonl", Enc::Utf8, "")?;
+    let sensors = 20;
+    let slots = ((persons / 50).clamp(96, 96 * 365) / 96) * 96;
+    let mut rows = 0;
+    for t in 0..slots {
+        let at = start + chrono::Duration::minutes(15 * t as i64);
+        let hour = (t / 4) % 24;
+        let peak = if (7..9).contains(&hour) || (17..19).contains(&hour) {
+            3
+        } else {
+            1
+        };
+        for s in 0..sensors {
+            let flow = rng.gen_range(20..120) * peak;
+            let line = serde_json::json!({
+                "jcqbh": format!("JT3715{s:04}"),
+                "tjsj": at.format("%Y-%m-%dT%H:%M:%S+08:00").to_string(),
+                "cll": flow,
+                "pjsd": rng.gen_range(15.0..70.0_f64).round(),
+                "zyl": (f64::from(flow) / 10.0).round() / 100.0,
+            });
+            io(writeln!(w, "{line}"))?;
+            rows += 1;
+            if rng.gen_range(0..500) == 0 {
+                io(writeln!(w, "{line}"))?;
+            }
+        }
+    }
+    summary.add(w, path, rows)?;
+    Ok(cases + rows)
+}
+
 fn more_person_deliveries(
     out: &Path,
     people: &[Person],
