@@ -182,3 +182,62 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
         "{page}"
     );
 }
+
+/// Each department delivers through its own drop folder, made for the tables it provides: a
+/// file there is loaded as that department; the same file in another department's folder for
+/// that table is set aside with the reason.
+#[tokio::test]
+async fn each_department_delivers_through_its_own_drop_folder() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let city = app.gather(100, &["mzj_disability"]).await;
+    let sys = shuju_admin::Caller::system();
+    let store = app.admin.store();
+    let spec = app.lake.spec(&sys, "mzj_disability").await.unwrap();
+    let provider = shuju_store::catalog::entry_by_code(store, &spec.resource_code)
+        .await
+        .unwrap()
+        .unwrap()
+        .provider_dept_id;
+    let depts = shuju_store::departments::all(store).await.unwrap();
+    let code = depts
+        .iter()
+        .find(|d| d.id == provider)
+        .and_then(|d| d.short_code.clone())
+        .expect("the provider has a code");
+    let drop = tempfile::tempdir().unwrap();
+    assert!(app.lake.prepare_drop(drop.path()).await.unwrap() >= 1);
+    let mine = drop.path().join(&code).join("mzj_disability");
+    assert!(mine.is_dir(), "the provider's folder is made");
+    // Another department's folder for the same table.
+    let theirs = drop.path().join("OTHER").join("mzj_disability");
+    std::fs::create_dir_all(&theirs).unwrap();
+    let _: Value = app
+        .post_json(
+            &admin,
+            "/api/v1/departments",
+            json!({"parent_id": depts.iter().find(|d| d.parent_id.is_none()).unwrap().id, "name": "聊城市其他局",
+                   "short_code": "OTHER", "division_code": "371500"}),
+        )
+        .await;
+    let delivery = std::fs::read(city.path().join("mzj/disability.csv")).unwrap();
+    std::fs::write(mine.join("disability.csv"), &delivery).unwrap();
+    std::fs::write(theirs.join("disability.csv"), &delivery).unwrap();
+    let mut seen = Default::default();
+    assert_eq!(app.lake.scan_drop(drop.path(), &mut seen).await.len(), 0);
+    let loads = app.lake.scan_drop(drop.path(), &mut seen).await;
+    assert_eq!(loads.len(), 1, "only the provider's delivery loads");
+    let jobs = app.lake.jobs(&sys, Some("mzj_disability")).await.unwrap();
+    assert_eq!(jobs[0].actor, format!("drop-folder:{code}"));
+    let failed: Vec<String> = std::fs::read_dir(theirs.join("failed"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .collect();
+    let note = failed.iter().find(|p| p.ends_with(".error.txt")).unwrap();
+    let reason = std::fs::read_to_string(note).unwrap();
+    assert!(
+        reason.contains("does not provide mzj_disability"),
+        "{reason}"
+    );
+}
