@@ -5,13 +5,13 @@
 //! data") and audited together with the subscription's new version; a delivery cut short leaves
 //! the subscription where it was, and the next one writes the same file again.
 
-use crate::gateway::{Gateway, subject, today};
+use crate::gateway::{Gateway, call_of, subject, today};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shuju_admin::{Caller, perm};
 use shuju_lake::spec::{Check, Kind};
 use shuju_store::audit::{self, Outcome};
-use shuju_store::gateway::{self as gw, DeliveryRow, NewCall, SubscriptionRow};
+use shuju_store::gateway::{self as gw, DeliveryRow, SubscriptionRow};
 use shuju_types::{Error, Result};
 use std::path::PathBuf;
 
@@ -262,19 +262,7 @@ impl Gateway {
             sha256: hex::encode(Sha256::digest(&bytes)),
             delivered_at: String::new(),
         };
-        let call = NewCall {
-            grant_id: g.id,
-            entry_id: g.entry_id,
-            consumer_dept_id: g.consumer_dept_id,
-            consumer_system: g.consumer_system.clone(),
-            purpose: g.purpose.clone(),
-            actor: actor.to_owned(),
-            status: 200,
-            rows_out: d.rows_changed,
-            ms: 0,
-            day,
-            subjects,
-        };
+        let call = call_of(g, actor, (200, d.rows_changed, 0), day, subjects);
         let mut tx = self.store.write().await?;
         let id = gw::record_delivery(&mut tx, &d).await?;
         let calls = gw::record_calls(&mut tx, std::slice::from_ref(&call)).await?;

@@ -437,19 +437,13 @@ impl Gateway {
                 g.purpose
             )),
         );
-        let call = NewCall {
-            grant_id: g.id,
-            entry_id: g.entry_id,
-            consumer_dept_id: g.consumer_dept_id,
-            consumer_system: g.consumer_system.clone(),
-            purpose: g.purpose.clone(),
-            actor: c.username.clone(),
-            status,
-            rows_out: rows,
-            ms: t0.elapsed().as_millis() as i64,
+        let call = call_of(
+            g,
+            &c.username,
+            (status, rows, t0.elapsed().as_millis() as i64),
             day,
             subjects,
-        };
+        );
         let (done, committed) = oneshot::channel();
         self.writer()
             .send(Job { call, audit, done })
@@ -718,6 +712,29 @@ impl Gateway {
         )
         .await;
         Ok(rows)
+    }
+}
+
+/// The record of a call through a grant (or a bulk delivery): (status, rows out, milliseconds).
+pub(crate) fn call_of(
+    g: &GrantRow,
+    actor: &str,
+    (status, rows_out, ms): (i64, i64, i64),
+    day: String,
+    subjects: Vec<String>,
+) -> NewCall {
+    NewCall {
+        grant_id: g.id,
+        entry_id: g.entry_id,
+        consumer_dept_id: g.consumer_dept_id,
+        consumer_system: g.consumer_system.clone(),
+        purpose: g.purpose.clone(),
+        actor: actor.to_owned(),
+        status,
+        rows_out,
+        ms,
+        day,
+        subjects,
     }
 }
 

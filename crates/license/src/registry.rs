@@ -561,20 +561,8 @@ impl Licenses {
         }
         if let Some(p) = predecessor {
             // The previous version is superseded: revoked in the status list and the registry.
-            let list_row = store::status_list_for_update(&mut tx)
-                .await?
-                .ok_or_else(|| Error::internal("no status list"))?;
-            let mut list =
-                StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
-            list.set(p.status_idx as usize, Status::Revoked)?;
+            set_bit(&mut tx, p.status_idx, Status::Revoked).await?;
             store::set_status(&mut tx, p.id, "revoked", &c.username).await?;
-            store::save_status_list(
-                &mut tx,
-                list_row.size,
-                list_row.next_idx,
-                &hex::encode(list.as_bytes()),
-            )
-            .await?;
         }
         audit::append(
             &mut tx,
@@ -765,14 +753,13 @@ impl Licenses {
             .await?
             .ok_or_else(|| Error::not_found("license"))?;
         let mut tx = self.store.write().await?;
-        let list_row = store::status_list_for_update(&mut tx)
-            .await?
-            .ok_or_else(|| Error::internal("no status list"))?;
-        let mut list =
-            StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
-        if let Err(e) = list.set(row.status_idx as usize, to) {
-            drop(tx);
-            return Err(self.refuse(c, ACTION, e).await);
+        match set_bit(&mut tx, row.status_idx, to).await {
+            Ok(()) => {}
+            Err(e) if e.code == shuju_types::ErrorCode::Internal => return Err(e),
+            Err(e) => {
+                drop(tx);
+                return Err(self.refuse(c, ACTION, e).await);
+            }
         }
         let label = match to {
             Status::Valid => "valid",
@@ -780,13 +767,6 @@ impl Licenses {
             Status::Suspended => "suspended",
         };
         store::set_status(&mut tx, id, label, &c.username).await?;
-        store::save_status_list(
-            &mut tx,
-            list_row.size,
-            list_row.next_idx,
-            &hex::encode(list.as_bytes()),
-        )
-        .await?;
         audit::append(
             &mut tx,
             &c.entry(
@@ -1031,4 +1011,20 @@ impl Licenses {
             &key,
         ))
     }
+}
+
+/// Set one license's entry in the status list, inside the caller's write.
+async fn set_bit(tx: &mut shuju_store::WriteTx, idx: i64, to: Status) -> Result<()> {
+    let list_row = store::status_list_for_update(tx)
+        .await?
+        .ok_or_else(|| Error::internal("no status list"))?;
+    let mut list = StatusList::from_bytes(hex::decode(&list_row.bytes).map_err(Error::internal)?)?;
+    list.set(idx as usize, to)?;
+    store::save_status_list(
+        tx,
+        list_row.size,
+        list_row.next_idx,
+        &hex::encode(list.as_bytes()),
+    )
+    .await
 }
