@@ -19,6 +19,7 @@ pub mod load;
 pub mod query;
 pub mod read;
 pub mod spec;
+pub mod upsert;
 
 pub use shuju_types::Library;
 pub use spec::{Check, ColumnSpec, Kind, TableSpec};
@@ -517,17 +518,42 @@ impl Lake {
                 .insert(name.into(), clock.elapsed().as_millis() as u64);
             clock = std::time::Instant::now();
         };
+        let existing = self.delta(spec, None).await?;
+        let url = self.table_url(spec)?;
+        let schema = upsert::schema_for(existing.as_ref(), spec)?;
+        let mut sink = upsert::Sink::new(&url, schema.clone())?;
+        // The reader cleans on a blocking thread and hands each batch to the writer here, so a
+        // delivery is never held whole in memory.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(4);
         let (p, d, s) = (path.to_owned(), detected.clone(), Arc::new(spec.clone()));
-        let loaded = tokio::task::spawn_blocking(move || {
-            let mut l = load::Loader::new(s, job);
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut l = load::Loader::new(s, job, move |b| {
+                tx.blocking_send(b)
+                    .map_err(|_| Error::internal("the lake writer stopped"))
+            });
             // Deliveries run at 60–200 bytes a row; reserving for 80 avoids regrowing the key map.
             let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
             l.expect_rows((size / 80) as usize);
             read::read(&p, &d, progress, &mut l)?;
             l.finish()
-        })
-        .await
-        .map_err(Error::internal)??;
+        });
+        let mut written: Result<()> = Ok(());
+        while let Some(b) = rx.recv().await {
+            if written.is_ok() {
+                written = sink.write(b).await;
+            }
+            if written.is_err() {
+                // Stop the reader: it fails on its next batch.
+                rx.close();
+            }
+        }
+        let loaded = match (reader.await.map_err(Error::internal), written) {
+            (Ok(Ok(l)), Ok(())) => l,
+            (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => {
+                sink.abort().await;
+                return Err(e);
+            }
+        };
         report.rows_read = loaded.rows_read;
         report.rejected = loaded.rejects.len() as u64;
         report.duplicates = loaded.duplicates;
@@ -535,10 +561,23 @@ impl Lake {
         phase(report, "read_validate");
 
         // The quarantine first: replaced for this file, so a re-run does not double it.
-        if !loaded.rejects.is_empty() {
-            self.write_quarantine(spec, report, &loaded.rejects).await?;
+        if !loaded.rejects.is_empty()
+            && let Err(e) = self.write_quarantine(spec, report, &loaded.rejects).await
+        {
+            sink.abort().await;
+            return Err(e);
         }
         phase(report, "quarantine");
+        let plan = match upsert::plan(existing.as_ref(), spec, &loaded).await {
+            Ok(p) => p,
+            Err(e) => {
+                sink.abort().await;
+                return Err(e);
+            }
+        };
+        report.inserted = plan.inserted;
+        report.updated = plan.updated;
+        phase(report, "match");
         let tags = json!({
             "job": job,
             "resource": spec.resource_code,
@@ -549,70 +588,20 @@ impl Lake {
             "duplicates": report.duplicates,
             "actor": c.username,
         });
-        let props = CommitProperties::default().with_metadata([("shuju".to_string(), tags)]);
-        if loaded.batches.is_empty() {
-            return Ok(());
-        }
-        match self.delta(spec, None).await? {
-            None => {
-                let t = DeltaTable::try_from_url(self.table_url(spec)?)
-                    .await
-                    .map_err(delta_err)?;
-                let t = t
-                    .write(loaded.batches)
-                    .with_save_mode(SaveMode::Append)
-                    .with_table_name(spec.name.clone())
-                    .with_description(spec.title.clone())
-                    .with_commit_properties(props)
-                    .await
-                    .map_err(delta_err)?;
-                report.inserted = loaded.accepted;
-                report.version = ver(&t);
-            }
-            Some(t) => {
-                let before = ver(&t);
-                let ctx = query::session();
-                let source = ctx.read_batches(loaded.batches).map_err(query::df_err)?;
-                let on = spec
-                    .key
-                    .iter()
-                    .map(|k| format!("target.\"{k}\" = source.\"{k}\""))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                let mut cols: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-                cols.push(spec::ROW_HASH.into());
-                cols.push(spec::JOB.into());
-                let upd_cols = cols.clone();
-                let (t, metrics) = t
-                    .merge(source, on.as_str())
-                    .with_source_alias("source")
-                    .with_target_alias("target")
-                    // An entry that gained items since the last load adds their columns.
-                    .with_merge_schema(true)
-                    .when_matched_update(move |mut u| {
-                        u = u
-                            .predicate(format!("target.\"{0}\" <> source.\"{0}\"", spec::ROW_HASH));
-                        for c in &upd_cols {
-                            u = u.update(c.as_str(), format!("source.\"{c}\"").as_str());
-                        }
-                        u
-                    })
-                    .map_err(delta_err)?
-                    .when_not_matched_insert(move |mut i| {
-                        for c in &cols {
-                            i = i.set(c.as_str(), format!("source.\"{c}\"").as_str());
-                        }
-                        i
-                    })
-                    .map_err(delta_err)?
-                    .with_commit_properties(props)
-                    .await
-                    .map_err(delta_err)?;
-                report.inserted = metrics.num_target_rows_inserted as u64;
-                report.updated = metrics.num_target_rows_updated as u64;
-                report.version = ver(&t).filter(|v| Some(*v) != before);
-            }
-        }
+        let metrics = json!({
+            "numSourceRows": loaded.accepted,
+            "numTargetRowsInserted": plan.inserted,
+            "numTargetRowsUpdated": plan.updated,
+            "numTargetRowsCopied": plan.unchanged,
+            "numTargetFilesScanned": plan.files_scanned,
+            "numTargetFilesSkipped": plan.files_skipped,
+        });
+        let props = CommitProperties::default().with_metadata([
+            ("shuju".to_string(), tags),
+            ("operationMetrics".to_string(), metrics),
+        ]);
+        let done = upsert::finish(sink, existing.as_ref(), &url, spec, schema, plan, props).await?;
+        report.version = done.version;
         phase(report, "commit");
         if let Some(v) = report.version {
             self.measure_quality(spec, v, Some(job), &loaded.rejects, loaded.rows_read)
@@ -677,6 +666,12 @@ impl Lake {
         let Some(t) = self.delta(spec, Some(version)).await? else {
             return Ok(());
         };
+        // Rows and non-null counts come from the files' statistics when every file has them:
+        // no scan. Distinct counts need a scan (HyperLogLog); above DISTINCT_SCAN_ROWS rows the
+        // column keeps the uniqueness last measured, so a big table's load does not rescan it.
+        const DISTINCT_SCAN_ROWS: i64 = 20_000_000;
+        let stats = file_stats(&t, spec).await?;
+        let scan_distinct = stats.as_ref().is_none_or(|(n, _)| *n <= DISTINCT_SCAN_ROWS);
         let ctx = query::session();
         let provider = t.table_provider().await.map_err(query::df_err)?;
         ctx.register_table("t", provider).map_err(query::df_err)?;
@@ -685,23 +680,36 @@ impl Lake {
             sel.push(format!("count(\"{0}\")", c.name));
             sel.push(format!("approx_distinct(CAST(\"{0}\" AS VARCHAR))", c.name));
         }
-        let sql = format!("SELECT {} FROM t", sel.join(", "));
-        let b = query::collect(&ctx, &sql).await?;
-        let Some(b) = b.first() else { return Ok(()) };
-        let get = |i: usize| -> i64 {
-            let a = b.column(i);
+        let scanned = if scan_distinct {
+            let sql = format!("SELECT {} FROM t", sel.join(", "));
+            query::collect(&ctx, &sql).await?.into_iter().next()
+        } else {
+            None
+        };
+        let get = |i: usize| -> Option<i64> {
+            let a = scanned.as_ref()?.column(i);
             if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
-                x.value(0)
-            } else if let Some(x) = a
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::UInt64Array>()
-            {
-                x.value(0) as i64
+                Some(x.value(0))
             } else {
-                0
+                a.as_any()
+                    .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+                    .map(|x| x.value(0) as i64)
             }
         };
-        let n = get(0);
+        let previous: HashMap<String, i64> = if scan_distinct {
+            HashMap::new()
+        } else {
+            meta::quality(&self.store, &spec.name, 2_000)
+                .await?
+                .into_iter()
+                .rev()
+                .map(|q| (q.column_name, q.uniqueness_bp))
+                .collect()
+        };
+        let n = match &stats {
+            Some((n, _)) => *n,
+            None => get(0).unwrap_or(0),
+        };
         let bp = |num: i64, den: i64| -> i64 {
             if den <= 0 {
                 10_000
@@ -712,8 +720,14 @@ impl Lake {
         let mut rows = Vec::new();
         let mut comp_sum = 0;
         for (i, c) in spec.columns.iter().enumerate() {
-            let non_null = get(1 + 2 * i);
-            let distinct = get(2 + 2 * i);
+            let non_null = match &stats {
+                Some((n, nulls)) => n - nulls.get(&c.name).copied().unwrap_or(0),
+                None => get(1 + 2 * i).unwrap_or(0),
+            };
+            let uniqueness = match get(2 + 2 * i) {
+                Some(distinct) => bp(distinct, non_null),
+                None => previous.get(&c.name).copied().unwrap_or(10_000),
+            };
             let bad = rejects
                 .iter()
                 .filter(|r| r.column.as_deref() == Some(c.name.as_str()))
@@ -728,7 +742,7 @@ impl Lake {
                 row_count: n,
                 completeness_bp: completeness,
                 validity_bp: bp(rows_read as i64 - bad, rows_read as i64),
-                uniqueness_bp: bp(distinct, non_null),
+                uniqueness_bp: uniqueness,
                 ..Default::default()
             });
         }
@@ -1223,6 +1237,47 @@ impl Lake {
             ..Default::default()
         })
     }
+}
+
+/// A table's rows and each column's nulls from its files' statistics; `None` when a file has
+/// none (written by another tool).
+async fn file_stats(
+    t: &DeltaTable,
+    spec: &TableSpec,
+) -> Result<Option<(i64, HashMap<String, i64>)>> {
+    let files: Vec<_> = t
+        .get_active_add_actions_by_predicate(None)
+        .try_collect()
+        .await
+        .map_err(delta_err)?;
+    let mut rows = 0i64;
+    let mut nulls: HashMap<String, i64> = HashMap::new();
+    for f in files {
+        let Some(stats) = f
+            .stats()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        else {
+            return Ok(None);
+        };
+        let Some(n) = stats.get("numRecords").and_then(|v| v.as_i64()) else {
+            return Ok(None);
+        };
+        rows += n;
+        for c in &spec.columns {
+            // A file written before the column existed holds only nulls for it.
+            let k = stats
+                .get("nullCount")
+                .and_then(|m| m.get(&c.name))
+                .and_then(|v| v.as_i64());
+            let k = match k {
+                Some(k) => k,
+                None if stats.get("nullCount").is_some() => n,
+                None => return Ok(None),
+            };
+            *nulls.entry(c.name.clone()).or_default() += k;
+        }
+    }
+    Ok(Some((rows, nulls)))
 }
 
 fn batches_to_json(

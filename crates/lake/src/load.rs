@@ -6,10 +6,9 @@ use crate::clean::{Value, clean};
 use crate::read::Visit;
 use crate::spec::{Kind, TableSpec};
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
-    StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
-use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use shuju_types::{Error, Result};
@@ -22,7 +21,7 @@ const BATCH: usize = 64 * 1024;
 
 /// Keys are already 128-bit hashes: use their low bits as they are.
 #[derive(Default)]
-struct KeyHasher(u64);
+pub struct KeyHasher(u64);
 
 impl std::hash::Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -104,8 +103,16 @@ impl Builder {
     }
 }
 
+/// The positions of the key's columns among the table's.
+pub(crate) fn key_columns(spec: &TableSpec) -> Vec<usize> {
+    spec.key
+        .iter()
+        .filter_map(|k| spec.columns.iter().position(|c| &c.name == k))
+        .collect()
+}
+
 /// Feed the value's canonical bytes to a hash.
-fn hash_value(h: &mut Vec<u8>, v: &Value<'_>) {
+pub(crate) fn hash_value(h: &mut Vec<u8>, v: &Value<'_>) {
     match v {
         Value::Null => h.push(0),
         Value::Text(s) => {
@@ -129,17 +136,49 @@ fn hash_value(h: &mut Vec<u8>, v: &Value<'_>) {
     }
 }
 
-/// The outcome of reading a delivery: accepted rows as batches, rejects, counts.
+/// The key map of a delivery: the key's 128-bit hash to the row's content hash and its position
+/// among the rows sent on (0-based).
+pub type KeyMap = HashMap<u128, (i64, u64), BuildHasherDefault<KeyHasher>>;
+
+/// The outcome of reading a delivery: rejects, counts, and what the upsert needs to know of the
+/// rows sent on (their keys, the earlier rows a later one replaced, the keys' ranges).
 #[derive(Debug, Default)]
 pub struct Loaded {
-    pub batches: Vec<RecordBatch>,
     pub rejects: Vec<Reject>,
     pub rows_read: u64,
     /// Earlier rows replaced by a later row with the same key in the same delivery.
     pub duplicates: u64,
     /// Source headers that feed no column (reported, not an error).
     pub unmapped: Vec<String>,
+    /// Rows sent on; `accepted` of them have distinct keys.
+    pub sent: u64,
     pub accepted: u64,
+    pub keys: KeyMap,
+    /// Rows sent on and then replaced by a later row with the same key and other content.
+    pub superseded: Vec<u64>,
+    /// Per key column, the smallest and largest value sent on (for skipping files that cannot
+    /// hold one of these keys).
+    pub key_ranges: Vec<Option<(Bound, Bound)>>,
+}
+
+/// A key column's value, comparable with a Delta file's column statistics.
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub enum Bound {
+    Text(String),
+    Number(i64),
+    Real(f64),
+}
+
+impl Bound {
+    fn of(v: &Value<'_>) -> Option<Bound> {
+        Some(match v {
+            Value::Text(s) => Bound::Text(s.to_string()),
+            Value::Integer(i) | Value::Timestamp(i) => Bound::Number(*i),
+            Value::Date(d) => Bound::Number(i64::from(*d)),
+            Value::Decimal(f) => Bound::Real(*f),
+            Value::Null | Value::Boolean(_) => return None,
+        })
+    }
 }
 
 pub struct Loader {
@@ -154,24 +193,26 @@ pub struct Loader {
     hash_b: Int64Builder,
     in_batch: usize,
     scratch: Vec<u8>,
-    keys: HashMap<u128, (u32, u32), BuildHasherDefault<KeyHasher>>,
-    dropped: HashMap<u32, Vec<u32>>,
     out: Loaded,
+    /// Where finished batches go (the writer of the commit).
+    send: Box<dyn FnMut(RecordBatch) -> Result<()> + Send>,
 }
 
 impl Loader {
     /// Expect about this many rows (e.g. from the file's size): the key map is sized once.
     pub fn expect_rows(&mut self, rows: usize) {
-        self.keys.reserve(rows.min(200_000_000));
+        self.out.keys.reserve(rows.min(200_000_000));
     }
 
-    pub fn new(spec: Arc<TableSpec>, job: i64) -> Self {
+    /// A loader that hands each finished batch of accepted rows to `send`, in order.
+    pub fn new(
+        spec: Arc<TableSpec>,
+        job: i64,
+        send: impl FnMut(RecordBatch) -> Result<()> + Send + 'static,
+    ) -> Self {
         let builders = spec.columns.iter().map(|c| Builder::new(c.kind)).collect();
-        let key_cols = spec
-            .key
-            .iter()
-            .filter_map(|k| spec.columns.iter().position(|c| &c.name == k))
-            .collect();
+        let key_cols = key_columns(&spec);
+        let key_cols_len = key_cols.len();
         Loader {
             schema: spec.schema(),
             spec,
@@ -183,9 +224,11 @@ impl Loader {
             hash_b: Int64Builder::with_capacity(BATCH),
             in_batch: 0,
             scratch: Vec::with_capacity(256),
-            keys: HashMap::default(),
-            dropped: HashMap::new(),
-            out: Loaded::default(),
+            out: Loaded {
+                key_ranges: vec![None; key_cols_len],
+                ..Default::default()
+            },
+            send: Box::new(send),
         }
     }
 
@@ -207,25 +250,14 @@ impl Loader {
         cols.push(Arc::new(self.hash_b.finish()));
         cols.push(Arc::new(Int64Array::from(vec![self.job; self.in_batch])));
         let b = RecordBatch::try_new(self.schema.clone(), cols).map_err(Error::internal)?;
-        self.out.batches.push(b);
         self.in_batch = 0;
-        Ok(())
+        (self.send)(b)
     }
 
-    /// Finish: the last batch, and rows superseded by a later row with the same key removed.
+    /// Finish: send the last batch; the rows a later row replaced are listed in `superseded`.
     pub fn finish(mut self) -> Result<Loaded> {
         self.flush()?;
-        for (bi, rows) in std::mem::take(&mut self.dropped) {
-            let b = &self.out.batches[bi as usize];
-            let mut keep = vec![true; b.num_rows()];
-            for r in rows {
-                keep[r as usize] = false;
-            }
-            let filtered =
-                filter_record_batch(b, &BooleanArray::from(keep)).map_err(Error::internal)?;
-            self.out.batches[bi as usize] = filtered;
-        }
-        self.out.batches.retain(|b| b.num_rows() > 0);
+        self.out.superseded.sort_unstable();
         Ok(self.out)
     }
 }
@@ -314,13 +346,37 @@ impl Visit for Loader {
             hash_value(&mut self.scratch, v);
         }
         let row_hash = XxHash3_64::oneshot(&self.scratch) as i64;
-        let here = (self.out.batches.len() as u32, self.in_batch as u32);
-        if let Some((b, r)) = self.keys.insert(key, here) {
-            self.dropped.entry(b).or_default().push(r);
-            self.out.duplicates += 1;
-        } else {
-            self.out.accepted += 1;
+        let here = self.out.sent;
+        match self.out.keys.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                self.out.duplicates += 1;
+                if e.get().0 == row_hash {
+                    // The same row delivered twice: the first one stands.
+                    return Ok(());
+                }
+                let (_, earlier) = e.insert((row_hash, here));
+                self.out.superseded.push(earlier);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((row_hash, here));
+                self.out.accepted += 1;
+            }
         }
+        for (range, &k) in self.out.key_ranges.iter_mut().zip(&self.key_cols) {
+            if let Some(b) = Bound::of(&values[k]) {
+                match range {
+                    None => *range = Some((b.clone(), b)),
+                    Some((lo, hi)) => {
+                        if b < *lo {
+                            *lo = b;
+                        } else if b > *hi {
+                            *hi = b;
+                        }
+                    }
+                }
+            }
+        }
+        self.out.sent += 1;
         for (b, v) in self.builders.iter_mut().zip(&values) {
             b.push(v);
         }

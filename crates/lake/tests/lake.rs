@@ -432,3 +432,151 @@ async fn the_drop_folder_loads_finished_files_and_sets_failures_aside() {
     let info = lake.table(&Caller::system(), "people").await.expect("info");
     assert_eq!(info.rows, 198);
 }
+
+fn readings_spec() -> TableSpec {
+    TableSpec {
+        name: "flow".into(),
+        library: Library::Business,
+        title: "交通流量".into(),
+        resource_code: "RES-FLOW".into(),
+        columns: vec![
+            col("jcqbh", "检测器编号", Kind::Text, None, false),
+            col("tjsj", "统计时间", Kind::Timestamp, None, false),
+            col("cll", "车流量", Kind::Integer, None, false),
+        ],
+        key: vec!["jcqbh".into(), "tjsj".into()],
+        mapping: BTreeMap::new(),
+        cycle_days: Some(1),
+    }
+}
+
+/// Readings of two sensors every hour of `days` days from `month`/1, flow `base + hour`.
+fn readings(month: u32, days: u32, base: u32) -> String {
+    let mut text = String::from("检测器编号,统计时间,车流量\n");
+    for d in 1..=days {
+        for h in 0..24 {
+            for s in ["JT01", "JT02"] {
+                text.push_str(&format!(
+                    "{s},2026-{month:02}-{d:02} {h:02}:00:00,{}\n",
+                    base + h
+                ));
+            }
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn updates_rewrite_only_the_files_that_can_hold_the_keys() {
+    let (dir, lake, _db) = setup().await;
+    let sys = Caller::system();
+    lake.put_table(&sys, &readings_spec()).await.expect("spec");
+    let load = |name: &str, text: String| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        let (lake, sys, name) = (&lake, &sys, name.to_owned());
+        async move {
+            lake.ingest(sys, "RES-FLOW", &file, &name, Default::default())
+                .await
+                .expect("ingest")
+        }
+    };
+    let jan = load("jan.csv", readings(1, 10, 100)).await;
+    assert_eq!((jan.inserted, jan.updated, jan.version), (480, 0, Some(0)));
+    let feb = load("feb.csv", readings(2, 10, 100)).await;
+    assert_eq!((feb.inserted, feb.updated, feb.version), (480, 0, Some(1)));
+    let h = lake.history(&sys, "flow").await.expect("history");
+    assert_eq!(
+        h[0].metrics["numTargetFilesScanned"], 0,
+        "{:?}",
+        h[0].metrics
+    );
+    assert_eq!(
+        h[0].metrics["numTargetFilesSkipped"], 1,
+        "January cannot hold February's keys"
+    );
+
+    // A correction of January: one reading changed, one unchanged, one new; the new one sent
+    // twice with different counts (the last stands) and the changed one sent twice alike.
+    let fix = "检测器编号,统计时间,车流量\n\
+               JT01,2026-01-01 05:00:00,999\n\
+               JT01,2026-01-01 06:00:00,106\n\
+               JT03,2026-01-01 00:00:00,1\n\
+               JT03,2026-01-01 00:00:00,2\n\
+               JT01,2026-01-01 05:00:00,999\n";
+    let r = load("fix.csv", fix.into()).await;
+    assert_eq!(
+        (r.rows_read, r.inserted, r.updated, r.duplicates),
+        (5, 1, 1, 2)
+    );
+    assert_eq!(r.version, Some(2));
+    let h = lake.history(&sys, "flow").await.expect("history");
+    assert_eq!(
+        h[0].metrics["numTargetFilesScanned"], 1,
+        "{:?}",
+        h[0].metrics
+    );
+    assert_eq!(h[0].metrics["numTargetRowsCopied"], 1);
+
+    let q = |sql: &'static str, at: Option<i64>| {
+        let lake = &lake;
+        let sys = &sys;
+        async move {
+            let as_of = at
+                .map(|v| BTreeMap::from([("flow".to_string(), v)]))
+                .unwrap_or_default();
+            lake.sql(sys, sql, &as_of, 10).await.expect("sql").rows
+        }
+    };
+    let now = q("SELECT count(*) AS n, sum(cll) AS s FROM flow", None).await;
+    assert_eq!(now[0]["n"], 961);
+    // 40 sensor-days of sum(100..124) = 2676 each, +894 for the change, +2 for JT03.
+    assert_eq!(now[0]["s"], 40 * 2676 + 894 + 2);
+    let jt03 = q("SELECT cll FROM flow WHERE jcqbh = 'JT03'", None).await;
+    assert_eq!(jt03.len(), 1);
+    assert_eq!(jt03[0]["cll"], 2);
+    let before = q("SELECT sum(cll) AS s FROM flow", Some(1)).await;
+    assert_eq!(before[0]["s"], 40 * 2676);
+
+    // The same correction again changes nothing and makes no version.
+    let again = load("fix2.csv", fix.into()).await;
+    assert_eq!((again.inserted, again.updated, again.version), (0, 0, None));
+    assert_eq!(lake.table(&sys, "flow").await.expect("info").rows, 961);
+}
+
+#[tokio::test]
+async fn an_entry_that_gained_an_item_adds_its_column() {
+    let (dir, lake, _db) = setup().await;
+    let sys = Caller::system();
+    let file = dir.path().join("p.csv");
+    write_people(&file, 200, 1000);
+    lake.ingest(&sys, "RES-PEOPLE", &file, "p.csv", Default::default())
+        .await
+        .expect("first");
+    let mut spec = people_spec();
+    spec.columns
+        .push(col("lxdh", "联系电话", Kind::Text, None, true));
+    lake.put_table(&sys, &spec).await.expect("spec");
+    let text = format!(
+        "公民身份号码,姓名,出生日期,缴费基数,行政区划代码,联系电话\n{},张0,1950/1/1,1000,371502,13800000000\n",
+        id(0)
+    );
+    std::fs::write(&file, text).expect("write");
+    let r = lake
+        .ingest(&sys, "RES-PEOPLE", &file, "p2.csv", Default::default())
+        .await
+        .expect("second");
+    assert_eq!((r.inserted, r.updated), (0, 1));
+    let rows = lake
+        .sql(
+            &sys,
+            "SELECT count(*) AS n, count(lxdh) AS phones FROM people",
+            &BTreeMap::new(),
+            10,
+        )
+        .await
+        .expect("sql")
+        .rows;
+    assert_eq!(rows[0]["n"], 198);
+    assert_eq!(rows[0]["phones"], 1);
+}

@@ -153,6 +153,12 @@ enum BenchCommand {
     Gather {
         #[arg(long, default_value_t = 1_000_000)]
         persons: usize,
+        /// Traffic detectors whose monthly deliveries of readings follow the city's (0: none).
+        #[arg(long, default_value_t = 0)]
+        sensors: usize,
+        /// Months of readings (at most 12).
+        #[arg(long, default_value_t = 12)]
+        months: u32,
         #[arg(long)]
         markdown: Option<String>,
     },
@@ -387,9 +393,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::er_run(a, b, out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCommand::Gather { persons, markdown }) => {
+        Command::Bench(BenchCommand::Gather {
+            persons,
+            sensors,
+            months,
+            markdown,
+        }) => {
             init_tracing("warn");
-            bench::gather(*persons, markdown.clone()).await?;
+            bench::gather(*persons, *sensors, *months, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::License(LicenseCommand::TestVectors) => {

@@ -1109,11 +1109,28 @@ fn city_operations(
     summary.add(w, path, cases)?;
 
     let (path, mut w) = open(out, "jtys/traffic_flow.jsonl", Enc::Utf8, "")?;
-    let sensors = 20;
     let slots = ((persons / 50).clamp(96, 96 * 365) / 96) * 96;
+    let rows = traffic_readings(&mut w, 20, start, slots, rng)?;
+    summary.add(w, path, rows)?;
+    Ok(cases + rows)
+}
+
+/// Traffic-flow readings as the detectors' vendor exports them (JSON lines, times with their
+/// offset): `sensors` detectors every 15 minutes for `slots` slots from `start`, three times the
+/// traffic in the rush hours; one reading in 500 is sent twice. Returns the readings written.
+fn traffic_readings(
+    w: &mut impl Write,
+    sensors: usize,
+    start: chrono::NaiveDateTime,
+    slots: usize,
+    rng: &mut StdRng,
+) -> Result<usize> {
     let mut rows = 0;
+    let mut line = String::with_capacity(128);
     for t in 0..slots {
-        let at = start + chrono::Duration::minutes(15 * t as i64);
+        let at = (start + chrono::Duration::minutes(15 * t as i64))
+            .format("%Y-%m-%dT%H:%M:%S+08:00")
+            .to_string();
         let hour = (t / 4) % 24;
         let peak = if (7..9).contains(&hour) || (17..19).contains(&hour) {
             3
@@ -1121,23 +1138,46 @@ fn city_operations(
             1
         };
         for s in 0..sensors {
-            let flow = rng.gen_range(20..120) * peak;
-            let line = serde_json::json!({
-                "jcqbh": format!("JT3715{s:04}"),
-                "tjsj": at.format("%Y-%m-%dT%H:%M:%S+08:00").to_string(),
-                "cll": flow,
-                "pjsd": rng.gen_range(15.0..70.0_f64).round(),
-                "zyl": (f64::from(flow) / 10.0).round() / 100.0,
-            });
-            io(writeln!(w, "{line}"))?;
+            let flow: u32 = rng.gen_range(20..120) * peak;
+            let speed = rng.gen_range(15.0..70.0_f64).round();
+            let occupancy = (f64::from(flow) / 10.0).round() / 100.0;
+            line.clear();
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                line,
+                "{{\"jcqbh\":\"JT3715{s:04}\",\"tjsj\":\"{at}\",\"cll\":{flow},\"pjsd\":{speed:.1},\"zyl\":{occupancy}}}"
+            );
+            io(w.write_all(line.as_bytes()))?;
             rows += 1;
             if rng.gen_range(0..500) == 0 {
-                io(writeln!(w, "{line}"))?;
+                io(w.write_all(line.as_bytes()))?;
             }
         }
     }
-    summary.add(w, path, rows)?;
-    Ok(cases + rows)
+    Ok(rows)
+}
+
+/// One month of traffic-flow readings from `sensors` detectors, as the monthly delivery
+/// `jtys/traffic_flow_YYYYMM.jsonl` (the city's bulk of records: a detector reports 2,880 times
+/// a month). Deterministic for a seed. Returns the file and the readings in it.
+pub fn traffic_month(
+    out: &Path,
+    sensors: usize,
+    year: i32,
+    month: u32,
+    seed: u64,
+) -> Result<(PathBuf, usize)> {
+    let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(month) << 32) ^ year as u64);
+    let first = NaiveDate::from_ymd_opt(year, month, 1)
+        .ok_or_else(|| Error::invalid("month", "no such month"))?;
+    let next = first + chrono::Months::new(1);
+    let days = next.signed_duration_since(first).num_days() as usize;
+    let name = format!("jtys/traffic_flow_{year}{month:02}.jsonl");
+    let (path, mut w) = open(out, &name, Enc::Utf8, "")?;
+    let start = first.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let rows = traffic_readings(&mut w, sensors.min(10_000), start, days * 96, &mut rng)?;
+    io(w.flush())?;
+    Ok((path, rows))
 }
 
 fn more_person_deliveries(
@@ -1323,6 +1363,32 @@ pub fn linkage(n: usize, seed: u64, out: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_of_readings_is_every_detector_every_quarter_hour() {
+        let a = tempfile::tempdir().expect("tmp");
+        let b = tempfile::tempdir().expect("tmp");
+        let (pa, n) = traffic_month(a.path(), 3, 2025, 2, 7).expect("month");
+        assert_eq!(n, 3 * 28 * 96);
+        let (pb, _) = traffic_month(b.path(), 3, 2025, 2, 7).expect("month");
+        let text = std::fs::read_to_string(&pa).expect("read");
+        assert_eq!(
+            text,
+            std::fs::read_to_string(&pb).expect("read"),
+            "deterministic"
+        );
+        let mut keys = std::collections::HashSet::new();
+        let mut lines = 0;
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON object per line");
+            let at = v["tjsj"].as_str().expect("time");
+            assert!(at.starts_with("2025-02-") && at.ends_with("+08:00"), "{at}");
+            keys.insert((v["jcqbh"].to_string(), at.to_owned()));
+            lines += 1;
+        }
+        assert_eq!(keys.len(), n, "every reading once");
+        assert!(lines > n, "some readings sent twice");
+    }
 
     fn digest(dir: &Path) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = [
