@@ -504,14 +504,14 @@ pub fn generate(
         };
         let mut name = String::new();
         for attempt in 0.. {
-            let word = if attempt == 0 {
+            // Two trade characters, one more for every eight clashes: a big city's names do not
+            // run out.
+            let word: String = if attempt == 0 {
                 String::new()
             } else {
-                format!(
-                    "{}{}",
-                    pick(&mut erng, TRADE_WORDS),
-                    pick(&mut erng, TRADE_WORDS)
-                )
+                (0..2 + attempt / 8)
+                    .map(|_| pick(&mut erng, TRADE_WORDS))
+                    .collect()
             };
             name = if individual {
                 format!(
