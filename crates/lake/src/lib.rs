@@ -18,6 +18,7 @@ pub mod index;
 pub mod load;
 pub mod query;
 pub mod read;
+mod s3;
 pub mod spec;
 pub mod upsert;
 
@@ -47,6 +48,9 @@ use url::Url;
 #[derive(Clone)]
 pub struct Lake {
     root: Url,
+    /// The local folder of the files handed to departments (bulk deliveries): under the lake
+    /// when the lake is a folder, set with [`Lake::with_spaces`] when it is an object store.
+    spaces: Option<PathBuf>,
     store: Store,
     locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     indexes: Arc<index::Indexes>,
@@ -170,17 +174,24 @@ impl Lake {
             Url::from_directory_path(&p)
                 .map_err(|_| Error::invalid("lake", "the lake folder path is not absolute"))?
         };
-        if root.scheme() != "file" {
-            return Err(Error::invalid(
-                "lake",
-                format!(
-                    "this build stores the lake in a local folder; {}:// is not supported",
-                    root.scheme()
-                ),
-            ));
-        }
+        let spaces = match root.scheme() {
+            "file" => root.to_file_path().ok().map(|p| p.join("_exchange")),
+            "s3" => {
+                s3::register();
+                None
+            }
+            other => {
+                return Err(Error::invalid(
+                    "lake",
+                    format!(
+                        "the lake is a local folder or an S3-compatible store (s3://bucket/prefix); {other}:// is not supported"
+                    ),
+                ));
+            }
+        };
         Ok(Lake {
             root,
+            spaces,
             store,
             locks: Default::default(),
             indexes: Default::default(),
@@ -189,6 +200,12 @@ impl Lake {
 
     pub fn root(&self) -> &Url {
         &self.root
+    }
+
+    /// Keep the files handed to departments in this local folder.
+    pub fn with_spaces(mut self, dir: PathBuf) -> Lake {
+        self.spaces = Some(dir);
+        self
     }
 
     fn url_of(&self, dir: &str, name: &str) -> Result<Url> {

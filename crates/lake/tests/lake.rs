@@ -469,12 +469,18 @@ fn readings(month: u32, days: u32, base: u32) -> String {
 #[tokio::test]
 async fn updates_rewrite_only_the_files_that_can_hold_the_keys() {
     let (dir, lake, _db) = setup().await;
+    monthly_readings_and_a_correction(&lake, dir.path()).await;
+}
+
+/// Two months of readings (the second skips the first's files by their statistics), then a
+/// correction that updates one row, keeps one, adds one, and repeats rows.
+async fn monthly_readings_and_a_correction(lake: &Lake, dir: &Path) {
     let sys = Caller::system();
     lake.put_table(&sys, &readings_spec()).await.expect("spec");
     let load = |name: &str, text: String| {
-        let file = dir.path().join(name);
+        let file = dir.join(name);
         std::fs::write(&file, text).expect("write");
-        let (lake, sys, name) = (&lake, &sys, name.to_owned());
+        let (lake, sys, name) = (lake, &sys, name.to_owned());
         async move {
             lake.ingest(sys, "RES-FLOW", &file, &name, Default::default())
                 .await
@@ -519,7 +525,6 @@ async fn updates_rewrite_only_the_files_that_can_hold_the_keys() {
     assert_eq!(h[0].metrics["numTargetRowsCopied"], 1);
 
     let q = |sql: &'static str, at: Option<i64>| {
-        let lake = &lake;
         let sys = &sys;
         async move {
             let as_of = at
@@ -579,4 +584,52 @@ async fn an_entry_that_gained_an_item_adds_its_column() {
         .rows;
     assert_eq!(rows[0]["n"], 198);
     assert_eq!(rows[0]["phones"], 1);
+}
+
+/// The lake on an S3-compatible store: `TEST_S3_URL` (`s3://bucket/prefix`) with the `AWS_*`
+/// variables of the store; scripts/test runs it against moto's S3 server.
+#[tokio::test]
+async fn the_lake_on_an_s3_compatible_store() {
+    let Ok(base) = std::env::var("TEST_S3_URL") else {
+        assert!(
+            std::env::var("TEST_REQUIRE_S3").is_err(),
+            "TEST_REQUIRE_S3=1 but TEST_S3_URL is not set"
+        );
+        eprintln!("S3 test skipped: TEST_S3_URL is not set (scripts/test sets it)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = shuju_store::testing::sqlite();
+    let store = db.open().await;
+    let url = format!("{}/{}", base.trim_end_matches('/'), uuid::Uuid::new_v4());
+    let lake = Lake::open(&url, store).expect("lake");
+    assert_eq!(lake.root().scheme(), "s3");
+    let sys = Caller::system();
+    lake.put_table(&sys, &people_spec()).await.expect("spec");
+
+    // A GBK delivery with bad check digits, its quarantine, and the same file again.
+    let file = dir.path().join("people.csv");
+    write_people(&file, 1000, 3000);
+    let r = lake
+        .ingest(&sys, "RES-PEOPLE", &file, "people.csv", Default::default())
+        .await
+        .expect("ingest");
+    assert_eq!(
+        (r.rows_read, r.inserted, r.rejected, r.version),
+        (1000, 990, 10, Some(0))
+    );
+    let again = lake
+        .ingest(&sys, "RES-PEOPLE", &file, "people.csv", Default::default())
+        .await
+        .expect("again");
+    assert_eq!((again.inserted, again.updated, again.version), (0, 0, None));
+    let info = lake.table(&sys, "people").await.expect("info");
+    assert_eq!((info.rows, info.rejected, info.version), (990, 10, Some(0)));
+    let q = lake
+        .quarantine(&sys, "people", None, 100)
+        .await
+        .expect("quarantine");
+    assert_eq!(q.len(), 10);
+
+    monthly_readings_and_a_correction(&lake, dir.path()).await;
 }

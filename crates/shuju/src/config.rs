@@ -21,7 +21,9 @@ pub struct Config {
     pub database: Option<String>,
     /// Log filter (tracing's EnvFilter syntax).
     pub log: String,
-    /// Where the lake's Delta tables live: a folder or a `file://` URL (default: DATA_DIR/lake).
+    /// Where the lake's Delta tables live: a folder, a `file://` URL, or an S3-compatible store
+    /// (`s3://bucket/prefix`, configured by the `AWS_*` environment variables). Default:
+    /// DATA_DIR/lake.
     pub lake: Option<String>,
     pub admin: AdminConfig,
     pub catalog: CatalogConfig,

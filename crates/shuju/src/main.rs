@@ -525,8 +525,12 @@ fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
 }
 
 async fn open_lake(cfg: &Config, store: &Store) -> anyhow::Result<shuju_lake::Lake> {
-    let lake = shuju_lake::Lake::open(&cfg.lake_location(), store.clone())
+    let mut lake = shuju_lake::Lake::open(&cfg.lake_location(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot open the lake: {}", e.message))?;
+    if lake.root().scheme() != "file" {
+        // Files handed to departments stay on this machine when the tables are in a store.
+        lake = lake.with_spaces(cfg.data_dir.join("exchange"));
+    }
     lake.recover()
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
