@@ -109,6 +109,21 @@ async fn setup() -> (tempfile::TempDir, Lake, shuju_store::testing::TestDb) {
     (dir, lake, db)
 }
 
+/// Deliver `n` people (`write_people`) as `p.csv`.
+async fn deliver_people(lake: &Lake, dir: &Path, n: u32, salary: u32) -> shuju_lake::LoadReport {
+    let file = dir.join("p.csv");
+    write_people(&file, n, salary);
+    lake.ingest(
+        &Caller::system(),
+        "RES-PEOPLE",
+        &file,
+        "p.csv",
+        Default::default(),
+    )
+    .await
+    .expect("ingest")
+}
+
 #[tokio::test]
 async fn bad_check_digits_are_quarantined_and_redelivery_adds_nothing() {
     let (dir, lake, _db) = setup().await;
@@ -226,17 +241,7 @@ fn all_strings(r: &shuju_lake::QueryResult) -> Vec<String> {
 #[tokio::test]
 async fn masked_columns_stay_masked_through_every_query_shape() {
     let (dir, lake, _db) = setup().await;
-    let file = dir.path().join("people.csv");
-    write_people(&file, 200, 3000);
-    lake.ingest(
-        &Caller::system(),
-        "RES-PEOPLE",
-        &file,
-        "p.csv",
-        Default::default(),
-    )
-    .await
-    .expect("ingest");
+    deliver_people(&lake, dir.path(), 200, 3000).await;
     let analyst = caller(&[perm::LAKE_QUERY]);
     let raw_ids: Vec<String> = (0..200).map(id).collect();
     let shapes = [
@@ -364,11 +369,7 @@ async fn json_lines_and_excel_deliveries() {
 async fn a_table_built_from_tables_names_its_sources() {
     let (dir, lake, _db) = setup().await;
     let sys = Caller::system();
-    let file = dir.path().join("people.csv");
-    write_people(&file, 300, 3000);
-    lake.ingest(&sys, "RES-PEOPLE", &file, "p.csv", Default::default())
-        .await
-        .expect("ingest");
+    deliver_people(&lake, dir.path(), 300, 3000).await;
     let spec = TableSpec {
         name: "population".into(),
         library: Library::BasePopulation,
@@ -553,11 +554,8 @@ async fn monthly_readings_and_a_correction(lake: &Lake, dir: &Path) {
 async fn an_entry_that_gained_an_item_adds_its_column() {
     let (dir, lake, _db) = setup().await;
     let sys = Caller::system();
+    deliver_people(&lake, dir.path(), 200, 1000).await;
     let file = dir.path().join("p.csv");
-    write_people(&file, 200, 1000);
-    lake.ingest(&sys, "RES-PEOPLE", &file, "p.csv", Default::default())
-        .await
-        .expect("first");
     let mut spec = people_spec();
     spec.columns
         .push(col("lxdh", "联系电话", Kind::Text, None, true));
