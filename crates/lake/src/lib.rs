@@ -208,11 +208,15 @@ impl Lake {
         self
     }
 
-    fn url_of(&self, dir: &str, name: &str) -> Result<Url> {
-        let u = self
-            .root
+    /// Where a table lives, without making its folder.
+    fn locate(&self, dir: &str, name: &str) -> Result<Url> {
+        self.root
             .join(&format!("{dir}/{name}/"))
-            .map_err(|_| Error::invalid("table", "bad table location"))?;
+            .map_err(|_| Error::invalid("table", "bad table location"))
+    }
+
+    fn url_of(&self, dir: &str, name: &str) -> Result<Url> {
+        let u = self.locate(dir, name)?;
         if u.scheme() == "file"
             && let Ok(p) = u.to_file_path()
         {
@@ -835,6 +839,31 @@ impl Lake {
         let mut tx = self.store.write().await?;
         let n = meta::interrupt_running(&mut tx).await?;
         tx.commit().await?;
+        // Files of loads killed more than a day ago (a load in another process may be running).
+        match self.sweep(std::time::Duration::from_secs(24 * 3600)).await {
+            Ok(0) => {}
+            Ok(k) => tracing::info!(files = k, "removed data files of loads cut short"),
+            Err(e) => tracing::warn!(error = ?e, "could not sweep the lake's stray files"),
+        }
+        Ok(n)
+    }
+
+    /// Remove the data files no version of any table can read (loads cut short) older than
+    /// `older_than`; returns how many. See [`upsert::sweep`].
+    pub async fn sweep(&self, older_than: std::time::Duration) -> Result<usize> {
+        let mut n = 0;
+        for spec in self.specs().await? {
+            for url in [
+                self.locate(spec.library.key(), &spec.name)?,
+                self.locate(QUARANTINE, &spec.name)?,
+            ] {
+                let absent = url.scheme() == "file"
+                    && url.to_file_path().map(|p| !p.is_dir()).unwrap_or(true);
+                if !absent {
+                    n += upsert::sweep(&url, older_than).await?;
+                }
+            }
+        }
         Ok(n)
     }
 

@@ -531,3 +531,80 @@ pub async fn finish(
         files_removed: removed,
     })
 }
+
+/// Remove the data files of a table that no version can read: written by loads cut short
+/// (killed before their commit) and older than `older_than`, so a load still running in another
+/// process keeps its files. A file is readable when the newest version holds it or a commit still
+/// in the log added it (time travel); everything else under the table's folder ending in
+/// `.parquet` outside the log is an orphan. Returns how many were removed.
+pub async fn sweep(url: &Url, older_than: std::time::Duration) -> Result<usize> {
+    let table = DeltaTableBuilder::from_url(url.clone())
+        .map_err(delta_err)?
+        .build()
+        .map_err(delta_err)?;
+    let store = table.object_store();
+    let log_dir = Path::from("_delta_log");
+    let listed: Vec<object_store::ObjectMeta> = store
+        .list(None)
+        .try_collect()
+        .await
+        .map_err(Error::internal)?;
+    let decoded = |p: &str| {
+        Path::from_url_path(p)
+            .map(|p| p.to_string())
+            .unwrap_or_else(|_| p.to_owned())
+    };
+    let mut readable = std::collections::HashSet::new();
+    let mut table = table;
+    if table.load().await.is_ok() {
+        let files: Vec<_> = table
+            .get_active_add_actions_by_predicate(None)
+            .try_collect()
+            .await
+            .map_err(delta_err)?;
+        readable.extend(files.iter().map(|f| decoded(&f.path())));
+    }
+    for m in listed
+        .iter()
+        .filter(|m| m.location.prefix_matches(&log_dir))
+    {
+        if !m.location.as_ref().ends_with(".json") {
+            continue;
+        }
+        let bytes = store
+            .get(&m.location)
+            .await
+            .map_err(Error::internal)?
+            .bytes()
+            .await
+            .map_err(Error::internal)?;
+        for line in bytes.split(|b| *b == b'\n') {
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let Some(p) = v
+                .get("add")
+                .and_then(|a| a.get("path"))
+                .and_then(|p| p.as_str())
+            {
+                readable.insert(decoded(p));
+            }
+        }
+    }
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::zero());
+    let mut removed = 0;
+    for m in &listed {
+        let name = m.location.as_ref();
+        if m.location.prefix_matches(&log_dir)
+            || !name.ends_with(".parquet")
+            || readable.contains(name)
+            || m.last_modified > cutoff
+        {
+            continue;
+        }
+        store.delete(&m.location).await.map_err(Error::internal)?;
+        removed += 1;
+    }
+    Ok(removed)
+}

@@ -548,6 +548,11 @@ async fn monthly_readings_and_a_correction(lake: &Lake, dir: &Path) {
     let again = load("fix2.csv", fix.into()).await;
     assert_eq!((again.inserted, again.updated, again.version), (0, 0, None));
     assert_eq!(lake.table(&sys, "flow").await.expect("info").rows, 961);
+    // Files the loads wrote and then replaced were removed: nothing is left that no version reads.
+    assert_eq!(
+        lake.sweep(std::time::Duration::ZERO).await.expect("sweep"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -630,4 +635,57 @@ async fn the_lake_on_an_s3_compatible_store() {
     assert_eq!(q.len(), 10);
 
     monthly_readings_and_a_correction(&lake, dir.path()).await;
+}
+
+#[tokio::test]
+async fn files_of_a_load_cut_short_are_swept_and_every_version_still_reads() {
+    let (dir, lake, _db) = setup().await;
+    let sys = Caller::system();
+    deliver_people(&lake, dir.path(), 300, 3000).await;
+    deliver_people(&lake, dir.path(), 300, 4000).await;
+    // A load killed before its commit leaves a data file no version names.
+    let folder = dir.path().join("lake/business/people");
+    let data: Vec<_> = std::fs::read_dir(&folder)
+        .expect("folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    assert!(data.len() >= 2, "{data:?}");
+    let stray = folder.join("part-00000-0f0f0f0f-stray-c000.snappy.parquet");
+    std::fs::copy(&data[0], &stray).expect("copy");
+
+    // Too young to be a dead load's: kept.
+    assert_eq!(
+        lake.sweep(std::time::Duration::from_secs(3600))
+            .await
+            .expect("sweep"),
+        0
+    );
+    assert!(stray.exists());
+    assert_eq!(
+        lake.sweep(std::time::Duration::ZERO).await.expect("sweep"),
+        1
+    );
+    assert!(!stray.exists());
+    for p in &data {
+        assert!(
+            p.exists(),
+            "a file a version reads was kept: {}",
+            p.display()
+        );
+    }
+    let sql = "SELECT count(*) AS n, max(jfjs) AS m FROM people";
+    for (version, max) in [(0, 3299.0), (1, 4299.0)] {
+        let r = lake
+            .sql(
+                &sys,
+                sql,
+                &BTreeMap::from([("people".to_string(), version)]),
+                10,
+            )
+            .await
+            .expect("as of");
+        assert_eq!(r.rows[0]["n"], 297);
+        assert_eq!(r.rows[0]["m"], max, "version {version}");
+    }
 }
