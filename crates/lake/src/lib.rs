@@ -141,8 +141,18 @@ fn ver(t: &DeltaTable) -> Option<i64> {
     t.version().map(|v| v as i64)
 }
 
-fn delta_err(e: deltalake::DeltaTableError) -> Error {
-    Error::internal(e)
+/// A deltalake error as ours: losing a commit to another writer is a conflict the deliverer can
+/// resolve (deliver again); anything else is internal.
+pub(crate) fn delta_err(e: deltalake::DeltaTableError) -> Error {
+    use deltalake::kernel::transaction::TransactionError;
+    match &e {
+        deltalake::DeltaTableError::Transaction {
+            source: TransactionError::CommitConflict(_) | TransactionError::MaxCommitAttempts(_),
+        } => Error::conflict(
+            "another load into this table committed first and touched the same rows; deliver the file again",
+        ),
+        _ => Error::internal(e),
+    }
 }
 
 fn quarantine_schema() -> Arc<Schema> {

@@ -37,9 +37,7 @@ use url::Url;
 /// Rows per data file a delivery is written in.
 const FILE_ROWS: u64 = 1 << 20;
 
-fn delta_err(e: deltalake::DeltaTableError) -> Error {
-    Error::internal(e)
-}
+use crate::delta_err;
 
 /// A data file written for this load, with the delivery rows it holds.
 struct Staged {
@@ -426,6 +424,39 @@ pub async fn finish(
     plan: Plan,
     props: CommitProperties,
 ) -> Result<Committed> {
+    let mut written = vec![];
+    let done = commit(
+        &mut sink,
+        &mut written,
+        table,
+        url,
+        spec,
+        schema,
+        plan,
+        props,
+    )
+    .await;
+    if done.is_err() {
+        // Nothing refers to this load's files: remove them (a concurrent commit, a full disk…).
+        for p in written {
+            let _ = sink.store.delete(&path_of(&p)).await;
+        }
+        sink.abort().await;
+    }
+    done
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn commit(
+    sink: &mut Sink,
+    written: &mut Vec<String>,
+    table: Option<&DeltaTable>,
+    url: &Url,
+    spec: &TableSpec,
+    schema: SchemaRef,
+    plan: Plan,
+    props: CommitProperties,
+) -> Result<Committed> {
     sink.close().await?;
     let store = sink.store.clone();
     let mut rewriter =
@@ -461,6 +492,7 @@ pub async fn finish(
         removed += 1;
     }
     for add in rewriter.flush().await.map_err(delta_err)? {
+        written.push(add.path.clone());
         actions.push(Action::Add(add));
     }
     // Staged files replaced by their rewrite are no longer wanted.

@@ -689,3 +689,106 @@ async fn files_of_a_load_cut_short_are_swept_and_every_version_still_reads() {
         assert_eq!(r.rows[0]["m"], max, "version {version}");
     }
 }
+
+#[tokio::test]
+async fn two_writers_of_one_table_never_both_replace_the_same_rows() {
+    let (dir, lake, db) = setup().await;
+    let sys = Caller::system();
+    deliver_people(&lake, dir.path(), 300, 3000).await;
+    // A second process on the same lake (its own locks), e.g. `shuju ingest` beside the server.
+    let other = Lake::open(
+        dir.path().join("lake").to_str().expect("path"),
+        db.open().await,
+    )
+    .expect("lake");
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    write_people(&a, 300, 5000);
+    write_people(&b, 300, 5000);
+    let (ra, rb) = tokio::join!(
+        lake.ingest(&sys, "RES-PEOPLE", &a, "a.csv", Default::default()),
+        other.ingest(&sys, "RES-PEOPLE", &b, "b.csv", Default::default()),
+    );
+    // Both rewrite the one file that holds these rows: the log lets only one of them commit
+    // (or both, one after the other, the second finding nothing to change).
+    let ok = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
+    assert!(ok >= 1, "{ra:?} {rb:?}");
+
+    if ok == 1 {
+        let again = lake
+            .ingest(&sys, "RES-PEOPLE", &a, "a.csv", Default::default())
+            .await
+            .expect("re-run");
+        assert_eq!(again.inserted, 0);
+    }
+    let r = lake
+        .sql(
+            &sys,
+            "SELECT count(*) AS n, count(DISTINCT sfzh) AS k, min(jfjs) AS lo FROM people",
+            &BTreeMap::new(),
+            10,
+        )
+        .await
+        .expect("sql");
+    assert_eq!(r.rows[0]["n"], 297, "one row per person: {:?}", r.rows);
+    assert_eq!(r.rows[0]["k"], 297);
+    assert_eq!(r.rows[0]["lo"], 5000.0);
+    // The loser's files are gone or unreadable: a sweep (the daily one, here at once) removes
+    // what is left (deltalake's own writer of the quarantine leaves its file when its commit
+    // loses), and every table still reads whole.
+    lake.sweep(std::time::Duration::ZERO).await.expect("sweep");
+    let people = dir.path().join("lake/business/people");
+    let data = std::fs::read_dir(&people)
+        .expect("folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        })
+        .count();
+    assert_eq!(
+        data, 2,
+        "the first delivery's file and the winner's rewrite"
+    );
+    assert_eq!(lake.table(&sys, "people").await.expect("info").rows, 297);
+    let q = lake
+        .quarantine(&sys, "people", None, 100)
+        .await
+        .expect("quarantine");
+    assert_eq!(
+        q.len(),
+        6,
+        "3 rejects of the first file and 3 of the second, not doubled"
+    );
+
+    // Again with no rejects, so both reach the data commit: the loser removes its own files.
+    write_people(&a, 7, 7000);
+    write_people(&b, 7, 7000);
+    let (ra, rb) = tokio::join!(
+        lake.ingest(&sys, "RES-PEOPLE", &a, "a2.csv", Default::default()),
+        other.ingest(&sys, "RES-PEOPLE", &b, "b2.csv", Default::default()),
+    );
+    assert!(ra.is_ok() || rb.is_ok(), "{ra:?} {rb:?}");
+    eprintln!(
+        "second round: {:?} / {:?}",
+        ra.as_ref().map(|r| r.version),
+        rb.as_ref().map(|r| r.version)
+    );
+    assert_eq!(
+        lake.sweep(std::time::Duration::ZERO).await.expect("sweep"),
+        0,
+        "the load that lost left no files behind"
+    );
+    let r = lake
+        .sql(
+            &sys,
+            "SELECT count(*) AS n, count(DISTINCT sfzh) AS k, max(jfjs) AS hi FROM people",
+            &BTreeMap::new(),
+            10,
+        )
+        .await
+        .expect("sql");
+    assert_eq!(
+        (&r.rows[0]["n"], &r.rows[0]["k"]),
+        (&297.into(), &297.into())
+    );
+    assert_eq!(r.rows[0]["hi"], 7006.0);
+}
