@@ -698,11 +698,11 @@ impl Lake {
             return Ok(());
         };
         // Rows and non-null counts come from the files' statistics when every file has them:
-        // no scan. Distinct counts need a scan (HyperLogLog); above DISTINCT_SCAN_ROWS rows the
-        // column keeps the uniqueness last measured, so a big table's load does not rescan it.
+        // no scan. Distinct counts need a scan (HyperLogLog): over the whole table up to
+        // DISTINCT_SCAN_ROWS rows, over its first DISTINCT_SCAN_ROWS rows beyond that (uniqueness
+        // is then the sample's distinct values over its non-null ones).
         const DISTINCT_SCAN_ROWS: i64 = 20_000_000;
         let stats = file_stats(&t, spec).await?;
-        let scan_distinct = stats.as_ref().is_none_or(|(n, _)| *n <= DISTINCT_SCAN_ROWS);
         let ctx = query::session();
         let provider = t.table_provider().await.map_err(query::df_err)?;
         ctx.register_table("t", provider).map_err(query::df_err)?;
@@ -711,35 +711,29 @@ impl Lake {
             sel.push(format!("count(\"{0}\")", c.name));
             sel.push(format!("approx_distinct(CAST(\"{0}\" AS VARCHAR))", c.name));
         }
-        let scanned = if scan_distinct {
-            let sql = format!("SELECT {} FROM t", sel.join(", "));
-            query::collect(&ctx, &sql).await?.into_iter().next()
-        } else {
-            None
+        let from = match &stats {
+            Some((n, _)) if *n > DISTINCT_SCAN_ROWS => {
+                format!("(SELECT * FROM t LIMIT {DISTINCT_SCAN_ROWS})")
+            }
+            _ => "t".to_string(),
         };
-        let get = |i: usize| -> Option<i64> {
-            let a = scanned.as_ref()?.column(i);
+        let sql = format!("SELECT {} FROM {from}", sel.join(", "));
+        let scanned = query::collect(&ctx, &sql).await?.into_iter().next();
+        let get = |i: usize| -> i64 {
+            let Some(b) = scanned.as_ref() else { return 0 };
+            let a = b.column(i);
             if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
-                Some(x.value(0))
+                x.value(0)
             } else {
                 a.as_any()
                     .downcast_ref::<datafusion::arrow::array::UInt64Array>()
                     .map(|x| x.value(0) as i64)
+                    .unwrap_or(0)
             }
-        };
-        let previous: HashMap<String, i64> = if scan_distinct {
-            HashMap::new()
-        } else {
-            meta::quality(&self.store, &spec.name, 2_000)
-                .await?
-                .into_iter()
-                .rev()
-                .map(|q| (q.column_name, q.uniqueness_bp))
-                .collect()
         };
         let n = match &stats {
             Some((n, _)) => *n,
-            None => get(0).unwrap_or(0),
+            None => get(0),
         };
         let bp = |num: i64, den: i64| -> i64 {
             if den <= 0 {
@@ -753,12 +747,9 @@ impl Lake {
         for (i, c) in spec.columns.iter().enumerate() {
             let non_null = match &stats {
                 Some((n, nulls)) => n - nulls.get(&c.name).copied().unwrap_or(0),
-                None => get(1 + 2 * i).unwrap_or(0),
+                None => get(1 + 2 * i),
             };
-            let uniqueness = match get(2 + 2 * i) {
-                Some(distinct) => bp(distinct, non_null),
-                None => previous.get(&c.name).copied().unwrap_or(10_000),
-            };
+            let uniqueness = bp(get(2 + 2 * i), get(1 + 2 * i));
             let bad = rejects
                 .iter()
                 .filter(|r| r.column.as_deref() == Some(c.name.as_str()))

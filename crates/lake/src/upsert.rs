@@ -371,7 +371,9 @@ pub async fn plan(table: Option<&DeltaTable>, spec: &TableSpec, loaded: &Loaded)
     }
     plan.drop.sort_unstable();
     plan.drop.dedup();
-    plan.inserted = loaded.accepted - plan.unchanged - plan.updated;
+    plan.inserted = loaded
+        .accepted
+        .saturating_sub(plan.unchanged + plan.updated);
     Ok(plan)
 }
 
