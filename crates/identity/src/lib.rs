@@ -44,6 +44,14 @@ pub async fn landed(
     job: i64,
 ) {
     let sys = shuju_admin::Caller::system();
+    // A server just started loads the last run's match index in the background; a delivery
+    // matched before it is there would become nobody's. Wait for it (at most ten minutes).
+    for _ in 0..600 {
+        if !persons.loading().await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
     if let Err(e) = persons.absorb(&sys, table, job).await {
         tracing::warn!(error = %e.message, %table, job, "delivery not matched to persons");
     }

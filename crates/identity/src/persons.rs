@@ -533,6 +533,15 @@ impl Persons {
         self.index.read().is_ok_and(|g| g.is_some())
     }
 
+    /// Whether a resolution run exists but its match index is not loaded yet (a server just
+    /// started loads it in the background): a delivery landing now should wait for it.
+    pub async fn loading(&self) -> bool {
+        !self.has_index()
+            && db::runs(&self.store, KIND, 1)
+                .await
+                .is_ok_and(|r| !r.is_empty())
+    }
+
     /// Load the match index from the lake and the last run, if the server started after one.
     pub async fn load_index(&self, c: &Caller) -> Result<bool> {
         let links = db::links(&self.store, KIND).await?;
