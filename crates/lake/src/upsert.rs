@@ -10,12 +10,11 @@
 
 use crate::load::{Bound, Loaded, hash_value, key_columns};
 use crate::spec::{self, Kind, TableSpec};
-use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{
+    Date32Type, Float64Type, Int64Type, SchemaRef, TimestampMicrosecondType,
+};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
@@ -192,29 +191,21 @@ fn key_of(cols: &[(Kind, Option<ArrayRef>)], i: usize, scratch: &mut Vec<u8>) ->
         let v = match col {
             Some(a) if !a.is_null(i) => match kind {
                 Kind::Text => a
-                    .as_any()
-                    .downcast_ref::<StringArray>()
+                    .as_string_opt::<i32>()
                     .map(|a| Value::Text(a.value(i).into())),
                 Kind::Integer => a
-                    .as_any()
-                    .downcast_ref::<Int64Array>()
+                    .as_primitive_opt::<Int64Type>()
                     .map(|a| Value::Integer(a.value(i))),
                 Kind::Decimal => a
-                    .as_any()
-                    .downcast_ref::<Float64Array>()
+                    .as_primitive_opt::<Float64Type>()
                     .map(|a| Value::Decimal(a.value(i))),
                 Kind::Date => a
-                    .as_any()
-                    .downcast_ref::<Date32Array>()
+                    .as_primitive_opt::<Date32Type>()
                     .map(|a| Value::Date(a.value(i))),
                 Kind::Timestamp => a
-                    .as_any()
-                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .as_primitive_opt::<TimestampMicrosecondType>()
                     .map(|a| Value::Timestamp(a.value(i))),
-                Kind::Boolean => a
-                    .as_any()
-                    .downcast_ref::<datafusion::arrow::array::BooleanArray>()
-                    .map(|a| Value::Boolean(a.value(i))),
+                Kind::Boolean => a.as_boolean_opt().map(|a| Value::Boolean(a.value(i))),
             }
             .unwrap_or(Value::Null),
             _ => Value::Null,
