@@ -631,7 +631,13 @@ impl Lake {
             ("shuju".to_string(), tags),
             ("operationMetrics".to_string(), metrics),
         ]);
-        let done = upsert::finish(sink, existing.as_ref(), &url, spec, schema, plan, props).await?;
+        let target = upsert::Target {
+            table: existing.as_ref(),
+            url: &url,
+            spec,
+            schema,
+        };
+        let done = upsert::finish(sink, target, plan, props).await?;
         report.version = done.version;
         phase(report, "commit");
         if let Some(v) = report.version {

@@ -405,30 +405,26 @@ pub struct Committed {
     pub files_removed: usize,
 }
 
+/// The table a load commits to.
+pub struct Target<'a> {
+    /// Its newest version; `None` before its first commit.
+    pub table: Option<&'a DeltaTable>,
+    pub url: &'a Url,
+    pub spec: &'a TableSpec,
+    /// What the load writes ([`schema_for`]).
+    pub schema: SchemaRef,
+}
+
 /// Rewrite what the plan says, and commit the delivery as one version (creating the table on
 /// its first delivery). Nothing is committed when nothing changes.
-#[allow(clippy::too_many_arguments)]
 pub async fn finish(
     mut sink: Sink,
-    table: Option<&DeltaTable>,
-    url: &Url,
-    spec: &TableSpec,
-    schema: SchemaRef,
+    target: Target<'_>,
     plan: Plan,
     props: CommitProperties,
 ) -> Result<Committed> {
     let mut written = vec![];
-    let done = commit(
-        &mut sink,
-        &mut written,
-        table,
-        url,
-        spec,
-        schema,
-        plan,
-        props,
-    )
-    .await;
+    let done = commit(&mut sink, &mut written, target, plan, props).await;
     if done.is_err() {
         // Nothing refers to this load's files: remove them (a concurrent commit, a full disk…).
         for p in written {
@@ -439,17 +435,19 @@ pub async fn finish(
     done
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn commit(
     sink: &mut Sink,
     written: &mut Vec<String>,
-    table: Option<&DeltaTable>,
-    url: &Url,
-    spec: &TableSpec,
-    schema: SchemaRef,
+    target: Target<'_>,
     plan: Plan,
     props: CommitProperties,
 ) -> Result<Committed> {
+    let Target {
+        table,
+        url,
+        spec,
+        schema,
+    } = target;
     sink.close().await?;
     let store = sink.store.clone();
     let mut rewriter =
