@@ -109,19 +109,27 @@ async fn setup() -> (tempfile::TempDir, Lake, shuju_store::testing::TestDb) {
     (dir, lake, db)
 }
 
+/// Deliver `file` (named `name`) into the people table as the platform.
+async fn people(
+    lake: &Lake,
+    file: &Path,
+    name: &str,
+) -> shuju_types::Result<shuju_lake::LoadReport> {
+    lake.ingest(
+        &Caller::system(),
+        "RES-PEOPLE",
+        file,
+        name,
+        Default::default(),
+    )
+    .await
+}
+
 /// Deliver `n` people (`write_people`) as `p.csv`.
 async fn deliver_people(lake: &Lake, dir: &Path, n: u32, salary: u32) -> shuju_lake::LoadReport {
     let file = dir.join("p.csv");
     write_people(&file, n, salary);
-    lake.ingest(
-        &Caller::system(),
-        "RES-PEOPLE",
-        &file,
-        "p.csv",
-        Default::default(),
-    )
-    .await
-    .expect("ingest")
+    people(lake, &file, "p.csv").await.expect("ingest")
 }
 
 #[tokio::test]
@@ -132,10 +140,7 @@ async fn bad_check_digits_are_quarantined_and_redelivery_adds_nothing() {
     let bad = write_people(&file, 1000, 3000);
     assert_eq!(bad.len(), 10, "1% bad check digits");
 
-    let r = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "people.csv", Default::default())
-        .await
-        .expect("ingest");
+    let r = people(&lake, &file, "people.csv").await.expect("ingest");
     assert_eq!(r.encoding, Some(shuju_lake::read::Encoding::Gb18030));
     assert_eq!((r.rows_read, r.inserted, r.rejected), (1000, 990, 10));
     assert_eq!(r.version, Some(0));
@@ -153,26 +158,14 @@ async fn bad_check_digits_are_quarantined_and_redelivery_adds_nothing() {
     );
 
     // The same file again: nothing inserted, nothing updated, no new version, quarantine not doubled.
-    let again = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "people.csv", Default::default())
-        .await
-        .expect("again");
+    let again = people(&lake, &file, "people.csv").await.expect("again");
     assert_eq!((again.inserted, again.updated, again.version), (0, 0, None));
     let info = lake.table(&sys, "people").await.expect("info");
     assert_eq!((info.rows, info.rejected, info.version), (990, 10, Some(0)));
 
     // A changed delivery: the salary changed for everyone → updates, not inserts.
     write_people(&file, 1000, 5000);
-    let changed = lake
-        .ingest(
-            &sys,
-            "RES-PEOPLE",
-            &file,
-            "people-2.csv",
-            Default::default(),
-        )
-        .await
-        .expect("changed");
+    let changed = people(&lake, &file, "people-2.csv").await.expect("changed");
     assert_eq!((changed.inserted, changed.updated), (0, 990));
     assert_eq!(changed.version, Some(1));
     let info = lake.table(&sys, "people").await.expect("info");
@@ -212,14 +205,7 @@ async fn a_delivery_without_the_key_column_is_refused_whole() {
     let (dir, lake, _db) = setup().await;
     let file = dir.path().join("x.csv");
     std::fs::write(&file, "姓名,出生日期\n张三,2000-01-01\n").expect("write");
-    let e = lake
-        .ingest(
-            &Caller::system(),
-            "RES-PEOPLE",
-            &file,
-            "x.csv",
-            Default::default(),
-        )
+    let e = people(&lake, &file, "x.csv")
         .await
         .expect_err("no key column");
     assert!(e.message.contains("公民身份号码"), "{}", e.message);
@@ -338,10 +324,7 @@ async fn json_lines_and_excel_deliveries() {
     }
     text.push_str("{\"sfzh\": null, \"xm\": \"无证\"}\n");
     std::fs::write(&file, text).expect("write");
-    let r = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "p.jsonl", Default::default())
-        .await
-        .expect("jsonl");
+    let r = people(&lake, &file, "p.jsonl").await.expect("jsonl");
     assert_eq!((r.inserted, r.rejected), (5, 1));
 
     let xlsx = dir.path().join("p.xlsx");
@@ -356,10 +339,7 @@ async fn json_lines_and_excel_deliveries() {
         ws.write_number(i + 1, 2, 2500.5).expect("cell");
     }
     wb.save(&xlsx).expect("save");
-    let r = lake
-        .ingest(&sys, "RES-PEOPLE", &xlsx, "p.xlsx", Default::default())
-        .await
-        .expect("xlsx");
+    let r = people(&lake, &xlsx, "p.xlsx").await.expect("xlsx");
     assert_eq!((r.inserted, r.rejected), (3, 0));
     let info = lake.table(&sys, "people").await.expect("info");
     assert_eq!(info.rows, 8);
@@ -570,10 +550,7 @@ async fn an_entry_that_gained_an_item_adds_its_column() {
         id(0)
     );
     std::fs::write(&file, text).expect("write");
-    let r = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "p2.csv", Default::default())
-        .await
-        .expect("second");
+    let r = people(&lake, &file, "p2.csv").await.expect("second");
     assert_eq!((r.inserted, r.updated), (0, 1));
     let rows = lake
         .sql(
@@ -613,18 +590,12 @@ async fn the_lake_on_an_s3_compatible_store() {
     // A GBK delivery with bad check digits, its quarantine, and the same file again.
     let file = dir.path().join("people.csv");
     write_people(&file, 1000, 3000);
-    let r = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "people.csv", Default::default())
-        .await
-        .expect("ingest");
+    let r = people(&lake, &file, "people.csv").await.expect("ingest");
     assert_eq!(
         (r.rows_read, r.inserted, r.rejected, r.version),
         (1000, 990, 10, Some(0))
     );
-    let again = lake
-        .ingest(&sys, "RES-PEOPLE", &file, "people.csv", Default::default())
-        .await
-        .expect("again");
+    let again = people(&lake, &file, "people.csv").await.expect("again");
     assert_eq!((again.inserted, again.updated, again.version), (0, 0, None));
     let info = lake.table(&sys, "people").await.expect("info");
     assert_eq!((info.rows, info.rejected, info.version), (990, 10, Some(0)));
@@ -704,20 +675,14 @@ async fn two_writers_of_one_table_never_both_replace_the_same_rows() {
     let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
     write_people(&a, 300, 5000);
     write_people(&b, 300, 5000);
-    let (ra, rb) = tokio::join!(
-        lake.ingest(&sys, "RES-PEOPLE", &a, "a.csv", Default::default()),
-        other.ingest(&sys, "RES-PEOPLE", &b, "b.csv", Default::default()),
-    );
+    let (ra, rb) = tokio::join!(people(&lake, &a, "a.csv"), people(&other, &b, "b.csv"),);
     // Both rewrite the one file that holds these rows: the log lets only one of them commit
     // (or both, one after the other, the second finding nothing to change).
     let ok = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
     assert!(ok >= 1, "{ra:?} {rb:?}");
 
     if ok == 1 {
-        let again = lake
-            .ingest(&sys, "RES-PEOPLE", &a, "a.csv", Default::default())
-            .await
-            .expect("re-run");
+        let again = people(&lake, &a, "a.csv").await.expect("re-run");
         assert_eq!(again.inserted, 0);
     }
     let r = lake
@@ -736,8 +701,8 @@ async fn two_writers_of_one_table_never_both_replace_the_same_rows() {
     // what is left (deltalake's own writer of the quarantine leaves its file when its commit
     // loses), and every table still reads whole.
     lake.sweep(std::time::Duration::ZERO).await.expect("sweep");
-    let people = dir.path().join("lake/business/people");
-    let data = std::fs::read_dir(&people)
+    let folder = dir.path().join("lake/business/people");
+    let data = std::fs::read_dir(&folder)
         .expect("folder")
         .filter(|e| {
             e.as_ref()
@@ -762,16 +727,8 @@ async fn two_writers_of_one_table_never_both_replace_the_same_rows() {
     // Again with no rejects, so both reach the data commit: the loser removes its own files.
     write_people(&a, 7, 7000);
     write_people(&b, 7, 7000);
-    let (ra, rb) = tokio::join!(
-        lake.ingest(&sys, "RES-PEOPLE", &a, "a2.csv", Default::default()),
-        other.ingest(&sys, "RES-PEOPLE", &b, "b2.csv", Default::default()),
-    );
+    let (ra, rb) = tokio::join!(people(&lake, &a, "a2.csv"), people(&other, &b, "b2.csv"),);
     assert!(ra.is_ok() || rb.is_ok(), "{ra:?} {rb:?}");
-    eprintln!(
-        "second round: {:?} / {:?}",
-        ra.as_ref().map(|r| r.version),
-        rb.as_ref().map(|r| r.version)
-    );
     assert_eq!(
         lake.sweep(std::time::Duration::ZERO).await.expect("sweep"),
         0,
