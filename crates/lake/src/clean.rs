@@ -48,6 +48,15 @@ pub fn standardise(s: &str) -> String {
 
 /// Would [`standardise`] change this value? Checked without allocating: most values need nothing.
 fn needs_standardising(s: &str) -> bool {
+    // Most values hold no byte that can start a space, a full-width character or a byte-order
+    // mark (ASCII controls and space; the lead bytes of U+0085/U+00A0, U+1680, U+2000–U+205F,
+    // U+3000 and U+FExx/U+FFxx): those need no look at their characters.
+    if !s
+        .bytes()
+        .any(|b| b <= b' ' || matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF))
+    {
+        return false;
+    }
     let mut prev_space = true; // a leading space needs trimming
     for c in s.chars() {
         let space = c.is_whitespace();

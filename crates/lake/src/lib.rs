@@ -15,6 +15,7 @@ pub mod changes;
 pub mod clean;
 pub mod drop;
 pub mod index;
+pub mod keys;
 pub mod load;
 pub mod query;
 pub mod read;
@@ -460,11 +461,6 @@ impl Lake {
             })?;
         let lock = self.lock(&spec.name);
         let _guard = lock.lock().await;
-        let started = std::time::Instant::now();
-        let p = path.to_owned();
-        let sha = tokio::task::spawn_blocking(move || sha256_file(&p))
-            .await
-            .map_err(Error::internal)??;
         let detected = read::detect(path, file_name)?;
         let mut tx = self.store.write().await?;
         let job = meta::start_job(
@@ -472,7 +468,7 @@ impl Lake {
             &spec.name,
             resource_code,
             file_name,
-            &sha,
+            "",
             &c.username,
         )
         .await?;
@@ -481,14 +477,10 @@ impl Lake {
             job_id: job,
             table: spec.name.clone(),
             file_name: file_name.into(),
-            file_sha256: sha,
             format: Some(detected.format),
             encoding: Some(detected.encoding),
             ..Default::default()
         };
-        report
-            .phases_ms
-            .insert("hash".into(), started.elapsed().as_millis() as u64);
         let result = self
             .load(c, &spec, path, &detected, &mut report, progress)
             .await;
@@ -505,6 +497,7 @@ impl Lake {
                 shuju_types::ErrorCode::Internal => "internal error (see the server log)".into(),
                 _ => e.message.clone(),
             }),
+            file_sha256: Some(report.file_sha256.clone()).filter(|s| !s.is_empty()),
         };
         let mut tx = self.store.write().await?;
         meta::finish_job(&mut tx, job, &end).await?;
@@ -552,7 +545,9 @@ impl Lake {
         let existing = self.delta(spec, None).await?;
         let url = self.table_url(spec)?;
         let schema = upsert::schema_for(existing.as_ref(), spec)?;
-        let mut sink = upsert::Sink::new(&url, schema.clone())?;
+        let mut unique: Vec<&str> = spec.key.iter().map(String::as_str).collect();
+        unique.push(spec::ROW_HASH);
+        let mut sink = upsert::Sink::new(&url, schema.clone(), &unique)?;
         // The reader cleans on a blocking thread and hands each batch to the writer here, so a
         // delivery is never held whole in memory.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(4);
@@ -565,8 +560,13 @@ impl Lake {
             // Deliveries run at 60–200 bytes a row; reserving for 80 avoids regrowing the key map.
             let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
             l.expect_rows((size / 80) as usize);
-            read::read(&p, &d, progress, &mut l)?;
-            l.finish()
+            // The reader hashes the file as it streams it; a file it did not stream to its end
+            // (Excel) is hashed after.
+            let sha = match read::read(&p, &d, progress, &mut l)? {
+                Some(sha) => sha,
+                None => sha256_file(&p)?,
+            };
+            Ok((l.finish()?, sha))
         });
         let mut written: Result<()> = Ok(());
         while let Some(b) = rx.recv().await {
@@ -578,7 +578,7 @@ impl Lake {
                 rx.close();
             }
         }
-        let loaded = match (reader.await.map_err(Error::internal), written) {
+        let (loaded, sha) = match (reader.await.map_err(Error::internal), written) {
             (Ok(Ok(l)), Ok(())) => l,
             (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => {
                 sink.abort().await;
@@ -590,6 +590,7 @@ impl Lake {
         report.duplicates = loaded.duplicates;
         report.unmapped_headers = loaded.unmapped.clone();
         phase(report, "read_validate");
+        report.file_sha256 = sha;
 
         // The quarantine first: replaced for this file, so a re-run does not double it.
         if !loaded.rejects.is_empty()
@@ -712,22 +713,41 @@ impl Lake {
         let ctx = query::session();
         let provider = t.table_provider().await.map_err(query::df_err)?;
         ctx.register_table("t", provider).map_err(query::df_err)?;
-        let mut sel = vec!["count(*)".to_string()];
-        for c in &spec.columns {
-            sel.push(format!("count(\"{0}\")", c.name));
-            sel.push(format!("approx_distinct(CAST(\"{0}\" AS VARCHAR))", c.name));
-        }
-        let from = match &stats {
-            Some((n, _)) if *n > DISTINCT_SCAN_ROWS => {
-                format!("(SELECT * FROM t LIMIT {DISTINCT_SCAN_ROWS})")
+        // A key of one column is unique by the upsert: its count is its distinct count.
+        let sole_key = match spec.key.as_slice() {
+            [k] => Some(k.as_str()),
+            _ => None,
+        };
+        let sampled = matches!(&stats, Some((n, _)) if *n > DISTINCT_SCAN_ROWS);
+        // Non-null counts are scanned when the statistics lack them, or for the sample.
+        let counted = stats.is_none() || sampled;
+        let mut sel = vec!["count(*) AS n".to_string()];
+        for (i, c) in spec.columns.iter().enumerate() {
+            if counted {
+                sel.push(format!("count(\"{0}\") AS n{i}", c.name));
             }
-            _ => "t".to_string(),
+            sel.push(match c.kind {
+                _ if sole_key == Some(c.name.as_str()) => continue,
+                // The sketch takes these as they are; other types as text.
+                Kind::Text | Kind::Integer | Kind::Date | Kind::Timestamp | Kind::Boolean => {
+                    format!("approx_distinct(\"{0}\") AS d{i}", c.name)
+                }
+                Kind::Decimal => {
+                    format!("approx_distinct(CAST(\"{0}\" AS VARCHAR)) AS d{i}", c.name)
+                }
+            });
+        }
+        let from = if sampled {
+            format!("(SELECT * FROM t LIMIT {DISTINCT_SCAN_ROWS})")
+        } else {
+            "t".to_string()
         };
         let sql = format!("SELECT {} FROM {from}", sel.join(", "));
         let scanned = query::collect(&ctx, &sql).await?.into_iter().next();
-        let get = |i: usize| -> i64 {
-            let Some(b) = scanned.as_ref() else { return 0 };
-            let a = b.column(i);
+        let get = |name: &str| -> i64 {
+            let Some(a) = scanned.as_ref().and_then(|b| b.column_by_name(name)) else {
+                return 0;
+            };
             if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
                 x.value(0)
             } else {
@@ -739,7 +759,7 @@ impl Lake {
         };
         let n = match &stats {
             Some((n, _)) => *n,
-            None => get(0),
+            None => get("n"),
         };
         let bp = |num: i64, den: i64| -> i64 {
             if den <= 0 {
@@ -753,9 +773,19 @@ impl Lake {
         for (i, c) in spec.columns.iter().enumerate() {
             let non_null = match &stats {
                 Some((n, nulls)) => n - nulls.get(&c.name).copied().unwrap_or(0),
-                None => get(1 + 2 * i),
+                None => get(&format!("n{i}")),
             };
-            let uniqueness = bp(get(2 + 2 * i), get(1 + 2 * i));
+            let in_sample = if counted {
+                get(&format!("n{i}"))
+            } else {
+                non_null
+            };
+            let distinct = if sole_key == Some(c.name.as_str()) {
+                in_sample
+            } else {
+                get(&format!("d{i}"))
+            };
+            let uniqueness = bp(distinct, in_sample);
             let bad = rejects
                 .iter()
                 .filter(|r| r.column.as_deref() == Some(c.name.as_str()))

@@ -3,41 +3,21 @@
 //! the last of several rows with one key.
 
 use crate::clean::{Value, clean};
+use crate::keys::{Keys, Seen, WARM};
 use crate::read::Visit;
 use crate::spec::{Kind, TableSpec};
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use shuju_types::{Error, Result};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::cmp::Ordering;
 use std::sync::Arc;
 use twox_hash::{XxHash3_64, XxHash3_128};
 
 const BATCH: usize = 64 * 1024;
-
-/// Keys are already 128-bit hashes: use their low bits as they are.
-#[derive(Default)]
-pub struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 ^= u64::from_le_bytes(b);
-        }
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.0 = i as u64;
-    }
-}
 
 /// A rejected row.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -61,9 +41,10 @@ enum Builder {
 }
 
 impl Builder {
-    fn new(kind: Kind) -> Self {
+    /// A builder for a batch of `BATCH` rows, holding `bytes` of text without growing.
+    fn new(kind: Kind, bytes: usize) -> Self {
         match kind {
-            Kind::Text => Builder::Text(StringBuilder::with_capacity(BATCH, BATCH * 16)),
+            Kind::Text => Builder::Text(StringBuilder::with_capacity(BATCH, bytes)),
             Kind::Integer => Builder::Integer(Int64Builder::with_capacity(BATCH)),
             Kind::Decimal => Builder::Decimal(Float64Builder::with_capacity(BATCH)),
             Kind::Date => Builder::Date(Date32Builder::with_capacity(BATCH)),
@@ -136,10 +117,6 @@ pub(crate) fn hash_value(h: &mut Vec<u8>, v: &Value<'_>) {
     }
 }
 
-/// The key map of a delivery: the key's 128-bit hash to the row's content hash and its position
-/// among the rows sent on (0-based).
-pub type KeyMap = HashMap<u128, (i64, u64), BuildHasherDefault<KeyHasher>>;
-
 /// The outcome of reading a delivery: rejects, counts, and what the upsert needs to know of the
 /// rows sent on (their keys, the earlier rows a later one replaced, the keys' ranges).
 #[derive(Debug, Default)]
@@ -153,12 +130,25 @@ pub struct Loaded {
     /// Rows sent on; `accepted` of them have distinct keys.
     pub sent: u64,
     pub accepted: u64,
-    pub keys: KeyMap,
+    /// Each key's 128-bit hash to its row's content hash and position among the rows sent on.
+    pub keys: Keys,
     /// Rows sent on and then replaced by a later row with the same key and other content.
     pub superseded: Vec<u64>,
     /// Per key column, the smallest and largest value sent on (for skipping files that cannot
     /// hold one of these keys).
     pub key_ranges: Vec<Option<(Bound, Bound)>>,
+}
+
+/// Byte order of two strings, decided by their first eight bytes as one number when those
+/// differ (most comparisons of a key with the delivery's bounds), without a call to `memcmp`.
+fn cmp_text(a: &str, b: &str) -> Ordering {
+    fn head(s: &str) -> u64 {
+        let mut h = [0u8; 8];
+        let n = s.len().min(8);
+        h[..n].copy_from_slice(&s.as_bytes()[..n]);
+        u64::from_be_bytes(h)
+    }
+    head(a).cmp(&head(b)).then_with(|| a.cmp(b))
 }
 
 /// A key column's value, comparable with a Delta file's column statistics.
@@ -179,6 +169,31 @@ impl Bound {
             Value::Null | Value::Boolean(_) => return None,
         })
     }
+
+    /// Compare with a value without copying it.
+    fn cmp_value(&self, v: &Value<'_>) -> Option<Ordering> {
+        match (self, v) {
+            (Bound::Text(a), Value::Text(s)) => Some(cmp_text(a, s)),
+            (Bound::Number(a), Value::Integer(i) | Value::Timestamp(i)) => Some(a.cmp(i)),
+            (Bound::Number(a), Value::Date(d)) => Some(a.cmp(&i64::from(*d))),
+            (Bound::Real(a), Value::Decimal(f)) => a.partial_cmp(f),
+            _ => None,
+        }
+    }
+
+    /// Widen `range` to hold `v`.
+    fn widen(range: &mut Option<(Bound, Bound)>, v: &Value<'_>) {
+        match range {
+            None => *range = Bound::of(v).map(|b| (b.clone(), b)),
+            Some((lo, hi)) => {
+                if lo.cmp_value(v) == Some(Ordering::Greater) {
+                    *lo = Bound::of(v).unwrap_or(lo.clone());
+                } else if hi.cmp_value(v) == Some(Ordering::Less) {
+                    *hi = Bound::of(v).unwrap_or(hi.clone());
+                }
+            }
+        }
+    }
 }
 
 pub struct Loader {
@@ -190,8 +205,10 @@ pub struct Loader {
     source_of: Vec<Option<usize>>,
     key_cols: Vec<usize>,
     builders: Vec<Builder>,
-    hash_b: Int64Builder,
-    in_batch: usize,
+    /// The key and content hash of each row of the batch being built.
+    pending: Vec<(u128, i64)>,
+    /// The values of a row, kept between rows for their allocation.
+    spare: Vec<Value<'static>>,
     scratch: Vec<u8>,
     out: Loaded,
     /// Where finished batches go (the writer of the commit).
@@ -201,7 +218,7 @@ pub struct Loader {
 impl Loader {
     /// Expect about this many rows (e.g. from the file's size): the key map is sized once.
     pub fn expect_rows(&mut self, rows: usize) {
-        self.out.keys.reserve(rows.min(200_000_000));
+        self.out.keys = Keys::with_capacity(rows.min(200_000_000));
     }
 
     /// A loader that hands each finished batch of accepted rows to `send`, in order.
@@ -210,7 +227,11 @@ impl Loader {
         job: i64,
         send: impl FnMut(RecordBatch) -> Result<()> + Send + 'static,
     ) -> Self {
-        let builders = spec.columns.iter().map(|c| Builder::new(c.kind)).collect();
+        let builders = spec
+            .columns
+            .iter()
+            .map(|c| Builder::new(c.kind, BATCH * 16))
+            .collect();
         let key_cols = key_columns(&spec);
         let key_cols_len = key_cols.len();
         Loader {
@@ -221,8 +242,8 @@ impl Loader {
             source_of: vec![],
             key_cols,
             builders,
-            hash_b: Int64Builder::with_capacity(BATCH),
-            in_batch: 0,
+            pending: Vec::with_capacity(BATCH),
+            spare: Vec::new(),
             scratch: Vec::with_capacity(256),
             out: Loaded {
                 key_ranges: vec![None; key_cols_len],
@@ -242,15 +263,60 @@ impl Loader {
         serde_json::Value::Object(m).to_string()
     }
 
+    /// Send the batch on: each row's key is recorded, and a row whose key and content came
+    /// before is left out (the earlier row stands). A row with a known key and other content
+    /// replaces the earlier row, which is listed in `superseded`.
     fn flush(&mut self) -> Result<()> {
-        if self.in_batch == 0 {
+        if self.pending.is_empty() {
             return Ok(());
         }
+        let n = self.pending.len();
+        let mut keep: Option<Vec<bool>> = None;
+        let mut hashes = Vec::with_capacity(n);
+        for (c, chunk) in self.pending.chunks(WARM).enumerate() {
+            self.out.keys.warm(chunk.iter().map(|p| p.0));
+            for (j, &(key, row_hash)) in chunk.iter().enumerate() {
+                let here = self.out.sent;
+                match self.out.keys.insert(key, row_hash, here) {
+                    Seen::New => self.out.accepted += 1,
+                    Seen::Same => {
+                        // The same row delivered twice: the first one stands.
+                        self.out.duplicates += 1;
+                        keep.get_or_insert_with(|| vec![true; n])[c * WARM + j] = false;
+                        continue;
+                    }
+                    Seen::Replaced(earlier) => {
+                        self.out.duplicates += 1;
+                        self.out.superseded.push(earlier);
+                    }
+                }
+                self.out.sent += 1;
+                hashes.push(row_hash);
+            }
+        }
+        self.pending.clear();
         let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
-        cols.push(Arc::new(self.hash_b.finish()));
-        cols.push(Arc::new(Int64Array::from(vec![self.job; self.in_batch])));
+        // A finished builder starts again from nothing: size each for a batch like this one, so
+        // it does not grow (and copy) its buffers again.
+        for ((b, a), c) in self.builders.iter_mut().zip(&cols).zip(&self.spec.columns) {
+            let bytes = a.as_string_opt::<i32>().map_or(0, |s| s.values().len());
+            *b = Builder::new(c.kind, bytes + bytes / 8 + 1024);
+        }
+        if let Some(keep) = &keep {
+            let mask = BooleanArray::from(keep.clone());
+            cols = cols
+                .iter()
+                .map(|c| filter(c, &mask))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(Error::internal)?;
+        }
+        let rows = hashes.len();
+        if rows == 0 {
+            return Ok(());
+        }
+        cols.push(Arc::new(Int64Array::from(hashes)));
+        cols.push(Arc::new(Int64Array::from(vec![self.job; rows])));
         let b = RecordBatch::try_new(self.schema.clone(), cols).map_err(Error::internal)?;
-        self.in_batch = 0;
         (self.send)(b)
     }
 
@@ -262,7 +328,8 @@ impl Loader {
     }
 }
 
-use datafusion::arrow::array::Int64Array;
+use datafusion::arrow::array::{BooleanArray, Int64Array};
+use datafusion::arrow::compute::filter;
 
 impl Visit for Loader {
     fn header(&mut self, header: &[String]) -> Result<()> {
@@ -293,6 +360,28 @@ impl Visit for Loader {
     }
 
     fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()> {
+        // One buffer of values for every row.
+        let mut values = recycle(std::mem::take(&mut self.spare));
+        let r = self.row_values(number, fields, &mut values);
+        values.clear();
+        self.spare = recycle(values);
+        r
+    }
+}
+
+/// An empty vector of values, as one of another lifetime, keeping its allocation.
+fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Value::Null).collect()
+}
+
+impl Loader {
+    fn row_values<'a>(
+        &mut self,
+        number: u64,
+        fields: std::result::Result<&[&'a str], String>,
+        values: &mut Vec<Value<'a>>,
+    ) -> Result<()> {
         self.out.rows_read += 1;
         let fields = match fields {
             Ok(f) => f,
@@ -306,7 +395,6 @@ impl Visit for Loader {
                 return Ok(());
             }
         };
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(self.spec.columns.len());
         for (c, col) in self.spec.columns.iter().enumerate() {
             let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
             match clean(col, raw) {
@@ -342,49 +430,35 @@ impl Visit for Loader {
         }
         let key = XxHash3_128::oneshot(&self.scratch);
         self.scratch.clear();
-        for v in &values {
+        for v in values.iter() {
             hash_value(&mut self.scratch, v);
         }
         let row_hash = XxHash3_64::oneshot(&self.scratch) as i64;
-        let here = self.out.sent;
-        match self.out.keys.entry(key) {
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                self.out.duplicates += 1;
-                if e.get().0 == row_hash {
-                    // The same row delivered twice: the first one stands.
-                    return Ok(());
-                }
-                let (_, earlier) = e.insert((row_hash, here));
-                self.out.superseded.push(earlier);
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((row_hash, here));
-                self.out.accepted += 1;
-            }
-        }
         for (range, &k) in self.out.key_ranges.iter_mut().zip(&self.key_cols) {
-            if let Some(b) = Bound::of(&values[k]) {
-                match range {
-                    None => *range = Some((b.clone(), b)),
-                    Some((lo, hi)) => {
-                        if b < *lo {
-                            *lo = b;
-                        } else if b > *hi {
-                            *hi = b;
-                        }
-                    }
-                }
-            }
+            Bound::widen(range, &values[k]);
         }
-        self.out.sent += 1;
-        for (b, v) in self.builders.iter_mut().zip(&values) {
+        for (b, v) in self.builders.iter_mut().zip(values.iter()) {
             b.push(v);
         }
-        self.hash_b.append_value(row_hash);
-        self.in_batch += 1;
-        if self.in_batch == BATCH {
+        self.pending.push((key, row_hash));
+        if self.pending.len() == BATCH {
             self.flush()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn text_order_is_byte_order(a in "[\\x00-\\x7f张三]{0,12}", b in "[\\x00-\\x7f张三]{0,12}") {
+            prop_assert_eq!(cmp_text(&a, &b), a.as_str().cmp(b.as_str()));
+            let p = format!("{a}{b}");
+            prop_assert_eq!(cmp_text(&a, &p), a.as_str().cmp(p.as_str()));
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! JSON lines, Excel) and the encoding (UTF-8 with or without a BOM, else GBK/GB 18030), then hand
 //! rows of text fields to the loader one at a time, without holding the file in memory.
 
+use sha2::{Digest, Sha256};
 use shuju_types::{Error, Result};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -113,15 +114,30 @@ fn decode(bytes: &[u8], e: Encoding) -> String {
     }
 }
 
-/// A reader counting the bytes consumed, for progress.
+/// The SHA-256 of a file read to its end, in hex; set when the reader reaches the end.
+type FileHash = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+
+/// A reader counting the bytes consumed, for progress, and hashing them: the file's SHA-256 is
+/// computed on the reading thread as the file is read, not in a pass of its own.
 struct Counting<R> {
     inner: R,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    sha: Sha256,
+    hash: FileHash,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if n == 0 {
+            if let Ok(mut h) = self.hash.lock()
+                && h.is_none()
+            {
+                *h = Some(hex::encode(self.sha.finalize_reset()));
+            }
+        } else {
+            self.sha.update(&buf[..n]);
+        }
         self.count
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
@@ -132,12 +148,20 @@ fn text_reader(
     path: &Path,
     d: &Detected,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    hash: FileHash,
 ) -> Result<Box<dyn Read + Send>> {
     let mut f = File::open(path).map_err(Error::internal)?;
+    let mut sha = Sha256::new();
     if d.encoding == Encoding::Utf8Bom {
         f.seek(SeekFrom::Start(3)).map_err(Error::internal)?;
+        sha.update(b"\xEF\xBB\xBF");
     }
-    let counted = Counting { inner: f, count };
+    let counted = Counting {
+        inner: f,
+        count,
+        sha,
+        hash,
+    };
     Ok(match d.encoding {
         Encoding::Utf8 | Encoding::Utf8Bom => Box::new(counted),
         Encoding::Gb18030 => Box::new(
@@ -157,17 +181,21 @@ pub trait Visit {
 }
 
 /// Read the whole file through the visitor. `count` receives bytes read, for progress bars.
+/// Returns the file's SHA-256 (hex) when the file was read as a stream to its end (CSV, JSON
+/// lines); `None` when it was not (Excel is opened by its own reader).
 pub fn read(
     path: &Path,
     d: &Detected,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
     v: &mut dyn Visit,
-) -> Result<()> {
+) -> Result<Option<String>> {
+    let hash = FileHash::default();
     match d.format {
-        Format::Csv => read_csv(path, d, count, v),
-        Format::JsonLines => read_jsonl(path, d, count, v),
-        Format::Excel => read_excel(path, count, v),
+        Format::Csv => read_csv(d, text_reader(path, d, count, hash.clone())?, v)?,
+        Format::JsonLines => read_jsonl(text_reader(path, d, count, hash.clone())?, v)?,
+        Format::Excel => read_excel(path, count, v)?,
     }
+    Ok(hash.lock().ok().and_then(|mut h| h.take()))
 }
 
 /// Records parsed on the reading thread, with their line numbers; a record that is not valid
@@ -232,13 +260,7 @@ fn parse_csv(
     let _ = tx.send(chunk);
 }
 
-fn read_csv(
-    path: &Path,
-    d: &Detected,
-    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    v: &mut dyn Visit,
-) -> Result<()> {
-    let r = text_reader(path, d, count)?;
+fn read_csv(d: &Detected, r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(4);
     let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Parsed>();
     let delimiter = d.delimiter.unwrap_or(',') as u8;
@@ -314,14 +336,9 @@ fn visit_csv(
     Ok(())
 }
 
-fn read_jsonl(
-    path: &Path,
-    d: &Detected,
-    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    v: &mut dyn Visit,
-) -> Result<()> {
+fn read_jsonl(r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
     // The header is the keys of the first object; later keys not in it are ignored.
-    let r = BufReader::with_capacity(1 << 20, text_reader(path, d, count)?);
+    let r = BufReader::with_capacity(1 << 20, r);
     let mut header: Option<Vec<String>> = None;
     let mut vals: Vec<String> = Vec::new();
     for (i, line) in r.lines().enumerate() {

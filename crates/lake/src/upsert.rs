@@ -8,6 +8,7 @@
 //! or replaced (the table's row is dropped). [`finish`] rewrites the few files that lose rows and
 //! commits the new files, the rewritten files and the removed ones as one version.
 
+use crate::keys::WARM;
 use crate::load::{Bound, Loaded, hash_value, key_columns};
 use crate::spec::{self, Kind, TableSpec};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
@@ -19,6 +20,9 @@ use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
 };
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, MetadataExt, StructType};
@@ -65,9 +69,21 @@ pub struct Sink {
 
 impl Sink {
     /// A sink for the table at `url`, writing `schema` (the table's columns and the entry's).
-    pub fn new(url: &Url, schema: SchemaRef) -> Result<Sink> {
-        let writer =
-            RecordBatchWriter::try_new(url.as_str(), schema, None, None).map_err(delta_err)?;
+    /// The columns in `unique` (the key's, the row hash) hold a value per row: a dictionary of
+    /// their values would only be built to be thrown away.
+    pub fn new(url: &Url, schema: SchemaRef, unique: &[&str]) -> Result<Sink> {
+        let props = unique
+            .iter()
+            .fold(
+                WriterProperties::builder().set_compression(Compression::SNAPPY),
+                |b, c| b.set_column_dictionary_enabled(ColumnPath::from(*c), false),
+            )
+            // The row hash is random bits: compressing it gains nothing.
+            .set_column_compression(ColumnPath::from(spec::ROW_HASH), Compression::UNCOMPRESSED)
+            .build();
+        let writer = RecordBatchWriter::try_new(url.as_str(), schema, None, None)
+            .map_err(delta_err)?
+            .with_writer_properties(props);
         let store = DeltaTableBuilder::from_url(url.clone())
             .map_err(delta_err)?
             .build()
@@ -334,9 +350,16 @@ pub async fn plan(table: Option<&DeltaTable>, spec: &TableSpec, loaded: &Loaded)
                 let hashes = b
                     .column_by_name(spec::ROW_HASH)
                     .and_then(|a| a.as_any().downcast_ref::<Int64Array>().cloned());
-                for i in 0..b.num_rows() {
-                    let key = key_of(&cols, i, &mut scratch);
-                    if let Some(&(h, at)) = loaded.keys.get(&key) {
+                let keys: Vec<u128> = (0..b.num_rows())
+                    .map(|i| key_of(&cols, i, &mut scratch))
+                    .collect();
+                for (c, chunk) in keys.chunks(WARM).enumerate() {
+                    loaded.keys.warm(chunk.iter().copied());
+                    for (j, &key) in chunk.iter().enumerate() {
+                        let i = c * WARM + j;
+                        let Some((h, at)) = loaded.keys.get(key) else {
+                            continue;
+                        };
                         let same = hashes
                             .as_ref()
                             .is_some_and(|a| !a.is_null(i) && a.value(i) == h);

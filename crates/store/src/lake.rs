@@ -120,6 +120,8 @@ pub struct JobEnd {
     pub duplicates: i64,
     pub version: Option<i64>,
     pub error: Option<String>,
+    /// The delivery's SHA-256, when it was computed while the job ran.
+    pub file_sha256: Option<String>,
 }
 
 pub async fn finish_job(tx: &mut WriteTx, id: i64, e: &JobEnd) -> Result<u64> {
@@ -138,8 +140,11 @@ pub async fn finish_job(tx: &mut WriteTx, id: i64, e: &JobEnd) -> Result<u64> {
         .push(", version = ")
         .bind(e.version)
         .push(", error = ")
-        .bind(e.error.clone())
-        .push(", finished_at = ")
+        .bind(e.error.clone());
+    if let Some(sha) = &e.file_sha256 {
+        q.push(", file_sha256 = ").bind(sha.clone());
+    }
+    q.push(", finished_at = ")
         .bind(now())
         .push(" WHERE id = ")
         .bind(id);

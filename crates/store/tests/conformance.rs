@@ -715,7 +715,8 @@ async fn lake_tables_jobs_and_quality(store: Store, _: &str) {
     drop(tx);
 
     let mut tx = store.write().await.unwrap();
-    let a = lake::start_job(&mut tx, "hukou", "R1", "a.csv", "ab", "admin")
+    // The file's hash may be known only when the job ends.
+    let a = lake::start_job(&mut tx, "hukou", "R1", "a.csv", "", "admin")
         .await
         .unwrap();
     let b = lake::start_job(&mut tx, "hukou", "R1", "b.csv", "cd", "admin")
@@ -730,6 +731,7 @@ async fn lake_tables_jobs_and_quality(store: Store, _: &str) {
             inserted: 9,
             rejected: 1,
             version: Some(0),
+            file_sha256: Some("ab".into()),
             ..Default::default()
         },
     )
@@ -758,9 +760,15 @@ async fn lake_tables_jobs_and_quality(store: Store, _: &str) {
     assert_eq!(jobs[0].status, "interrupted");
     let done = lake::get_job(&store, a).await.unwrap().unwrap();
     assert_eq!(
-        (done.inserted, done.rejected, done.version),
-        (9, 1, Some(0))
+        (
+            done.inserted,
+            done.rejected,
+            done.version,
+            done.file_sha256.as_str()
+        ),
+        (9, 1, Some(0), "ab")
     );
+    assert_eq!(jobs[0].file_sha256, "cd");
     let q = lake::quality(&store, "hukou", 10).await.unwrap();
     assert_eq!((q.len(), q[0].validity_bp), (1, 9_000));
 }

@@ -1,0 +1,190 @@
+//! The key table of one delivery: each key's 128-bit hash to the content hash and position of the
+//! row that holds it.
+//!
+//! A delivery of ten million rows makes a table of half a gigabyte, so nearly every lookup misses
+//! the cache. Looking keys up one at a time, between the cleaning of one row and the next, pays
+//! for each miss in full. Here keys are looked up a batch at a time: [`Keys::warm`] first touches
+//! every slot the batch will probe, in a tight loop whose loads the processor overlaps, and the
+//! lookups that follow find their slots in the cache.
+//!
+//! Keys are hashes already (XXH3-128 of the key's canonical bytes), so their low bits index the
+//! table as they are; collisions of the 64-bit index are resolved by linear probing on the whole
+//! 128-bit key.
+
+use std::hint::black_box;
+
+/// A slot: the key (low, high 64 bits), the row's content hash, and its position + 1 (0: empty).
+type Slot = [u64; 4];
+
+/// Keys are looked up this many at a time: their slots' cache lines fit in the L2 cache.
+pub const WARM: usize = 2048;
+
+pub struct Keys {
+    slots: Vec<Slot>,
+    mask: usize,
+    len: usize,
+}
+
+/// What inserting a key found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// The key was not there.
+    New,
+    /// The key was there with the same content: the table is unchanged.
+    Same,
+    /// The key was there with other content, at this position: the new row replaces it.
+    Replaced(u64),
+}
+
+/// An empty slot (position 0). Not all zeroes: a table of zeroes would be memory the system
+/// hands out lazily, mapped to its shared zero page by [`Keys::warm`]'s reads, and each first
+/// write would then fault again and flush the other cores' TLBs. Written now, it faults once.
+const EMPTY: Slot = [u64::MAX, u64::MAX, 0, 0];
+
+fn empty(n: usize) -> Vec<Slot> {
+    vec![EMPTY; n]
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys::with_capacity(0)
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").field("len", &self.len).finish()
+    }
+}
+
+impl Keys {
+    /// A table for about `n` keys without growing (it grows when 3/4 full).
+    pub fn with_capacity(n: usize) -> Keys {
+        let slots = (n.saturating_mul(5) / 4).max(1024).next_power_of_two();
+        Keys {
+            slots: empty(slots),
+            mask: slots - 1,
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn home(&self, key: u128) -> usize {
+        key as u64 as usize & self.mask
+    }
+
+    /// Touch the home slot of each key, so the lookups that follow hit the cache.
+    pub fn warm(&self, keys: impl IntoIterator<Item = u128>) {
+        let mut any = 0u64;
+        for k in keys {
+            any ^= self.slots[self.home(k)][3];
+        }
+        black_box(any);
+    }
+
+    /// The slot holding `key`, or the empty slot where it belongs.
+    fn find(&self, key: u128) -> usize {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        let mut i = self.home(key);
+        loop {
+            let s = &self.slots[i];
+            if s[3] == 0 || (s[0] == lo && s[1] == hi) {
+                return i;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The content hash and position of the row holding `key`.
+    pub fn get(&self, key: u128) -> Option<(i64, u64)> {
+        let s = &self.slots[self.find(key)];
+        (s[3] != 0).then(|| (s[2] as i64, s[3] - 1))
+    }
+
+    /// Record that the row at `pos` holds `key` with content `hash`. A row with the same key and
+    /// the same content keeps its place; one with other content is replaced.
+    pub fn insert(&mut self, key: u128, hash: i64, pos: u64) -> Seen {
+        let i = self.find(key);
+        let s = &mut self.slots[i];
+        if s[3] != 0 {
+            if s[2] == hash as u64 {
+                return Seen::Same;
+            }
+            let earlier = s[3] - 1;
+            s[2] = hash as u64;
+            s[3] = pos + 1;
+            return Seen::Replaced(earlier);
+        }
+        *s = [key as u64, (key >> 64) as u64, hash as u64, pos + 1];
+        self.len += 1;
+        if self.len * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        Seen::New
+    }
+
+    fn grow(&mut self) {
+        let bigger = empty(self.slots.len() * 2);
+        let old = std::mem::replace(&mut self.slots, bigger);
+        self.mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s[3] != 0) {
+            let key = u128::from(s[0]) | (u128::from(s[1]) << 64);
+            let i = self.find(key);
+            self.slots[i] = s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    proptest! {
+        /// The table behaves as a map from key to the last differing row, through growth and
+        /// keys that share their index bits.
+        #[test]
+        fn behaves_as_a_map(ops in proptest::collection::vec((0u8..40, 0u128..4, 0i64..3), 0..3000)) {
+            let mut keys = Keys::with_capacity(0);
+            let mut model: HashMap<u128, (i64, u64)> = HashMap::new();
+            for (pos, (k, high, hash)) in ops.into_iter().enumerate() {
+                // Keys alike in their low 64 bits collide on purpose.
+                let key = u128::from(k) | (high << 64);
+                let pos = pos as u64;
+                let want = match model.get(&key).copied() {
+                    None => { model.insert(key, (hash, pos)); Seen::New }
+                    Some((h, _)) if h == hash => Seen::Same,
+                    Some((_, at)) => { model.insert(key, (hash, pos)); Seen::Replaced(at) }
+                };
+                prop_assert_eq!(keys.insert(key, hash, pos), want);
+            }
+            prop_assert_eq!(keys.len(), model.len());
+            for (k, v) in &model {
+                prop_assert_eq!(keys.get(*k), Some(*v));
+            }
+            prop_assert_eq!(keys.get(u128::MAX), None);
+        }
+    }
+
+    #[test]
+    fn grows_past_its_capacity() {
+        let mut keys = Keys::with_capacity(10);
+        for i in 0..100_000u64 {
+            let key = u128::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) << 3;
+            assert_eq!(keys.insert(key, i as i64, i), Seen::New);
+        }
+        assert_eq!(keys.len(), 100_000);
+        for i in (0..100_000u64).step_by(997) {
+            let key = u128::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) << 3;
+            assert_eq!(keys.get(key), Some((i as i64, i)));
+        }
+    }
+}
