@@ -562,7 +562,9 @@ impl Lake {
             l.expect_rows((size / 80) as usize);
             // The reader hashes the file as it streams it; a file it did not stream to its end
             // (Excel) is hashed after.
-            let sha = match read::read(&p, &d, progress, &mut l)? {
+            // CSV is cleaned by a worker per core while the file is parsed on another thread.
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+            let sha = match read::read_split(&p, &d, progress, &mut l, workers)? {
                 Some(sha) => sha,
                 None => sha256_file(&p)?,
             };

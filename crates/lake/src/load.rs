@@ -4,7 +4,7 @@
 
 use crate::clean::{Value, clean};
 use crate::keys::{Keys, Seen, WARM};
-use crate::read::Visit;
+use crate::read::{Split, Visit};
 use crate::spec::{Kind, TableSpec};
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
@@ -41,17 +41,17 @@ enum Builder {
 }
 
 impl Builder {
-    /// A builder for a batch of `BATCH` rows, holding `bytes` of text without growing.
-    fn new(kind: Kind, bytes: usize) -> Self {
+    /// A builder for `rows` rows holding `bytes` of text, without growing.
+    fn new(kind: Kind, rows: usize, bytes: usize) -> Self {
         match kind {
-            Kind::Text => Builder::Text(StringBuilder::with_capacity(BATCH, bytes)),
-            Kind::Integer => Builder::Integer(Int64Builder::with_capacity(BATCH)),
-            Kind::Decimal => Builder::Decimal(Float64Builder::with_capacity(BATCH)),
-            Kind::Date => Builder::Date(Date32Builder::with_capacity(BATCH)),
+            Kind::Text => Builder::Text(StringBuilder::with_capacity(rows, bytes)),
+            Kind::Integer => Builder::Integer(Int64Builder::with_capacity(rows)),
+            Kind::Decimal => Builder::Decimal(Float64Builder::with_capacity(rows)),
+            Kind::Date => Builder::Date(Date32Builder::with_capacity(rows)),
             Kind::Timestamp => Builder::Timestamp(
-                TimestampMicrosecondBuilder::with_capacity(BATCH).with_timezone("UTC"),
+                TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             ),
-            Kind::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(BATCH)),
+            Kind::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(rows)),
         }
     }
 
@@ -139,14 +139,15 @@ pub struct Loaded {
     pub key_ranges: Vec<Option<(Bound, Bound)>>,
 }
 
-/// Byte order of two strings, decided by their first eight bytes as one number when those
-/// differ (most comparisons of a key with the delivery's bounds), without a call to `memcmp`.
+/// Byte order of two strings, decided by their first sixteen bytes as one number when those
+/// differ (most comparisons of a key with the delivery's bounds: identifiers share a long
+/// prefix), without a call to `memcmp`.
 fn cmp_text(a: &str, b: &str) -> Ordering {
-    fn head(s: &str) -> u64 {
-        let mut h = [0u8; 8];
-        let n = s.len().min(8);
+    fn head(s: &str) -> u128 {
+        let mut h = [0u8; 16];
+        let n = s.len().min(16);
         h[..n].copy_from_slice(&s.as_bytes()[..n]);
-        u64::from_be_bytes(h)
+        u128::from_be_bytes(h)
     }
     head(a).cmp(&head(b)).then_with(|| a.cmp(b))
 }
@@ -196,20 +197,221 @@ impl Bound {
     }
 }
 
-pub struct Loader {
+/// The part of a load that turns rows into Arrow columns: map, clean, validate, reject, hash.
+/// A CSV delivery is cleaned by several at once, each on its own chunks of rows
+/// ([`crate::read::Split`]); the [`Loader`] puts their parts back in the file's order.
+pub struct Cleaner {
     spec: Arc<TableSpec>,
-    schema: SchemaRef,
-    job: i64,
     header: Vec<String>,
     /// For each table column, the source field that feeds it.
     source_of: Vec<Option<usize>>,
     key_cols: Vec<usize>,
     builders: Vec<Builder>,
-    /// The key and content hash of each row of the batch being built.
+    /// The key and content hash of each row cleaned since the last part.
     pending: Vec<(u128, i64)>,
     /// The values of a row, kept between rows for their allocation.
     spare: Vec<Value<'static>>,
     scratch: Vec<u8>,
+    rejects: Vec<Reject>,
+    rows_read: u64,
+    unmapped: Vec<String>,
+    key_ranges: Vec<Option<(Bound, Bound)>>,
+}
+
+/// Rows cleaned by a [`Cleaner`]: the table's columns and each row's key and content hash.
+pub struct Part {
+    cols: Vec<ArrayRef>,
+    keys: Vec<(u128, i64)>,
+}
+
+impl Cleaner {
+    fn new(spec: Arc<TableSpec>) -> Self {
+        let builders = spec
+            .columns
+            .iter()
+            .map(|c| Builder::new(c.kind, 1024, 16 * 1024))
+            .collect();
+        let key_cols = key_columns(&spec);
+        Cleaner {
+            key_ranges: vec![None; key_cols.len()],
+            spec,
+            header: vec![],
+            source_of: vec![],
+            key_cols,
+            builders,
+            pending: Vec::with_capacity(1024),
+            spare: Vec::new(),
+            scratch: Vec::with_capacity(256),
+            rejects: vec![],
+            rows_read: 0,
+            unmapped: vec![],
+        }
+    }
+
+    /// Another cleaner for the same delivery, its header already read.
+    fn worker(&self) -> Cleaner {
+        let mut w = Cleaner::new(self.spec.clone());
+        w.header = self.header.clone();
+        w.source_of = self.source_of.clone();
+        w
+    }
+
+    /// Take in what a worker counted and rejected.
+    fn merge(&mut self, w: Cleaner) {
+        self.rejects.extend(w.rejects);
+        self.rows_read += w.rows_read;
+        for (mine, theirs) in self.key_ranges.iter_mut().zip(w.key_ranges) {
+            *mine = match (mine.take(), theirs) {
+                (None, r) | (r, None) => r,
+                (Some((a, b)), Some((c, d))) => {
+                    Some((if c < a { c } else { a }, if d > b { d } else { b }))
+                }
+            };
+        }
+    }
+
+    /// The rows cleaned since the last part, if any.
+    fn part(&mut self) -> Option<Part> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        // A finished builder starts again from nothing: size each for a batch like this one, so
+        // it does not grow (and copy) its buffers again.
+        let rows = self.pending.len();
+        for ((b, a), c) in self.builders.iter_mut().zip(&cols).zip(&self.spec.columns) {
+            let bytes = a.as_string_opt::<i32>().map_or(0, |s| s.values().len());
+            *b = Builder::new(c.kind, rows + rows / 8, bytes + bytes / 8 + 1024);
+        }
+        let keys = std::mem::replace(&mut self.pending, Vec::with_capacity(rows + rows / 8));
+        Some(Part { cols, keys })
+    }
+
+    fn raw_json(&self, fields: &[&str]) -> String {
+        let m: serde_json::Map<String, serde_json::Value> = self
+            .header
+            .iter()
+            .zip(fields)
+            .map(|(h, v)| (h.clone(), serde_json::Value::String((*v).to_owned())))
+            .collect();
+        serde_json::Value::Object(m).to_string()
+    }
+
+    fn row_values<'a>(
+        &mut self,
+        number: u64,
+        fields: std::result::Result<&[&'a str], String>,
+        values: &mut Vec<Value<'a>>,
+    ) {
+        self.rows_read += 1;
+        let fields = match fields {
+            Ok(f) => f,
+            Err(reason) => {
+                self.rejects.push(Reject {
+                    row: number,
+                    column: None,
+                    reason,
+                    raw: String::new(),
+                });
+                return;
+            }
+        };
+        for (c, col) in self.spec.columns.iter().enumerate() {
+            let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
+            match clean(col, raw) {
+                Ok(v) => values.push(v),
+                Err(reason) => {
+                    let raw = self.raw_json(fields);
+                    self.rejects.push(Reject {
+                        row: number,
+                        column: Some(col.name.clone()),
+                        reason,
+                        raw,
+                    });
+                    return;
+                }
+            }
+        }
+        if self.key_cols.iter().any(|&k| values[k] == Value::Null) {
+            let raw = self.raw_json(fields);
+            self.rejects.push(Reject {
+                row: number,
+                column: self
+                    .key_cols
+                    .first()
+                    .map(|&k| self.spec.columns[k].name.clone()),
+                reason: "missing".into(),
+                raw,
+            });
+            return;
+        }
+        self.scratch.clear();
+        for &k in &self.key_cols {
+            hash_value(&mut self.scratch, &values[k]);
+        }
+        let key = XxHash3_128::oneshot(&self.scratch);
+        self.scratch.clear();
+        for v in values.iter() {
+            hash_value(&mut self.scratch, v);
+        }
+        let row_hash = XxHash3_64::oneshot(&self.scratch) as i64;
+        for (range, &k) in self.key_ranges.iter_mut().zip(&self.key_cols) {
+            Bound::widen(range, &values[k]);
+        }
+        for (b, v) in self.builders.iter_mut().zip(values.iter()) {
+            b.push(v);
+        }
+        self.pending.push((key, row_hash));
+    }
+}
+
+impl Visit for Cleaner {
+    fn header(&mut self, header: &[String]) -> Result<()> {
+        self.header = header
+            .iter()
+            .map(|h| crate::clean::standardise(h))
+            .collect();
+        let mut source_of = vec![None; self.spec.columns.len()];
+        for (i, h) in self.header.iter().enumerate() {
+            match self.spec.target_of(h) {
+                Some(c) if source_of[c].is_none() => source_of[c] = Some(i),
+                _ => self.unmapped.push(h.clone()),
+            }
+        }
+        for (c, col) in self.spec.columns.iter().enumerate() {
+            if source_of[c].is_none() && (col.required || self.spec.key.contains(&col.name)) {
+                return Err(Error::invalid(
+                    "file",
+                    format!(
+                        "the delivery has no column for {} ({}); map one in the table's mapping",
+                        col.title, col.name
+                    ),
+                ));
+            }
+        }
+        self.source_of = source_of;
+        Ok(())
+    }
+
+    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()> {
+        // One buffer of values for every row.
+        let mut values = recycle(std::mem::take(&mut self.spare));
+        self.row_values(number, fields, &mut values);
+        self.spare = recycle(values);
+        Ok(())
+    }
+}
+
+/// An empty vector of values, as one of another lifetime, keeping its allocation.
+fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Value::Null).collect()
+}
+
+pub struct Loader {
+    cleaner: Cleaner,
+    schema: SchemaRef,
+    job: i64,
     out: Loaded,
     /// Where finished batches go (the writer of the commit).
     send: Box<dyn FnMut(RecordBatch) -> Result<()> + Send>,
@@ -227,53 +429,33 @@ impl Loader {
         job: i64,
         send: impl FnMut(RecordBatch) -> Result<()> + Send + 'static,
     ) -> Self {
-        let builders = spec
-            .columns
-            .iter()
-            .map(|c| Builder::new(c.kind, BATCH * 16))
-            .collect();
-        let key_cols = key_columns(&spec);
-        let key_cols_len = key_cols.len();
         Loader {
             schema: spec.schema(),
-            spec,
+            cleaner: Cleaner::new(spec),
             job,
-            header: vec![],
-            source_of: vec![],
-            key_cols,
-            builders,
-            pending: Vec::with_capacity(BATCH),
-            spare: Vec::new(),
-            scratch: Vec::with_capacity(256),
-            out: Loaded {
-                key_ranges: vec![None; key_cols_len],
-                ..Default::default()
-            },
+            out: Loaded::default(),
             send: Box::new(send),
         }
     }
 
-    fn raw_json(&self, fields: &[&str]) -> String {
-        let m: serde_json::Map<String, serde_json::Value> = self
-            .header
-            .iter()
-            .zip(fields)
-            .map(|(h, v)| (h.clone(), serde_json::Value::String((*v).to_owned())))
-            .collect();
-        serde_json::Value::Object(m).to_string()
+    /// Send the rows cleaned on this thread on as a batch.
+    fn flush(&mut self) -> Result<()> {
+        match self.cleaner.part() {
+            Some(p) => self.absorb(p),
+            None => Ok(()),
+        }
     }
 
-    /// Send the batch on: each row's key is recorded, and a row whose key and content came
-    /// before is left out (the earlier row stands). A row with a known key and other content
-    /// replaces the earlier row, which is listed in `superseded`.
-    fn flush(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let n = self.pending.len();
+    /// Send a part on as a batch: each row's key is recorded, and a row whose key and content
+    /// came before is left out (the earlier row stands). A row with a known key and other content
+    /// replaces the earlier row, which is listed in `superseded`. Parts must come in the file's
+    /// order: the last row per key wins.
+    fn absorb(&mut self, part: Part) -> Result<()> {
+        let Part { mut cols, keys } = part;
+        let n = keys.len();
         let mut keep: Option<Vec<bool>> = None;
         let mut hashes = Vec::with_capacity(n);
-        for (c, chunk) in self.pending.chunks(WARM).enumerate() {
+        for (c, chunk) in keys.chunks(WARM).enumerate() {
             self.out.keys.warm(chunk.iter().map(|p| p.0));
             for (j, &(key, row_hash)) in chunk.iter().enumerate() {
                 let here = self.out.sent;
@@ -293,14 +475,6 @@ impl Loader {
                 self.out.sent += 1;
                 hashes.push(row_hash);
             }
-        }
-        self.pending.clear();
-        let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
-        // A finished builder starts again from nothing: size each for a batch like this one, so
-        // it does not grow (and copy) its buffers again.
-        for ((b, a), c) in self.builders.iter_mut().zip(&cols).zip(&self.spec.columns) {
-            let bytes = a.as_string_opt::<i32>().map_or(0, |s| s.values().len());
-            *b = Builder::new(c.kind, bytes + bytes / 8 + 1024);
         }
         if let Some(keep) = &keep {
             let mask = BooleanArray::from(keep.clone());
@@ -323,130 +497,59 @@ impl Loader {
     /// Finish: send the last batch; the rows a later row replaced are listed in `superseded`.
     pub fn finish(mut self) -> Result<Loaded> {
         self.flush()?;
+        let c = self.cleaner;
+        self.out.rejects = c.rejects;
+        // Workers reject rows of their own chunks: back in the file's order.
+        self.out.rejects.sort_by_key(|r| r.row);
+        self.out.rows_read = c.rows_read;
+        self.out.unmapped = c.unmapped;
+        self.out.key_ranges = c.key_ranges;
         self.out.superseded.sort_unstable();
         Ok(self.out)
     }
 }
 
-use datafusion::arrow::array::{BooleanArray, Int64Array};
-use datafusion::arrow::compute::filter;
-
 impl Visit for Loader {
     fn header(&mut self, header: &[String]) -> Result<()> {
-        self.header = header
-            .iter()
-            .map(|h| crate::clean::standardise(h))
-            .collect();
-        let mut source_of = vec![None; self.spec.columns.len()];
-        for (i, h) in self.header.iter().enumerate() {
-            match self.spec.target_of(h) {
-                Some(c) if source_of[c].is_none() => source_of[c] = Some(i),
-                _ => self.out.unmapped.push(h.clone()),
-            }
-        }
-        for (c, col) in self.spec.columns.iter().enumerate() {
-            if source_of[c].is_none() && (col.required || self.spec.key.contains(&col.name)) {
-                return Err(Error::invalid(
-                    "file",
-                    format!(
-                        "the delivery has no column for {} ({}); map one in the table's mapping",
-                        col.title, col.name
-                    ),
-                ));
-            }
-        }
-        self.source_of = source_of;
-        Ok(())
+        self.cleaner.header(header)
     }
 
     fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()> {
-        // One buffer of values for every row.
-        let mut values = recycle(std::mem::take(&mut self.spare));
-        let r = self.row_values(number, fields, &mut values);
-        values.clear();
-        self.spare = recycle(values);
-        r
-    }
-}
-
-/// An empty vector of values, as one of another lifetime, keeping its allocation.
-fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
-    v.clear();
-    v.into_iter().map(|_| Value::Null).collect()
-}
-
-impl Loader {
-    fn row_values<'a>(
-        &mut self,
-        number: u64,
-        fields: std::result::Result<&[&'a str], String>,
-        values: &mut Vec<Value<'a>>,
-    ) -> Result<()> {
-        self.out.rows_read += 1;
-        let fields = match fields {
-            Ok(f) => f,
-            Err(reason) => {
-                self.out.rejects.push(Reject {
-                    row: number,
-                    column: None,
-                    reason,
-                    raw: String::new(),
-                });
-                return Ok(());
-            }
-        };
-        for (c, col) in self.spec.columns.iter().enumerate() {
-            let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
-            match clean(col, raw) {
-                Ok(v) => values.push(v),
-                Err(reason) => {
-                    let raw = self.raw_json(fields);
-                    self.out.rejects.push(Reject {
-                        row: number,
-                        column: Some(col.name.clone()),
-                        reason,
-                        raw,
-                    });
-                    return Ok(());
-                }
-            }
-        }
-        if self.key_cols.iter().any(|&k| values[k] == Value::Null) {
-            let raw = self.raw_json(fields);
-            self.out.rejects.push(Reject {
-                row: number,
-                column: self
-                    .key_cols
-                    .first()
-                    .map(|&k| self.spec.columns[k].name.clone()),
-                reason: "missing".into(),
-                raw,
-            });
-            return Ok(());
-        }
-        self.scratch.clear();
-        for &k in &self.key_cols {
-            hash_value(&mut self.scratch, &values[k]);
-        }
-        let key = XxHash3_128::oneshot(&self.scratch);
-        self.scratch.clear();
-        for v in values.iter() {
-            hash_value(&mut self.scratch, v);
-        }
-        let row_hash = XxHash3_64::oneshot(&self.scratch) as i64;
-        for (range, &k) in self.out.key_ranges.iter_mut().zip(&self.key_cols) {
-            Bound::widen(range, &values[k]);
-        }
-        for (b, v) in self.builders.iter_mut().zip(values.iter()) {
-            b.push(v);
-        }
-        self.pending.push((key, row_hash));
-        if self.pending.len() == BATCH {
+        self.cleaner.row(number, fields)?;
+        if self.cleaner.pending.len() >= BATCH {
             self.flush()?;
         }
         Ok(())
     }
 }
+
+impl Split for Loader {
+    type Worker = Cleaner;
+    type Part = Part;
+
+    fn worker(&self) -> Cleaner {
+        self.cleaner.worker()
+    }
+
+    fn part(w: &mut Cleaner) -> Option<Part> {
+        w.part()
+    }
+
+    fn absorb(&mut self, part: Part) -> Result<()> {
+        Loader::absorb(self, part)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        Loader::flush(self)
+    }
+
+    fn join(&mut self, w: Cleaner) {
+        self.cleaner.merge(w);
+    }
+}
+
+use datafusion::arrow::array::{BooleanArray, Int64Array};
+use datafusion::arrow::compute::filter;
 
 #[cfg(test)]
 mod tests {

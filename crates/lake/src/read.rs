@@ -202,7 +202,7 @@ pub fn read(
 /// text or not valid CSV is its rejection reason.
 type Parsed = Vec<(u64, std::result::Result<csv::StringRecord, &'static str>)>;
 
-const CHUNK: usize = 4096;
+const CHUNK: usize = 16384;
 
 /// Parse on a second thread (decoding, CSV, UTF-8 validation) while this one cleans and builds:
 /// the two halves of a load take about as long each, and the machines have two cores.
@@ -279,61 +279,183 @@ fn visit_csv(
 ) -> Result<()> {
     let mut header: Option<usize> = None;
     for chunk in rx.iter() {
-        // One buffer of field slices for the whole chunk.
-        let mut fields: Vec<&str> = Vec::with_capacity(32);
-        for (number, rec) in &chunk {
-            let number = *number;
-            let rec = match rec {
-                Ok(r) => r,
-                Err(reason) => {
-                    if header.is_none() {
-                        return Err(Error::invalid(
-                            "file",
-                            format!("the header row is {reason}"),
-                        ));
-                    }
-                    v.row(number, Err((*reason).into()))?;
-                    continue;
-                }
-            };
-            match header {
-                None => {
-                    if rec.iter().all(|f| f.trim().is_empty()) {
-                        continue;
-                    }
-                    let h: Vec<String> = rec.iter().map(|s| s.to_owned()).collect();
-                    header = Some(h.len());
-                    v.header(&h)?;
-                }
-                Some(n) => {
-                    if rec.len() == 1 && rec[0].trim().is_empty() {
-                        continue;
-                    }
-                    if rec.len() != n {
-                        v.row(
-                            number,
-                            Err(format!("has {} fields, the header has {n}", rec.len())),
-                        )?;
-                        continue;
-                    }
-                    if d.encoding == Encoding::Gb18030 && rec.iter().any(|f| f.contains('\u{FFFD}'))
-                    {
-                        v.row(number, Err("characters not valid in GBK".into()))?;
-                        continue;
-                    }
-                    fields.clear();
-                    fields.extend(rec.iter());
-                    v.row(number, Ok(&fields))?;
-                }
-            }
-        }
-        drop(fields);
+        visit_chunk(d, &chunk, &mut header, v)?;
         let _ = spare.send(chunk);
     }
     if header.is_none() {
         return Err(Error::invalid("file", "the file is empty"));
     }
     Ok(())
+}
+
+/// Hand one chunk's records to the visitor; the first record with any text is the header
+/// (`header` is then its number of fields).
+fn visit_chunk(
+    d: &Detected,
+    chunk: &Parsed,
+    header: &mut Option<usize>,
+    v: &mut dyn Visit,
+) -> Result<()> {
+    // One buffer of field slices for the whole chunk.
+    let mut fields: Vec<&str> = Vec::with_capacity(32);
+    for (number, rec) in chunk {
+        let number = *number;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(reason) => {
+                if header.is_none() {
+                    return Err(Error::invalid(
+                        "file",
+                        format!("the header row is {reason}"),
+                    ));
+                }
+                v.row(number, Err((*reason).into()))?;
+                continue;
+            }
+        };
+        match *header {
+            None => {
+                if rec.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let h: Vec<String> = rec.iter().map(|s| s.to_owned()).collect();
+                *header = Some(h.len());
+                v.header(&h)?;
+            }
+            Some(n) => {
+                if rec.len() == 1 && rec[0].trim().is_empty() {
+                    continue;
+                }
+                if rec.len() != n {
+                    v.row(
+                        number,
+                        Err(format!("has {} fields, the header has {n}", rec.len())),
+                    )?;
+                    continue;
+                }
+                if d.encoding == Encoding::Gb18030 && rec.iter().any(|f| f.contains('\u{FFFD}')) {
+                    v.row(number, Err("characters not valid in GBK".into()))?;
+                    continue;
+                }
+                fields.clear();
+                fields.extend(rec.iter());
+                v.row(number, Ok(&fields))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A visitor whose rows several workers can clean at once, each on its own chunks of the file.
+pub trait Split: Visit {
+    type Worker: Visit + Send;
+    type Part: Send;
+    /// A worker for the rows after the header (called once the header is read).
+    fn worker(&self) -> Self::Worker;
+    /// What a worker made of the rows it was given since the last call.
+    fn part(w: &mut Self::Worker) -> Option<Self::Part>;
+    /// Take in a worker's part. Parts come in the file's order.
+    fn absorb(&mut self, part: Self::Part) -> Result<()>;
+    /// Hand on the rows this visitor took itself (those read with the header), before any part.
+    fn flush(&mut self) -> Result<()>;
+    /// Take in a worker's counts and rejects, once it is done.
+    fn join(&mut self, w: Self::Worker);
+}
+
+/// [`read`], with the records of a CSV file cleaned by `workers` threads at once, while the
+/// file is parsed on another. Other formats are read as [`read`] does.
+pub fn read_split<V: Split>(
+    path: &Path,
+    d: &Detected,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    v: &mut V,
+    workers: usize,
+) -> Result<Option<String>> {
+    if d.format != Format::Csv || workers < 2 {
+        return read(path, d, count, v);
+    }
+    let hash = FileHash::default();
+    let r = text_reader(path, d, count, hash.clone())?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(2 * workers);
+    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Parsed>();
+    let delimiter = d.delimiter.unwrap_or(',') as u8;
+    let parser = std::thread::spawn(move || parse_csv(r, delimiter, tx, spare_rx));
+    let result = split_csv(d, rx, &spare_tx, v, workers);
+    let _ = parser.join();
+    result?;
+    Ok(hash.lock().ok().and_then(|mut h| h.take()))
+}
+
+fn split_csv<V: Split>(
+    d: &Detected,
+    rx: std::sync::mpsc::Receiver<Parsed>,
+    spare: &std::sync::mpsc::Sender<Parsed>,
+    v: &mut V,
+    workers: usize,
+) -> Result<()> {
+    // The header first, on this thread, with the rows of its chunk.
+    let mut header: Option<usize> = None;
+    while header.is_none() {
+        let Ok(chunk) = rx.recv() else {
+            return Err(Error::invalid("file", "the file is empty"));
+        };
+        visit_chunk(d, &chunk, &mut header, v)?;
+        let _ = spare.send(chunk);
+    }
+    v.flush()?;
+    // The workers take the next chunk in turn and number it; this thread takes their parts in
+    // those numbers' order. The queue (and the parser's channel) closes when this returns.
+    let queue = std::sync::Mutex::new((rx, 0u64));
+    let (done_tx, done_rx) =
+        std::sync::mpsc::sync_channel::<(u64, Result<Option<V::Part>>)>(2 * workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let mut w = v.worker();
+                let (done_tx, spare, queue) = (done_tx.clone(), spare.clone(), &queue);
+                s.spawn(move || {
+                    let mut header = header;
+                    loop {
+                        let (number, chunk) = {
+                            let Ok(mut q) = queue.lock() else { break };
+                            let Ok(chunk) = q.0.recv() else { break };
+                            q.1 += 1;
+                            (q.1 - 1, chunk)
+                        };
+                        let part =
+                            visit_chunk(d, &chunk, &mut header, &mut w).map(|()| V::part(&mut w));
+                        let _ = spare.send(chunk);
+                        if done_tx.send((number, part)).is_err() {
+                            break; // the load stopped
+                        }
+                    }
+                    w
+                })
+            })
+            .collect();
+        drop(done_tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        let mut result = Ok(());
+        'parts: for (number, part) in done_rx.iter() {
+            waiting.insert(number, part);
+            while let Some(part) = waiting.remove(&next) {
+                next += 1;
+                result = part.and_then(|p| p.map_or(Ok(()), |p| v.absorb(p)));
+                if result.is_err() {
+                    break 'parts;
+                }
+            }
+        }
+        drop(done_rx);
+        for h in handles {
+            match h.join() {
+                Ok(w) => v.join(w),
+                Err(_) => result = Err(Error::internal("a cleaning worker stopped")),
+            }
+        }
+        result
+    })
 }
 
 fn read_jsonl(r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {

@@ -749,3 +749,77 @@ async fn two_writers_of_one_table_never_both_replace_the_same_rows() {
     );
     assert_eq!(r.rows[0]["hi"], 7006.0);
 }
+
+/// A CSV delivery longer than a parse chunk is cleaned by several workers, each on its own
+/// chunks; the loader puts their parts back in the file's order. Across chunks: a later row
+/// with other content replaces an earlier one, a row sent twice alike counts once, and rejected
+/// rows keep their line numbers.
+#[tokio::test]
+async fn a_delivery_cleaned_by_several_workers_keeps_the_files_order() {
+    let (dir, lake, _db) = setup().await;
+    let sys = Caller::system();
+    lake.put_table(&sys, &readings_spec()).await.expect("spec");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("start");
+    let reading = |i: usize, flow: u32| {
+        let t = start + chrono::Duration::hours((i / 50) as i64);
+        format!("JT{:02},{},{flow}", i % 50, t.format("%Y-%m-%d %H:%M:%S"))
+    };
+    // Four parse chunks and more (a chunk is 16,384 records).
+    const N: usize = 70_000;
+    let mut lines: Vec<String> = (0..N).map(|i| reading(i, 1)).collect();
+    // From the back, so each position is in the file as written.
+    lines.insert(66_000, "JT99,not-a-time,1".into());
+    lines.insert(50_000, reading(5, 2)); // replaces row 5 of the first chunk
+    lines.insert(40_000, "JT99,not-a-time,1".into());
+    lines.insert(30_000, reading(100, 1)); // row 100 again, alike
+    lines.insert(20_000, "JT99,not-a-time,1".into());
+    lines.insert(10, "JT99,not-a-time,1".into());
+    let bad: Vec<u64> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("not-a-time"))
+        .map(|(i, _)| i as u64 + 2)
+        .collect();
+    let file = dir.path().join("big.csv");
+    std::fs::write(
+        &file,
+        format!("检测器编号,统计时间,车流量\n{}\n", lines.join("\n")),
+    )
+    .expect("write");
+
+    let r = lake
+        .ingest(&sys, "RES-FLOW", &file, "big.csv", Default::default())
+        .await
+        .expect("ingest");
+    assert_eq!(
+        (r.rows_read, r.inserted, r.rejected, r.duplicates),
+        (N as u64 + 6, N as u64, 4, 2)
+    );
+    let q = lake
+        .quarantine(&sys, "flow", None, 100)
+        .await
+        .expect("quarantine");
+    assert_eq!(q.iter().map(|r| r.row as u64).collect::<Vec<_>>(), bad);
+    let rows = lake
+        .sql(
+            &sys,
+            "SELECT count(*) AS n, sum(cll) AS s, max(CASE WHEN jcqbh = 'JT05' AND tjsj = TIMESTAMP '2025-12-31 16:00:00Z' THEN cll END) AS five FROM flow",
+            &BTreeMap::new(),
+            10,
+        )
+        .await
+        .expect("sql")
+        .rows;
+    assert_eq!(rows[0]["n"], N as u64);
+    // Every reading counts 1, but row 5, replaced by its later row with 2.
+    assert_eq!(rows[0]["s"], N as u64 + 1);
+    assert_eq!(rows[0]["five"], 2);
+    // The file's SHA-256, computed while it was read, is the file's.
+    let jobs = lake.jobs(&sys, Some("flow")).await.expect("jobs");
+    assert_eq!(
+        jobs[0].file_sha256,
+        shuju_lake::sha256_file(&file).expect("sha")
+    );
+}

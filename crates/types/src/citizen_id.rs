@@ -65,7 +65,7 @@ impl CitizenId {
             b[r].iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
         };
         if NaiveDate::from_ymd_opt(num(6..10) as i32, num(10..12), num(12..14)).is_none()
-            || &b[6..8] < b"18".as_slice()
+            || num(6..8) < 18
         {
             return Err(Error::invalid(F, "the birth date part is not a valid date"));
         }
