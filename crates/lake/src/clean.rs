@@ -175,7 +175,9 @@ pub fn clean<'a>(col: &ColumnSpec, raw: &'a str) -> Result<Value<'a>, String> {
             match &col.check {
                 None => {}
                 Some(Check::CitizenId) => {
-                    let up = upper(cow);
+                    // Only the check character can be a letter (`x` for X): anything else in
+                    // lower case is not an ID, whatever its case.
+                    let up = if s.ends_with('x') { upper(cow) } else { cow };
                     return CitizenId::parse(&up)
                         .map(|_| Value::Text(up))
                         .map_err(|e| e.message.to_string());

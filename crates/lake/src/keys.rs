@@ -20,9 +20,36 @@ type Slot = [u64; 4];
 pub const WARM: usize = 2048;
 
 pub struct Keys {
-    slots: Vec<Slot>,
+    slots: Slots,
     mask: usize,
     len: usize,
+}
+
+/// The slots, all empty (zero) at first.
+struct Slots(Vec<Slot>);
+
+impl Slots {
+    /// `n` empty slots.
+    fn new(n: usize) -> Slots {
+        let mut v = vec![[0; 4]; n];
+        // A big zeroed allocation is laid out by the system lazily: a read first maps the
+        // shared zero page, and the write after it faults again and flushes the other cores'
+        // TLBs. Writing once per page now faults once. (Huge pages were tried: on this VM the
+        // system's clearing of fresh 2 MB pages cost more than their fewer TLB misses saved.)
+        // (Through `black_box`: the compiler knows the memory is zero and would drop the write.)
+        for s in v.iter_mut().step_by(4096 / std::mem::size_of::<Slot>()) {
+            black_box(s)[3] = 0;
+        }
+        Slots(v)
+    }
+
+    fn get(&self) -> &[Slot] {
+        &self.0
+    }
+
+    fn get_mut(&mut self) -> &mut [Slot] {
+        &mut self.0
+    }
 }
 
 /// What inserting a key found.
@@ -34,15 +61,6 @@ pub enum Seen {
     Same,
     /// The key was there with other content, at this position: the new row replaces it.
     Replaced(u64),
-}
-
-/// An empty slot (position 0). Not all zeroes: a table of zeroes would be memory the system
-/// hands out lazily, mapped to its shared zero page by [`Keys::warm`]'s reads, and each first
-/// write would then fault again and flush the other cores' TLBs. Written now, it faults once.
-const EMPTY: Slot = [u64::MAX, u64::MAX, 0, 0];
-
-fn empty(n: usize) -> Vec<Slot> {
-    vec![EMPTY; n]
 }
 
 impl Default for Keys {
@@ -62,7 +80,7 @@ impl Keys {
     pub fn with_capacity(n: usize) -> Keys {
         let slots = (n.saturating_mul(5) / 4).max(1024).next_power_of_two();
         Keys {
-            slots: empty(slots),
+            slots: Slots::new(slots),
             mask: slots - 1,
             len: 0,
         }
@@ -82,9 +100,10 @@ impl Keys {
 
     /// Touch the home slot of each key, so the lookups that follow hit the cache.
     pub fn warm(&self, keys: impl IntoIterator<Item = u128>) {
+        let slots = self.slots.get();
         let mut any = 0u64;
         for k in keys {
-            any ^= self.slots[self.home(k)][3];
+            any ^= slots[self.home(k)][3];
         }
         black_box(any);
     }
@@ -93,8 +112,9 @@ impl Keys {
     fn find(&self, key: u128) -> usize {
         let (lo, hi) = (key as u64, (key >> 64) as u64);
         let mut i = self.home(key);
+        let slots = self.slots.get();
         loop {
-            let s = &self.slots[i];
+            let s = &slots[i];
             if s[3] == 0 || (s[0] == lo && s[1] == hi) {
                 return i;
             }
@@ -104,7 +124,7 @@ impl Keys {
 
     /// The content hash and position of the row holding `key`.
     pub fn get(&self, key: u128) -> Option<(i64, u64)> {
-        let s = &self.slots[self.find(key)];
+        let s = &self.slots.get()[self.find(key)];
         (s[3] != 0).then(|| (s[2] as i64, s[3] - 1))
     }
 
@@ -112,7 +132,7 @@ impl Keys {
     /// the same content keeps its place; one with other content is replaced.
     pub fn insert(&mut self, key: u128, hash: i64, pos: u64) -> Seen {
         let i = self.find(key);
-        let s = &mut self.slots[i];
+        let s = &mut self.slots.get_mut()[i];
         if s[3] != 0 {
             if s[2] == hash as u64 {
                 return Seen::Same;
@@ -124,20 +144,19 @@ impl Keys {
         }
         *s = [key as u64, (key >> 64) as u64, hash as u64, pos + 1];
         self.len += 1;
-        if self.len * 4 > self.slots.len() * 3 {
+        if self.len * 4 > (self.mask + 1) * 3 {
             self.grow();
         }
         Seen::New
     }
 
     fn grow(&mut self) {
-        let bigger = empty(self.slots.len() * 2);
-        let old = std::mem::replace(&mut self.slots, bigger);
-        self.mask = self.slots.len() - 1;
-        for s in old.into_iter().filter(|s| s[3] != 0) {
+        let old = std::mem::replace(&mut self.slots, Slots::new((self.mask + 1) * 2));
+        self.mask = self.mask * 2 + 1;
+        for s in old.get().iter().filter(|s| s[3] != 0) {
             let key = u128::from(s[0]) | (u128::from(s[1]) << 64);
             let i = self.find(key);
-            self.slots[i] = s;
+            self.slots.get_mut()[i] = *s;
         }
     }
 }

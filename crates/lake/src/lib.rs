@@ -20,6 +20,7 @@ pub mod load;
 pub mod query;
 pub mod read;
 mod s3;
+pub mod sketch;
 pub mod spec;
 pub mod upsert;
 
@@ -547,7 +548,7 @@ impl Lake {
         let schema = upsert::schema_for(existing.as_ref(), spec)?;
         let mut unique: Vec<&str> = spec.key.iter().map(String::as_str).collect();
         unique.push(spec::ROW_HASH);
-        let mut sink = upsert::Sink::new(&url, schema.clone(), &unique)?;
+        let mut sink = upsert::Sink::new(&url, schema.clone(), &unique, sketch::columns(spec))?;
         // The reader cleans on a blocking thread and hands each batch to the writer here, so a
         // delivery is never held whole in memory.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(4);
@@ -594,10 +595,18 @@ impl Lake {
         phase(report, "read_validate");
         report.file_sha256 = sha;
 
-        // The quarantine first: replaced for this file, so a re-run does not double it.
-        if !loaded.rejects.is_empty()
-            && let Err(e) = self.write_quarantine(spec, report, &loaded.rejects).await
-        {
+        // The quarantine first: replaced for this file, so a re-run does not double it. The last
+        // data file is finished on another task meanwhile.
+        let closing = tokio::spawn(async move {
+            let closed = sink.close().await;
+            (sink, closed)
+        });
+        let quarantined = match loaded.rejects.is_empty() {
+            true => Ok(()),
+            false => self.write_quarantine(spec, report, &loaded.rejects).await,
+        };
+        let (sink, closed) = closing.await.map_err(Error::internal)?;
+        if let Err(e) = quarantined.and(closed) {
             sink.abort().await;
             return Err(e);
         }
@@ -706,58 +715,43 @@ impl Lake {
         let Some(t) = self.delta(spec, Some(version)).await? else {
             return Ok(());
         };
-        // Rows and non-null counts come from the files' statistics when every file has them:
-        // no scan. Distinct counts need a scan (HyperLogLog): over the whole table up to
-        // DISTINCT_SCAN_ROWS rows, over its first DISTINCT_SCAN_ROWS rows beyond that (uniqueness
-        // is then the sample's distinct values over its non-null ones).
-        const DISTINCT_SCAN_ROWS: i64 = 20_000_000;
+        // Rows and non-null counts come from the files' statistics when every file has them,
+        // else from a count over the table. Distinct counts come from the files' sketches
+        // (HyperLogLog, see `sketch`): a file without one is read once to make it.
         let stats = file_stats(&t, spec).await?;
-        let ctx = query::session();
-        let provider = t.table_provider().await.map_err(query::df_err)?;
-        ctx.register_table("t", provider).map_err(query::df_err)?;
-        // A key of one column is unique by the upsert: its count is its distinct count.
-        let sole_key = match spec.key.as_slice() {
-            [k] => Some(k.as_str()),
-            _ => None,
-        };
-        let sampled = matches!(&stats, Some((n, _)) if *n > DISTINCT_SCAN_ROWS);
-        // Non-null counts are scanned when the statistics lack them, or for the sample.
-        let counted = stats.is_none() || sampled;
-        let mut sel = vec!["count(*) AS n".to_string()];
-        for (i, c) in spec.columns.iter().enumerate() {
-            if counted {
-                sel.push(format!("count(\"{0}\") AS n{i}", c.name));
+        let files: Vec<String> = t
+            .get_active_add_actions_by_predicate(None)
+            .try_collect::<Vec<_>>()
+            .await
+            .map_err(delta_err)?
+            .iter()
+            .map(|f| f.path().to_string())
+            .collect();
+        let distinct: HashMap<String, i64> =
+            sketch::distinct(&t.object_store(), &files, &sketch::columns(spec))
+                .await?
+                .into_iter()
+                .collect();
+        let scanned = match &stats {
+            Some(_) => None,
+            None => {
+                let ctx = query::session();
+                let provider = t.table_provider().await.map_err(query::df_err)?;
+                ctx.register_table("t", provider).map_err(query::df_err)?;
+                let mut sel = vec!["count(*) AS n".to_string()];
+                for (i, c) in spec.columns.iter().enumerate() {
+                    sel.push(format!("count(\"{0}\") AS n{i}", c.name));
+                }
+                let sql = format!("SELECT {} FROM t", sel.join(", "));
+                query::collect(&ctx, &sql).await?.into_iter().next()
             }
-            sel.push(match c.kind {
-                _ if sole_key == Some(c.name.as_str()) => continue,
-                // The sketch takes these as they are; other types as text.
-                Kind::Text | Kind::Integer | Kind::Date | Kind::Timestamp | Kind::Boolean => {
-                    format!("approx_distinct(\"{0}\") AS d{i}", c.name)
-                }
-                Kind::Decimal => {
-                    format!("approx_distinct(CAST(\"{0}\" AS VARCHAR)) AS d{i}", c.name)
-                }
-            });
-        }
-        let from = if sampled {
-            format!("(SELECT * FROM t LIMIT {DISTINCT_SCAN_ROWS})")
-        } else {
-            "t".to_string()
         };
-        let sql = format!("SELECT {} FROM {from}", sel.join(", "));
-        let scanned = query::collect(&ctx, &sql).await?.into_iter().next();
         let get = |name: &str| -> i64 {
-            let Some(a) = scanned.as_ref().and_then(|b| b.column_by_name(name)) else {
-                return 0;
-            };
-            if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
-                x.value(0)
-            } else {
-                a.as_any()
-                    .downcast_ref::<datafusion::arrow::array::UInt64Array>()
-                    .map(|x| x.value(0) as i64)
-                    .unwrap_or(0)
-            }
+            scanned
+                .as_ref()
+                .and_then(|b| b.column_by_name(name))
+                .and_then(|a| a.as_any().downcast_ref::<Int64Array>().map(|x| x.value(0)))
+                .unwrap_or(0)
         };
         let n = match &stats {
             Some((n, _)) => *n,
@@ -777,17 +771,9 @@ impl Lake {
                 Some((n, nulls)) => n - nulls.get(&c.name).copied().unwrap_or(0),
                 None => get(&format!("n{i}")),
             };
-            let in_sample = if counted {
-                get(&format!("n{i}"))
-            } else {
-                non_null
-            };
-            let distinct = if sole_key == Some(c.name.as_str()) {
-                in_sample
-            } else {
-                get(&format!("d{i}"))
-            };
-            let uniqueness = bp(distinct, in_sample);
+            // A one-column key is unique by the upsert: it has no sketch.
+            let distinct = distinct.get(&c.name).copied().unwrap_or(non_null);
+            let uniqueness = bp(distinct, non_null);
             let bad = rejects
                 .iter()
                 .filter(|r| r.column.as_deref() == Some(c.name.as_str()))

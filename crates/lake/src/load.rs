@@ -415,12 +415,31 @@ pub struct Loader {
     out: Loaded,
     /// Where finished batches go (the writer of the commit).
     send: Box<dyn FnMut(RecordBatch) -> Result<()> + Send>,
+    /// The key map being made on another thread, taken when it is ready.
+    sized: Option<std::thread::JoinHandle<Keys>>,
+    /// Parts that came while the key map was being made (so the readers need not wait).
+    waiting: Vec<Part>,
+    waiting_rows: usize,
 }
 
+/// At most this many rows wait for the key map before the loader waits for it instead.
+const WAIT_ROWS: usize = 1 << 21;
+
 impl Loader {
-    /// Expect about this many rows (e.g. from the file's size): the key map is sized once.
+    /// Expect about this many rows (e.g. from the file's size): the key map is sized once. A
+    /// big map takes a while to lay out, so it is made on its own thread while the first rows
+    /// are read and cleaned.
     pub fn expect_rows(&mut self, rows: usize) {
-        self.out.keys = Keys::with_capacity(rows.min(200_000_000));
+        let rows = rows.min(200_000_000);
+        self.sized = Some(std::thread::spawn(move || Keys::with_capacity(rows)));
+    }
+
+    fn keys(&mut self) -> &mut Keys {
+        if let Some(h) = self.sized.take() {
+            // A thread that cannot panic short of running out of memory; then grow as needed.
+            self.out.keys = h.join().unwrap_or_default();
+        }
+        &mut self.out.keys
     }
 
     /// A loader that hands each finished batch of accepted rows to `send`, in order.
@@ -435,6 +454,9 @@ impl Loader {
             job,
             out: Loaded::default(),
             send: Box::new(send),
+            sized: None,
+            waiting: Vec::new(),
+            waiting_rows: 0,
         }
     }
 
@@ -451,15 +473,29 @@ impl Loader {
     /// replaces the earlier row, which is listed in `superseded`. Parts must come in the file's
     /// order: the last row per key wins.
     fn absorb(&mut self, part: Part) -> Result<()> {
+        // Laying out a big key map takes a few tenths of a second of page faults: the first
+        // parts wait for it (in order) rather than the readers and cleaners.
+        if self.sized.as_ref().is_some_and(|h| !h.is_finished()) && self.waiting_rows < WAIT_ROWS {
+            self.waiting_rows += part.keys.len();
+            self.waiting.push(part);
+            return Ok(());
+        }
+        for p in std::mem::take(&mut self.waiting) {
+            self.absorb_now(p)?;
+        }
+        self.absorb_now(part)
+    }
+
+    fn absorb_now(&mut self, part: Part) -> Result<()> {
         let Part { mut cols, keys } = part;
         let n = keys.len();
         let mut keep: Option<Vec<bool>> = None;
         let mut hashes = Vec::with_capacity(n);
         for (c, chunk) in keys.chunks(WARM).enumerate() {
-            self.out.keys.warm(chunk.iter().map(|p| p.0));
+            self.keys().warm(chunk.iter().map(|p| p.0));
             for (j, &(key, row_hash)) in chunk.iter().enumerate() {
                 let here = self.out.sent;
-                match self.out.keys.insert(key, row_hash, here) {
+                match self.keys().insert(key, row_hash, here) {
                     Seen::New => self.out.accepted += 1,
                     Seen::Same => {
                         // The same row delivered twice: the first one stands.
@@ -497,6 +533,10 @@ impl Loader {
     /// Finish: send the last batch; the rows a later row replaced are listed in `superseded`.
     pub fn finish(mut self) -> Result<Loaded> {
         self.flush()?;
+        self.keys();
+        for p in std::mem::take(&mut self.waiting) {
+            self.absorb_now(p)?;
+        }
         let c = self.cleaner;
         self.out.rejects = c.rejects;
         // Workers reject rows of their own chunks: back in the file's order.
@@ -555,6 +595,84 @@ use datafusion::arrow::compute::filter;
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn col(name: &str) -> crate::spec::ColumnSpec {
+        crate::spec::ColumnSpec {
+            name: name.into(),
+            title: name.into(),
+            kind: Kind::Text,
+            check: None,
+            sensitive: false,
+            required: false,
+        }
+    }
+
+    #[test]
+    fn parts_wait_for_the_key_map_and_go_on_in_the_files_order() {
+        let spec = Arc::new(TableSpec {
+            name: "t".into(),
+            library: shuju_types::Library::Business,
+            title: "t".into(),
+            resource_code: "RES-T".into(),
+            columns: vec![col("k"), col("v")],
+            key: vec!["k".into()],
+            mapping: Default::default(),
+            cycle_days: None,
+        });
+        let sent = Arc::new(std::sync::Mutex::new(Vec::<RecordBatch>::new()));
+        let to = sent.clone();
+        let mut l = Loader::new(spec, 7, move |b| {
+            to.lock().expect("lock").push(b);
+            Ok(())
+        });
+        // A key map that is not ready until told.
+        let (go, ready) = std::sync::mpsc::channel::<()>();
+        l.sized = Some(std::thread::spawn(move || {
+            let _ = ready.recv();
+            Keys::with_capacity(8)
+        }));
+        l.header(&["k".into(), "v".into()]).expect("header");
+        let mut line = 1;
+        for part in 0..3 {
+            for i in 0..10 {
+                line += 1;
+                // Part 0: keys 0–9. Part 1: 10–14 new, 0–4 changed. Part 2: 5–9 alike part 0's,
+                // 10–14 changed.
+                let k = (part * 10 + i) % 15;
+                let v = match part {
+                    2 if k < 10 => "0".to_string(),
+                    2 => "a".to_string(),
+                    p => p.to_string(),
+                };
+                l.row(line, Ok(&[k.to_string().as_str(), v.as_str()]))
+                    .expect("row");
+            }
+            l.flush().expect("part");
+        }
+        assert!(sent.lock().expect("lock").is_empty(), "nothing sent yet");
+        assert_eq!((l.waiting.len(), l.waiting_rows), (3, 30));
+        go.send(()).expect("go");
+        let out = l.finish().expect("finish");
+        assert_eq!(out.rows_read, 30);
+        assert_eq!(out.accepted, 15, "15 keys");
+        assert_eq!((out.superseded.len(), out.duplicates), (10, 15));
+        let sent = sent.lock().expect("lock");
+        let keys: Vec<String> = sent
+            .iter()
+            .flat_map(|b| {
+                let k = b.column(0).as_string::<i32>();
+                (0..datafusion::arrow::array::Array::len(k))
+                    .map(|i| k.value(i).to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let want: Vec<String> = (0..15)
+            .chain(0..5)
+            .chain(10..15)
+            .map(|k| k.to_string())
+            .collect();
+        assert_eq!(keys, want, "sent in the file's order, alike rows left out");
+    }
 
     proptest! {
         #[test]

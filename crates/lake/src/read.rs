@@ -198,14 +198,61 @@ pub fn read(
     Ok(hash.lock().ok().and_then(|mut h| h.take()))
 }
 
-/// Records parsed on the reading thread, with their line numbers; a record that is not valid
-/// text or not valid CSV is its rejection reason.
-type Parsed = Vec<(u64, std::result::Result<csv::StringRecord, &'static str>)>;
+/// Records parsed on the reading thread: their fields' bytes back to back, where each field
+/// ends, and per record its line number and its fields (a range of `ends`), or why it is no
+/// record. Whoever visits the chunk checks its text is UTF-8, the whole chunk in one pass.
+#[derive(Default)]
+struct Parsed {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    rows: Vec<(u64, ParsedRow)>,
+}
+
+/// A record's fields (a range of [`Parsed::ends`]), or why the line is no record.
+type ParsedRow = std::result::Result<(usize, usize), &'static str>;
+
+impl Parsed {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.rows.clear();
+    }
+
+    /// The chunk as text when all of it is UTF-8 (SIMD-checked by encoding_rs), else `None`.
+    fn text(&self) -> Option<&str> {
+        match encoding_rs::UTF_8.decode_without_bom_handling_and_without_replacement(&self.bytes) {
+            Some(std::borrow::Cow::Borrowed(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The fields `at` of a record as text, into `out`; false when they are not valid UTF-8.
+    fn fields<'a>(
+        &'a self,
+        text: Option<&'a str>,
+        at: (usize, usize),
+        out: &mut Vec<&'a str>,
+    ) -> bool {
+        out.clear();
+        let mut start = if at.0 == 0 { 0 } else { self.ends[at.0 - 1] };
+        for &end in &self.ends[at.0..at.1] {
+            // A field must start and end on a character's boundary: the whole chunk being text
+            // does not make each field text when a character was split by a delimiter.
+            let field = match text {
+                Some(t) => t.get(start..end),
+                None => std::str::from_utf8(&self.bytes[start..end]).ok(),
+            };
+            let Some(field) = field else { return false };
+            out.push(field);
+            start = end;
+        }
+        true
+    }
+}
 
 const CHUNK: usize = 16384;
 
-/// Parse on a second thread (decoding, CSV, UTF-8 validation) while this one cleans and builds:
-/// the two halves of a load take about as long each, and the machines have two cores.
+/// Parse on a second thread (decoding, CSV) while others clean and build.
 fn parse_csv(
     r: Box<dyn Read + Send>,
     delimiter: u8,
@@ -218,43 +265,55 @@ fn parse_csv(
         .has_headers(false)
         .buffer_capacity(1 << 20)
         .from_reader(r);
-    let mut pool: Vec<csv::StringRecord> = Vec::new();
-    let mut chunk: Parsed = Vec::with_capacity(CHUNK);
+    let mut rec = csv::ByteRecord::new();
+    let fresh = || Parsed {
+        bytes: Vec::with_capacity(CHUNK * 128),
+        ends: Vec::with_capacity(CHUNK * 16),
+        rows: Vec::with_capacity(CHUNK),
+    };
+    let mut chunk = fresh();
     let mut number = 0u64;
     loop {
-        if pool.is_empty()
-            && let Ok(old) = spare.try_recv()
-        {
-            pool.extend(old.into_iter().filter_map(|(_, r)| r.ok()));
-        }
-        let mut rec = pool.pop().unwrap_or_default();
         number += 1;
-        match csv.read_record(&mut rec) {
+        match csv.read_byte_record(&mut rec) {
             Ok(false) => break,
             // Blank lines are skipped by the parser: number rows by the line they start on.
             Ok(true) => {
                 number = rec.position().map(|p| p.line()).unwrap_or(number);
-                chunk.push((number, Ok(rec)));
+                let first = chunk.ends.len();
+                let mut end = chunk.bytes.len();
+                chunk.bytes.extend_from_slice(rec.as_slice());
+                chunk.ends.extend(rec.iter().map(|f| {
+                    end += f.len();
+                    end
+                }));
+                chunk.rows.push((number, Ok((first, chunk.ends.len()))));
             }
             Err(e) => {
                 number = e.position().map(|p| p.line()).unwrap_or(number);
                 let reason = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "not valid text in the file's encoding",
                     csv::ErrorKind::Io(_) => {
-                        chunk.push((number, Err("the file could not be read to its end")));
+                        chunk
+                            .rows
+                            .push((number, Err("the file could not be read to its end")));
                         break;
                     }
                     _ => "malformed CSV record",
                 };
-                chunk.push((number, Err(reason)));
+                chunk.rows.push((number, Err(reason)));
             }
         }
-        if chunk.len() == CHUNK
-            && tx
-                .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                .is_err()
-        {
-            return; // the loader stopped
+        if chunk.rows.len() == CHUNK {
+            let next = match spare.try_recv() {
+                Ok(mut old) => {
+                    old.clear();
+                    old
+                }
+                Err(_) => fresh(),
+            };
+            if tx.send(std::mem::replace(&mut chunk, next)).is_err() {
+                return; // the loader stopped
+            }
         }
     }
     let _ = tx.send(chunk);
@@ -296,49 +355,51 @@ fn visit_chunk(
     header: &mut Option<usize>,
     v: &mut dyn Visit,
 ) -> Result<()> {
+    const NOT_TEXT: &str = "not valid text in the file's encoding";
+    let text = chunk.text();
     // One buffer of field slices for the whole chunk.
     let mut fields: Vec<&str> = Vec::with_capacity(32);
-    for (number, rec) in chunk {
-        let number = *number;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(reason) => {
-                if header.is_none() {
-                    return Err(Error::invalid(
-                        "file",
-                        format!("the header row is {reason}"),
-                    ));
-                }
-                v.row(number, Err((*reason).into()))?;
-                continue;
-            }
+    for &(number, rec) in &chunk.rows {
+        let reason = match rec {
+            Ok(at) if chunk.fields(text, at, &mut fields) => None,
+            Ok(_) => Some(NOT_TEXT),
+            Err(reason) => Some(reason),
         };
+        if let Some(reason) = reason {
+            if header.is_none() {
+                return Err(Error::invalid(
+                    "file",
+                    format!("the header row is {reason}"),
+                ));
+            }
+            v.row(number, Err(reason.into()))?;
+            continue;
+        }
         match *header {
             None => {
-                if rec.iter().all(|f| f.trim().is_empty()) {
+                if fields.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
-                let h: Vec<String> = rec.iter().map(|s| s.to_owned()).collect();
+                let h: Vec<String> = fields.iter().map(|s| (*s).to_owned()).collect();
                 *header = Some(h.len());
                 v.header(&h)?;
             }
             Some(n) => {
-                if rec.len() == 1 && rec[0].trim().is_empty() {
+                if fields.len() == 1 && fields[0].trim().is_empty() {
                     continue;
                 }
-                if rec.len() != n {
+                if fields.len() != n {
                     v.row(
                         number,
-                        Err(format!("has {} fields, the header has {n}", rec.len())),
+                        Err(format!("has {} fields, the header has {n}", fields.len())),
                     )?;
                     continue;
                 }
-                if d.encoding == Encoding::Gb18030 && rec.iter().any(|f| f.contains('\u{FFFD}')) {
+                if d.encoding == Encoding::Gb18030 && fields.iter().any(|f| f.contains('\u{FFFD}'))
+                {
                     v.row(number, Err("characters not valid in GBK".into()))?;
                     continue;
                 }
-                fields.clear();
-                fields.extend(rec.iter());
                 v.row(number, Ok(&fields))?;
             }
         }
@@ -626,6 +687,43 @@ mod tests {
             "characters not valid in GBK"
         );
         assert_eq!(c.1[2].1.as_ref().unwrap()[0], "李四");
+    }
+
+    #[test]
+    fn a_utf8_row_that_is_not_text_is_rejected_alone() {
+        // A byte that is no UTF-8, and a character split in two by a delimiter: the chunk as a
+        // whole is then text, the record's fields are not.
+        let mut bytes = "名,址\n张三,聊城\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xe4\xb8,\xad\n");
+        bytes.extend_from_slice("李四,东昌府\n".as_bytes());
+        let split = bytes.clone();
+        bytes.extend_from_slice(b"x\xff,y\n");
+        bytes.extend_from_slice("王五,阳谷\n".as_bytes());
+        let d = Detected {
+            format: Format::Csv,
+            encoding: Encoding::Utf8,
+            delimiter: Some(','),
+        };
+        for (bytes, rows) in [(split, 3), (bytes, 5)] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("a.csv");
+            std::fs::write(&p, &bytes).unwrap();
+            let mut c = Collect(vec![], vec![]);
+            read(&p, &d, Default::default(), &mut c).unwrap();
+            assert_eq!(c.0, ["名", "址"]);
+            assert_eq!(c.1.len(), rows);
+            let not_text = "not valid text in the file's encoding";
+            assert_eq!(c.1[0].1.as_ref().unwrap(), &["张三", "聊城"]);
+            assert_eq!(c.1[1].1.as_ref().unwrap_err(), not_text);
+            assert_eq!(c.1[2].1.as_ref().unwrap(), &["李四", "东昌府"]);
+            if rows == 5 {
+                assert_eq!(
+                    (c.1[3].0, c.1[3].1.as_ref().unwrap_err().as_str()),
+                    (5, not_text)
+                );
+                assert_eq!(c.1[4].1.as_ref().unwrap(), &["王五", "阳谷"]);
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use crate::keys::WARM;
 use crate::load::{Bound, Loaded, hash_value, key_columns};
+use crate::sketch::{self, Sketch};
 use crate::spec::{self, Kind, TableSpec};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
@@ -58,6 +59,12 @@ fn path_of(p: &str) -> Path {
     Path::parse(p).unwrap_or_else(|_| Path::from(p))
 }
 
+/// Remove a data file no version refers to, and its sketch (best effort: what is left is swept).
+async fn remove(store: &ObjectStoreRef, p: &str) {
+    let _ = store.delete(&path_of(p)).await;
+    let _ = store.delete(&sketch::path_of(p)).await;
+}
+
 /// The writer of one load's data files.
 pub struct Sink {
     writer: RecordBatchWriter,
@@ -65,13 +72,22 @@ pub struct Sink {
     staged: Vec<Staged>,
     window: u64,
     written: u64,
+    /// The distinct-value sketch of the rows of the file being written, and its columns.
+    sketch: Sketch,
+    sketched: Vec<(String, datafusion::arrow::datatypes::DataType)>,
 }
 
 impl Sink {
     /// A sink for the table at `url`, writing `schema` (the table's columns and the entry's).
     /// The columns in `unique` (the key's, the row hash) hold a value per row: a dictionary of
     /// their values would only be built to be thrown away.
-    pub fn new(url: &Url, schema: SchemaRef, unique: &[&str]) -> Result<Sink> {
+    /// Each file's rows of the columns `sketched` are sketched as they are written.
+    pub fn new(
+        url: &Url,
+        schema: SchemaRef,
+        unique: &[&str],
+        sketched: Vec<(String, datafusion::arrow::datatypes::DataType)>,
+    ) -> Result<Sink> {
         let props = unique
             .iter()
             .fold(
@@ -95,11 +111,14 @@ impl Sink {
             staged: vec![],
             window: 0,
             written: 0,
+            sketch: Sketch::new(&sketched)?,
+            sketched,
         })
     }
 
     pub async fn write(&mut self, batch: RecordBatch) -> Result<()> {
         self.window += batch.num_rows() as u64;
+        self.sketch.update(&batch)?;
         self.writer
             .write_with_mode(batch, WriteMode::MergeSchema)
             .await
@@ -115,6 +134,10 @@ impl Sink {
             return Ok(());
         }
         let adds = self.writer.flush().await.map_err(delta_err)?;
+        let mut sketch = std::mem::replace(&mut self.sketch, Sketch::new(&self.sketched)?);
+        if let [add] = adds.as_slice() {
+            sketch::save(&self.store, &add.path, &mut sketch).await?;
+        }
         let mut left = self.window;
         for (i, add) in adds.iter().enumerate() {
             let rows = if i + 1 == adds.len() {
@@ -138,7 +161,7 @@ impl Sink {
     pub async fn abort(mut self) {
         self.writer.reset();
         for s in &self.staged {
-            let _ = self.store.delete(&path_of(&s.add.path)).await;
+            remove(&self.store, &s.add.path).await;
         }
     }
 
@@ -232,7 +255,7 @@ fn key_of(cols: &[(Kind, Option<ArrayRef>)], i: usize, scratch: &mut Vec<u8>) ->
 }
 
 /// Read one data file of the table (whole, or some of its columns).
-async fn open(
+pub(crate) async fn open(
     store: &ObjectStoreRef,
     path: &str,
     columns: Option<&[&str]>,
@@ -451,7 +474,7 @@ pub async fn finish(
     if done.is_err() {
         // Nothing refers to this load's files: remove them (a concurrent commit, a full disk…).
         for p in written {
-            let _ = sink.store.delete(&path_of(&p)).await;
+            remove(&sink.store, &p).await;
         }
         sink.abort().await;
     }
@@ -511,7 +534,7 @@ async fn commit(
     }
     // Staged files replaced by their rewrite are no longer wanted.
     for p in &gone {
-        let _ = store.delete(&path_of(p)).await;
+        remove(&store, p).await;
     }
     let added = actions
         .iter()
@@ -642,9 +665,11 @@ pub async fn sweep(url: &Url, older_than: std::time::Duration) -> Result<usize> 
     let mut removed = 0;
     for m in &listed {
         let name = m.location.as_ref();
+        // A sketch goes with its data file.
+        let data = sketch::data_of(name).unwrap_or(name);
         if m.location.prefix_matches(&log_dir)
-            || !name.ends_with(".parquet")
-            || readable.contains(name)
+            || !data.ends_with(".parquet")
+            || readable.contains(data)
             || m.last_modified > cutoff
         {
             continue;

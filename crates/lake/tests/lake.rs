@@ -624,6 +624,12 @@ async fn files_of_a_load_cut_short_are_swept_and_every_version_still_reads() {
     assert!(data.len() >= 2, "{data:?}");
     let stray = folder.join("part-00000-0f0f0f0f-stray-c000.snappy.parquet");
     std::fs::copy(&data[0], &stray).expect("copy");
+    // And its sketch, which goes with it.
+    let kept = sketches(dir.path());
+    assert_eq!(kept.len(), data.len(), "a sketch per data file");
+    let stray_sketch =
+        folder.join("_shuju_sketches/part-00000-0f0f0f0f-stray-c000.snappy.parquet.hll");
+    std::fs::copy(&kept[0], &stray_sketch).expect("copy");
 
     // Too young to be a dead load's: kept.
     assert_eq!(
@@ -635,9 +641,14 @@ async fn files_of_a_load_cut_short_are_swept_and_every_version_still_reads() {
     assert!(stray.exists());
     assert_eq!(
         lake.sweep(std::time::Duration::ZERO).await.expect("sweep"),
-        1
+        2
     );
-    assert!(!stray.exists());
+    assert!(!stray.exists() && !stray_sketch.exists());
+    assert_eq!(
+        sketches(dir.path()),
+        kept,
+        "the sketches of readable files stay"
+    );
     for p in &data {
         assert!(
             p.exists(),
@@ -659,6 +670,64 @@ async fn files_of_a_load_cut_short_are_swept_and_every_version_still_reads() {
         assert_eq!(r.rows[0]["n"], 297);
         assert_eq!(r.rows[0]["m"], max, "version {version}");
     }
+}
+
+/// The sketch files of the people table.
+fn sketches(dir: &Path) -> Vec<std::path::PathBuf> {
+    let folder = dir.join("lake/business/people/_shuju_sketches");
+    let mut v: Vec<_> = std::fs::read_dir(&folder)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Uniqueness (basis points) of each column at the table's newest quality measurement.
+async fn uniqueness(lake: &Lake) -> BTreeMap<String, i64> {
+    let q = lake
+        .quality(&Caller::system(), "people")
+        .await
+        .expect("quality");
+    let newest = q.iter().map(|r| r.version).max().expect("measured");
+    q.iter()
+        .filter(|r| r.version == newest && r.column_name != "*")
+        .map(|r| (r.column_name.clone(), r.uniqueness_bp))
+        .collect()
+}
+
+#[tokio::test]
+async fn uniqueness_comes_from_each_files_sketch_and_a_file_without_one_is_sketched() {
+    let (dir, lake, _db) = setup().await;
+    deliver_people(&lake, dir.path(), 1000, 3000).await;
+    // One data file, one sketch beside it.
+    let made = sketches(dir.path());
+    assert_eq!(made.len(), 1, "{made:?}");
+    // The accepted rows' distinct values, counted exactly.
+    let kept: Vec<u32> = (0..1000).filter(|i| i % 100 != 7).collect();
+    let dates: std::collections::HashSet<_> =
+        kept.iter().map(|i| (i % 50, i % 12, i % 28)).collect();
+    let exact = |distinct: usize| (distinct as i64 * 10_000) / kept.len() as i64;
+    let near = |got: i64, want: i64| (got - want).abs() <= want / 50 + 1;
+    let u = uniqueness(&lake).await;
+    assert_eq!(u["sfzh"], 10_000, "the key is unique by the upsert");
+    assert!(near(u["xm"], 10_000), "{u:?}");
+    assert!(near(u["csrq"], exact(dates.len())), "{u:?}");
+    assert_eq!(u["xzqh"], exact(1), "{u:?}");
+
+    // A sketch that does not read (or was made by another build's hash) is made again from
+    // the file, and the counts do not change.
+    std::fs::write(&made[0], b"not a sketch").expect("spoil");
+    deliver_people(&lake, dir.path(), 1001, 3000).await; // one more row: a new version
+    let again = uniqueness(&lake).await;
+    assert_eq!(sketches(dir.path()).len(), 2);
+    let remade = std::fs::read(&made[0]).expect("sketch");
+    assert!(
+        remade.starts_with(b"SJHLL"),
+        "the spoilt sketch was made again"
+    );
+    assert!(near(again["xm"], 10_000), "{again:?}");
+    assert!(near(again["csrq"], exact(dates.len())), "{again:?}");
+    assert_eq!(again["xzqh"], (10_000 / 991), "{again:?}");
 }
 
 #[tokio::test]

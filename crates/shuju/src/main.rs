@@ -146,6 +146,9 @@ enum BenchCommand {
         /// A Python with the duckdb package installed.
         #[arg(long, default_value = "python3")]
         python: String,
+        /// Rounds of both, alternated; the medians are quoted.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         #[arg(long)]
         markdown: Option<String>,
     },
@@ -353,10 +356,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Ingest {
             rows,
             python,
+            runs,
             markdown,
         }) => {
             init_tracing("warn");
-            bench::ingest(*rows, python.clone(), markdown.clone()).await?;
+            bench::ingest(*rows, python.clone(), *runs, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Er {
