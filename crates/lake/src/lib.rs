@@ -581,7 +581,7 @@ impl Lake {
                 rx.close();
             }
         }
-        let (loaded, sha) = match (reader.await.map_err(Error::internal), written) {
+        let (mut loaded, sha) = match (reader.await.map_err(Error::internal), written) {
             (Ok(Ok(l)), Ok(())) => l,
             (_, Err(e)) | (Ok(Err(e)), _) | (Err(e), _) => {
                 sink.abort().await;
@@ -611,7 +611,12 @@ impl Lake {
             return Err(e);
         }
         phase(report, "quarantine");
-        let plan = match upsert::plan(existing.as_ref(), spec, &loaded).await {
+        let plan = upsert::plan(existing.as_ref(), spec, &loaded).await;
+        // The key map (half a gigabyte for ten million rows) is not needed after the match:
+        // handing its pages back takes a while, so that happens on another thread.
+        let keys = std::mem::take(&mut loaded.keys);
+        std::thread::spawn(move || drop(keys));
+        let plan = match plan {
             Ok(p) => p,
             Err(e) => {
                 sink.abort().await;

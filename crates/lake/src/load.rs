@@ -423,7 +423,7 @@ pub struct Loader {
 }
 
 /// At most this many rows wait for the key map before the loader waits for it instead.
-const WAIT_ROWS: usize = 1 << 21;
+const WAIT_ROWS: usize = 1 << 19;
 
 impl Loader {
     /// Expect about this many rows (e.g. from the file's size): the key map is sized once. A
