@@ -46,15 +46,25 @@ pub fn standardise(s: &str) -> String {
     out
 }
 
+/// Can this byte start a space, a full-width character or a byte-order mark? (ASCII controls
+/// and space; the lead bytes of U+0085/U+00A0, U+1680, U+2000–U+205F, U+3000 and U+FExx/U+FFxx.)
+/// Text without such a byte is as [`standardise`] would leave it.
+#[inline]
+fn special(b: u8) -> bool {
+    b <= b' ' || matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
+}
+
+/// Could any value in this text need standardising? One pass over a whole chunk of values, in
+/// blocks the compiler turns into vector compares; `false` lets each value skip its own look.
+pub fn may_need_standardising(text: &[u8]) -> bool {
+    text.chunks(64)
+        .any(|block| block.iter().fold(false, |any, &b| any | special(b)))
+}
+
 /// Would [`standardise`] change this value? Checked without allocating: most values need nothing.
 fn needs_standardising(s: &str) -> bool {
-    // Most values hold no byte that can start a space, a full-width character or a byte-order
-    // mark (ASCII controls and space; the lead bytes of U+0085/U+00A0, U+1680, U+2000–U+205F,
-    // U+3000 and U+FExx/U+FFxx): those need no look at their characters.
-    if !s
-        .bytes()
-        .any(|b| b <= b' ' || matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF))
-    {
+    // Most values hold no special byte: those need no look at their characters.
+    if !s.bytes().any(special) {
         return false;
     }
     let mut prev_space = true; // a leading space needs trimming
@@ -137,7 +147,6 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         .map(|t| t.timestamp_micros())
 }
 
-/// Clean one raw value for a column; `Err` carries the reason, never the value.
 /// Upper-case ASCII letters, copying only when there are lower-case ones (a lower-case `x`).
 fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_lowercase()) {
@@ -156,8 +165,15 @@ fn digits(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Clean one raw value for a column; `Err` carries the reason, never the value.
 pub fn clean<'a>(col: &ColumnSpec, raw: &'a str) -> Result<Value<'a>, String> {
-    let cow: Cow<'a, str> = if needs_standardising(raw) {
+    clean_text(col, raw, false)
+}
+
+/// [`clean`], told whether the value is known to need no standardising (`plain`: it came from
+/// text [`may_need_standardising`] passed).
+pub fn clean_text<'a>(col: &ColumnSpec, raw: &'a str, plain: bool) -> Result<Value<'a>, String> {
+    let cow: Cow<'a, str> = if !plain && needs_standardising(raw) {
         Cow::Owned(standardise(raw))
     } else {
         Cow::Borrowed(raw)
@@ -298,6 +314,14 @@ mod tests {
         #[test]
         fn the_quick_check_agrees_with_standardise(s in "[ a\u{3000}\u{FF11}\t中]{0,8}") {
             prop_assert_eq!(needs_standardising(&s), standardise(&s) != s);
+        }
+
+        #[test]
+        fn text_the_chunk_check_passes_needs_no_standardising(s in "\\PC{0,80}") {
+            if !may_need_standardising(s.as_bytes()) {
+                prop_assert_eq!(standardise(&s), s.clone());
+            }
+            prop_assert_eq!(may_need_standardising(s.as_bytes()), s.bytes().any(special));
         }
 
         #[test]

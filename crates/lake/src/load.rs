@@ -2,7 +2,7 @@
 //! each value, reject a row with its reason (kept with the raw row for the quarantine), and keep
 //! the last of several rows with one key.
 
-use crate::clean::{Value, clean};
+use crate::clean::{Value, clean_text};
 use crate::keys::{Keys, Seen, WARM};
 use crate::read::{Split, Visit};
 use crate::spec::{Kind, TableSpec};
@@ -93,6 +93,7 @@ pub(crate) fn key_columns(spec: &TableSpec) -> Vec<usize> {
 }
 
 /// Feed the value's canonical bytes to a hash.
+#[inline]
 pub(crate) fn hash_value(h: &mut Vec<u8>, v: &Value<'_>) {
     match v {
         Value::Null => h.push(0),
@@ -212,6 +213,8 @@ pub struct Cleaner {
     /// The values of a row, kept between rows for their allocation.
     spare: Vec<Value<'static>>,
     scratch: Vec<u8>,
+    /// The rows being cleaned need no standardising (see [`Visit::plain`]).
+    plain: bool,
     rejects: Vec<Reject>,
     rows_read: u64,
     unmapped: Vec<String>,
@@ -242,6 +245,7 @@ impl Cleaner {
             pending: Vec::with_capacity(1024),
             spare: Vec::new(),
             scratch: Vec::with_capacity(256),
+            plain: false,
             rejects: vec![],
             rows_read: 0,
             unmapped: vec![],
@@ -318,7 +322,7 @@ impl Cleaner {
         };
         for (c, col) in self.spec.columns.iter().enumerate() {
             let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
-            match clean(col, raw) {
+            match clean_text(col, raw, self.plain) {
                 Ok(v) => values.push(v),
                 Err(reason) => {
                     let raw = self.raw_json(fields);
@@ -399,6 +403,10 @@ impl Visit for Cleaner {
         self.row_values(number, fields, &mut values);
         self.spare = recycle(values);
         Ok(())
+    }
+
+    fn plain(&mut self, plain: bool) {
+        self.plain = plain;
     }
 }
 
@@ -552,6 +560,10 @@ impl Loader {
 impl Visit for Loader {
     fn header(&mut self, header: &[String]) -> Result<()> {
         self.cleaner.header(header)
+    }
+
+    fn plain(&mut self, plain: bool) {
+        self.cleaner.plain(plain);
     }
 
     fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()> {

@@ -178,6 +178,9 @@ fn text_reader(
 pub trait Visit {
     fn header(&mut self, header: &[String]) -> Result<()>;
     fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()>;
+    /// Told, before a run of rows, that none of their text holds a byte standardising could
+    /// change (`true`), or that it may (`false`, always safe to assume).
+    fn plain(&mut self, _plain: bool) {}
 }
 
 /// Read the whole file through the visitor. `count` receives bytes read, for progress bars.
@@ -201,10 +204,15 @@ pub fn read(
 /// Records parsed on the reading thread: their fields' bytes back to back, where each field
 /// ends, and per record its line number and its fields (a range of `ends`), or why it is no
 /// record. Whoever visits the chunk checks its text is UTF-8, the whole chunk in one pass.
+///
+/// The parser writes straight into `bytes` and `ends`, which keep their length from chunk to
+/// chunk (only `len` and `nends` of them are this chunk's): no copy of a record, and no clearing.
 #[derive(Default)]
 struct Parsed {
     bytes: Vec<u8>,
+    len: usize,
     ends: Vec<usize>,
+    nends: usize,
     rows: Vec<(u64, ParsedRow)>,
 }
 
@@ -213,14 +221,16 @@ type ParsedRow = std::result::Result<(usize, usize), &'static str>;
 
 impl Parsed {
     fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
+        self.len = 0;
+        self.nends = 0;
         self.rows.clear();
     }
 
     /// The chunk as text when all of it is UTF-8 (SIMD-checked by encoding_rs), else `None`.
     fn text(&self) -> Option<&str> {
-        match encoding_rs::UTF_8.decode_without_bom_handling_and_without_replacement(&self.bytes) {
+        match encoding_rs::UTF_8
+            .decode_without_bom_handling_and_without_replacement(&self.bytes[..self.len])
+        {
             Some(std::borrow::Cow::Borrowed(t)) => Some(t),
             _ => None,
         }
@@ -248,59 +258,85 @@ impl Parsed {
         }
         true
     }
+
+    /// Parse the next record from `r` onto the chunk. `None` at the end of the input; `Err`
+    /// when the input could not be read.
+    fn read_record(
+        &mut self,
+        core: &mut csv_core::Reader,
+        r: &mut impl std::io::BufRead,
+    ) -> Option<std::io::Result<()>> {
+        use csv_core::ReadRecordResult as R;
+        let (start, first) = (self.len, self.nends);
+        loop {
+            // Room for a typical record; a longer one asks for more below.
+            if self.bytes.len() - self.len < 4096 {
+                self.bytes.resize(self.bytes.len() * 2 + 4096, 0);
+            }
+            if self.ends.len() - self.nends < 64 {
+                self.ends.resize(self.ends.len() * 2 + 64, 0);
+            }
+            let input = match r.fill_buf() {
+                Ok(i) => i,
+                Err(e) => return Some(Err(e)),
+            };
+            let (res, nin, nout, nend) = core.read_record(
+                input,
+                &mut self.bytes[self.len..],
+                &mut self.ends[self.nends..],
+            );
+            r.consume(nin);
+            self.len += nout;
+            self.nends += nend;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => self.bytes.resize(self.bytes.len() * 2, 0),
+                R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                R::Record => {
+                    // The parser counts ends from the record's start.
+                    for e in &mut self.ends[first..self.nends] {
+                        *e += start;
+                    }
+                    return Some(Ok(()));
+                }
+                R::End => return None,
+            }
+        }
+    }
 }
 
 const CHUNK: usize = 16384;
 
-/// Parse on a second thread (decoding, CSV) while others clean and build.
+/// Parse on a second thread (decoding, CSV) while others clean and build. The parser is
+/// csv-core's, as the `csv` crate configures it (quotes doubled, any line ending, fields per
+/// record not enforced).
 fn parse_csv(
     r: Box<dyn Read + Send>,
     delimiter: u8,
     tx: std::sync::mpsc::SyncSender<Parsed>,
     spare: std::sync::mpsc::Receiver<Parsed>,
 ) {
-    let mut csv = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(1 << 20)
-        .from_reader(r);
-    let mut rec = csv::ByteRecord::new();
+    let mut core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut r = std::io::BufReader::with_capacity(1 << 20, r);
     let fresh = || Parsed {
-        bytes: Vec::with_capacity(CHUNK * 128),
-        ends: Vec::with_capacity(CHUNK * 16),
+        bytes: vec![0; CHUNK * 128],
+        ends: vec![0; CHUNK * 16],
         rows: Vec::with_capacity(CHUNK),
+        ..Parsed::default()
     };
     let mut chunk = fresh();
-    let mut number = 0u64;
     loop {
-        number += 1;
-        match csv.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            // Blank lines are skipped by the parser: number rows by the line they start on.
-            Ok(true) => {
-                number = rec.position().map(|p| p.line()).unwrap_or(number);
-                let first = chunk.ends.len();
-                let mut end = chunk.bytes.len();
-                chunk.bytes.extend_from_slice(rec.as_slice());
-                chunk.ends.extend(rec.iter().map(|f| {
-                    end += f.len();
-                    end
-                }));
-                chunk.rows.push((number, Ok((first, chunk.ends.len()))));
-            }
-            Err(e) => {
-                number = e.position().map(|p| p.line()).unwrap_or(number);
-                let reason = match e.kind() {
-                    csv::ErrorKind::Io(_) => {
-                        chunk
-                            .rows
-                            .push((number, Err("the file could not be read to its end")));
-                        break;
-                    }
-                    _ => "malformed CSV record",
-                };
-                chunk.rows.push((number, Err(reason)));
+        // Blank lines are skipped by the parser: number rows by the line the parser was on.
+        let number = core.line();
+        let first = chunk.nends;
+        match chunk.read_record(&mut core, &mut r) {
+            None => break,
+            Some(Ok(())) => chunk.rows.push((number, Ok((first, chunk.nends)))),
+            Some(Err(_)) => {
+                chunk
+                    .rows
+                    .push((number, Err("the file could not be read to its end")));
+                break;
             }
         }
         if chunk.rows.len() == CHUNK {
@@ -357,6 +393,7 @@ fn visit_chunk(
 ) -> Result<()> {
     const NOT_TEXT: &str = "not valid text in the file's encoding";
     let text = chunk.text();
+    v.plain(text.is_some_and(|t| !crate::clean::may_need_standardising(t.as_bytes())));
     // One buffer of field slices for the whole chunk.
     let mut fields: Vec<&str> = Vec::with_capacity(32);
     for &(number, rec) in &chunk.rows {
