@@ -1,20 +1,29 @@
 //! The key table of one delivery: each key's 128-bit hash to the content hash and position of the
 //! row that holds it.
 //!
-//! A delivery of ten million rows makes a table of half a gigabyte, so nearly every lookup misses
-//! the cache. Looking keys up one at a time, between the cleaning of one row and the next, pays
+//! A delivery of ten million rows makes a table of 128 MB (and 240 MB of keys and hashes kept by
+//! position, written in order), so nearly every lookup misses the cache. Looking keys up one at a time, between the cleaning of one row and the next, pays
 //! for each miss in full. Here keys are looked up a batch at a time: [`Keys::warm`] first touches
 //! every slot the batch will probe, in a tight loop whose loads the processor overlaps, and the
 //! lookups that follow find their slots in the cache.
 //!
 //! Keys are hashes already (XXH3-128 of the key's canonical bytes), so their low bits index the
-//! table as they are; collisions of the 64-bit index are resolved by linear probing on the whole
-//! 128-bit key.
+//! table as they are; collisions of the index are resolved by linear probing, on a 32-bit tag of
+//! the key in the slot and then on the whole 128-bit key.
 
 use std::hint::black_box;
 
-/// A slot: the key (low, high 64 bits), the row's content hash, and its position + 1 (0: empty).
-type Slot = [u64; 4];
+/// A slot: the key's tag (the upper 32 bits of its low half, in place) and below it the
+/// position + 1 of the row that holds the key (0: an empty slot). The key itself and the row's
+/// content hash are kept by position in [`Keys::rows`]: a probe compares tags, and reads the row
+/// only when the tags agree (the key is there, or one time in four billion). Eight bytes a slot
+/// make the table of ten million keys 128 MB, a quarter of what whole keys in the slots took.
+type Slot = u64;
+
+const TAG: u64 = 0xFFFF_FFFF_0000_0000;
+
+/// The most rows a delivery may send on: a position + 1 fits in a slot's low 32 bits.
+pub const MAX_ROWS: u64 = u32::MAX as u64 - 1;
 
 /// Keys are looked up this many at a time: their slots' cache lines fit in the L2 cache, and
 /// their pages in the TLB (about 1500 entries), so the lookups after the warming find both.
@@ -24,6 +33,8 @@ pub struct Keys {
     slots: Slots,
     mask: usize,
     len: usize,
+    /// By position: the key (low, high 64 bits) of the row sent on there, and its content hash.
+    rows: Vec<[u64; 3]>,
 }
 
 /// The slots, all empty (zero) at first.
@@ -32,14 +43,14 @@ struct Slots(Vec<Slot>);
 impl Slots {
     /// `n` empty slots.
     fn new(n: usize) -> Slots {
-        let mut v = vec![[0; 4]; n];
+        let mut v = vec![0; n];
         // A big zeroed allocation is laid out by the system lazily: a read first maps the
         // shared zero page, and the write after it faults again and flushes the other cores'
         // TLBs. Writing once per page now faults once. (Huge pages were tried: on this VM the
         // system's clearing of fresh 2 MB pages cost more than their fewer TLB misses saved.)
         // (Through `black_box`: the compiler knows the memory is zero and would drop the write.)
         for s in v.iter_mut().step_by(4096 / std::mem::size_of::<Slot>()) {
-            black_box(s)[3] = 0;
+            *black_box(s) = 0;
         }
         Slots(v)
     }
@@ -76,6 +87,15 @@ impl std::fmt::Debug for Keys {
     }
 }
 
+fn tag(key: u128) -> u64 {
+    key as u64 & TAG
+}
+
+/// The position a non-empty slot points at.
+fn position(s: Slot) -> usize {
+    (s & !TAG) as usize - 1
+}
+
 impl Keys {
     /// A table for about `n` keys without growing (it grows when 3/4 full).
     pub fn with_capacity(n: usize) -> Keys {
@@ -84,6 +104,7 @@ impl Keys {
             slots: Slots::new(slots),
             mask: slots - 1,
             len: 0,
+            rows: Vec::with_capacity(n),
         }
     }
 
@@ -104,20 +125,26 @@ impl Keys {
         let slots = self.slots.get();
         let mut any = 0u64;
         for k in keys {
-            any ^= slots[self.home(k)][3];
+            any ^= slots[self.home(k)];
         }
         black_box(any);
     }
 
     /// The slot holding `key`, or the empty slot where it belongs.
     fn find(&self, key: u128) -> usize {
-        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        let (lo, hi, tag) = (key as u64, (key >> 64) as u64, tag(key));
         let mut i = self.home(key);
         let slots = self.slots.get();
         loop {
-            let s = &slots[i];
-            if s[3] == 0 || (s[0] == lo && s[1] == hi) {
+            let s = slots[i];
+            if s == 0 {
                 return i;
+            }
+            if s & TAG == tag {
+                let r = &self.rows[position(s)];
+                if r[0] == lo && r[1] == hi {
+                    return i;
+                }
             }
             i = (i + 1) & self.mask;
         }
@@ -125,25 +152,41 @@ impl Keys {
 
     /// The content hash and position of the row holding `key`.
     pub fn get(&self, key: u128) -> Option<(i64, u64)> {
-        let s = &self.slots.get()[self.find(key)];
-        (s[3] != 0).then(|| (s[2] as i64, s[3] - 1))
+        let s = self.slots.get()[self.find(key)];
+        (s != 0).then(|| {
+            let p = position(s);
+            (self.rows[p][2] as i64, p as u64)
+        })
+    }
+
+    /// Keep the key and content hash of the row at `pos`.
+    fn put_row(&mut self, pos: u64, key: u128, hash: i64) -> Slot {
+        let p = pos as usize;
+        if p >= self.rows.len() {
+            self.rows.resize(p + 1, [0; 3]);
+        }
+        self.rows[p] = [key as u64, (key >> 64) as u64, hash as u64];
+        tag(key) | (pos + 1)
     }
 
     /// Record that the row at `pos` holds `key` with content `hash`. A row with the same key and
-    /// the same content keeps its place; one with other content is replaced.
+    /// the same content keeps its place; one with other content is replaced. Each position is
+    /// given once, and is at most [`MAX_ROWS`].
     pub fn insert(&mut self, key: u128, hash: i64, pos: u64) -> Seen {
+        assert!(pos < MAX_ROWS, "a delivery's rows are limited to MAX_ROWS");
         let i = self.find(key);
-        let s = &mut self.slots.get_mut()[i];
-        if s[3] != 0 {
-            if s[2] == hash as u64 {
+        let s = self.slots.get()[i];
+        if s != 0 {
+            let earlier = position(s);
+            if self.rows[earlier][2] == hash as u64 {
                 return Seen::Same;
             }
-            let earlier = s[3] - 1;
-            s[2] = hash as u64;
-            s[3] = pos + 1;
-            return Seen::Replaced(earlier);
+            let slot = self.put_row(pos, key, hash);
+            self.slots.get_mut()[i] = slot;
+            return Seen::Replaced(earlier as u64);
         }
-        *s = [key as u64, (key >> 64) as u64, hash as u64, pos + 1];
+        let slot = self.put_row(pos, key, hash);
+        self.slots.get_mut()[i] = slot;
         self.len += 1;
         if self.len * 4 > (self.mask + 1) * 3 {
             self.grow();
@@ -154,10 +197,11 @@ impl Keys {
     fn grow(&mut self) {
         let old = std::mem::replace(&mut self.slots, Slots::new((self.mask + 1) * 2));
         self.mask = self.mask * 2 + 1;
-        for s in old.get().iter().filter(|s| s[3] != 0) {
-            let key = u128::from(s[0]) | (u128::from(s[1]) << 64);
+        for &s in old.get().iter().filter(|&&s| s != 0) {
+            let r = self.rows[position(s)];
+            let key = u128::from(r[0]) | (u128::from(r[1]) << 64);
             let i = self.find(key);
-            self.slots.get_mut()[i] = *s;
+            self.slots.get_mut()[i] = s;
         }
     }
 }

@@ -3,7 +3,7 @@
 //! the last of several rows with one key.
 
 use crate::clean::{Value, clean_text};
-use crate::keys::{Keys, Seen, WARM};
+use crate::keys::{Keys, MAX_ROWS, Seen, WARM};
 use crate::read::{Split, Visit};
 use crate::spec::{Kind, TableSpec};
 use datafusion::arrow::array::{
@@ -183,15 +183,31 @@ impl Bound {
         }
     }
 
+    /// Become `v` (a value this bound compares with), reusing a text's buffer: keys delivered
+    /// in rising order move a bound on many rows.
+    fn set(&mut self, v: &Value<'_>) {
+        match (self, v) {
+            (Bound::Text(t), Value::Text(s)) => {
+                t.clear();
+                t.push_str(s);
+            }
+            (b, v) => {
+                if let Some(n) = Bound::of(v) {
+                    *b = n;
+                }
+            }
+        }
+    }
+
     /// Widen `range` to hold `v`.
     fn widen(range: &mut Option<(Bound, Bound)>, v: &Value<'_>) {
         match range {
             None => *range = Bound::of(v).map(|b| (b.clone(), b)),
             Some((lo, hi)) => {
                 if lo.cmp_value(v) == Some(Ordering::Greater) {
-                    *lo = Bound::of(v).unwrap_or(lo.clone());
+                    lo.set(v);
                 } else if hi.cmp_value(v) == Some(Ordering::Less) {
-                    *hi = Bound::of(v).unwrap_or(hi.clone());
+                    hi.set(v);
                 }
             }
         }
@@ -497,6 +513,12 @@ impl Loader {
     fn absorb_now(&mut self, part: Part) -> Result<()> {
         let Part { mut cols, keys } = part;
         let n = keys.len();
+        if self.out.sent + n as u64 > MAX_ROWS {
+            return Err(Error::invalid(
+                "file",
+                format!("a delivery holds at most {MAX_ROWS} rows; deliver it in parts"),
+            ));
+        }
         let mut keep: Option<Vec<bool>> = None;
         let mut hashes = Vec::with_capacity(n);
         for (c, chunk) in keys.chunks(WARM).enumerate() {
