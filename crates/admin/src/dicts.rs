@@ -185,7 +185,15 @@ impl Admin {
         store::list_types(&self.store, name, page).await
     }
 
-    /// The items of a dictionary, by its key. Any signed-in user may read dictionaries: forms need them.
+    /// The items of a dictionary by its key, for a caller's drop-downs: officials who may list
+    /// dictionaries (citizens and enterprise agents use no official forms).
+    pub async fn dict_items_for(&self, c: &Caller, key: &str) -> Result<(DictType, Vec<DictItem>)> {
+        self.require(c, perm::DICT_LIST, "dict.read", "dict_type")
+            .await?;
+        self.dict_items_by_key(key).await
+    }
+
+    /// The items of a dictionary, by its key, for labels on the server's own pages.
     pub async fn dict_items_by_key(&self, key: &str) -> Result<(DictType, Vec<DictItem>)> {
         let t = store::type_by_key(&self.store, key)
             .await?

@@ -29,6 +29,7 @@ pub const TOKEN_REMOVE: &str = "system:token:remove";
 pub const DIVISION_LIST: &str = "system:division:list";
 pub const OPERLOG_LIST: &str = "monitor:operlog:list";
 pub const LOGININFOR_LIST: &str = "monitor:logininfor:list";
+pub const METRICS_VIEW: &str = "monitor:metrics:view";
 
 pub const CATALOG_LIST: &str = "catalog:entry:list";
 pub const CATALOG_ADD: &str = "catalog:entry:add";
@@ -106,6 +107,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (DIVISION_LIST, "行政区划查询", "List divisions"),
     (OPERLOG_LIST, "操作日志", "Operation log"),
     (LOGININFOR_LIST, "登录日志", "Login log"),
+    (METRICS_VIEW, "运行指标", "Scrape the Prometheus metrics"),
     (CATALOG_LIST, "目录查询", "List catalog entries"),
     (CATALOG_ADD, "目录新增", "Add catalog entries"),
     (CATALOG_EDIT, "目录修改", "Edit catalog entries"),
@@ -199,9 +201,49 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (LICENSE_KEYS, "签发密钥轮换", "Rotate issuer keys"),
 ];
 
+/// The security auditor's permissions (三员分立, GB/T 22239 level 3): reading the audit trail
+/// and the login log. No wildcard grants them — the super administrator and the system
+/// administrator do not read the trail of their own actions — and an account that holds one
+/// changes nothing (see [`is_change`] and `Caller::can`).
+pub const AUDIT_ONLY: &[&str] = &[OPERLOG_LIST, LOGININFOR_LIST];
+
+/// Is `p` one of the auditor's own permissions?
+pub fn is_audit(p: &str) -> bool {
+    AUDIT_ONLY.contains(&p)
+}
+
+/// Does holding `pattern` let its holder do more than read? (`list`, `view` and `export` read;
+/// every other action, and any wildcard action, may change something.)
+pub fn is_change(pattern: &str) -> bool {
+    !matches!(pattern.rsplit(':').next(), Some("list" | "view" | "export"))
+        || pattern.split(':').count() < 3
+}
+
 /// Does `pattern` grant `perm`? Segments are compared one by one; `*` matches any one segment,
-/// and a trailing `*` matches the rest.
+/// and a trailing `*` matches the rest. The auditor's permissions are granted only by name.
 pub fn matches(pattern: &str, perm: &str) -> bool {
+    if is_audit(perm) {
+        return pattern == perm;
+    }
+    pattern_matches(pattern, perm)
+}
+
+/// May a holder of `pattern` hand `perm` to a role or an account? As [`matches`], except that a
+/// wildcard may hand out the auditor's permissions it does not itself use (the administrator
+/// appoints the auditor; the appointment is in the audit trail the auditor reads).
+pub fn grantable(pattern: &str, perm: &str) -> bool {
+    pattern_matches(pattern, perm)
+}
+
+/// Three officers apart: a set of permissions that reads the audit trail may change nothing.
+pub fn separation_error(perms: &[String]) -> Option<String> {
+    let audit = perms.iter().find(|p| is_audit(p))?;
+    perms.iter().find(|p| is_change(p)).map(|p| {
+        format!("三员分立: {audit} (security auditor) cannot be held with {p}, which changes data")
+    })
+}
+
+fn pattern_matches(pattern: &str, perm: &str) -> bool {
     let mut p = pattern.split(':');
     let mut q = perm.split(':');
     loop {
@@ -246,5 +288,20 @@ mod tests {
         assert!(is_valid("catalog:entry:edit"));
         assert!(!is_valid("catalog::edit"));
         assert!(!is_valid("catalog:entry edit"));
+    }
+
+    #[test]
+    fn no_wildcard_reads_the_audit_trail_and_an_auditor_changes_nothing() {
+        assert!(!matches("*:*:*", OPERLOG_LIST));
+        assert!(!matches("monitor:*", OPERLOG_LIST));
+        assert!(!matches("monitor:operlog:*", OPERLOG_LIST));
+        assert!(matches(OPERLOG_LIST, OPERLOG_LIST));
+        assert!(grantable("*:*:*", OPERLOG_LIST));
+        assert!(is_change(USER_ADD) && is_change("*:*:*") && is_change("catalog:*"));
+        assert!(!is_change(USER_LIST) && !is_change(USAGE_VIEW) && !is_change(CATALOG_EXPORT));
+        let auditor: Vec<String> = [OPERLOG_LIST, USER_LIST].map(String::from).to_vec();
+        assert!(separation_error(&auditor).is_none());
+        let mixed: Vec<String> = [OPERLOG_LIST, USER_ADD].map(String::from).to_vec();
+        assert!(separation_error(&mixed).is_some());
     }
 }

@@ -62,6 +62,9 @@ pub fn validate_fields(i: &RoleInput) -> Result<RoleFields> {
             format!("'{bad}' is not a permission string like system:user:list"),
         ));
     }
+    if let Some(why) = perm::separation_error(&i.permissions) {
+        return Err(Error::invalid("permissions", why));
+    }
     let status = i.status.clone().unwrap_or_else(|| "active".into());
     if !["active", "disabled"].contains(&status.as_str()) {
         return Err(Error::invalid("status", "must be active or disabled"));
@@ -97,7 +100,7 @@ impl Admin {
             && let Some(p) = f
                 .permissions
                 .iter()
-                .find(|p| !c.permissions.iter().any(|g| perm::matches(g, p)))
+                .find(|p| !c.permissions.iter().any(|g| perm::grantable(g, p)))
         {
             return Err(Error::invalid(
                 "permissions",

@@ -24,6 +24,9 @@ pub const AUDITOR_ROLE: &str = "auditor";
 pub const REVIEWER_ROLE: &str = "catalog_reviewer";
 /// A citizen's or an enterprise agent's account: its own e-license wallet only.
 pub const HOLDER_ROLE: &str = "license_holder";
+pub const SYSADMIN_ROLE: &str = "sysadmin";
+pub const CLERK_ROLE: &str = "window_clerk";
+pub const APPROVER_ROLE: &str = "approver";
 
 /// A unified social credit code for a government organ (登记管理部门 1, 机关 1) of a division.
 pub fn organ_uscc(division: &str, n: u32) -> String {
@@ -89,7 +92,6 @@ fn builtin_roles() -> Vec<RoleFields> {
         perm::USER_RESET_PWD,
         perm::DICT_LIST,
         perm::DIVISION_LIST,
-        perm::OPERLOG_LIST,
         perm::CATALOG_LIST,
         perm::CATALOG_ADD,
         perm::CATALOG_EDIT,
@@ -182,6 +184,78 @@ fn builtin_roles() -> Vec<RoleFields> {
             dept_ids: vec![],
         },
         RoleFields {
+            role_key: SYSADMIN_ROLE.into(),
+            name: "系统管理员".into(),
+            data_scope: "all".into(),
+            status: "active".into(),
+            sort_order: 6,
+            remark: Some("三员之一：部门、账号、角色、字典与令牌；不读业务数据与审计日志".into()),
+            permissions: [
+                perm::DEPT_LIST,
+                perm::DEPT_ADD,
+                perm::DEPT_EDIT,
+                perm::DEPT_REMOVE,
+                perm::DEPT_IMPORT,
+                perm::DEPT_EXPORT,
+                perm::USER_LIST,
+                perm::USER_ADD,
+                perm::USER_EDIT,
+                perm::USER_REMOVE,
+                perm::USER_RESET_PWD,
+                perm::ROLE_LIST,
+                perm::ROLE_ADD,
+                perm::ROLE_EDIT,
+                perm::ROLE_REMOVE,
+                perm::DICT_LIST,
+                perm::DICT_ADD,
+                perm::DICT_EDIT,
+                perm::DICT_REMOVE,
+                perm::TOKEN_LIST,
+                perm::TOKEN_ADD,
+                perm::TOKEN_REMOVE,
+                perm::DIVISION_LIST,
+            ]
+            .map(String::from)
+            .to_vec(),
+            dept_ids: vec![],
+        },
+        RoleFields {
+            role_key: CLERK_ROLE.into(),
+            name: "窗口人员".into(),
+            data_scope: "dept".into(),
+            status: "active".into(),
+            sort_order: 7,
+            remark: Some("一窗受理：查询申请人档案（须说明用途）、核验亮证、查阅目录".into()),
+            permissions: [
+                perm::CATALOG_LIST,
+                perm::IDENTITY_VIEW,
+                perm::LICENSE_VERIFY,
+                perm::DICT_LIST,
+            ]
+            .map(String::from)
+            .to_vec(),
+            dept_ids: vec![],
+        },
+        RoleFields {
+            role_key: APPROVER_ROLE.into(),
+            name: "审批人员".into(),
+            data_scope: "dept".into(),
+            status: "active".into(),
+            sort_order: 8,
+            remark: Some("审批办件：查阅申请人档案与一键核查、核验证照、签发证照".into()),
+            permissions: [
+                perm::CATALOG_LIST,
+                perm::IDENTITY_VIEW,
+                perm::LICENSE_VERIFY,
+                perm::LICENSE_LIST,
+                perm::LICENSE_ISSUE,
+                perm::DICT_LIST,
+            ]
+            .map(String::from)
+            .to_vec(),
+            dept_ids: vec![],
+        },
+        RoleFields {
             role_key: HOLDER_ROLE.into(),
             name: "持证人".into(),
             data_scope: "self".into(),
@@ -219,7 +293,56 @@ impl Admin {
                 added.push(r.role_key.clone());
             }
         }
+        self.separate_officers().await?;
         Ok(added)
+    }
+
+    /// Three officers apart (三员分立): a role that reads the audit trail and may also change
+    /// something (the department officer of older versions read its operation log) loses the
+    /// audit permissions; the change is audited.
+    async fn separate_officers(&self) -> Result<()> {
+        let sys = Caller::system();
+        let all = roles::list(
+            &self.store,
+            None,
+            shuju_store::Page::new(Some(1), Some(1000)),
+        )
+        .await?
+        .items;
+        for r in all {
+            let perms = roles::permissions(&self.store, r.id).await?;
+            if perm::separation_error(&perms).is_none() {
+                continue;
+            }
+            let kept: Vec<String> = perms.into_iter().filter(|p| !perm::is_audit(p)).collect();
+            let f = RoleFields {
+                role_key: r.role_key.clone(),
+                name: r.name.clone(),
+                data_scope: r.data_scope.clone(),
+                status: r.status.clone(),
+                sort_order: r.sort_order,
+                remark: r.remark.clone(),
+                permissions: kept,
+                dept_ids: roles::departments(&self.store, r.id).await?,
+            };
+            let mut tx = self.store.write().await?;
+            roles::update(&mut tx, r.id, &f, &sys.username).await?;
+            audit::append(
+                &mut tx,
+                &sys.entry(
+                    "role.update",
+                    "role",
+                    Some(r.id.to_string()),
+                    Outcome::Ok,
+                    Some(
+                        "三员分立: audit permissions removed from a role that changes data".into(),
+                    ),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// Seed an empty database. Returns the admin's one-time password, or `None` when the database
@@ -376,8 +499,11 @@ impl Admin {
         let officer = role(OFFICER_ROLE).await?;
         let auditor = role(AUDITOR_ROLE).await?;
         let reviewer = role(REVIEWER_ROLE).await?;
+        let sysadmin = role(SYSADMIN_ROLE).await?;
+        let clerk = role(CLERK_ROLE).await?;
+        let approver = role(APPROVER_ROLE).await?;
         let bureau = find("聊城市大数据局").await?;
-        let accounts: [(&str, &str, i64, i64, &str); 6] = [
+        let accounts: [(&str, &str, i64, i64, &str); 8] = [
             (
                 "dsj_officer",
                 "王数据",
@@ -403,10 +529,30 @@ impl Admin {
                 "yg_clerk",
                 "陈窗口",
                 yg_approval,
-                officer,
-                "窗口人员 (阳谷县行政审批服务局)",
+                clerk,
+                "窗口人员 (阳谷县行政审批服务局): 查询申请人档案、核验亮证",
             ),
-            ("auditor", "孙审计", bureau, auditor, "安全审计员"),
+            (
+                "yg_approver",
+                "吴审批",
+                yg_approval,
+                approver,
+                "审批人员 (阳谷县行政审批服务局): 档案与一键核查、签发证照",
+            ),
+            (
+                "auditor",
+                "孙审计",
+                bureau,
+                auditor,
+                "安全审计员: 只读审计日志与登录日志",
+            ),
+            (
+                "sys_admin",
+                "钱系统",
+                bureau,
+                sysadmin,
+                "系统管理员: 部门、账号、角色、字典；不读数据与审计日志",
+            ),
             (
                 "dsj_reviewer",
                 "周审核",

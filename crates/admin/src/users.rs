@@ -102,6 +102,7 @@ impl Admin {
             ));
         }
         // No one hands out a permission they do not hold themselves.
+        let mut all = Vec::new();
         for rid in &i.role_ids {
             if roles::get(&self.store, *rid).await?.is_none() {
                 return Err(Error::invalid(
@@ -110,13 +111,17 @@ impl Admin {
                 ));
             }
             for p in roles::permissions(&self.store, *rid).await? {
-                if !c.is_system() && !c.permissions.iter().any(|g| perm::matches(g, &p)) {
+                if !c.is_system() && !c.permissions.iter().any(|g| perm::grantable(g, &p)) {
                     return Err(Error::invalid(
                         "role_ids",
                         format!("role {rid} grants {p}, which you do not hold"),
                     ));
                 }
+                all.push(p);
             }
+        }
+        if let Some(why) = perm::separation_error(&all) {
+            return Err(Error::invalid("role_ids", why));
         }
         Ok(f)
     }

@@ -75,6 +75,7 @@ pub fn table_spec(
         key: key.iter().map(|k| k.to_ascii_lowercase()).collect(),
         mapping,
         cycle_days: cycle_days(e.update_cycle),
+        provider: Some(e.provider_dept_id),
     }
 }
 
@@ -120,4 +121,18 @@ pub async fn set_up_table(
     let spec = table_spec(&e.entry, table, key, mapping);
     lake.put_table(c, &spec).await?;
     Ok(spec)
+}
+
+/// Tables set up before a table's spec named its provider take it from their entry. Run once at
+/// start by the platform; returns how many were stamped.
+pub async fn stamp_providers(catalog: &Catalog, lake: &Lake) -> Result<usize> {
+    let mut n = 0;
+    for mut spec in lake.specs_without_provider().await? {
+        if let Ok(e) = catalog.published(&spec.resource_code).await {
+            spec.provider = Some(e.entry.provider_dept_id);
+            lake.put_table(&Caller::system(), &spec).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

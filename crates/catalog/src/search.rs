@@ -149,6 +149,11 @@ impl SearchIndex {
         ] {
             doc.add_facet(self.f.facets, Facet::from_path([dim, value.as_str()]));
         }
+        // Filterable, not counted: the open-data face shows only what may be opened.
+        doc.add_facet(
+            self.f.facets,
+            Facet::from_path(["opening", e.opening.key()]),
+        );
         Ok(doc)
     }
 

@@ -162,10 +162,7 @@ impl Lake {
             .ok_or_else(|| {
                 shuju_types::Error::not_found(format!("a department with the code {code}"))
             })?;
-        let provider = shuju_store::catalog::entry_by_code(&self.store, &spec.resource_code)
-            .await?
-            .map(|e| e.provider_dept_id);
-        if provider != Some(d.id) {
+        if spec.provider != Some(d.id) {
             return Err(shuju_types::Error::forbidden(format!(
                 "{} does not provide {}; a department delivers only into its own tables",
                 d.name, spec.name
@@ -186,14 +183,12 @@ impl Lake {
         let depts = shuju_store::departments::all(&self.store).await?;
         let mut made = 0;
         for spec in self.specs().await? {
-            let Some(e) =
-                shuju_store::catalog::entry_by_code(&self.store, &spec.resource_code).await?
-            else {
+            let Some(provider) = spec.provider else {
                 continue;
             };
             if let Some(code) = depts
                 .iter()
-                .find(|d| d.id == e.provider_dept_id)
+                .find(|d| d.id == provider)
                 .and_then(|d| d.short_code.clone())
                 .filter(|c| !c.contains(['/', '\\', '.']))
             {

@@ -11,6 +11,7 @@
 //! - The quarantine of a delivery is replaced, not appended, when the same file is delivered again.
 //! - Callers without `lake:data:unmasked` only ever see sensitive columns through masking views.
 
+mod access;
 pub mod changes;
 pub mod clean;
 pub mod drop;
@@ -24,6 +25,7 @@ pub mod sketch;
 pub mod spec;
 pub mod upsert;
 
+pub use access::Readers;
 pub use shuju_types::Library;
 pub use spec::{Check, ColumnSpec, Kind, TableSpec};
 
@@ -348,7 +350,7 @@ impl Lake {
     pub async fn spec(&self, c: &Caller, table: &str) -> Result<TableSpec> {
         self.require(c, perm::LAKE_LIST, "lake.table.show", Some(table))
             .await?;
-        self.spec_of(table).await
+        self.readable_spec(c, table).await
     }
 
     async fn spec_of(&self, table: &str) -> Result<TableSpec> {
@@ -366,6 +368,16 @@ impl Lake {
             .transpose()
     }
 
+    /// Tables whose spec does not name its provider (set up by an older version).
+    pub async fn specs_without_provider(&self) -> Result<Vec<TableSpec>> {
+        Ok(self
+            .specs()
+            .await?
+            .into_iter()
+            .filter(|s| s.provider.is_none())
+            .collect())
+    }
+
     async fn specs(&self) -> Result<Vec<TableSpec>> {
         meta::list_tables(&self.store)
             .await?
@@ -378,9 +390,12 @@ impl Lake {
     pub async fn tables(&self, c: &Caller) -> Result<Vec<TableInfo>> {
         self.require(c, perm::LAKE_LIST, "lake.table.list", None)
             .await?;
+        let readers = self.readers(c).await?;
         let mut out = Vec::new();
         for spec in self.specs().await? {
-            out.push(self.info(spec).await?);
+            if readers.sees(&spec) {
+                out.push(self.info(spec).await?);
+            }
         }
         Ok(out)
     }
@@ -388,7 +403,7 @@ impl Lake {
     pub async fn table(&self, c: &Caller, name: &str) -> Result<TableInfo> {
         self.require(c, perm::LAKE_LIST, "lake.table.show", Some(name))
             .await?;
-        let spec = self.spec_of(name).await?;
+        let spec = self.readable_spec(c, name).await?;
         self.info(spec).await
     }
 
@@ -830,6 +845,7 @@ impl Lake {
     pub async fn quality(&self, c: &Caller, table: &str) -> Result<Vec<QualityRow>> {
         self.require(c, perm::LAKE_LIST, "lake.quality", Some(table))
             .await?;
+        self.readable_spec(c, table).await?;
         meta::quality(&self.store, table, 2_000).await
     }
 
@@ -839,7 +855,7 @@ impl Lake {
     pub async fn history(&self, c: &Caller, table: &str) -> Result<Vec<VersionInfo>> {
         self.require(c, perm::LAKE_LIST, "lake.history", Some(table))
             .await?;
-        let spec = self.spec_of(table).await?;
+        let spec = self.readable_spec(c, table).await?;
         let Some(t) = self.delta(&spec, None).await? else {
             return Ok(vec![]);
         };
@@ -864,14 +880,34 @@ impl Lake {
 
     pub async fn jobs(&self, c: &Caller, table: Option<&str>) -> Result<Vec<JobRow>> {
         self.require(c, perm::LAKE_LIST, "lake.jobs", table).await?;
-        meta::list_jobs(&self.store, table, 200).await
+        let readers = self.readers(c).await?;
+        if let Some(t) = table {
+            self.readable_spec(c, t).await?;
+            return meta::list_jobs(&self.store, Some(t), 200).await;
+        }
+        if readers.sees_every_table() {
+            return meta::list_jobs(&self.store, None, 200).await;
+        }
+        let tables: Vec<String> = self
+            .specs()
+            .await?
+            .into_iter()
+            .filter(|s| readers.sees(s))
+            .map(|s| s.name)
+            .collect();
+        meta::list_jobs_of(&self.store, Some(&tables), 200).await
     }
 
     pub async fn job(&self, c: &Caller, id: i64) -> Result<JobRow> {
         self.require(c, perm::LAKE_LIST, "lake.jobs", None).await?;
-        meta::get_job(&self.store, id)
+        let job = meta::get_job(&self.store, id)
             .await?
-            .ok_or_else(|| Error::not_found(format!("job {id}")))
+            .ok_or_else(|| Error::not_found(format!("job {id}")))?;
+        // A job of a table outside the caller's scope is not found, as if absent.
+        self.readable_spec(c, &job.table_name)
+            .await
+            .map_err(|_| Error::not_found(format!("job {id}")))?;
+        Ok(job)
     }
 
     /// Mark jobs left running by a process that died; called at start.
@@ -919,7 +955,7 @@ impl Lake {
     ) -> Result<Vec<QuarantinedRow>> {
         self.require(c, perm::LAKE_QUARANTINE, "lake.quarantine", Some(table))
             .await?;
-        let spec = self.spec_of(table).await?;
+        let spec = self.readable_spec(c, table).await?;
         let unmasked = c.can(perm::LAKE_UNMASKED);
         let _ = audit::record(
             &self.store,
@@ -1011,26 +1047,11 @@ impl Lake {
         self.query(c, sql, &BTreeMap::new(), max_rows, true).await
     }
 
-    /// The tables a caller reads directly: every table for a caller who sees every department;
-    /// otherwise those whose catalog entry one of its departments provides. Another department's
-    /// data comes through a grant, at the gateway.
+    /// The tables a caller reads directly (see [`Readers`]). Another department's data comes
+    /// through a grant, at the gateway.
     async fn readable(&self, c: &Caller, specs: Vec<TableSpec>) -> Result<Vec<TableSpec>> {
-        if c.scopes.contains(&shuju_admin::DataScope::All) {
-            return Ok(specs);
-        }
-        let tree =
-            shuju_admin::scope::DeptTree::new(shuju_store::departments::all(&self.store).await?);
-        let vis = shuju_admin::scope::visibility(&c.scopes, c.dept_id, c.user_id, &tree);
-        let mut out = Vec::new();
-        for s in specs {
-            if let Some(e) =
-                shuju_store::catalog::entry_by_code(&self.store, &s.resource_code).await?
-                && vis.sees_dept(e.provider_dept_id)
-            {
-                out.push(s);
-            }
-        }
-        Ok(out)
+        let readers = self.readers(c).await?;
+        Ok(specs.into_iter().filter(|s| readers.sees(s)).collect())
     }
 
     async fn query(

@@ -652,6 +652,7 @@ mod tests {
             key: vec!["k".into()],
             mapping: Default::default(),
             cycle_days: None,
+            provider: None,
         });
         let sent = Arc::new(std::sync::Mutex::new(Vec::<RecordBatch>::new()));
         let to = sent.clone();

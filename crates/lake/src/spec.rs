@@ -71,6 +71,11 @@ pub struct TableSpec {
     /// Days within which a new delivery is due (the entry's update cycle), for timeliness.
     #[serde(default)]
     pub cycle_days: Option<u32>,
+    /// The department that provides the table's data (its catalog entry's provider). Its
+    /// officers read the table, its rejects, jobs and lineage; `None`: only callers who see
+    /// every department.
+    #[serde(default)]
+    pub provider: Option<i64>,
 }
 
 /// Columns the lake adds to every table.
@@ -211,6 +216,7 @@ mod tests {
             key: vec!["sfzh".into()],
             mapping: BTreeMap::new(),
             cycle_days: None,
+            provider: None,
         }
     }
 

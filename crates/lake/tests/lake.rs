@@ -47,6 +47,7 @@ fn people_spec() -> TableSpec {
         key: vec!["sfzh".into()],
         mapping: BTreeMap::new(),
         cycle_days: Some(1),
+        provider: None,
     }
 }
 
@@ -359,6 +360,7 @@ async fn a_table_built_from_tables_names_its_sources() {
         key: vec!["citizen_id".into()],
         mapping: BTreeMap::new(),
         cycle_days: None,
+        provider: None,
     };
     let r = lake
         .build(&sys, &spec, "SELECT sfzh AS citizen_id FROM people")
@@ -428,6 +430,7 @@ fn readings_spec() -> TableSpec {
         key: vec!["jcqbh".into(), "tjsj".into()],
         mapping: BTreeMap::new(),
         cycle_days: Some(1),
+        provider: None,
     }
 }
 

@@ -696,6 +696,9 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the catalog: {}", e.message))?;
     let lake = open_lake(&cfg, &store).await?;
+    shuju_catalog::lake::stamp_providers(&catalog, &lake)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot name the lake tables' providers: {}", e.message))?;
     if let Some((entries, persons)) = demo {
         let accounts = admin
             .seed_demo()

@@ -35,6 +35,7 @@ fn spec() -> TableSpec {
         key: vec!["sfzh".into()],
         mapping: BTreeMap::new(),
         cycle_days: None,
+        provider: None,
     }
 }
 

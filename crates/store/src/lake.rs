@@ -167,9 +167,21 @@ pub async fn get_job(store: &Store, id: i64) -> Result<Option<JobRow>> {
 
 /// Newest jobs first, optionally of one table.
 pub async fn list_jobs(store: &Store, table: Option<&str>, limit: i64) -> Result<Vec<JobRow>> {
+    list_jobs_of(store, table.map(|t| vec![t.to_owned()]).as_deref(), limit).await
+}
+
+/// Newest jobs first of these tables (`None`: of every table).
+pub async fn list_jobs_of(
+    store: &Store,
+    tables: Option<&[String]>,
+    limit: i64,
+) -> Result<Vec<JobRow>> {
     let mut q = Sql::new("SELECT * FROM lake_jobs WHERE 1 = 1");
-    if let Some(t) = table {
-        q.push(" AND table_name = ").bind(t);
+    if let Some(ts) = tables {
+        if ts.is_empty() {
+            return Ok(vec![]);
+        }
+        q.push(" AND table_name IN ").bind_list(ts);
     }
     q.push(" ORDER BY id DESC LIMIT ").bind(limit);
     q.fetch_all(store.pool()).await

@@ -157,9 +157,11 @@ pub enum Via {
 pub fn token_of(parts: &Parts) -> Option<(String, Via)> {
     if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
         let v = h.to_str().ok()?;
+        // CKAN clients (ckanapi's `-a`) send the API token bare, as CKAN 2.10 expects it.
         let t = v
             .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))?;
+            .or_else(|| v.strip_prefix("bearer "))
+            .or_else(|| v.starts_with("shj_").then_some(v))?;
         return Some((t.trim().to_owned(), Via::Bearer));
     }
     cookie(parts, SESSION_COOKIE).map(|t| (t.to_owned(), Via::Cookie))
@@ -203,5 +205,25 @@ impl FromRequestParts<AppState> for Auth {
             )));
         }
         Ok(Auth(caller))
+    }
+}
+
+/// The caller when the request carries credentials, `None` when it carries none (a public read);
+/// credentials that do not authenticate are refused, never read as anonymous.
+pub struct MaybeAuth(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if token_of(parts).is_none() {
+            return Ok(MaybeAuth(None));
+        }
+        Auth::from_request_parts(parts, state)
+            .await
+            .map(|Auth(c)| MaybeAuth(Some(c)))
     }
 }

@@ -48,6 +48,12 @@ pub struct WebConfig {
     pub delivery_limit: usize,
     /// Set the Secure flag on cookies (when served over HTTPS behind a proxy).
     pub secure_cookies: bool,
+    /// Serve the open-data face (CKAN actions, the DCAT export) to callers who do not sign in:
+    /// only entries whose opening attribute is 无条件开放. Off by default: every caller signs in.
+    pub open_data: bool,
+    /// Answer `/metrics` without sign-in (a scraper on a closed network). Off by default: the
+    /// scraper sends an API token with `monitor:metrics:view`.
+    pub anonymous_metrics: bool,
 }
 
 impl Default for WebConfig {
@@ -57,6 +63,8 @@ impl Default for WebConfig {
             upload_limit: 10 * 1024 * 1024,
             delivery_limit: 256 * 1024 * 1024,
             secure_cookies: false,
+            open_data: false,
+            anonymous_metrics: false,
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use shuju_admin::perm;
 use shuju_catalog::model::Entry;
 use shuju_catalog::search::SearchQuery;
 use shuju_catalog::{CorrectionView, EntryView as DomainEntry, FieldChange};
@@ -437,7 +438,17 @@ pub async fn export(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Respo
 /// The Excel template for registering entries.
 #[utoipa::path(get, path = "/api/v1/catalog/template", tag = "catalog",
     responses((status = 200, description = "an .xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-pub async fn template(State(s): State<AppState>) -> ApiResult<Response> {
+pub async fn template(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Response> {
+    if !c.can(perm::CATALOG_ADD) {
+        c.require(
+            &s.store,
+            perm::CATALOG_IMPORT,
+            "catalog.template",
+            "catalog_entry",
+            None,
+        )
+        .await?;
+    }
     Ok(super::departments::xlsx(
         shuju_catalog::excel::template(s.catalog.coding())?,
         "catalog-template.xlsx",
@@ -675,8 +686,12 @@ pub async fn update_system(
 /// The published catalog as DCAT-AP 3 (JSON-LD).
 #[utoipa::path(get, path = "/api/v1/catalog/dcat", tag = "catalog",
     responses((status = 200, description = "DCAT-AP 3 catalog, JSON-LD", content_type = "application/ld+json")))]
-pub async fn dcat(State(s): State<AppState>) -> ApiResult<Response> {
-    let doc = crate::api::ckan::dcat_document(&s).await?;
+pub async fn dcat(
+    State(s): State<AppState>,
+    crate::extract::MaybeAuth(who): crate::extract::MaybeAuth,
+) -> ApiResult<Response> {
+    let audience = crate::api::ckan::Audience::of(&s, &who)?;
+    let doc = crate::api::ckan::dcat_document(&s, audience).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/ld+json")],
         serde_json::to_vec(&doc).unwrap_or_default(),

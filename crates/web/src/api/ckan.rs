@@ -1,17 +1,25 @@
 //! Faces of the published catalog for other tools: a CKAN-compatible read API (`package_search`,
 //! `package_show`, `organization_list`, `status_show`) so CKAN clients and harvesters work
-//! unchanged, and the DCAT-AP 3 export. Only published metadata is served, without sign-in.
+//! unchanged, and the DCAT-AP 3 export. Only published metadata is served.
+//!
+//! Who reads what ([`Audience`]): an official who may list the catalog reads every published
+//! entry; anyone else — an account without that permission, or an anonymous caller where the
+//! `open_data` setting allows one (off by default) — reads only the open-data catalog (开放目录):
+//! entries whose opening attribute is 无条件开放.
 //!
 //! CKAN clients expect CKAN's envelope, `{help, success, result}` or `{success: false, error}`, so
 //! this face answers in it (with our error code and request id inside the error).
 
 use crate::AppState;
 use crate::error::{ApiError, status_of};
+use crate::extract::MaybeAuth;
 use axum::extract::{Path as AxPath, Query as AxQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+use shuju_admin::{Caller, perm};
 use shuju_catalog::EntryView;
+use shuju_catalog::model::OpeningKind;
 use shuju_catalog::search::SearchQuery;
 use shuju_types::{Error, ErrorCode, Result};
 use std::collections::HashMap;
@@ -40,11 +48,12 @@ const ACTIONS: [&str; 4] = [
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope"), (status = 404, description = "CKAN error envelope")))]
 pub async fn action_get(
     State(s): State<AppState>,
+    who: MaybeAuth,
     AxPath(action): AxPath<String>,
     AxQuery(q): AxQuery<HashMap<String, String>>,
 ) -> Response {
     let params: Map<String, Value> = q.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    run(&s, &action, params).await
+    run(&s, who, &action, params).await
 }
 
 /// A CKAN action by POST, parameters in a JSON body (as `ckanapi` sends them).
@@ -54,6 +63,7 @@ pub async fn action_get(
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
 pub async fn action_post(
     State(s): State<AppState>,
+    who: MaybeAuth,
     AxPath(action): AxPath<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -74,7 +84,7 @@ pub async fn action_post(
             },
         }
     };
-    run(&s, &action, params).await
+    run(&s, who, &action, params).await
 }
 
 /// The same actions without the API version, as `ckanapi` calls them.
@@ -83,10 +93,11 @@ pub async fn action_post(
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 404, description = "CKAN error envelope")))]
 pub async fn unversioned_get(
     s: State<AppState>,
+    who: MaybeAuth,
     action: AxPath<String>,
     q: AxQuery<HashMap<String, String>>,
 ) -> Response {
-    action_get(s, action, q).await
+    action_get(s, who, action, q).await
 }
 
 /// The same actions without the API version, by POST.
@@ -96,10 +107,11 @@ pub async fn unversioned_get(
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
 pub async fn unversioned_post(
     s: State<AppState>,
+    who: MaybeAuth,
     action: AxPath<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    action_post(s, action, body).await
+    action_post(s, who, action, body).await
 }
 
 fn serde_urlencoded_pairs(body: &[u8]) -> Option<Map<String, Value>> {
@@ -114,10 +126,47 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Option<Map<String, Value>> {
     )
 }
 
-async fn run(s: &AppState, action: &str, p: Map<String, Value>) -> Response {
+/// Which part of the published catalog a caller of the open faces reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Officials who may list the catalog: every published entry.
+    Officials,
+    /// The public: only entries whose opening attribute is 无条件开放.
+    Public,
+}
+
+impl Audience {
+    /// The audience of a caller, or why it may not read at all (no sign-in where the
+    /// `open_data` setting is off).
+    pub fn of(s: &AppState, who: &Option<Caller>) -> Result<Audience> {
+        match who {
+            Some(c) if c.can(perm::CATALOG_LIST) => Ok(Audience::Officials),
+            Some(_) => Ok(Audience::Public),
+            None if s.cfg.open_data => Ok(Audience::Public),
+            None => Err(Error::unauthenticated(
+                "sign in first: this server publishes its catalog to signed-in callers only",
+            )),
+        }
+    }
+
+    pub fn sees(self, e: &EntryView) -> bool {
+        self == Audience::Officials || e.entry.opening == OpeningKind::Open
+    }
+}
+
+async fn run(
+    s: &AppState,
+    MaybeAuth(who): MaybeAuth,
+    action: &str,
+    p: Map<String, Value>,
+) -> Response {
+    let audience = match Audience::of(s, &who) {
+        Ok(a) => a,
+        Err(e) => return ckan_error(action, e),
+    };
     let r = match action {
-        "package_search" => package_search(s, &p).await,
-        "package_show" => package_show(s, &p).await,
+        "package_search" => package_search(s, audience, &p).await,
+        "package_show" => package_show(s, audience, &p).await,
         "organization_list" => organization_list(s, &p).await,
         "status_show" => Ok(
             json!({"ckan_version": "2.10.0", "site_title": "Shuju 数聚", "site_url": "", "extensions": ["shuju"]}),
@@ -312,7 +361,7 @@ fn package(e: &EntryView) -> Value {
     })
 }
 
-async fn package_search(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
+async fn package_search(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
     let rows = param_usize(p, "rows", 10, 1000)?;
     let start = param_usize(p, "start", 0, usize::MAX)?;
     let q = param_str(p, "q").filter(|q| q.trim() != "*:*" && !q.trim().is_empty());
@@ -336,6 +385,10 @@ async fn package_search(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
                 format!("cannot facet on '{f}'"),
             ));
         }
+    }
+    let mut facets = facets;
+    if audience == Audience::Public {
+        facets.push(("opening".into(), OpeningKind::Open.key().into()));
     }
     let query = SearchQuery {
         text: q,
@@ -394,7 +447,7 @@ async fn package_search(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
     }))
 }
 
-async fn package_show(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
+async fn package_show(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
     let id = param_str(p, "id")
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| Error::invalid("id", "is required"))?;
@@ -408,6 +461,9 @@ async fn package_show(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
         Ok(e) => e,
         Err(_) => s.catalog.published(&id).await?,
     };
+    if !audience.sees(&e) {
+        return Err(Error::not_found("catalog entry"));
+    }
     Ok(package(&e))
 }
 
@@ -442,8 +498,8 @@ async fn organization_list(s: &AppState, p: &Map<String, Value>) -> Result<Value
     ))
 }
 
-/// The published catalog as DCAT-AP 3, JSON-LD.
-pub async fn dcat_document(s: &AppState) -> Result<Value> {
+/// The published catalog as DCAT-AP 3, JSON-LD: what `audience` may read.
+pub async fn dcat_document(s: &AppState, audience: Audience) -> Result<Value> {
     let mut datasets = Vec::new();
     let mut page = 1;
     loop {
@@ -455,12 +511,14 @@ pub async fn dcat_document(s: &AppState) -> Result<Value> {
             })
             .await?;
         let n = p.items.len();
-        for e in &p.items {
+        for e in p.items.iter().filter(|e| audience.sees(e)) {
             let x = &e.entry;
-            let access = match x.sharing.kind {
-                shuju_catalog::model::SharingKind::Unconditional => "PUBLIC",
-                shuju_catalog::model::SharingKind::Conditional => "RESTRICTED",
-                shuju_catalog::model::SharingKind::NotShared => "NON_PUBLIC",
+            // Access rights say who outside government may have the data: the opening
+            // attribute (开放), not the sharing one (共享, between departments).
+            let access = match x.opening {
+                OpeningKind::Open => "PUBLIC",
+                OpeningKind::Conditional => "RESTRICTED",
+                OpeningKind::NotOpen => "NON_PUBLIC",
             };
             datasets.push(json!({
                 "@id": format!("urn:shuju:catalog:{}", x.code),

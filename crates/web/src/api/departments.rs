@@ -242,7 +242,15 @@ pub async fn export(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Respo
 /// The Excel template for importing departments.
 #[utoipa::path(get, path = "/api/v1/departments/template", tag = "departments",
     responses((status = 200, description = "an .xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-pub async fn template() -> ApiResult<Response> {
+pub async fn template(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Response> {
+    c.require(
+        &s.store,
+        shuju_admin::perm::DEPT_IMPORT,
+        "department.template",
+        "department",
+        None,
+    )
+    .await?;
     Ok(xlsx(
         shuju_admin::excel::template()?,
         "departments-template.xlsx",

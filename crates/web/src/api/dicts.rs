@@ -210,15 +210,15 @@ pub async fn delete_item(
     Ok(Done::ok())
 }
 
-/// The items of a dictionary by its key, for drop-downs (any signed-in user).
+/// The items of a dictionary by its key, for drop-downs (officials who may list dictionaries).
 #[utoipa::path(get, path = "/api/v1/dicts/by-key/{key}", tag = "dicts", security(("bearer" = [])), params(("key" = String, Path)),
-    responses((status = 200, body = DictTypeView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DictTypeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn items_by_key(
     State(s): State<AppState>,
-    Auth(_c): Auth,
+    Auth(c): Auth,
     Path(key): Path<String>,
 ) -> ApiResult<Json<DictTypeView>> {
-    let (t, items) = s.admin.dict_items_by_key(&key).await?;
+    let (t, items) = s.admin.dict_items_for(&c, &key).await?;
     let mut v: DictTypeView = t.into();
     v.items = Some(
         items

@@ -181,8 +181,19 @@ pub struct PermissionView {
 /// Every permission the platform checks.
 #[utoipa::path(get, path = "/api/v1/permissions", tag = "roles", security(("bearer" = [])),
     responses((status = 200, body = Vec<PermissionView>)))]
-pub async fn permissions(Auth(_c): Auth) -> Json<Vec<PermissionView>> {
-    Json(
+pub async fn permissions(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<Vec<PermissionView>>> {
+    c.require(
+        &s.store,
+        shuju_admin::perm::ROLE_LIST,
+        "permission.list",
+        "role",
+        None,
+    )
+    .await?;
+    Ok(Json(
         shuju_admin::perm::CATALOGUE
             .iter()
             .map(|(p, zh, en)| PermissionView {
@@ -191,5 +202,5 @@ pub async fn permissions(Auth(_c): Auth) -> Json<Vec<PermissionView>> {
                 label_en: (*en).into(),
             })
             .collect(),
-    )
+    ))
 }

@@ -57,9 +57,33 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 /// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "system",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(s): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn metrics(
+    State(s): State<AppState>,
+    crate::extract::MaybeAuth(who): crate::extract::MaybeAuth,
+) -> Response {
+    // A setting opens the figures to anonymous scrapers; otherwise an API token that may read them.
+    let allowed = match &who {
+        Some(c) => {
+            c.require(
+                &s.store,
+                shuju_admin::perm::METRICS_VIEW,
+                "metrics.read",
+                "metrics",
+                None,
+            )
+            .await
+        }
+        None if s.cfg.anonymous_metrics => Ok(()),
+        None => Err(shuju_types::Error::unauthenticated(
+            "sign in first: send Authorization: Bearer <an API token with monitor:metrics:view>",
+        )),
+    };
+    if let Err(e) = allowed {
+        return crate::error::ApiError(e).into_response();
+    }
     // Each department's sharing, as of this scrape.
     match s.gateway.sharing_rates().await {
         Ok(rates) => {

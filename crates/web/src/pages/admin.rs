@@ -56,17 +56,13 @@ pub struct ListQuery {
     edit: Option<i64>,
     page: Option<u32>,
     size: Option<u32>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
     pw: Option<String>,
 }
 
 impl ListQuery {
-    fn flash(&self) -> Flash {
-        Flash {
-            ok: self.ok.clone(),
-            err: self.err.clone(),
-        }
+    fn flash(&self, pc: &PageCaller) -> Flash {
+        Flash::take(pc, self.flash.as_deref())
     }
 
     /// The list URL with the current filters, ready for `page=`.
@@ -184,7 +180,7 @@ async fn depts_ctx(
             add => c.can(perm::DEPT_ADD), edit => c.can(perm::DEPT_EDIT), remove => c.can(perm::DEPT_REMOVE),
             import => c.can(perm::DEPT_IMPORT), export => c.can(perm::DEPT_EXPORT),
         },
-        ..base(pc, "depts", &q.flash())
+        ..base(pc, "depts", &q.flash(pc))
     })
 }
 
@@ -205,6 +201,7 @@ pub async fn dept_create(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin.create_department(&pc.caller, dept_input(&f)).await,
         "/system/depts",
         "ok_saved",
@@ -220,6 +217,7 @@ pub async fn dept_update(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin
             .update_department(&pc.caller, id, dept_input(&f))
             .await,
@@ -237,6 +235,7 @@ pub async fn dept_delete(
     CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin.delete_department(&pc.caller, id).await,
         "/system/depts",
         "ok_deleted",
@@ -249,7 +248,7 @@ pub async fn dept_delete(
 pub async fn dept_import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> Response {
     let up = match read_upload(m).await {
         Ok(v) => v,
-        Err(e) => return back("/system/depts", None, Some(&e.0.message)),
+        Err(e) => return back(&pc, "/system/depts", None, Some(&e.0.message)),
     };
     if !up.csrf_ok(&pc.caller) {
         return csrf_refused();
@@ -260,7 +259,7 @@ pub async fn dept_import(State(s): State<AppState>, pc: PageCaller, m: Multipart
         .await
     {
         Ok(r) => r,
-        Err(e) => return back("/system/depts", None, Some(&e.message)),
+        Err(e) => return back(&pc, "/system/depts", None, Some(&e.message)),
     };
     match depts_ctx(&s, &pc, &ListQuery::default(), Some(report.into())).await {
         Ok(ctx) => render("depts.html", ctx),
@@ -336,7 +335,7 @@ async fn users_ctx(s: &AppState, pc: &PageCaller, q: &ListQuery) -> Result<Value
             add => c.can(perm::USER_ADD), edit => c.can(perm::USER_EDIT), remove => c.can(perm::USER_REMOVE),
             reset => c.can(perm::USER_RESET_PWD),
         },
-        ..base(pc, "users", &q.flash())
+        ..base(pc, "users", &q.flash(pc))
     })
 }
 
@@ -363,11 +362,12 @@ pub async fn user_create(
 ) -> Response {
     match s.admin.create_user(&pc.caller, user_input(&f)).await {
         Ok(u) => back(
+            &pc,
             &with_password(&u.initial_password.unwrap_or_default()),
             Some("ok_saved"),
             None,
         ),
-        Err(e) => back("/system/users", None, Some(&e.message)),
+        Err(e) => back(&pc, "/system/users", None, Some(&e.message)),
     }
 }
 
@@ -379,6 +379,7 @@ pub async fn user_update(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin.update_user(&pc.caller, id, user_input(&f)).await,
         "/system/users",
         "ok_saved",
@@ -394,6 +395,7 @@ pub async fn user_delete(
     CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin.delete_user(&pc.caller, id).await,
         "/system/users",
         "ok_deleted",
@@ -409,8 +411,8 @@ pub async fn user_reset(
     CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
     match s.admin.reset_password(&pc.caller, id).await {
-        Ok(pw) => back(&with_password(&pw), Some("ok_saved"), None),
-        Err(e) => back("/system/users", None, Some(&e.message)),
+        Ok(pw) => back(&pc, &with_password(&pw), Some("ok_saved"), None),
+        Err(e) => back(&pc, "/system/users", None, Some(&e.message)),
     }
 }
 
@@ -443,7 +445,7 @@ async fn roles_ctx(s: &AppState, pc: &PageCaller, q: &ListQuery) -> Result<Value
         q => q,
         pager_base => q.pager_base("/system/roles"),
         can => context! { add => c.can(perm::ROLE_ADD), remove => c.can(perm::ROLE_REMOVE) },
-        ..base(pc, "roles", &q.flash())
+        ..base(pc, "roles", &q.flash(pc))
     })
 }
 
@@ -478,6 +480,7 @@ pub async fn role_create(
         remark: f.get("remark"),
     };
     after(
+        &pc,
         s.admin.create_role(&pc.caller, input).await,
         "/system/roles",
         "ok_saved",
@@ -493,6 +496,7 @@ pub async fn role_delete(
     CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin.delete_role(&pc.caller, id).await,
         "/system/roles",
         "ok_deleted",
@@ -522,7 +526,7 @@ pub async fn dicts_page(
                 q => &q,
                 pager_base => q.pager_base("/system/dicts"),
                 can => context! { add => c.can(perm::DICT_ADD), remove => c.can(perm::DICT_REMOVE) },
-                ..base(&pc, "dicts", &q.flash())
+                ..base(&pc, "dicts", &q.flash(&pc))
             },
         ),
         Err(e) => page_error(e),
@@ -542,8 +546,13 @@ pub async fn dict_create(
         f.get("remark"),
     );
     match s.admin.create_dict_type(&pc.caller, fields).await {
-        Ok(t) => back(&format!("/system/dicts/{}", t.id), Some("ok_saved"), None),
-        Err(e) => back("/system/dicts", None, Some(&e.message)),
+        Ok(t) => back(
+            &pc,
+            &format!("/system/dicts/{}", t.id),
+            Some("ok_saved"),
+            None,
+        ),
+        Err(e) => back(&pc, "/system/dicts", None, Some(&e.message)),
     }
 }
 
@@ -564,7 +573,7 @@ pub async fn dict_page(
                 items => items.into_iter().map(crate::api::dicts::DictItemView::from).collect::<Vec<_>>(),
                 colours => shuju_admin::dicts::COLOURS,
                 can => context! { add => c.can(perm::DICT_ADD), remove => c.can(perm::DICT_REMOVE) },
-                ..base(&pc, "dicts", &q.flash())
+                ..base(&pc, "dicts", &q.flash(&pc))
             },
         ),
         Err(e) => page_error(e),
@@ -579,6 +588,7 @@ pub async fn dict_delete(
     CheckedForm { pc, f: _ }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.admin.delete_dict_type(&pc.caller, id).await,
         "/system/dicts",
         "ok_deleted",
@@ -602,6 +612,7 @@ pub async fn dict_item_create(
     );
     let to = format!("/system/dicts/{id}");
     after(
+        &pc,
         s.admin.create_dict_item(&pc.caller, id, fields).await,
         &to,
         "ok_saved",
@@ -621,6 +632,7 @@ pub async fn dict_item_delete(
         |b| format!("/system/dicts/{b}"),
     );
     after(
+        &pc,
         s.admin.delete_dict_item(&pc.caller, id).await,
         &to,
         "ok_deleted",

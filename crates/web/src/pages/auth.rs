@@ -1,8 +1,8 @@
 //! Login, logout, password change, language switch.
 
 use super::{
-    CheckedForm, Flash, FormPairs, LANG_COOKIE, PageCaller, PageLang, base, render, session_cookie,
-    with_cookie,
+    CheckedForm, Flash, FlashQuery, FormPairs, LANG_COOKIE, PageCaller, PageLang, base, render,
+    session_cookie, with_cookie,
 };
 use crate::AppState;
 use crate::api::auth::Client;
@@ -35,17 +35,10 @@ pub async fn root() -> Redirect {
 #[derive(serde::Deserialize, Default)]
 pub struct LoginQuery {
     next: Option<String>,
-    err: Option<String>,
-    ok: Option<String>,
 }
 
-fn login_form(
-    lang: Lang,
-    next: &str,
-    err: Option<String>,
-    ok: Option<String>,
-    status: StatusCode,
-) -> Response {
+/// The login form; `err` is the server's own message (a refused sign-in), never text from the URL.
+fn login_form(lang: Lang, next: &str, err: Option<String>, status: StatusCode) -> Response {
     let token = shuju_admin::password::random_token();
     let mut r = render(
         "login.html",
@@ -55,7 +48,6 @@ fn login_form(
             csrf => token.clone(),
             next => next,
             flash_err => err,
-            flash_ok => ok.map(|k| i18n::t(lang, &k)),
         },
     );
     *r.status_mut() = status;
@@ -66,16 +58,72 @@ fn login_form(
     )
 }
 
-/// Only same-site paths are followed after login.
+/// Where to go after signing in: a page this server serves, else `/home`. The value is checked
+/// as it will be followed: a plain ASCII path (no control characters, spaces, backslashes,
+/// percent escapes or dot segments, so no browser can read it as another host) that matches a
+/// page route, with an optional query of visible characters.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| is_known_page(n))
         .unwrap_or_else(|| "/home".into())
+}
+
+fn is_known_page(n: &str) -> bool {
+    let (path, query) = match n.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (n, None),
+    };
+    let plain_path = path.starts_with('/')
+        && !path.starts_with("//")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        && !path.split('/').any(|seg| seg == "." || seg == "..");
+    let plain_query = query.is_none_or(|q| {
+        q.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\\#".contains(&b))
+    });
+    plain_path && plain_query && page_routes().iter().any(|t| route_matches(t, path))
+}
+
+/// The GET routes of the pages (`/catalog/entries/{id}`), from the router's own document.
+fn page_routes() -> &'static [String] {
+    static ROUTES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        crate::openapi_document()
+            .paths
+            .paths
+            .iter()
+            .filter(|(p, item)| {
+                !p.starts_with("/api/")
+                    && !["/login", "/logout"].contains(&p.as_str())
+                    && item
+                        .get
+                        .as_ref()
+                        .and_then(|op| op.tags.as_ref())
+                        .is_some_and(|t| t.iter().any(|t| t == "pages"))
+            })
+            .map(|(p, _)| p.clone())
+            .collect()
+    })
+}
+
+/// Does `path` match a route, `{x}` standing for one non-empty segment?
+fn route_matches(route: &str, path: &str) -> bool {
+    let (mut r, mut p) = (route.split('/'), path.split('/'));
+    loop {
+        match (r.next(), p.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with('{') && a.ends_with('}') && !b.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
 }
 
 /// The login page.
 #[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn login_page(PageLang(lang): PageLang, Query(q): Query<LoginQuery>) -> Response {
-    login_form(lang, &safe_next(q.next), q.err, q.ok, StatusCode::OK)
+    login_form(lang, &safe_next(q.next), None, StatusCode::OK)
 }
 
 /// Sign in from the login form; sets the session cookie.
@@ -101,8 +149,7 @@ pub async fn login_submit(
         return login_form(
             lang,
             &next,
-            Some("CSRF".into()),
-            None,
+            Some(i18n::t(lang, "err_csrf")),
             StatusCode::FORBIDDEN,
         );
     }
@@ -127,7 +174,6 @@ pub async fn login_submit(
             lang,
             &next,
             Some(e.message),
-            None,
             crate::error::status_of(e.code),
         ),
     }
@@ -135,7 +181,8 @@ pub async fn login_submit(
 
 /// The password change page.
 #[utoipa::path(get, path = "/password", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
-pub async fn password_page(pc: PageCaller, Query(flash): Query<Flash>) -> Response {
+pub async fn password_page(pc: PageCaller, Query(q): Query<FlashQuery>) -> Response {
+    let flash = Flash::take(&pc, q.flash.as_deref());
     let ctx = context! { must_change => pc.caller.must_change_password, ..base(&pc, "", &flash) };
     render("password.html", ctx)
 }
@@ -148,6 +195,7 @@ pub async fn password_submit(
 ) -> Response {
     if f.get("new_password") != f.get("confirm_password") {
         return super::back(
+            &pc,
             "/password",
             None,
             Some(&i18n::t(pc.lang, "passwords_differ")),
@@ -158,8 +206,8 @@ pub async fn password_submit(
         .change_password(&pc.caller, &f.str("old_password"), &f.str("new_password"))
         .await
     {
-        Ok(()) => super::back("/home", Some("ok_saved"), None),
-        Err(e) => super::back("/password", None, Some(&e.message)),
+        Ok(()) => super::back(&pc, "/home", Some("ok_saved"), None),
+        Err(e) => super::back(&pc, "/password", None, Some(&e.message)),
     }
 }
 
@@ -201,4 +249,36 @@ pub async fn set_lang(
         Redirect::to(&back).into_response(),
         HeaderValue::from_str(&c).unwrap_or(HeaderValue::from_static("x=y")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_known_pages_are_followed_after_login() {
+        let next = |s: &str| safe_next(Some(s.to_owned()));
+        assert_eq!(next("/catalog"), "/catalog");
+        assert_eq!(next("/catalog/entries/12"), "/catalog/entries/12");
+        assert_eq!(next("/catalog?mine=1"), "/catalog?mine=1");
+        for evil in [
+            "/\t/evil.example/phish",
+            "/\t/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/%2F%2Fevil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/../evil",
+            "/no-such-page",
+            "/catalog/../../evil.example",
+            "/catalog?x=\n",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(next(evil), "/home", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/home");
+    }
 }

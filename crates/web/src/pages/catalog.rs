@@ -85,8 +85,7 @@ pub struct BrowseQuery {
     cycle: Option<String>,
     format: Option<String>,
     page: Option<u32>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 impl BrowseQuery {
@@ -191,7 +190,7 @@ pub async fn browse(
             page => context! { page => page, size => 20, total => hits.total },
             pager_base => q.url_with("page", None) + "&",
             can => context! { add => c.can(perm::CATALOG_ADD), import => c.can(perm::CATALOG_IMPORT), export => c.can(perm::CATALOG_EXPORT), review => c.can(perm::CATALOG_REVIEW) },
-            ..base(&pc, if q.mine() { "catalog_mine" } else { "catalog" }, &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, if q.mine() { "catalog_mine" } else { "catalog" }, &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -203,8 +202,7 @@ pub async fn browse(
 pub struct EntryQuery {
     a: Option<i64>,
     b: Option<i64>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// One entry: metadata, items, versions (with a comparison), history and the actions allowed.
@@ -252,7 +250,7 @@ pub async fn entry_page(
                 remove => managed && c.can(perm::CATALOG_REMOVE) && st == "draft",
                 report => c.can(perm::CORRECTION_ADD) && st == "published",
             },
-            ..base(&pc, "catalog", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "catalog", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -286,6 +284,7 @@ pub async fn entry_action(
             .map(|_| ()),
         "delete" => {
             return after(
+                &pc,
                 s.catalog.delete(c, id).await,
                 "/catalog?mine=1",
                 "ok_deleted",
@@ -294,7 +293,7 @@ pub async fn entry_action(
         }
         _ => Err(shuju_types::Error::not_found("action")),
     };
-    after(r, &to, "ok_saved", &to)
+    after(&pc, r, &to, "ok_saved", &to)
 }
 
 /// An empty entry for the new-entry form.
@@ -460,6 +459,7 @@ pub async fn entry_create(
     let e = entry_from_form(&f);
     match s.catalog.create(&pc.caller, e.clone()).await {
         Ok(v) => back(
+            &pc,
             &format!("/catalog/entries/{}", v.row.id),
             Some("ok_saved"),
             None,
@@ -491,7 +491,12 @@ pub async fn entry_update(
 ) -> Response {
     let e = entry_from_form(&f);
     match s.catalog.update(&pc.caller, id, e.clone()).await {
-        Ok(_) => back(&format!("/catalog/entries/{id}"), Some("ok_saved"), None),
+        Ok(_) => back(
+            &pc,
+            &format!("/catalog/entries/{id}"),
+            Some("ok_saved"),
+            None,
+        ),
         Err(err) => match form_ctx(&s, &pc, Some(id), e, Some(err.message)).await {
             Ok(ctx) => render("catalog_form.html", ctx),
             Err(e) => page_error(e),
@@ -504,7 +509,7 @@ pub async fn entry_update(
 pub async fn import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> Response {
     let up = match read_upload(m).await {
         Ok(v) => v,
-        Err(e) => return back("/catalog?mine=1", None, Some(&e.0.message)),
+        Err(e) => return back(&pc, "/catalog?mine=1", None, Some(&e.0.message)),
     };
     if !up.csrf_ok(&pc.caller) {
         return csrf_refused();
@@ -518,7 +523,7 @@ pub async fn import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> 
             "catalog_import.html",
             context! { report => crate::api::departments::ImportView::from(r), ..base(&pc, "catalog_mine", &Flash::default()) },
         ),
-        Err(e) => back("/catalog?mine=1", None, Some(&e.message)),
+        Err(e) => back(&pc, "/catalog?mine=1", None, Some(&e.message)),
     }
 }
 
@@ -526,8 +531,7 @@ pub async fn import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> 
 #[serde(default)]
 pub struct PageQuery {
     page: Option<u32>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// The review queue: submitted entries waiting for the bureau.
@@ -554,7 +558,7 @@ pub async fn review_page(
                 labels => labels(),
                 pager_base => "/catalog/review?",
                 can_review => c.can(perm::CATALOG_REVIEW),
-                ..base(&pc, "catalog_review", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+                ..base(&pc, "catalog_review", &Flash::take(&pc, q.flash.as_deref()))
             },
         ),
         Err(e) => page_error(e),
@@ -566,8 +570,7 @@ pub async fn review_page(
 pub struct CorrectionQuery {
     view: Option<String>,
     page: Option<u32>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// Error reports: to answer (on your entries) and made by your department.
@@ -596,7 +599,7 @@ pub async fn corrections_page(
                 mine => mine,
                 pager_base => if mine { "/catalog/corrections?view=mine&" } else { "/catalog/corrections?" },
                 can_answer => c.can(perm::CORRECTION_ANSWER) && !mine,
-                ..base(&pc, "catalog_corrections", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+                ..base(&pc, "catalog_corrections", &Flash::take(&pc, q.flash.as_deref()))
             },
         ),
         Err(e) => page_error(e),
@@ -611,6 +614,7 @@ pub async fn correction_answer(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.catalog
             .answer_error(&pc.caller, id, &f.str("answer"))
             .await,
@@ -642,7 +646,7 @@ pub async fn systems_page(
             rate => if total > 0 { format!("{:.1}%", cloud as f64 * 100.0 / total as f64) } else { "—".into() },
             pager_base => "/catalog/systems?",
             can_add => c.can(perm::SYSTEM_ADD),
-            ..base(&pc, "catalog_systems", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "catalog_systems", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -663,6 +667,7 @@ pub async fn system_create(
         description: f.get("description"),
     };
     after(
+        &pc,
         s.catalog.create_system(&pc.caller, fields).await,
         "/catalog/systems",
         "ok_saved",

@@ -119,8 +119,7 @@ pub async fn usage_page(
 pub struct ViewQuery {
     view: Option<String>,
     entry_id: Option<i64>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// Sharing requests and grants.
@@ -149,7 +148,7 @@ pub async fn requests_page(
             entry_id => q.entry_id,
             subscriptions => subscriptions,
             can => context! { subscribe => c.can(perm::GATEWAY_CALL), request => c.can(perm::EXCHANGE_REQUEST), check => c.can(perm::EXCHANGE_CHECK), answer => c.can(perm::EXCHANGE_ANSWER) },
-            ..base(&pc, "exchange", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "exchange", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -177,6 +176,7 @@ pub async fn request_create(
         complex: f.get("complex").is_some(),
     };
     after(
+        &pc,
         s.exchange.request(&pc.caller, input).await,
         "/exchange",
         "ok_saved",
@@ -225,15 +225,14 @@ pub async fn request_action(
         "/exchange?view={}",
         f.get("view").unwrap_or_else(|| "mine".into())
     );
-    after(r, &to, "ok_saved", &to)
+    after(&pc, r, &to, "ok_saved", &to)
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct YearQuery {
     year: Option<i64>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// IT projects with their four checks, and the year's figures.
@@ -257,7 +256,7 @@ pub async fn projects_page(
             figures => crate::api::projects::FiguresView::from(figures),
             depts => tree.into_iter().map(|(depth, d)| context! { id => d.id, name => d.name, depth => depth }).collect::<Vec<_>>(),
             can => context! { add => c.can(perm::PROJECT_ADD), review => c.can(perm::PROJECT_REVIEW) },
-            ..base(&pc, "projects", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "projects", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -278,6 +277,7 @@ pub async fn project_create(
         .collect();
     let budget = f.i64("budget_asked").unwrap_or(0);
     after(
+        &pc,
         s.projects
             .register(
                 &pc.caller,
@@ -302,6 +302,7 @@ pub async fn project_review(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.projects
             .review(&pc.caller, id, f.i64("approved_budget"), &f.str("note"))
             .await,

@@ -1,6 +1,6 @@
 //! The home page: counts and the reference city's figures.
 
-use super::{Flash, PageCaller, base, page_error, render};
+use super::{Flash, FlashQuery, PageCaller, base, page_error, render};
 use crate::AppState;
 use crate::extract::Query;
 use axum::extract::State;
@@ -28,8 +28,9 @@ const FIGURES: &[(&str, &str)] = &[
 pub async fn home(
     State(s): State<AppState>,
     pc: PageCaller,
-    Query(flash): Query<Flash>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
+    let flash = Flash::take(&pc, q.flash.as_deref());
     let stats = s.admin.overview().await;
     let catalog = s.catalog.figures().await;
     let month = chrono::Utc::now().format("%Y-%m").to_string();

@@ -29,8 +29,7 @@ pub fn routes(cfg: &crate::WebConfig) -> OpenApiRouter<AppState> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct FlashQuery {
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 fn pct(bp: i64) -> String {
@@ -69,7 +68,7 @@ pub async fn tables_page(
         Ok::<_, shuju_types::Error>(context! {
             tables => rows,
             jobs => jobs.into_iter().take(20).collect::<Vec<_>>(),
-            ..base(&pc, "lake", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "lake", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -134,7 +133,7 @@ pub async fn table_page(
             can_ingest => c.can(perm::LAKE_INGEST),
             can_edit => c.can(perm::LAKE_EDIT),
             can_quarantine => c.can(perm::LAKE_QUARANTINE),
-            ..base(&pc, "lake", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "lake", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -172,6 +171,7 @@ pub async fn mapping(
             map.insert(h.trim().to_owned(), c.trim().to_owned());
         } else if !line.trim().is_empty() {
             return back(
+                &pc,
                 &to,
                 None,
                 Some(&format!("not `header = column`: {}", line.trim())),
@@ -188,7 +188,7 @@ pub async fn mapping(
         map,
     )
     .await;
-    super::after(r, &to, "ok_saved", &to)
+    super::after(&pc, r, &to, "ok_saved", &to)
 }
 
 /// Deliver a file to this table from the browser.
@@ -202,7 +202,7 @@ pub async fn deliver(
     let to = format!("/lake/tables/{name}");
     let mut up = match read_upload(m).await {
         Ok(v) => v,
-        Err(e) => return back(&to, None, Some(&e.0.message)),
+        Err(e) => return back(&pc, &to, None, Some(&e.0.message)),
     };
     if !up.csrf_ok(&pc.caller) {
         return csrf_refused();
@@ -214,6 +214,7 @@ pub async fn deliver(
     up.fields.insert("resource_code".into(), spec.resource_code);
     match crate::api::lake::deliver(&s, &pc.caller, &up).await {
         Ok(r) => back(
+            &pc,
             &to,
             Some(&format!(
                 "job {}: read {}, inserted {}, updated {}, rejected {}",
@@ -221,7 +222,7 @@ pub async fn deliver(
             )),
             None,
         ),
-        Err(e) => back(&to, None, Some(&e.message)),
+        Err(e) => back(&pc, &to, None, Some(&e.message)),
     }
 }
 

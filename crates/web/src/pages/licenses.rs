@@ -33,8 +33,7 @@ pub struct RegistryQuery {
     holder_id: Option<String>,
     status: Option<String>,
     page: Option<u32>,
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// The license registry, with the issuing form.
@@ -59,7 +58,7 @@ pub async fn registry(
             q_holder => q.holder_id.clone(), q_status => q.status.clone(),
             pager_base => "/licenses?",
             can_issue => c.can(perm::LICENSE_ISSUE),
-            ..base(&pc, "licenses", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "licenses", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -84,8 +83,13 @@ pub async fn issue(State(s): State<AppState>, CheckedForm { pc, f }: CheckedForm
         valid_until: f.get("valid_until"),
     };
     match s.licenses.issue(&pc.caller, input, None).await {
-        Ok(v) => back(&format!("/licenses/{}", v.row.id), Some("ok_saved"), None),
-        Err(e) => back("/licenses", None, Some(&e.message)),
+        Ok(v) => back(
+            &pc,
+            &format!("/licenses/{}", v.row.id),
+            Some("ok_saved"),
+            None,
+        ),
+        Err(e) => back(&pc, "/licenses", None, Some(&e.message)),
     }
 }
 
@@ -99,6 +103,7 @@ pub async fn issue_bulk(State(s): State<AppState>, CheckedForm { pc, f }: Checke
         .await
     {
         Ok(r) => back(
+            &pc,
             "/licenses",
             Some(&format!(
                 "{}: {} {} · {} {} · {} {}",
@@ -112,7 +117,7 @@ pub async fn issue_bulk(State(s): State<AppState>, CheckedForm { pc, f }: Checke
             )),
             None,
         ),
-        Err(e) => back("/licenses", None, Some(&e.message)),
+        Err(e) => back(&pc, "/licenses", None, Some(&e.message)),
     }
 }
 
@@ -160,7 +165,7 @@ pub async fn license_page(
             matters => matters,
             nonce => shuju_admin::password::random_token()[..16].to_owned(),
             can => context! { revoke => c.can(perm::LICENSE_REVOKE), issue => c.can(perm::LICENSE_ISSUE), show => c.can(perm::LICENSE_SHOW) },
-            ..base(&pc, "licenses", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "licenses", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -229,14 +234,14 @@ pub async fn license_action(
                         },
                     )
                 }
-                Err(e) => back(&to, None, Some(&e.message)),
+                Err(e) => back(&pc, &to, None, Some(&e.message)),
             };
         }
         _ => Err(shuju_types::Error::not_found("action")),
     };
     match r {
-        Ok(to) => back(&to, Some("ok_saved"), None),
-        Err(e) => back(&to, None, Some(&e.message)),
+        Ok(to) => back(&pc, &to, Some("ok_saved"), None),
+        Err(e) => back(&pc, &to, None, Some(&e.message)),
     }
 }
 

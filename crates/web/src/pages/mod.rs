@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod exchange;
+mod flash;
 mod home;
 mod lake;
 mod licenses;
@@ -389,11 +390,33 @@ struct Me {
     display_name: String,
 }
 
-/// Flash messages passed through the redirect after a POST.
-#[derive(Default, serde::Deserialize)]
+/// The messages a page shows at its top: what was saved, or why something was refused. Made by
+/// the server (a form's outcome, kept across the redirect by [`flash`]), never read from the URL.
+#[derive(Clone, Debug, Default)]
 pub struct Flash {
     pub ok: Option<String>,
     pub err: Option<String>,
+}
+
+impl Flash {
+    /// The message a redirect left for this session (`?flash=<key>`), once.
+    pub fn take(pc: &PageCaller, key: Option<&str>) -> Flash {
+        flash::take(pc, key)
+    }
+
+    pub fn err(text: impl Into<String>) -> Flash {
+        Flash {
+            ok: None,
+            err: Some(text.into()),
+        }
+    }
+}
+
+/// The query of a page that only shows what a redirect left.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct FlashQuery {
+    pub flash: Option<String>,
 }
 
 /// The context every signed-in page has.
@@ -406,21 +429,25 @@ pub fn base(pc: &PageCaller, active: &str, flash: &Flash) -> Value {
         csrf => c.csrf_token.clone().unwrap_or_default(),
         menu => menu(c),
         active => active,
-        flash_ok => flash.ok.as_deref().map(|k| i18n::t(pc.lang, k)),
+        flash_ok => flash.ok.clone(),
         flash_err => flash.err.clone(),
     }
 }
 
-/// Redirect back to `to` with a flash message (a message key for `ok`, text for `err`).
-pub fn back(to: &str, ok: Option<&str>, err: Option<&str>) -> Response {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
-    let url = match (ok, err) {
-        (_, Some(e)) => format!("{to}{sep}err={}", enc(e)),
-        (Some(k), None) => format!("{to}{sep}ok={}", enc(k)),
-        _ => to.to_owned(),
+/// Redirect back to `to` with a message for the next page: `ok` a message key (or a sentence the
+/// server composed), `err` why it was refused. The text stays on the server ([`flash`]).
+pub fn back(pc: &PageCaller, to: &str, ok: Option<&str>, err: Option<&str>) -> Response {
+    let f = match (ok, err) {
+        (_, Some(e)) => Flash::err(e),
+        (Some(k), None) => Flash {
+            ok: Some(i18n::t(pc.lang, k)),
+            err: None,
+        },
+        _ => return Redirect::to(to).into_response(),
     };
-    Redirect::to(&url).into_response()
+    let key = flash::put(pc, f);
+    let sep = if to.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{to}{sep}flash={key}")).into_response()
 }
 
 /// Form fields as pairs, so repeated keys (checkboxes) survive.
@@ -498,10 +525,16 @@ impl axum::extract::FromRequest<AppState> for CheckedForm {
 }
 
 /// After a form: back to `ok_to` with a message key, or to `err_to` with the refusal.
-pub fn after<T>(r: shuju_types::Result<T>, ok_to: &str, ok_key: &str, err_to: &str) -> Response {
+pub fn after<T>(
+    pc: &PageCaller,
+    r: shuju_types::Result<T>,
+    ok_to: &str,
+    ok_key: &str,
+    err_to: &str,
+) -> Response {
     match r {
-        Ok(_) => back(ok_to, Some(ok_key), None),
-        Err(e) => back(err_to, None, Some(&e.message)),
+        Ok(_) => back(pc, ok_to, Some(ok_key), None),
+        Err(e) => back(pc, err_to, None, Some(&e.message)),
     }
 }
 

@@ -146,8 +146,7 @@ fn facts(facts: &[shuju_identity::files::Fact]) -> Vec<minijinja::Value> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct FlashQuery {
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
     kind: Option<String>,
 }
 
@@ -167,7 +166,7 @@ pub async fn reviews_page(
                 probability => r.probability,
                 explanation => serde_json::from_str::<serde_json::Value>(&r.explanation).unwrap_or_default(),
             }).collect::<Vec<_>>(),
-            ..base(&pc, "person_reviews", &Flash { ok: q.ok.clone(), err: q.err.clone() })
+            ..base(&pc, "person_reviews", &Flash::take(&pc, q.flash.as_deref()))
         })
     }
     .await;
@@ -182,6 +181,7 @@ pub async fn review_decide(
     CheckedForm { pc, f }: CheckedForm,
 ) -> Response {
     after(
+        &pc,
         s.persons
             .decide(&pc.caller, id, &f.str("decision"), &f.str("reason"))
             .await,
@@ -255,8 +255,7 @@ fn rule_context(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct RuleQuery {
-    ok: Option<String>,
-    err: Option<String>,
+    flash: Option<String>,
 }
 
 /// One rule set: its decision model to edit, and a test against sample facts.
@@ -277,10 +276,7 @@ pub async fn rule_page(
                 &row.jdm,
                 SAMPLE,
                 None,
-                &Flash {
-                    ok: q.ok.clone(),
-                    err: q.err.clone(),
-                },
+                &Flash::take(&pc, q.flash.as_deref()),
             )
         }),
     )
@@ -302,7 +298,7 @@ pub async fn rule_save(
         }
         Err(e) => Err(e),
     };
-    after(saved, &to, "ok_saved", &to)
+    after(&pc, saved, &to, "ok_saved", &to)
 }
 
 /// The model as the editor left it: the JSON as typed (`editor=json`), or the JSON with the

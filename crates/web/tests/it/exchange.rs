@@ -1,8 +1,6 @@
 //! Sharing requests and grants between departments.
 
-mod common;
-
-use common::{TestApp, error_body};
+use crate::common::{TestApp, error_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -177,7 +175,7 @@ async fn a_conditional_request_walks_through_the_bureau_and_the_provider_with_de
     // Every step is audited.
     let log: Value = app
         .get_json(
-            &w.admin,
+            &app.auditor_token(&w.admin).await,
             &format!("/api/v1/audit?object_type=share_request&object_id={id}"),
         )
         .await;
@@ -400,13 +398,14 @@ async fn the_request_and_project_pages() {
         .await;
     let hrss = app.dept_id(&w.admin, "聊城市人力资源和社会保障局").await;
     app.post(&w.admin, "/api/v1/projects", json!({"name": "社保系统升级", "dept_id": hrss, "year": 2026, "budget_asked": 3_000_000, "systems": []})).await;
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/exchange").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/exchange").await;
     let html = app.page(&client, "/exchange?view=to_check").await;
     assert!(
         html.contains("合规审核中") && html.contains(&format!("/exchange/{}/pass", r["id"])),
         "the bureau's queue"
     );
-    let csrf = common::csrf_of(&html);
+    let csrf = crate::common::csrf_of(&html);
     let resp = client
         .post(app.url(&format!("/exchange/{}/pass", r["id"])))
         .form(&[("_csrf", csrf.as_str()), ("view", "to_check")])

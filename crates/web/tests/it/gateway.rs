@@ -3,9 +3,7 @@
 //! with the "why"; quotas and the rate answer 429 with when to retry and the daily count resets
 //! the next day; a citizen's data-use log lists every call that touched their record and no other.
 
-mod common;
-
-use common::{TestApp, error_body};
+use crate::common::{TestApp, error_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shuju_admin::Caller;
@@ -282,7 +280,7 @@ async fn grant_answers(app: TestApp) {
     );
 
     // Usage per grant in /metrics: answered calls, rows, and the refusals by status.
-    let m = app.page(&app.client, "/metrics").await;
+    let m = app.get(&w.admin, "/metrics").await.text().await.unwrap();
     let grant_label = format!("grant=\"{}\"", w.grant);
     let line = |name: &str, status: Option<&str>| {
         m.lines().any(|l| {
@@ -340,7 +338,8 @@ async fn grant_answers(app: TestApp) {
     );
     let r = app.get(&w.consumer, "/api/v1/exchange/usage").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "a bureau view");
-    let (browser, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/").await;
+    let (browser, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/").await;
     let page = app.page(&browser, "/exchange/usage?days=7").await;
     assert!(
         page.contains("usage-top") && page.contains("市场主体登记信息"),

@@ -40,6 +40,15 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb) -> TestApp {
+        Self::spawn_configured(db, shuju_web::WebConfig::default()).await
+    }
+
+    /// A server on SQLite with these web settings.
+    pub async fn spawn_with(cfg: shuju_web::WebConfig) -> TestApp {
+        Self::spawn_configured(testing::sqlite(), cfg).await
+    }
+
+    async fn spawn_configured(db: TestDb, cfg: shuju_web::WebConfig) -> TestApp {
         let store = db.open().await;
         let admin = Admin::new(store, AdminConfig::default());
         let initial_password = admin
@@ -49,7 +58,6 @@ impl TestApp {
             .expect("fresh database bootstraps");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let cfg = shuju_web::WebConfig::default();
         admin.ensure_builtin_roles().await.unwrap();
         let catalog = shuju_catalog::Catalog::open(admin.clone(), Default::default())
             .await
@@ -122,6 +130,37 @@ impl TestApp {
     pub async fn admin_token(&self) -> String {
         self.first_login("admin", &self.initial_password.clone(), ADMIN_PW)
             .await
+    }
+
+    /// An account of the bureau with one built-in role (`auditor`, `sysadmin`, …), signed in.
+    pub async fn account_with_role(&self, admin: &str, username: &str, role_key: &str) -> String {
+        let again = self.login(username, "Changed-Pass-2").await;
+        if again.status() == StatusCode::OK {
+            let v: Value = again.json().await.unwrap();
+            return v["token"].as_str().unwrap().to_owned();
+        }
+        let role = shuju_store::roles::by_key(self.admin.store(), role_key)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no built-in role {role_key}"))
+            .id;
+        let bureau = self.dept_id(admin, "聊城市大数据局").await;
+        let r = self.post(admin, "/api/v1/users", json!({"username": username, "display_name": username, "dept_id": bureau, "role_ids": [role], "password": "Initial-Pass-1"})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+        self.first_login(username, "Initial-Pass-1", "Changed-Pass-2")
+            .await
+    }
+
+    /// The security auditor (三员分立: the only reader of the audit trail), signed in.
+    pub async fn auditor_token(&self, admin: &str) -> String {
+        self.account_with_role(admin, "sec_auditor", "auditor")
+            .await
+    }
+
+    /// Sign in as admin again, after [`TestApp::admin_token`] changed the password.
+    pub async fn admin_token_again(&self) -> String {
+        let v: Value = self.login("admin", ADMIN_PW).await.json().await.unwrap();
+        v["token"].as_str().expect("admin signs in").to_owned()
     }
 
     /// Sign in with a password that must change, change it, and sign in again.
@@ -253,8 +292,6 @@ impl TestApp {
     /// The catalog entry of a synthetic-city source, created under the first department below
     /// the city, submitted and approved: its resource code.
     pub async fn publish_source(&self, src: &shuju_synth::sources::Source, seq: u64) -> String {
-        let catalog = self.catalog().await;
-        let sys = shuju_admin::Caller::system();
         let dept = self
             .admin
             .dept_tree()
@@ -264,6 +301,27 @@ impl TestApp {
             .into_iter()
             .find(|d| d.parent_id.is_some())
             .expect("a department");
+        self.publish_source_by(src, seq, dept.id).await
+    }
+
+    /// The catalog entry of a synthetic-city source provided by department `dept`, published:
+    /// its resource code.
+    pub async fn publish_source_by(
+        &self,
+        src: &shuju_synth::sources::Source,
+        seq: u64,
+        dept: i64,
+    ) -> String {
+        let catalog = self.catalog().await;
+        let sys = shuju_admin::Caller::system();
+        let dept = self
+            .admin
+            .dept_tree()
+            .await
+            .unwrap()
+            .get(dept)
+            .cloned()
+            .expect("the department");
         let e = shuju_synth::sources::entry(
             src,
             &shuju_synth::catalog::Provider {

@@ -1,8 +1,6 @@
 //! The resource catalog through the API, as departments and the bureau use it.
 
-mod common;
-
-use common::{TestApp, error_body, uscc};
+use crate::common::{TestApp, error_body, uscc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -185,7 +183,7 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
 
     let log: Value = app
         .get_json(
-            &token,
+            &app.auditor_token(&token).await,
             &format!("/api/v1/audit?object_type=catalog_entry&object_id={id}&size=50"),
         )
         .await;
@@ -209,7 +207,7 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
     );
     let refused: Value = app
         .get_json(
-            &token,
+            &app.auditor_token(&token).await,
             "/api/v1/audit?action=catalog.create&outcome=rejected&size=50",
         )
         .await;
@@ -246,6 +244,7 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
     let p: Value = app
         .client
         .get(app.url(&format!("/api/3/action/package_show?id={id}")))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -526,6 +525,7 @@ async fn an_excel_file_with_three_bad_rows_among_a_thousand_is_refused_listing_t
     let t = app
         .client
         .get(app.url("/api/v1/catalog/template"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -651,6 +651,7 @@ async fn search_facets_filters_and_the_ckan_face() {
         .json(
             &json!({"q": "人口", "rows": "5", "facet.field": "[\"organization\",\"res_format\"]"}),
         )
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -670,6 +671,7 @@ async fn search_facets_filters_and_the_ckan_face() {
             "/api/3/action/package_search?q=%E4%BA%BA%E5%8F%A3&fq=organization:{}",
             org["name"].as_str().unwrap()
         )))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -684,6 +686,7 @@ async fn search_facets_filters_and_the_ckan_face() {
             "/api/3/action/package_show?id={}",
             pkg["name"].as_str().unwrap()
         )))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -698,6 +701,7 @@ async fn search_facets_filters_and_the_ckan_face() {
     let orgs: Value = app
         .client
         .get(app.url("/api/action/organization_list?all_fields=true"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -714,6 +718,7 @@ async fn search_facets_filters_and_the_ckan_face() {
     let bad: Value = app
         .client
         .get(app.url("/api/3/action/package_show?id=nope"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -728,6 +733,7 @@ async fn search_facets_filters_and_the_ckan_face() {
     let d: Value = app
         .client
         .get(app.url("/api/v1/catalog/dcat"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -840,6 +846,7 @@ async fn the_catalog_works_on_postgresql_too() {
     let p: Value = app
         .client
         .get(app.url(&format!("/api/3/action/package_show?id={id}")))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()

@@ -2,9 +2,7 @@
 //! city's GBK household registry by upload, see rejects quarantined with reasons, deliver it
 //! again, query with and without the right to see personal data, and the lake pages.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -114,7 +112,7 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
         .post_json(
             &token,
             "/api/v1/departments",
-            json!({"parent_id": city, "name": "聊城市民政局", "division_code": "371500", "uscc": common::uscc(77)}),
+            json!({"parent_id": city, "name": "聊城市民政局", "division_code": "371500", "uscc": crate::common::uscc(77)}),
         )
         .await;
     let officer_role = shuju_store::roles::by_key(app.admin.store(), "dept_officer")
@@ -137,18 +135,19 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
     );
     let r = deliver(&app, &officer, &code, b"a\n1\n".to_vec()).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let e = common::error_body(r).await;
+    let e = crate::common::error_body(r).await;
     assert!(e["message"].as_str().unwrap().contains("data scope"), "{e}");
 
     // Pages: the table list with rows and rejects, the table page with quarantine and lineage.
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/lake").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/lake").await;
     let html = app.page(&client, "/lake").await;
     assert!(html.contains("gongan_hukou"), "{html}");
     assert!(html.contains("聊城市常住人口户籍登记信息"));
     let html = app.page(&client, "/lake/tables/gongan_hukou").await;
     assert!(html.contains("id=\"quarantine\""));
     assert!(html.contains("hukou_registry.csv"));
-    let csrf = common::csrf_of(&html);
+    let csrf = crate::common::csrf_of(&html);
     // The mapping editor: a department's own header for the ID column.
     let r = client
         .post(app.url("/lake/tables/gongan_hukou/mapping"))

@@ -1,8 +1,6 @@
 //! Electronic licenses through the API: issue, show, verify, revoke, renew.
 
-mod common;
-
-use common::{TestApp, error_body};
+use crate::common::{TestApp, error_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -240,7 +238,10 @@ async fn issue_show_verify_revoke_and_renew() {
     );
     // Shows are recorded (names, not values) and audited.
     let log: Value = app
-        .get_json(&token, "/api/v1/audit?action=license.show&outcome=ok")
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?action=license.show&outcome=ok",
+        )
         .await;
     assert_eq!(
         log["items"][0]["detail"],
@@ -325,7 +326,8 @@ async fn the_registry_show_and_verify_pages() {
         .post_json(&token, "/api/v1/licenses", driving(HOLDER))
         .await;
     let id = lic["id"].as_i64().unwrap();
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/licenses").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/licenses").await;
     let html = app.page(&client, "/licenses").await;
     assert!(
         html.contains("110105********002X") && !html.contains(HOLDER),
@@ -648,7 +650,7 @@ async fn a_holder_sees_and_shows_only_their_own_licenses() {
     );
     // The wallet page, signed in through the form.
     let (browser, _) =
-        common::browser_login(&app, "holder_a", "Holder-Pass-2027!", "/wallet").await;
+        crate::common::browser_login(&app, "holder_a", "Holder-Pass-2027!", "/wallet").await;
     let page = app.page(&browser, "/wallet").await;
     assert!(
         page.contains(mine["license_id"].as_str().unwrap()),

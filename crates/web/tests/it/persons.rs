@@ -3,9 +3,7 @@
 //! a record split off by hand with only that record moving, a new delivery joining existing
 //! persons without renumbering anyone, the single-record match, and the pages.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shuju_admin::Caller;
@@ -130,7 +128,10 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     );
     assert!(facts.iter().all(|f| f["version"].is_number()));
     let audit: Value = app
-        .get_json(&token, "/api/v1/audit?action=identity.file")
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?action=identity.file",
+        )
         .await;
     assert!(audit.to_string().contains("低保审核"), "{audit}");
     let r = app.get(&token, "/api/v1/persons/P0000000000000000").await;
@@ -247,7 +248,8 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     );
 
     // Pages: search, the file behind a purpose, the review queue.
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/persons").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/persons").await;
     let html = app
         .page(&client, &format!("/persons?citizen_id={id}"))
         .await;
@@ -361,7 +363,10 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     assert!(!house(&after), "{after}");
     assert_eq!(after["passed"], false);
     let audit: Value = app
-        .get_json(&token, "/api/v1/audit?action=identity.check")
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?action=identity.check",
+        )
         .await;
     assert!(audit.to_string().contains("low_income@1: no"), "{audit}");
 
@@ -411,7 +416,8 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     assert_eq!(t["version"], 2);
 
     // Pages: the check from the file, the rule list and editor with a test.
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/rules").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/rules").await;
     let html = app
         .page(
             &client,
@@ -425,7 +431,7 @@ async fn a_low_income_check_answers_per_rule_and_changes_when_a_property_is_adde
     let html = app.page(&client, "/rules").await;
     assert!(html.contains("exit_entry"));
     let html = app.page(&client, "/rules/low_income").await;
-    let csrf = common::csrf_of(&html);
+    let csrf = crate::common::csrf_of(&html);
     let r = client
         .post(app.url("/rules/low_income/test"))
         .form(&[
@@ -564,7 +570,10 @@ async fn a_delivery_through_the_api_is_matched_to_persons_as_it_lands() {
         "{file}"
     );
     let audit: Value = app
-        .get_json(&token, "/api/v1/audit?action=identity.absorb")
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?action=identity.absorb",
+        )
         .await;
     assert!(
         audit
@@ -859,7 +868,8 @@ async fn enterprise_file(app: TestApp) {
     let r = enterprise_of(&app, &token, "91371500ABCDEFGH1X").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a bad check character");
 
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/enterprises").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/enterprises").await;
     let html = app.page(&client, &format!("/enterprises/{code}")).await;
     assert!(html.contains("id=\"purpose-form\""), "a purpose first");
     let html = app
@@ -966,7 +976,8 @@ async fn a_person_file_holds_marriage_rentals_disability_and_licences() {
             .any(|l| l["license_id"] == lic["license_id"] && l["status"] == "valid"),
         "{f}"
     );
-    let (client, _) = common::browser_login(&app, "admin", common::ADMIN_PW, "/persons").await;
+    let (client, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/persons").await;
     let html = app
         .page(&client, &format!("/persons/{pid}?purpose=licence%20check"))
         .await;

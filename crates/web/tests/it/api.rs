@@ -1,8 +1,6 @@
 //! The platform's API as a client sees it, against the real server.
 
-mod common;
-
-use common::{ADMIN_PW, TestApp, error_body, uscc};
+use crate::common::{ADMIN_PW, TestApp, error_body, uscc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -81,7 +79,10 @@ async fn department_with_bad_uscc_is_refused_naming_the_field_and_both_are_audit
     assert_eq!(d["uscc"], good);
 
     let log: Value = app
-        .get_json(&token, "/api/v1/audit?action=department.create")
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?action=department.create",
+        )
         .await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{log}");
@@ -191,7 +192,12 @@ async fn own_department_scope_hides_other_departments_users() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let log: Value = app.get_json(&token, "/api/v1/audit?outcome=denied").await;
+    let log: Value = app
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?outcome=denied",
+        )
+        .await;
     assert!(
         log["items"]
             .as_array()
@@ -211,7 +217,7 @@ async fn own_department_scope_on_the_users_page() {
         .await;
 
     let (client, r) =
-        common::browser_login(&app, "alice", "Wonder-Pass-2026", "/system/users").await;
+        crate::common::browser_login(&app, "alice", "Wonder-Pass-2026", "/system/users").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/system/users");
     let html = app.page(&client, "/system/users").await;
@@ -658,7 +664,10 @@ async fn crud_of_users_roles_and_dictionaries() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // The reads of personal data (one user in full) are audited.
     let log: Value = app
-        .get_json(&token, "/api/v1/audit?action=user.read&outcome=ok")
+        .get_json(
+            &app.auditor_token(&token).await,
+            "/api/v1/audit?action=user.read&outcome=ok",
+        )
         .await;
     assert_eq!(log["total"], 1);
     assert_eq!(log["items"][0]["purpose"], "账号核查");
@@ -678,6 +687,7 @@ async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
     let r = app
         .client
         .get(app.url("/api/v1/departments/template"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
@@ -842,6 +852,7 @@ async fn excel_import_reports_bad_rows_and_imports_nothing_unless_asked() {
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = app
@@ -854,7 +865,7 @@ async fn health_readiness_and_metrics() {
         .await
         .unwrap();
     assert_eq!(v["status"], "ready");
-    let m = app.page(&app.client, "/metrics").await;
+    let m = app.get(&token, "/metrics").await.text().await.unwrap();
     assert!(m.contains("shuju_http_requests_total"), "{m}");
     assert!(m.contains("route=\"/healthz\""), "{m}");
 }
@@ -932,7 +943,7 @@ async fn an_officer_cannot_take_over_a_more_privileged_account() {
     let r = app.post(&t, "/api/v1/users", json!({"username": "sneaky", "display_name": "s", "dept_id": bureau, "role_ids": [admin_role]})).await;
     assert_eq!(error_body(r).await["field"], "role_ids");
     assert_eq!(
-        app.login("admin", common::ADMIN_PW).await.status(),
+        app.login("admin", crate::common::ADMIN_PW).await.status(),
         StatusCode::OK
     );
 }

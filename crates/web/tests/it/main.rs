@@ -1,0 +1,13 @@
+//! The web layer's integration tests, linked into one binary: each module drives the real
+//! server (`common::TestApp`) over HTTP.
+
+mod api;
+mod catalog;
+mod common;
+mod exchange;
+mod gateway;
+mod lake;
+mod licenses;
+mod openapi_and_pages;
+mod persons;
+mod security;
