@@ -232,6 +232,7 @@ impl Licenses {
                 }
                 let text = |i: usize| r[i].clone().unwrap_or_default();
                 let input = IssueInput {
+                    holder_jwk: None,
                     type_key: type_key.to_owned(),
                     holder_id: text(1),
                     holder_name: text(2),

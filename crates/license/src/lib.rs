@@ -13,6 +13,8 @@
 pub mod bulk;
 pub mod bundle;
 pub mod jose;
+pub mod kek;
+pub mod nonces;
 pub mod registry;
 pub mod sdjwt;
 pub mod seal;

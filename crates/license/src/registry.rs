@@ -2,6 +2,8 @@
 //! ones kept in the trust list), issuing, renewal, revocation, showing and verifying.
 
 use crate::jose::{self, b64};
+use crate::kek::{self, KeyWrap};
+use crate::nonces::Nonces;
 use crate::sdjwt::{self, Credential, Expect, Status, TrustList, Verified};
 use crate::seal;
 use crate::status::StatusList;
@@ -176,6 +178,9 @@ pub struct IssueInput {
     pub claims: Map<String, Value>,
     pub valid_from: Option<String>,
     pub valid_until: Option<String>,
+    /// The holder's own public key (a P-256 JWK) when the holder keeps the key in a wallet of
+    /// its own; `None`: the platform's custodial wallet makes and keeps (sealed) the holder key.
+    pub holder_jwk: Option<Value>,
 }
 
 /// A license with its type, for views.
@@ -203,6 +208,10 @@ pub struct Licenses {
     admin: Admin,
     pub(crate) store: Store,
     base_url: String,
+    /// Seals the private keys the registry stores (see [`crate::kek`]).
+    kek: std::sync::Arc<dyn KeyWrap>,
+    /// Verifiers' nonces, each used once.
+    nonces: std::sync::Arc<Nonces>,
     /// The trust list and status list as verification reads them, refreshed every second and
     /// after each write through this instance.
     cache: Cache,
@@ -228,16 +237,93 @@ fn date_secs(d: &str) -> Option<i64> {
 }
 
 impl Licenses {
-    /// Open the registry; seed the types, matters, status list and keys on first use.
-    pub async fn open(admin: Admin, base_url: &str) -> Result<Licenses> {
+    /// Open the registry; seed the types, matters, status list and keys on first use. Private
+    /// keys are sealed under `kek`; keys an older version stored in clear are sealed now.
+    pub async fn open(
+        admin: Admin,
+        base_url: &str,
+        kek: std::sync::Arc<dyn KeyWrap>,
+    ) -> Result<Licenses> {
         let l = Licenses {
             store: admin.store().clone(),
             admin,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            kek,
+            nonces: Default::default(),
             cache: Default::default(),
         };
+        l.seal_keys_in_clear().await?;
         l.seed().await?;
         Ok(l)
+    }
+
+    /// Seal every stored private key under `to` (keys stored in clear by older versions, or all
+    /// of them when the KEK changes); one transaction, audited. `from` opens the sealed ones.
+    async fn reseal(
+        &self,
+        from: &dyn KeyWrap,
+        to: &dyn KeyWrap,
+        only_clear: bool,
+    ) -> Result<usize> {
+        let open = |stored: &str, name: &str| -> Result<Vec<u8>> {
+            if kek::is_wrapped(stored) {
+                from.unwrap(stored, name)
+            } else {
+                hex::decode(stored).map_err(Error::internal)
+            }
+        };
+        let keys = store::keys(&self.store).await?;
+        let holders = store::holder_secrets(&self.store).await?;
+        let mut tx = self.store.write().await?;
+        let mut n = 0;
+        for k in keys {
+            if only_clear && kek::is_wrapped(&k.secret) {
+                continue;
+            }
+            let plain = open(&k.secret, &k.kid)?;
+            store::set_key_secret(&mut tx, &k.kid, &to.wrap(&plain, &k.kid)?).await?;
+            n += 1;
+        }
+        for (id, license_id, secret) in holders {
+            if only_clear && kek::is_wrapped(&secret) {
+                continue;
+            }
+            let plain = open(&secret, &license_id)?;
+            store::set_holder_secret(&mut tx, id, &to.wrap(&plain, &license_id)?).await?;
+            n += 1;
+        }
+        if n > 0 {
+            audit::append(
+                &mut tx,
+                &Caller::system().entry(
+                    "license.key.seal",
+                    "license_key",
+                    None,
+                    Outcome::Ok,
+                    Some(format!("{n} private keys sealed under KEK {}", to.id())),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn seal_keys_in_clear(&self) -> Result<usize> {
+        let kek = self.kek.clone();
+        self.reseal(kek.as_ref(), kek.as_ref(), true).await
+    }
+
+    /// Seal every private key again under a new KEK (its rotation). The registry keeps using
+    /// the old one until it is opened with the new.
+    pub async fn reseal_under(&self, new: &dyn KeyWrap) -> Result<usize> {
+        let kek = self.kek.clone();
+        self.reseal(kek.as_ref(), new, false).await
+    }
+
+    /// Open a stored private key.
+    fn unseal(&self, stored: &str, name: &str) -> Result<Vec<u8>> {
+        self.kek.unwrap(stored, name)
     }
 
     pub fn issuer_uri(&self) -> String {
@@ -317,12 +403,12 @@ impl Licenses {
                 let k = jose::generate();
                 (
                     jose::jwk(k.verifying_key()).to_string(),
-                    hex::encode(k.to_bytes()),
+                    self.kek.wrap(&k.to_bytes(), &kid)?,
                 )
             }
             _ => {
                 let k = seal::generate()?;
-                (seal::public_hex(&k), hex::encode(k.to_bytes()))
+                (seal::public_hex(&k), self.kek.wrap(&k.to_bytes(), &kid)?)
             }
         };
         let mut tx = self.store.write().await?;
@@ -354,14 +440,16 @@ impl Licenses {
         self.rotate_unchecked(alg).await
     }
 
-    async fn active_key(&self, alg: &str) -> Result<(String, String)> {
-        store::keys(&self.store)
+    /// The active key of `alg`: its id and its private key, unsealed.
+    async fn active_key(&self, alg: &str) -> Result<(String, Vec<u8>)> {
+        let k = store::keys(&self.store)
             .await?
             .into_iter()
             .rev()
             .find(|k| k.alg == alg && k.retired_at.is_none())
-            .map(|k| (k.kid, k.secret))
-            .ok_or_else(|| Error::internal(format!("no active {alg} key")))
+            .ok_or_else(|| Error::internal(format!("no active {alg} key")))?;
+        let secret = self.unseal(&k.secret, &k.kid)?;
+        Ok((k.kid, secret))
     }
 
     /// The published trust list: every ES256 and SM2 key, active or retired.
@@ -414,8 +502,7 @@ impl Licenses {
     /// The signed status list token.
     pub async fn status_token(&self) -> Result<String> {
         let (kid, secret) = self.active_key("ES256").await?;
-        let key = SigningKey::from_slice(&hex::decode(secret).map_err(Error::internal)?)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let key = SigningKey::from_slice(&secret).map_err(|e| Error::internal(e.to_string()))?;
         self.status_list()
             .await?
             .token(&self.status_uri(), &kid, now_secs(), TTL_SECONDS, &key)
@@ -489,15 +576,22 @@ impl Licenses {
             })
         });
         let (es_kid, es_secret) = self.active_key("ES256").await?;
-        let es_key = SigningKey::from_slice(&hex::decode(es_secret).map_err(Error::internal)?)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let es_key =
+            SigningKey::from_slice(&es_secret).map_err(|e| Error::internal(e.to_string()))?;
         let (sm_kid, sm_secret) = self.active_key("SM2").await?;
-        let sm_key = sm2::dsa::SigningKey::from_slice(
-            seal::DISTID,
-            &hex::decode(sm_secret).map_err(Error::internal)?,
-        )
-        .map_err(|e| Error::internal(e.to_string()))?;
-        let holder = jose::generate();
+        let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        // The holder key: the holder's own (public part given), or one the custodial wallet keeps.
+        let (holder_vk, holder_sk) = match &input.holder_jwk {
+            Some(jwk) => (
+                jose::from_jwk(jwk).map_err(|e| Error::invalid("holder_jwk", e.message))?,
+                None,
+            ),
+            None => {
+                let k = jose::generate();
+                (*k.verifying_key(), Some(k))
+            }
+        };
         let mut tx = self.store.write().await?;
         let idx = store::take_status_index(&mut tx)
             .await?
@@ -525,7 +619,7 @@ impl Licenses {
                 iat: now_secs(),
                 exp: valid_until.as_deref().and_then(date_secs),
                 claims: &input.claims,
-                holder: holder.verifying_key(),
+                holder: &holder_vk,
                 status: Some((&self.status_uri(), idx as u64)),
             },
             &es_key,
@@ -548,8 +642,11 @@ impl Licenses {
             sd_jwt: sd,
             seal: seal::seal(&content, &sm_key),
             seal_kid: sm_kid,
-            holder_jwk: jose::jwk(holder.verifying_key()).to_string(),
-            holder_secret: hex::encode(holder.to_bytes()),
+            holder_jwk: jose::jwk(&holder_vk).to_string(),
+            holder_secret: match &holder_sk {
+                Some(k) => self.kek.wrap(&k.to_bytes(), &lid.to_string())?,
+                None => String::new(),
+            },
             created_by: c.username.clone(),
             created_at: String::new(),
             updated_by: String::new(),
@@ -680,32 +777,82 @@ impl Licenses {
             claims: claims.unwrap_or_else(|| serde_json::from_str(&old.claims).unwrap_or_default()),
             valid_from: None,
             valid_until,
+            holder_jwk: (old.holder_secret.is_empty())
+                .then(|| serde_json::from_str(&old.holder_jwk).ok())
+                .flatten(),
         };
         self.issue(c, input, Some(&old)).await
     }
 
+    /// A license of a department in the caller's data scope (others are not found).
     async fn get_row(&self, c: &Caller, id: i64, action: &str) -> Result<LicenseRow> {
         self.require(c, perm::LICENSE_LIST, action).await?;
+        let vis = self.admin.visibility(c).await?;
         store::get(&self.store, id)
             .await?
+            .filter(|r| vis.sees_dept(r.issuer_dept_id))
             .ok_or_else(|| Error::not_found("license"))
     }
 
-    /// One license (holder identifiers in full: an audited read of personal data).
+    /// One license's record as lists show it: the holder masked, no claims, no token.
+    pub async fn summary(&self, c: &Caller, id: i64) -> Result<LicenseView> {
+        let row = self.get_row(c, id, "license.summary").await?;
+        self.view(masked(row)).await
+    }
+
+    /// One license in full — the claims and the SD-JWT, the holder's identifier in clear — to the
+    /// holder's own account, or to an official who may list licenses, sees the issuing
+    /// department and states a purpose. Audited with the purpose.
     pub async fn get(&self, c: &Caller, id: i64) -> Result<LicenseView> {
-        let row = self.get_row(c, id, "license.read").await?;
+        const ACTION: &str = "license.read";
+        let own = if c.can(perm::LICENSE_LIST) {
+            None
+        } else if c.can(perm::WALLET) {
+            self.holder(c).await?
+        } else {
+            None
+        };
+        let row = match own {
+            Some(h) => store::get(&self.store, id)
+                .await?
+                .filter(|r| r.holder_id == h)
+                .ok_or_else(|| Error::not_found("license"))?,
+            None => {
+                let row = self.get_row(c, id, ACTION).await?;
+                if c.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(self
+                        .refuse(
+                            c,
+                            ACTION,
+                            Error::invalid(
+                                "x-purpose",
+                                "reading a license's claims needs a stated purpose (the X-Purpose header)",
+                            ),
+                        )
+                        .await);
+                }
+                row
+            }
+        };
         audit::record(
             &self.store,
-            &c.entry(
-                "license.read",
-                "license",
-                Some(id.to_string()),
-                Outcome::Ok,
-                None,
-            ),
+            &c.entry(ACTION, "license", Some(id.to_string()), Outcome::Ok, None),
         )
         .await?;
         self.view(row).await
+    }
+
+    /// A nonce for the verifier `aud`: the holder presents for it, and it verifies once.
+    pub async fn issue_nonce(&self, c: &Caller, aud: &str) -> Result<(String, u64)> {
+        self.require(c, perm::LICENSE_VERIFY, "license.nonce")
+            .await?;
+        self.nonces.issue(aud)
+    }
+
+    /// A nonce for the platform's own show screen, acting as the verifier `aud` (the official or
+    /// the holder on the page shows to it).
+    pub fn page_nonce(&self, aud: &str) -> Result<String> {
+        self.nonces.issue(aud).map(|(n, _)| n)
     }
 
     pub async fn list(
@@ -722,9 +869,8 @@ impl Licenses {
         }
         let p = store::list(&self.store, &f, page).await?;
         let mut items = Vec::with_capacity(p.items.len());
-        for mut r in p.items {
-            r.holder_id = shuju_types::mask::mask_middle(&r.holder_id, 6, 4);
-            items.push(self.view(r).await?);
+        for r in p.items {
+            items.push(self.view(masked(r)).await?);
         }
         Ok(Paged {
             total: p.total,
@@ -749,8 +895,10 @@ impl Licenses {
                 .refuse(c, ACTION, Error::invalid("reason", "is required"))
                 .await);
         }
+        let vis = self.admin.visibility(c).await?;
         let row = store::get(&self.store, id)
             .await?
+            .filter(|r| vis.sees_dept(r.issuer_dept_id))
             .ok_or_else(|| Error::not_found("license"))?;
         let mut tx = self.store.write().await?;
         match set_bit(&mut tx, row.status_idx, to).await {
@@ -780,11 +928,11 @@ impl Licenses {
         .await?;
         tx.commit().await?;
         self.invalidate();
-        self.view(
+        self.view(masked(
             store::get(&self.store, id)
                 .await?
                 .ok_or_else(|| Error::not_found("license"))?,
-        )
+        ))
         .await
     }
 
@@ -911,9 +1059,20 @@ impl Licenses {
         }
         let claims: Vec<String> = serde_json::from_str(&m.claims).map_err(Error::internal)?;
         let names: Vec<&str> = claims.iter().map(String::as_str).collect();
-        let holder =
-            SigningKey::from_slice(&hex::decode(&row.holder_secret).map_err(Error::internal)?)
-                .map_err(|e| Error::internal(e.to_string()))?;
+        if row.holder_secret.is_empty() {
+            return Err(self
+                .refuse(
+                    c,
+                    ACTION,
+                    Error::invalid(
+                        "id",
+                        "the holder keeps this license's key in a wallet of its own and presents it from there",
+                    ),
+                )
+                .await);
+        }
+        let holder = SigningKey::from_slice(&self.unseal(&row.holder_secret, &row.license_id)?)
+            .map_err(|e| Error::internal(e.to_string()))?;
         let presentation = sdjwt::present(&row.sd_jwt, &names, &holder, aud, nonce, now_secs())?;
         let mut tx = self.store.write().await?;
         let show_id = store::insert_show(
@@ -978,7 +1137,8 @@ impl Licenses {
             }
             snap.1.get(idx as usize)
         };
-        sdjwt::verify(
+        self.nonces.check(nonce, aud)?;
+        let v = sdjwt::verify(
             presentation,
             &snap.0,
             &Expect {
@@ -988,7 +1148,10 @@ impl Licenses {
                 max_age: 600,
                 status: &status,
             },
-        )
+        )?;
+        // Used up only by a presentation that verifies: it verifies once.
+        self.nonces.take(nonce, aud)?;
+        Ok(v)
     }
 
     /// Shows counted by month, matter and type; each show saves one paper copy.
@@ -1000,8 +1163,7 @@ impl Licenses {
     /// the platform's ES256 key on the verifier's behalf.
     pub async fn receipt(&self, shown: &Shown, matter: &str, aud: &str) -> Result<String> {
         let (kid, secret) = self.active_key("ES256").await?;
-        let key = SigningKey::from_slice(&hex::decode(secret).map_err(Error::internal)?)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let key = SigningKey::from_slice(&secret).map_err(|e| Error::internal(e.to_string()))?;
         let digest = b64(<sha2::Sha256 as sha2::Digest>::digest(
             shown.presentation.as_bytes(),
         ));
@@ -1011,6 +1173,16 @@ impl Licenses {
             &key,
         ))
     }
+}
+
+/// A license as lists show it: holder masked, no claims, no token, no key.
+fn masked(mut r: LicenseRow) -> LicenseRow {
+    r.holder_id = shuju_types::mask::mask_middle(&r.holder_id, 6, 4);
+    r.holder_name = shuju_types::mask::mask_name(&r.holder_name);
+    r.claims = "{}".into();
+    r.sd_jwt = String::new();
+    r.holder_secret = String::new();
+    r
 }
 
 /// Set one license's entry in the status list, inside the caller's write.

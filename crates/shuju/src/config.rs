@@ -25,6 +25,12 @@ pub struct Config {
     /// (`s3://bucket/prefix`, configured by the `AWS_*` environment variables). Default:
     /// DATA_DIR/lake.
     pub lake: Option<String>,
+    /// The key-encryption key that seals the stored private keys (64 hex digits), usually given
+    /// as `SHUJU_KEK`; default: read from `kek_file`.
+    pub kek: Option<String>,
+    /// The file holding the key-encryption key (mode 0600, made at first start). Default:
+    /// DATA_DIR/kek. Keep it out of the database's backups.
+    pub kek_file: Option<PathBuf>,
     pub admin: AdminConfig,
     pub catalog: CatalogConfig,
     pub exchange: shuju_exchange::ExchangeConfig,
@@ -39,6 +45,8 @@ impl Default for Config {
             database: None,
             log: "info".into(),
             lake: None,
+            kek: None,
+            kek_file: None,
             admin: AdminConfig::default(),
             catalog: CatalogConfig::default(),
             exchange: Default::default(),
@@ -110,10 +118,27 @@ impl Config {
             .unwrap_or_else(|| sqlite_url(&self.data_dir))
     }
 
+    /// The key-encryption key: `kek` when set, else the `kek_file` (made at first start).
+    pub fn key_wrap(&self) -> anyhow::Result<std::sync::Arc<dyn shuju_license::kek::KeyWrap>> {
+        use shuju_license::kek::LocalKek;
+        let k = match &self.kek {
+            Some(text) => LocalKek::parse(text),
+            None => LocalKek::load_or_create(
+                &self
+                    .kek_file
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("kek")),
+            ),
+        }
+        .map_err(|e| anyhow::anyhow!("the key-encryption key: {}", e.message))?;
+        Ok(std::sync::Arc::new(k))
+    }
+
     /// The configuration as TOML with secrets hidden.
     pub fn printable(&self) -> anyhow::Result<String> {
         let mut c = self.clone();
         c.database = c.database.as_deref().map(hide_password);
+        c.kek = c.kek.as_ref().map(|_| "***".to_owned());
         Ok(toml::to_string_pretty(&c)?)
     }
 }

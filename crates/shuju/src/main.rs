@@ -799,10 +799,13 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
             },
         ));
     }
-    let licenses =
-        shuju_license::registry::Licenses::open(admin.clone(), &format!("http://{addr}"))
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the license registry: {}", e.message))?;
+    let licenses = shuju_license::registry::Licenses::open(
+        admin.clone(),
+        &format!("http://{addr}"),
+        cfg.key_wrap()?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the license registry: {}", e.message))?;
     if demo.is_some() {
         // The market registry's business licences become e-licenses (once); the other types
         // come from the lake on the registry page or `POST /api/v1/licenses/bulk`.

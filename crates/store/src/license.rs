@@ -446,3 +446,36 @@ pub async fn holder_of(store: &Store, user_id: i64) -> Result<Option<String>> {
         .await?
         .map(|b| b.holder_id))
 }
+
+/// Replace an issuer key's stored secret (sealing it, or sealing it again under a new KEK).
+pub async fn set_key_secret(tx: &mut WriteTx, kid: &str, secret: &str) -> Result<u64> {
+    let mut q = Sql::new("UPDATE license_keys SET secret = ");
+    q.bind(secret).push(" WHERE kid = ").bind(kid);
+    q.execute(tx.conn()).await
+}
+
+/// Every license's custodial holder key: (id, license id, stored secret).
+pub async fn holder_secrets(store: &Store) -> Result<Vec<(i64, String, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct HolderKey {
+        id: i64,
+        license_id: String,
+        holder_secret: String,
+    }
+    let rows: Vec<HolderKey> = Sql::new(
+        "SELECT id, license_id, holder_secret FROM licenses WHERE holder_secret <> '' ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.license_id, r.holder_secret))
+        .collect())
+}
+
+/// Replace a license's stored holder key.
+pub async fn set_holder_secret(tx: &mut WriteTx, id: i64, secret: &str) -> Result<u64> {
+    let mut q = Sql::new("UPDATE licenses SET holder_secret = ");
+    q.bind(secret).push(" WHERE id = ").bind(id);
+    q.execute(tx.conn()).await
+}

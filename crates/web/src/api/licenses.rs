@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(renew))
         .routes(routes!(set_status))
         .routes(routes!(show))
+        .routes(routes!(nonce))
         .routes(routes!(verify))
         .routes(routes!(status_list))
         .routes(routes!(trust_list))
@@ -123,6 +124,55 @@ pub struct LicenseDto {
     pub created_at: String,
 }
 
+/// A license as lists show it: the holder masked, without its claims or token (those come from
+/// `GET /api/v1/licenses/{id}` with a stated purpose, or from the holder's wallet).
+#[derive(Serialize, ToSchema)]
+pub struct LicenseSummary {
+    pub id: i64,
+    /// GB/T 36904 identifier.
+    pub license_id: String,
+    pub type_key: String,
+    pub type_name: String,
+    pub holder_kind: String,
+    /// Masked.
+    pub holder_id: String,
+    /// Masked.
+    pub holder_name: String,
+    pub issuer_dept_id: i64,
+    pub version: i64,
+    pub predecessor_id: Option<i64>,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    /// valid | suspended | revoked
+    pub status: String,
+    /// Its entry in the Token Status List.
+    pub status_idx: i64,
+    pub created_at: String,
+}
+
+impl From<LicenseView> for LicenseSummary {
+    fn from(v: LicenseView) -> Self {
+        let r = v.row;
+        LicenseSummary {
+            id: r.id,
+            license_id: r.license_id,
+            type_key: v.type_key,
+            type_name: v.type_name,
+            holder_kind: r.holder_kind,
+            holder_id: shuju_types::mask::mask_middle(&r.holder_id, 6, 4),
+            holder_name: shuju_types::mask::mask_name(&r.holder_name),
+            issuer_dept_id: r.issuer_dept_id,
+            version: r.version,
+            predecessor_id: r.predecessor_id,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            status: r.status,
+            status_idx: r.status_idx,
+            created_at: r.created_at,
+        }
+    }
+}
+
 impl From<LicenseView> for LicenseDto {
     fn from(v: LicenseView) -> Self {
         let r = v.row;
@@ -160,14 +210,14 @@ pub struct ListQuery {
     pub size: Option<u32>,
 }
 
-/// The registry (holder identifiers masked).
+/// The registry of the caller's departments: holders masked, no claims, no tokens.
 #[utoipa::path(get, path = "/api/v1/licenses", tag = "licenses", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = Paged<LicenseDto>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Paged<LicenseSummary>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Paged<LicenseDto>>> {
+) -> ApiResult<Json<Paged<LicenseSummary>>> {
     let f = LicenseFilter {
         holder_id: q.holder_id,
         status: q.status,
@@ -192,6 +242,10 @@ pub struct IssueRequest {
     pub claims: Map<String, Value>,
     pub valid_from: Option<String>,
     pub valid_until: Option<String>,
+    /// The holder's own public key (P-256 JWK), when the holder keeps its key in a wallet of its
+    /// own; omitted: the platform's custodial wallet keeps one for the holder.
+    #[schema(value_type = Option<Object>)]
+    pub holder_jwk: Option<Value>,
 }
 
 /// Issue a license: registered, SD-JWT VC (ES256) and SM2 seal.
@@ -209,13 +263,16 @@ pub async fn issue(
         claims: r.claims,
         valid_from: r.valid_from,
         valid_until: r.valid_until,
+        holder_jwk: r.holder_jwk,
     };
     Ok(Json(s.licenses.issue(&c, input, None).await?.into()))
 }
 
-/// One license, with the holder's identifier in full (audited).
-#[utoipa::path(get, path = "/api/v1/licenses/{id}", tag = "licenses", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LicenseDto), (status = 404, body = ErrorBody)))]
+/// One license in full — claims, SD-JWT, the holder's identifier — to the holder's own account, or
+/// to an official of the issuing department's scope who states why (`X-Purpose`); audited.
+#[utoipa::path(get, path = "/api/v1/licenses/{id}", tag = "licenses", security(("bearer" = [])),
+    params(("id" = i64, Path), ("X-Purpose" = String, Header, description = "why the license is read (officials)")),
+    responses((status = 200, body = LicenseDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(s): State<AppState>,
     Auth(c): Auth,
@@ -259,13 +316,13 @@ pub struct StatusRequest {
 
 /// Revoke, suspend, or lift a suspension.
 #[utoipa::path(post, path = "/api/v1/licenses/{id}/status", tag = "licenses", security(("bearer" = [])), params(("id" = i64, Path)), request_body = StatusRequest,
-    responses((status = 200, body = LicenseDto), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LicenseSummary), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_status(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(id): Path<i64>,
     Json(r): Json<StatusRequest>,
-) -> ApiResult<Json<LicenseDto>> {
+) -> ApiResult<Json<LicenseSummary>> {
     let to = match r.status.as_str() {
         "revoked" => Status::Revoked,
         "suspended" => Status::Suspended,
@@ -330,6 +387,37 @@ pub async fn show(
         claims: shown.claims,
         receipt,
         qr_svg,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NonceRequest {
+    /// The verifier the holder will present to (its name or URI).
+    pub aud: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NonceView {
+    pub nonce: String,
+    pub aud: String,
+    /// Seconds the nonce waits for a presentation.
+    pub expires_in: u64,
+}
+
+/// A nonce for a verifier: the holder's presentation is made for it, and it verifies once.
+#[utoipa::path(post, path = "/api/v1/licenses/nonces", tag = "licenses", security(("bearer" = [])), request_body = NonceRequest,
+    responses((status = 200, body = NonceView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn nonce(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(r): Json<NonceRequest>,
+) -> ApiResult<Json<NonceView>> {
+    let (nonce, expires_in) = s.licenses.issue_nonce(&c, &r.aud).await?;
+    Ok(Json(NonceView {
+        nonce,
+        aud: r.aud,
+        expires_in,
     }))
 }
 

@@ -3,7 +3,7 @@
 
 use super::{CheckedForm, Flash, PageCaller, back, base, page, render};
 use crate::AppState;
-use crate::api::licenses::LicenseDto;
+use crate::api::licenses::{LicenseDto, LicenseSummary};
 use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::response::Response;
@@ -34,6 +34,8 @@ pub struct RegistryQuery {
     status: Option<String>,
     page: Option<u32>,
     flash: Option<String>,
+    /// On one license's page: why its claims are read (shows them, audited).
+    purpose: Option<String>,
 }
 
 /// The license registry, with the issuing form.
@@ -51,7 +53,7 @@ pub async fn registry(
         let shows = s.licenses.figures().await?;
         let total_shows: i64 = shows.iter().map(|r| r.3).sum();
         Ok::<_, shuju_types::Error>(context! {
-            page => crate::api::Paged::map(page, LicenseDto::from),
+            page => crate::api::Paged::map(page, LicenseSummary::from),
             types => types.iter().map(|t| context! { key => t.type_key, name => t.name, claims => serde_json::from_str::<Value>(&t.claims).unwrap_or(Value::Null) }).collect::<Vec<_>>(),
             shows => shows.iter().map(|(m, matter, t, n)| context! { month => m, matter => matter, type_key => t, n => n }).collect::<Vec<_>>(),
             total_shows => total_shows,
@@ -81,6 +83,7 @@ pub async fn issue(State(s): State<AppState>, CheckedForm { pc, f }: CheckedForm
         claims,
         valid_from: None,
         valid_until: f.get("valid_until"),
+        holder_jwk: None,
     };
     match s.licenses.issue(&pc.caller, input, None).await {
         Ok(v) => back(
@@ -133,7 +136,7 @@ pub async fn wallet_page(State(s): State<AppState>, pc: PageCaller) -> Response 
                 let ms: Vec<_> = matters.iter().filter(|m| m.type_key == v.type_key).map(|m| context! { code => m.code, name => m.name }).collect();
                 context! { l => LicenseDto::from(v), matters => ms }
             }).collect::<Vec<_>>(),
-            nonce => shuju_admin::password::random_token()[..16].to_owned(),
+            nonce => s.licenses.page_nonce("window-01")?,
             ..base(&pc, "wallet", &Flash::default())
         })
     }
@@ -151,7 +154,16 @@ pub async fn license_page(
 ) -> Response {
     let c = &pc.caller;
     let r = async {
-        let v = s.licenses.get(c, id).await?;
+        // The record as lists show it; the claims only for a stated purpose (audited).
+        let purpose = q.purpose.clone().filter(|p| !p.trim().is_empty());
+        let v = match &purpose {
+            Some(p) => {
+                let mut reader = c.clone();
+                reader.purpose = Some(p.clone());
+                s.licenses.get(&reader, id).await?
+            }
+            None => s.licenses.summary(c, id).await?,
+        };
         let matters: Vec<_> = s
             .licenses
             .matters()
@@ -162,8 +174,10 @@ pub async fn license_page(
             .collect();
         Ok::<_, shuju_types::Error>(context! {
             l => LicenseDto::from(v),
+            full => purpose.is_some(),
+            purpose => purpose,
             matters => matters,
-            nonce => shuju_admin::password::random_token()[..16].to_owned(),
+            nonce => s.licenses.page_nonce("window-01")?,
             can => context! { revoke => c.can(perm::LICENSE_REVOKE), issue => c.can(perm::LICENSE_ISSUE), show => c.can(perm::LICENSE_SHOW) },
             ..base(&pc, "licenses", &Flash::take(&pc, q.flash.as_deref()))
         })
@@ -247,10 +261,12 @@ pub async fn license_action(
 
 /// The verify screen for officials at a window.
 #[utoipa::path(get, path = "/licenses/verify", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
-pub async fn verify_page(pc: PageCaller) -> Response {
+pub async fn verify_page(State(s): State<AppState>, pc: PageCaller) -> Response {
+    // The holder presents for this screen's nonce, which verifies once.
+    let nonce = s.licenses.page_nonce("window-01").unwrap_or_default();
     render(
         "license_verify.html",
-        context! { result => Value::Null, ..base(&pc, "license_verify", &Flash::default()) },
+        context! { result => Value::Null, aud => "window-01", nonce => nonce, ..base(&pc, "license_verify", &Flash::default()) },
     )
 }
 

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub admin: Admin,
     pub lake: shuju_lake::Lake,
+    /// The key-encryption key the server's license registry seals its keys under.
+    pub kek: std::sync::Arc<dyn shuju_license::kek::KeyWrap>,
     /// The lake's folder, removed when the app is dropped.
     pub lake_dir: tempfile::TempDir,
 }
@@ -62,9 +64,15 @@ impl TestApp {
         let catalog = shuju_catalog::Catalog::open(admin.clone(), Default::default())
             .await
             .unwrap();
-        let licenses = shuju_license::registry::Licenses::open(admin.clone(), "http://shuju.test")
-            .await
-            .unwrap();
+        let kek: std::sync::Arc<dyn shuju_license::kek::KeyWrap> =
+            std::sync::Arc::new(shuju_license::kek::LocalKek::random());
+        let licenses = shuju_license::registry::Licenses::open(
+            admin.clone(),
+            "http://shuju.test",
+            kek.clone(),
+        )
+        .await
+        .unwrap();
         let exchange = shuju_exchange::requests::Exchange::new(
             admin.clone(),
             catalog.clone(),
@@ -97,6 +105,7 @@ impl TestApp {
             db,
             admin,
             lake,
+            kek,
             lake_dir,
         }
     }

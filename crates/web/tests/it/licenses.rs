@@ -16,6 +16,14 @@ fn driving(holder: &str) -> Value {
 
 const HOLDER: &str = "11010519491231002X";
 
+/// A nonce the verifier `aud` asks the platform for: a presentation made for it verifies once.
+async fn nonce(app: &TestApp, token: &str, aud: &str) -> String {
+    let v: Value = app
+        .post_json(token, "/api/v1/licenses/nonces", json!({"aud": aud}))
+        .await;
+    v["nonce"].as_str().expect("a nonce").to_owned()
+}
+
 #[tokio::test]
 async fn issue_show_verify_revoke_and_renew() {
     let app = TestApp::spawn().await;
@@ -55,13 +63,14 @@ async fn issue_show_verify_revoke_and_renew() {
         "masked in lists"
     );
 
-    // Show for a matter: exactly the matter's claims.
+    // Show for a matter, to a verifier's nonce: exactly the matter's claims.
     let show_path = format!("/api/v1/licenses/{id}/show");
+    let n1 = nonce(&app, &token, "window-yg-01").await;
     let s: Value = app
         .post_json(
             &token,
             &show_path,
-            json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": "nonce-0001"}),
+            json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": n1}),
         )
         .await;
     assert_eq!(s["claims"], json!(["name", "vehicle_class"]));
@@ -84,14 +93,32 @@ async fn issue_show_verify_revoke_and_renew() {
             .json(&json!({"presentation": p, "aud": "window-yg-01", "nonce": nonce}))
             .send()
     };
-    let v: Value = verify(&p, "nonce-0001")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = verify(&p, &n1).await.unwrap().json().await.unwrap();
     assert_eq!(v["valid"], json!(true));
     assert_eq!(v["claims"], json!({"name": "张三", "vehicle_class": "C1"}));
+    // A presentation verifies once: its nonce is used up.
+    let r = verify(&p, &n1).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        error_body(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("used already")
+    );
+    // A presentation made afresh for each verification.
+    let fresh = || async {
+        let n = nonce(&app, &token, "window-yg-01").await;
+        let s: Value = app
+            .post_json(
+                &token,
+                &show_path,
+                json!({"matter": "vehicle_entry_pass", "aud": "window-yg-01", "nonce": n}),
+            )
+            .await;
+        verify(s["presentation"].as_str().unwrap(), &n)
+            .await
+            .unwrap()
+    };
     let r = verify(&p, "nonce-9999").await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(
@@ -115,7 +142,7 @@ async fn issue_show_verify_revoke_and_renew() {
     };
     assert_eq!(st("suspended").await.status(), StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let r = verify(&p, "nonce-0001").await.unwrap();
+    let r = fresh().await;
     assert!(
         error_body(r).await["message"]
             .as_str()
@@ -124,10 +151,7 @@ async fn issue_show_verify_revoke_and_renew() {
     );
     assert_eq!(st("valid").await.status(), StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(
-        verify(&p, "nonce-0001").await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(fresh().await.status(), StatusCode::OK);
 
     // Renewal: version 002, linked, the predecessor revoked.
     let renewed: Value = app
@@ -141,11 +165,18 @@ async fn issue_show_verify_revoke_and_renew() {
     assert_eq!((new_id.version(), new_id.serial()), (2, lid.serial()));
     assert_eq!(renewed["predecessor_id"], json!(id));
     let old: Value = app
-        .get_json(&token, &format!("/api/v1/licenses/{id}"))
+        .get_json(&token, &format!("/api/v1/licenses?holder_id={HOLDER}"))
         .await;
+    let old = old["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == json!(id))
+        .unwrap()
+        .clone();
     assert_eq!(old["status"], "revoked");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let r = verify(&p, "nonce-0001").await.unwrap();
+    let r = fresh().await;
     assert!(
         error_body(r).await["message"]
             .as_str()
@@ -231,7 +262,7 @@ async fn issue_show_verify_revoke_and_renew() {
     .unwrap();
     assert!(later.stale, "a bundle past its time to live says so");
     assert!(
-        shuju_license::bundle::verify_offline(&bundle, &p, "window-yg-01", "nonce-0001", now)
+        shuju_license::bundle::verify_offline(&bundle, &p, "window-yg-01", &n1, now)
             .unwrap_err()
             .message
             .contains("revoked")
@@ -256,16 +287,21 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
     let lic: Value = app
         .post_json(&token, "/api/v1/licenses", driving(HOLDER))
         .await;
+    let n_rot = nonce(&app, &token, "w1").await;
     let s: Value = app
         .post_json(
             &token,
             &format!("/api/v1/licenses/{}/show", lic["id"]),
-            json!({"matter": "vehicle_entry_pass", "aud": "w1", "nonce": "nonce-rot-1"}),
+            json!({"matter": "vehicle_entry_pass", "aud": "w1", "nonce": n_rot}),
         )
         .await;
-    let other = shuju_license::registry::Licenses::open(app.admin.clone(), "http://shuju.test")
-        .await
-        .unwrap();
+    let other = shuju_license::registry::Licenses::open(
+        app.admin.clone(),
+        "http://shuju.test",
+        app.kek.clone(),
+    )
+    .await
+    .unwrap();
     other
         .rotate(&shuju_admin::Caller::system(), "ES256")
         .await
@@ -292,7 +328,7 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
     let r = app
         .client
         .post(app.url("/api/v1/licenses/verify"))
-        .json(&json!({"presentation": s["presentation"], "aud": "w1", "nonce": "nonce-rot-1"}))
+        .json(&json!({"presentation": s["presentation"], "aud": "w1", "nonce": n_rot}))
         .send()
         .await
         .unwrap();
@@ -342,13 +378,36 @@ async fn the_registry_show_and_verify_pages() {
         .next()
         .unwrap()
         .to_owned();
+    // The page carries a nonce the platform issued for its verifier.
+    let page_nonce = html
+        .split("name=\"nonce\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !html.contains(HOLDER) && !html.contains("柳园街道"),
+        "no claims without a purpose"
+    );
+    let full = app
+        .page(
+            &client,
+            &format!("/licenses/{id}?purpose=%E6%A0%B8%E6%9F%A5"),
+        )
+        .await;
+    assert!(
+        full.contains(HOLDER) && full.contains("柳园街道"),
+        "claims for a stated purpose"
+    );
     let shown = client
         .post(app.url(&format!("/licenses/{id}/show")))
         .form(&[
             ("_csrf", csrf.as_str()),
             ("matter", "vehicle_entry_pass"),
             ("aud", "window-01"),
-            ("nonce", "page-nonce-01"),
+            ("nonce", page_nonce.as_str()),
         ])
         .send()
         .await
@@ -371,7 +430,7 @@ async fn the_registry_show_and_verify_pages() {
             ("_csrf", csrf.as_str()),
             ("presentation", presentation.as_str()),
             ("aud", "window-01"),
-            ("nonce", "page-nonce-01"),
+            ("nonce", page_nonce.as_str()),
         ])
         .send()
         .await
@@ -399,7 +458,7 @@ async fn the_registry_show_and_verify_pages() {
         .text()
         .await
         .unwrap();
-    assert!(result.contains("nonce does not match"), "{result}");
+    assert!(result.contains("nonce"), "{result}");
 }
 
 /// Bulk issuing from the lake: every active enterprise of the market registry gets a business
@@ -473,7 +532,19 @@ async fn licences_are_issued_in_bulk_from_the_lake_once() {
         .await;
     let lic = &list["items"][0];
     assert_eq!(lic["type_key"], "business_licence", "{list}");
-    assert_eq!(lic["claims"]["uscc"], code.as_str());
+    assert_eq!(lic["claims"], Value::Null, "lists carry no claims");
+    let full: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/licenses/{}", lic["id"])))
+        .bearer_auth(&token)
+        .header("x-purpose", "bulk-check")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(full["claims"]["uscc"], code.as_str());
     let resource = app
         .lake
         .spec(&shuju_admin::Caller::system(), "scjg_entities")
@@ -492,18 +563,19 @@ async fn licences_are_issued_in_bulk_from_the_lake_once() {
         .iter()
         .find(|m| m["type_key"] == "business_licence")
         .unwrap();
+    let nb = nonce(&app, &token, "https://window.example").await;
     let shown: Value = app
         .post_json(
             &token,
             &format!("/api/v1/licenses/{id}/show"),
-            json!({"matter": matter["code"], "aud": "https://window.example", "nonce": "nonce-bulk-0001"}),
+            json!({"matter": matter["code"], "aud": "https://window.example", "nonce": nb}),
         )
         .await;
     let v: Value = app
         .post_json(
             &token,
             "/api/v1/licenses/verify",
-            json!({"presentation": shown["presentation"], "aud": "https://window.example", "nonce": "nonce-bulk-0001"}),
+            json!({"presentation": shown["presentation"], "aud": "https://window.example", "nonce": nb}),
         )
         .await;
     assert_eq!(v["valid"], true, "{v}");
@@ -612,7 +684,8 @@ async fn a_holder_sees_and_shows_only_their_own_licenses() {
     assert_eq!(ids, vec![&mine["id"]], "{w}");
     // Shows its own, verified like any other.
     let show = |id: &Value| format!("/api/v1/licenses/{id}/show");
-    let body = json!({"matter": "MT-DRIVE-01", "aud": "https://window.example", "nonce": "nonce-wallet-01"});
+    let nw = nonce(&app, &admin, "https://window.example").await;
+    let body = json!({"matter": "MT-DRIVE-01", "aud": "https://window.example", "nonce": nw});
     let matters: Vec<Value> = app.get_json(&a, "/api/v1/license-matters").await;
     let matter = matters
         .iter()
@@ -625,7 +698,7 @@ async fn a_holder_sees_and_shows_only_their_own_licenses() {
         .post_json(
             &a,
             "/api/v1/licenses/verify",
-            json!({"presentation": shown["presentation"], "aud": "https://window.example", "nonce": "nonce-wallet-01"}),
+            json!({"presentation": shown["presentation"], "aud": "https://window.example", "nonce": nw}),
         )
         .await;
     assert_eq!(v["valid"], true, "{v}");

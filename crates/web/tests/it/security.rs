@@ -450,3 +450,174 @@ async fn the_open_data_face_publishes_only_what_may_be_opened() {
     let r = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+const HOLDER: &str = "11010519491231002X";
+
+fn driving(holder: &str) -> Value {
+    json!({
+        "type_key": "driving_licence", "holder_id": holder, "holder_name": "张三",
+        "claims": {"name": "张三", "citizen_id": holder, "vehicle_class": "C1", "first_issued": "2015-03-01", "address": "聊城市东昌府区柳园街道"},
+        "valid_until": "2031-03-01"
+    })
+}
+
+#[tokio::test]
+async fn no_license_route_shows_an_identifier_without_a_purpose() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let lic: Value = app
+        .post_json(&admin, "/api/v1/licenses", driving(HOLDER))
+        .await;
+    let id = lic["id"].as_i64().unwrap();
+    let (_, officers) = app
+        .departments_with_officers(&admin, &[("聊城市公安局", "ga_officer")], 70)
+        .await;
+    let license_reader = app
+        .account_with_role(&admin, "yg_approver", "approver")
+        .await;
+    // Every GET route of the license API, as an official with the license permission.
+    let routes = [
+        "/api/v1/licenses".to_owned(),
+        format!("/api/v1/licenses?holder_id={HOLDER}"),
+        "/api/v1/license-types".to_owned(),
+        "/api/v1/license-matters".to_owned(),
+        "/api/v1/licenses/status/1".to_owned(),
+        "/api/v1/licenses/trust-list".to_owned(),
+        "/api/v1/licenses/bundle".to_owned(),
+        format!("/api/v1/licenses/{id}"),
+    ];
+    for token in [&admin, &license_reader] {
+        for path in &routes {
+            let r = app.get(token, path).await;
+            let status = r.status();
+            let body = r.text().await.unwrap();
+            assert!(
+                !body.contains(HOLDER) && !body.contains("柳园街道"),
+                "{path} ({status}) shows the holder's identifier or claims: {body}"
+            );
+        }
+    }
+    // With a stated purpose, the issuing side reads it in full, audited with the purpose.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/licenses/{id}")))
+        .bearer_auth(&admin)
+        .header("x-purpose", "%E6%A0%B8%E6%9F%A5") // 核查
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let full: Value = r.json().await.unwrap();
+    assert_eq!(full["holder_id"], HOLDER);
+    assert!(full["sd_jwt"].as_str().unwrap().contains('~'));
+    let auditor = app.auditor_token(&admin).await;
+    let log: Value = app
+        .get_json(
+            &auditor,
+            &format!("/api/v1/audit?action=license.read&object_id={id}"),
+        )
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["purpose"] == "核查"),
+        "{log}"
+    );
+    // A department that did not issue it does not find it, purpose or not.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/licenses/{id}")))
+        .bearer_auth(&officers[0])
+        .header("x-purpose", "x")
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        r.status(),
+        StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+    ));
+}
+
+#[tokio::test]
+async fn a_copy_of_the_database_without_the_key_encryption_key_signs_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let lic: Value = app
+        .post_json(&admin, "/api/v1/licenses", driving(HOLDER))
+        .await;
+    assert_eq!(lic["status"], "valid");
+    // What the database holds: sealed keys only.
+    let keys = shuju_store::license::keys(app.admin.store()).await.unwrap();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        assert!(
+            shuju_license::kek::is_wrapped(&k.secret),
+            "{} stored in clear",
+            k.kid
+        );
+    }
+    for (_, _, s) in shuju_store::license::holder_secrets(app.admin.store())
+        .await
+        .unwrap()
+    {
+        assert!(
+            shuju_license::kek::is_wrapped(&s),
+            "a holder key stored in clear"
+        );
+    }
+    // The same database with another KEK: nothing signs.
+    let thief = shuju_license::registry::Licenses::open(
+        app.admin.clone(),
+        "http://shuju.test",
+        std::sync::Arc::new(shuju_license::kek::LocalKek::random()),
+    )
+    .await
+    .expect("the registry opens; its keys do not");
+    let sys = shuju_admin::Caller::system();
+    let d = driving("110105194912310118");
+    let input = shuju_license::registry::IssueInput {
+        type_key: "driving_licence".into(),
+        holder_id: "110105194912310118".into(),
+        holder_name: "李四".into(),
+        claims: d["claims"].as_object().unwrap().clone(),
+        valid_from: None,
+        valid_until: None,
+        holder_jwk: None,
+    };
+    let e = thief.issue(&sys, input, None).await.unwrap_err();
+    assert_eq!(e.code, shuju_types::ErrorCode::Unavailable, "{e:?}");
+    assert!(thief.status_token().await.is_err());
+    let id = lic["id"].as_i64().unwrap();
+    assert!(
+        thief
+            .show(&sys, id, "vehicle_entry_pass", "w", "nonce-0000001")
+            .await
+            .is_err()
+    );
+
+    // Rotating the KEK seals every key again; the old KEK then opens none of them.
+    let new = shuju_license::kek::LocalKek::random();
+    let owner = shuju_license::registry::Licenses::open(
+        app.admin.clone(),
+        "http://shuju.test",
+        app.kek.clone(),
+    )
+    .await
+    .unwrap();
+    let n = owner.reseal_under(&new).await.unwrap();
+    assert!(n >= 3, "issuer keys and the holder key: {n}");
+    let after = shuju_license::registry::Licenses::open(
+        app.admin.clone(),
+        "http://shuju.test",
+        std::sync::Arc::new(new),
+    )
+    .await
+    .unwrap();
+    assert!(after.status_token().await.is_ok());
+    assert!(
+        owner.status_token().await.is_err(),
+        "the old KEK opens nothing"
+    );
+}
