@@ -5,6 +5,7 @@
 use crate::Catalog;
 use crate::model::{DataType, Entry, Sensitivity, UpdateCycle};
 use shuju_admin::Caller;
+use shuju_lake::spec::OnInvalid;
 use shuju_lake::{Check, ColumnSpec, Kind, Lake, TableSpec};
 use shuju_types::{Error, Result};
 use std::collections::BTreeMap;
@@ -70,6 +71,8 @@ pub fn table_spec(
                 check: check(i.code_standard.as_deref()),
                 sensitive: i.sensitivity >= Sensitivity::Sensitive,
                 required: key.iter().any(|k| k.eq_ignore_ascii_case(&i.column)),
+                max_len: i.length,
+                on_invalid: Default::default(),
             })
             .collect(),
         key: key.iter().map(|k| k.to_ascii_lowercase()).collect(),
@@ -109,6 +112,32 @@ pub async fn set_up_table(
     key: &[String],
     mapping: BTreeMap<String, String>,
 ) -> Result<TableSpec> {
+    let no_policies = BTreeMap::new();
+    set_up_table_with(
+        catalog,
+        lake,
+        c,
+        resource_code,
+        table,
+        key,
+        mapping,
+        &no_policies,
+    )
+    .await
+}
+
+/// [`set_up_table`], with what a failing value does per column (`flag` unless named here).
+#[allow(clippy::too_many_arguments)]
+pub async fn set_up_table_with(
+    catalog: &Catalog,
+    lake: &Lake,
+    c: &Caller,
+    resource_code: &str,
+    table: &str,
+    key: &[String],
+    mapping: BTreeMap<String, String>,
+    on_invalid: &BTreeMap<String, OnInvalid>,
+) -> Result<TableSpec> {
     let e = catalog.published(resource_code).await.map_err(|_| {
         Error::invalid(
             "resource_code",
@@ -118,7 +147,20 @@ pub async fn set_up_table(
     catalog
         .require_provider_in_scope(c, "lake.table.put", &e)
         .await?;
-    let spec = table_spec(&e.entry, table, key, mapping);
+    let mut spec = table_spec(&e.entry, table, key, mapping);
+    for (column, policy) in on_invalid {
+        let col = spec
+            .columns
+            .iter_mut()
+            .find(|x| x.name.eq_ignore_ascii_case(column))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "on_invalid",
+                    format!("{column} is not a column of the entry"),
+                )
+            })?;
+        col.on_invalid = *policy;
+    }
     lake.put_table(c, &spec).await?;
     Ok(spec)
 }

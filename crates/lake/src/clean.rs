@@ -1,7 +1,7 @@
 //! Standardise and validate one value: full-width characters to half-width, whitespace trimmed
 //! and collapsed, dates in the formats departments write them, numbers, check digits, code tables.
 
-use crate::spec::{Check, ColumnSpec, Kind};
+use crate::spec::{Check, ColumnSpec, Kind, OnInvalid};
 use chrono::{NaiveDate, NaiveDateTime};
 use shuju_types::{CitizenId, CreditCode, DivisionCode};
 use std::borrow::Cow;
@@ -165,6 +165,9 @@ fn digits(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// The longest text value the platform keeps, in bytes, whatever the column declares.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
 /// Clean one raw value for a column; `Err` carries the reason, never the value.
 pub fn clean<'a>(col: &ColumnSpec, raw: &'a str) -> Result<Value<'a>, String> {
     clean_text(col, raw, false)
@@ -179,12 +182,31 @@ pub fn clean_text<'a>(col: &ColumnSpec, raw: &'a str, plain: bool) -> Result<Val
         Cow::Borrowed(raw)
     };
     let s: &str = &cow;
+    if s.len() > MAX_VALUE_BYTES {
+        return Err(format!(
+            "longer than the platform keeps in one value ({} KiB)",
+            MAX_VALUE_BYTES >> 10
+        ));
+    }
+    // Characters are counted only for a value whose bytes could exceed the length.
+    if let Some(n) = col.max_len
+        && s.len() > n as usize
+        && s.chars().count() > n as usize
+    {
+        return Err(format!(
+            "longer than its {n} characters ({})",
+            s.chars().count()
+        ));
+    }
     if s.is_empty() || s.eq_ignore_ascii_case("null") {
         return if col.required {
             Err("missing".into())
         } else {
             Ok(Value::Null)
         };
+    }
+    if col.on_invalid == OnInvalid::Raw && col.kind == Kind::Text {
+        return Ok(Value::Text(cow));
     }
     let v = match col.kind {
         Kind::Text => {
@@ -253,6 +275,8 @@ mod tests {
             check,
             sensitive: false,
             required: true,
+            max_len: None,
+            on_invalid: Default::default(),
         }
     }
 

@@ -61,6 +61,8 @@ pub struct Lake {
     /// Threads that clean a CSV delivery's chunks while it is parsed; fewer than two: the
     /// loading thread cleans them itself (see [`Lake::with_cleaners`]).
     cleaners: usize,
+    /// What reading one delivery may hold (see [`read::Limits`]).
+    limits: read::Limits,
 }
 
 impl std::fmt::Debug for Lake {
@@ -85,6 +87,10 @@ pub struct LoadReport {
     pub updated: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// Rows kept with a value that failed its check, set aside and flagged (see
+    /// [`spec::OnInvalid`]), and per column how many.
+    pub flagged: u64,
+    pub flagged_columns: BTreeMap<String, u64>,
     /// The table version this load committed; `None` when it changed nothing.
     pub version: Option<i64>,
     pub unmapped_headers: Vec<String>,
@@ -142,6 +148,49 @@ pub struct QueryResult {
 }
 
 pub const QUARANTINE: &str = "_quarantine";
+
+/// Flagged values in a table version: rows with any, and per column.
+#[derive(Default)]
+struct Flagged {
+    rows: i64,
+    columns: HashMap<String, i64>,
+}
+
+/// Count the flagged values of a table version: one pass over its `_flagged` column (a table
+/// written before flags has none).
+async fn flagged_counts(t: &DeltaTable) -> Result<Flagged> {
+    let provider = t.table_provider().await.map_err(query::df_err)?;
+    if provider.schema().field_with_name(spec::FLAGGED).is_err() {
+        return Ok(Flagged::default());
+    }
+    let ctx = query::session();
+    ctx.register_table("t", provider).map_err(query::df_err)?;
+    let batches = query::collect(
+        &ctx,
+        &format!(
+            "SELECT \"{0}\" FROM t WHERE \"{0}\" IS NOT NULL",
+            spec::FLAGGED
+        ),
+    )
+    .await?;
+    let mut out = Flagged::default();
+    for b in &batches {
+        let col = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)
+            .map_err(Error::internal)?;
+        let Some(col) = col.as_any().downcast_ref::<StringArray>() else {
+            continue;
+        };
+        for v in col.iter().flatten() {
+            out.rows += 1;
+            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(v) {
+                for k in m.keys() {
+                    *out.columns.entry(k.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// The version of a loaded table.
 fn ver(t: &DeltaTable) -> Option<i64> {
@@ -213,12 +262,19 @@ impl Lake {
             locks: Default::default(),
             indexes: Default::default(),
             cleaners: default_cleaners(),
+            limits: Default::default(),
         })
     }
 
     /// Clean CSV deliveries with `n` threads (below two: on the loading thread itself).
     pub fn with_cleaners(mut self, n: usize) -> Lake {
         self.cleaners = n.clamp(1, 16);
+        self
+    }
+
+    /// Read deliveries within these bounds.
+    pub fn with_limits(mut self, limits: read::Limits) -> Lake {
+        self.limits = limits;
         self
     }
 
@@ -518,6 +574,7 @@ impl Lake {
             updated: report.updated as i64,
             rejected: report.rejected as i64,
             duplicates: report.duplicates as i64,
+            flagged: report.flagged as i64,
             version: report.version,
             error: result.as_ref().err().map(|e| match e.code {
                 shuju_types::ErrorCode::Internal => "internal error (see the server log)".into(),
@@ -579,6 +636,7 @@ impl Lake {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(4);
         let (p, d, s) = (path.to_owned(), detected.clone(), Arc::new(spec.clone()));
         let workers = self.cleaners;
+        let limits = self.limits;
         let reader = tokio::task::spawn_blocking(move || {
             let mut l = load::Loader::new(s, job, move |b| {
                 tx.blocking_send(b)
@@ -590,7 +648,7 @@ impl Lake {
             // The reader hashes the file as it streams it; a file it did not stream to its end
             // (Excel) is hashed after.
             // CSV is parsed on its own thread while it is cleaned (see `default_cleaners`).
-            let sha = match read::read_split(&p, &d, progress, &mut l, workers)? {
+            let sha = match read::read_split(&p, &d, &limits, progress, &mut l, workers)? {
                 Some(sha) => sha,
                 None => sha256_file(&p)?,
             };
@@ -616,6 +674,8 @@ impl Lake {
         report.rows_read = loaded.rows_read;
         report.rejected = loaded.rejects.len() as u64;
         report.duplicates = loaded.duplicates;
+        report.flagged = loaded.flagged_rows;
+        report.flagged_columns = loaded.flagged.clone();
         report.unmapped_headers = loaded.unmapped.clone();
         phase(report, "read_validate");
         report.file_sha256 = sha;
@@ -659,6 +719,7 @@ impl Lake {
             "rows_read": report.rows_read,
             "rejected": report.rejected,
             "duplicates": report.duplicates,
+            "flagged": report.flagged,
             "actor": c.username,
         });
         let metrics = json!({
@@ -683,8 +744,7 @@ impl Lake {
         report.version = done.version;
         phase(report, "commit");
         if let Some(v) = report.version {
-            self.measure_quality(spec, v, Some(job), &loaded.rejects, loaded.rows_read)
-                .await?;
+            self.measure_quality(spec, v, Some(job), &loaded).await?;
         }
         phase(report, "quality");
         Ok(())
@@ -739,12 +799,13 @@ impl Lake {
         spec: &TableSpec,
         version: i64,
         job: Option<i64>,
-        rejects: &[load::Reject],
-        rows_read: u64,
+        loaded: &load::Loaded,
     ) -> Result<()> {
+        let (rejects, rows_read) = (&loaded.rejects, loaded.rows_read);
         let Some(t) = self.delta(spec, Some(version)).await? else {
             return Ok(());
         };
+        let flagged = flagged_counts(&t).await?;
         // Rows and non-null counts come from the files' statistics when every file has them,
         // else from a count over the table. Distinct counts come from the files' sketches
         // (HyperLogLog, see `sketch`): a file without one is read once to make it.
@@ -804,10 +865,12 @@ impl Lake {
             // A one-column key is unique by the upsert: it has no sketch.
             let distinct = distinct.get(&c.name).copied().unwrap_or(non_null);
             let uniqueness = bp(distinct, non_null);
+            // Invalid in this delivery: rejected for this column, or kept and flagged.
             let bad = rejects
                 .iter()
                 .filter(|r| r.column.as_deref() == Some(c.name.as_str()))
-                .count() as i64;
+                .count() as i64
+                + loaded.flagged.get(&c.name).copied().unwrap_or(0) as i64;
             let completeness = bp(non_null, n);
             comp_sum += completeness;
             rows.push(QualityRow {
@@ -819,6 +882,7 @@ impl Lake {
                 completeness_bp: completeness,
                 validity_bp: bp(rows_read as i64 - bad, rows_read as i64),
                 uniqueness_bp: uniqueness,
+                flagged: flagged.columns.get(&c.name).copied().unwrap_or(0),
                 ..Default::default()
             });
         }
@@ -831,9 +895,13 @@ impl Lake {
                 column_name: "*".into(),
                 row_count: n,
                 completeness_bp: comp_sum / spec.columns.len().max(1) as i64,
-                validity_bp: bp(rows_read as i64 - rejects.len() as i64, rows_read as i64),
+                validity_bp: bp(
+                    rows_read as i64 - rejects.len() as i64 - loaded.flagged_rows as i64,
+                    rows_read as i64,
+                ),
                 // One row per key is enforced by the upsert.
                 uniqueness_bp: 10_000,
+                flagged: flagged.rows,
                 ..Default::default()
             },
         );
@@ -1332,7 +1400,11 @@ impl Lake {
         tx.commit().await?;
         built?;
         if let Some(v) = version {
-            self.measure_quality(spec, v, Some(job), &[], rows).await?;
+            let built = load::Loaded {
+                rows_read: rows,
+                ..Default::default()
+            };
+            self.measure_quality(spec, v, Some(job), &built).await?;
         }
         Ok(LoadReport {
             job_id: job,

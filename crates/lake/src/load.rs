@@ -4,8 +4,8 @@
 
 use crate::clean::{Value, clean_text};
 use crate::keys::{Keys, MAX_ROWS, Seen, WARM};
-use crate::read::{Split, Visit};
-use crate::spec::{Kind, TableSpec};
+use crate::read::{Rejected, Split, Visit};
+use crate::spec::{Kind, OnInvalid, TableSpec};
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
@@ -18,6 +18,10 @@ use std::sync::Arc;
 use twox_hash::{XxHash3_64, XxHash3_128};
 
 const BATCH: usize = 64 * 1024;
+/// A batch is also handed on at this many bytes of text, whatever its rows.
+const BATCH_BYTES: usize = 64 << 20;
+/// How much of a flagged value is kept as written.
+const RAW_VALUE_BYTES: usize = 4096;
 
 /// A rejected row.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -138,6 +142,9 @@ pub struct Loaded {
     /// Per key column, the smallest and largest value sent on (for skipping files that cannot
     /// hold one of these keys).
     pub key_ranges: Vec<Option<(Bound, Bound)>>,
+    /// Rows kept with a value set aside for failing its check, and per column how many.
+    pub flagged_rows: u64,
+    pub flagged: std::collections::BTreeMap<String, u64>,
 }
 
 /// Byte order of two strings, decided by their first sixteen bytes as one number when those
@@ -231,6 +238,15 @@ pub struct Cleaner {
     scratch: Vec<u8>,
     /// The rows being cleaned need no standardising (see [`Visit::plain`]).
     plain: bool,
+    /// The `_flagged` and `_raw` columns of the rows cleaned since the last part.
+    flagged_col: StringBuilder,
+    raw_col: StringBuilder,
+    /// The row being cleaned: its flagged columns and why.
+    flags: Vec<(usize, String)>,
+    /// Text bytes cleaned since the last part.
+    bytes: usize,
+    flagged_rows: u64,
+    flagged: std::collections::BTreeMap<String, u64>,
     rejects: Vec<Reject>,
     rows_read: u64,
     unmapped: Vec<String>,
@@ -262,6 +278,12 @@ impl Cleaner {
             spare: Vec::new(),
             scratch: Vec::with_capacity(256),
             plain: false,
+            flagged_col: StringBuilder::new(),
+            raw_col: StringBuilder::new(),
+            flags: Vec::new(),
+            bytes: 0,
+            flagged_rows: 0,
+            flagged: Default::default(),
             rejects: vec![],
             rows_read: 0,
             unmapped: vec![],
@@ -280,6 +302,10 @@ impl Cleaner {
     fn merge(&mut self, w: Cleaner) {
         self.rejects.extend(w.rejects);
         self.rows_read += w.rows_read;
+        self.flagged_rows += w.flagged_rows;
+        for (c, n) in w.flagged {
+            *self.flagged.entry(c).or_default() += n;
+        }
         for (mine, theirs) in self.key_ranges.iter_mut().zip(w.key_ranges) {
             *mine = match (mine.take(), theirs) {
                 (None, r) | (r, None) => r,
@@ -295,7 +321,7 @@ impl Cleaner {
         if self.pending.is_empty() {
             return None;
         }
-        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         // A finished builder starts again from nothing: size each for a batch like this one, so
         // it does not grow (and copy) its buffers again.
         let rows = self.pending.len();
@@ -303,6 +329,9 @@ impl Cleaner {
             let bytes = a.as_string_opt::<i32>().map_or(0, |s| s.values().len());
             *b = Builder::new(c.kind, rows + rows / 8, bytes + bytes / 8 + 1024);
         }
+        cols.push(Arc::new(self.flagged_col.finish()));
+        cols.push(Arc::new(self.raw_col.finish()));
+        self.bytes = 0;
         let keys = std::mem::replace(&mut self.pending, Vec::with_capacity(rows + rows / 8));
         Some(Part { cols, keys })
     }
@@ -320,38 +349,72 @@ impl Cleaner {
     fn row_values<'a>(
         &mut self,
         number: u64,
-        fields: std::result::Result<&[&'a str], String>,
+        fields: std::result::Result<&[&'a str], Rejected>,
         values: &mut Vec<Value<'a>>,
     ) {
         self.rows_read += 1;
         let fields = match fields {
             Ok(f) => f,
-            Err(reason) => {
+            Err(r) => {
                 self.rejects.push(Reject {
                     row: number,
                     column: None,
-                    reason,
-                    raw: String::new(),
+                    reason: r.reason,
+                    raw: serde_json::json!({ "_raw": r.raw }).to_string(),
                 });
                 return;
             }
         };
+        self.flags.clear();
         for (c, col) in self.spec.columns.iter().enumerate() {
             let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
             match clean_text(col, raw, self.plain) {
                 Ok(v) => values.push(v),
                 Err(reason) => {
-                    let raw = self.raw_json(fields);
-                    self.rejects.push(Reject {
-                        row: number,
-                        column: Some(col.name.clone()),
-                        reason,
-                        raw,
+                    // Kept and flagged (invariant 10) unless the column says reject: a value
+                    // missing from a required column, or a bad key that is not text, has no
+                    // place to be kept.
+                    let is_key = self.key_cols.contains(&c);
+                    let keep = col.on_invalid != OnInvalid::Reject
+                        && reason != "missing"
+                        && (!is_key || col.kind == Kind::Text);
+                    if !keep {
+                        let raw = self.raw_json(fields);
+                        self.rejects.push(Reject {
+                            row: number,
+                            column: Some(col.name.clone()),
+                            reason,
+                            raw,
+                        });
+                        return;
+                    }
+                    self.flags.push((c, reason));
+                    values.push(if is_key {
+                        Value::Text(std::borrow::Cow::Owned(surrogate(raw)))
+                    } else {
+                        Value::Null
                     });
-                    return;
                 }
             }
         }
+        let (flagged, raw_values) = if self.flags.is_empty() {
+            (None, None)
+        } else {
+            let mut why = serde_json::Map::new();
+            let mut as_written = serde_json::Map::new();
+            for (c, reason) in &self.flags {
+                let name = &self.spec.columns[*c].name;
+                let raw = self.source_of[*c].map(|i| fields[i]).unwrap_or("");
+                why.insert(name.clone(), reason.as_str().into());
+                as_written.insert(name.clone(), crate::read::clip(raw, RAW_VALUE_BYTES).into());
+                *self.flagged.entry(name.clone()).or_default() += 1;
+            }
+            self.flagged_rows += 1;
+            (
+                Some(serde_json::Value::Object(why).to_string()),
+                Some(serde_json::Value::Object(as_written).to_string()),
+            )
+        };
         if self.key_cols.iter().any(|&k| values[k] == Value::Null) {
             let raw = self.raw_json(fields);
             self.rejects.push(Reject {
@@ -374,15 +437,30 @@ impl Cleaner {
         for v in values.iter() {
             hash_value(&mut self.scratch, v);
         }
+        if let Some(r) = &raw_values {
+            // A flagged value sent again differently changes the row.
+            self.scratch.extend_from_slice(r.as_bytes());
+        }
         let row_hash = XxHash3_64::oneshot(&self.scratch) as i64;
         for (range, &k) in self.key_ranges.iter_mut().zip(&self.key_cols) {
             Bound::widen(range, &values[k]);
         }
         for (b, v) in self.builders.iter_mut().zip(values.iter()) {
+            if let Value::Text(t) = v {
+                self.bytes += t.len();
+            }
             b.push(v);
         }
+        self.flagged_col.append_option(flagged);
+        self.raw_col.append_option(raw_values);
         self.pending.push((key, row_hash));
     }
+}
+
+/// The key a row with a flagged key value is kept under: `!` and the value as written (cut), so
+/// it never equals a valid key and the same row delivered again replaces it.
+fn surrogate(raw: &str) -> String {
+    format!("!{}", crate::read::clip(raw.trim(), 256))
 }
 
 impl Visit for Cleaner {
@@ -413,7 +491,7 @@ impl Visit for Cleaner {
         Ok(())
     }
 
-    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()> {
+    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], Rejected>) -> Result<()> {
         // One buffer of values for every row.
         let mut values = recycle(std::mem::take(&mut self.spare));
         self.row_values(number, fields, &mut values);
@@ -554,8 +632,11 @@ impl Loader {
         if rows == 0 {
             return Ok(());
         }
+        // The table's columns, the row hash and the job, then `_flagged` and `_raw`.
+        let flags = cols.split_off(cols.len() - 2);
         cols.push(Arc::new(Int64Array::from(hashes)));
         cols.push(Arc::new(Int64Array::from(vec![self.job; rows])));
+        cols.extend(flags);
         let b = RecordBatch::try_new(self.schema.clone(), cols).map_err(Error::internal)?;
         (self.send)(b)
     }
@@ -574,6 +655,8 @@ impl Loader {
         self.out.rows_read = c.rows_read;
         self.out.unmapped = c.unmapped;
         self.out.key_ranges = c.key_ranges;
+        self.out.flagged_rows = c.flagged_rows;
+        self.out.flagged = c.flagged;
         self.out.superseded.sort_unstable();
         Ok(self.out)
     }
@@ -588,9 +671,9 @@ impl Visit for Loader {
         self.cleaner.plain(plain);
     }
 
-    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()> {
+    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], Rejected>) -> Result<()> {
         self.cleaner.row(number, fields)?;
-        if self.cleaner.pending.len() >= BATCH {
+        if self.cleaner.pending.len() >= BATCH || self.cleaner.bytes >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -638,6 +721,8 @@ mod tests {
             check: None,
             sensitive: false,
             required: false,
+            max_len: None,
+            on_invalid: Default::default(),
         }
     }
 

@@ -107,8 +107,12 @@ fn masked_view(
         .iter()
         .map(|f| {
             let name = f.name();
-            let sensitive = spec.column(name).is_some_and(|c| c.sensitive);
             let c = col(format!("\"{name}\""));
+            if name == crate::spec::RAW {
+                // Flagged values as written may be any column's personal data: withheld.
+                return cast(lit(ScalarValue::Null), f.data_type().clone()).alias(name);
+            }
+            let sensitive = spec.column(name).is_some_and(|c| c.sensitive);
             if !sensitive {
                 c
             } else if matches!(

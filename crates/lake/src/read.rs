@@ -1,6 +1,13 @@
 //! Read a delivery as departments send it: detect the format (CSV with any common delimiter,
 //! JSON lines, Excel) and the encoding (UTF-8 with or without a BOM, else GBK/GB 18030), then hand
 //! rows of text fields to the loader one at a time, without holding the file in memory.
+//!
+//! Whatever the file, what the reader holds is bounded ([`Limits`]): a record longer than
+//! `record_bytes` or with more than `fields` fields is rejected with its first bytes kept (the
+//! rest is read past, never stored); chunks of parsed records are bounded in bytes as well as in
+//! records; a workbook's parts are measured as they expand before any is opened, and its sheet is
+//! read cell by cell. Every rejected row keeps the bytes it was sent with (the first `raw_bytes`,
+//! marked when cut).
 
 use sha2::{Digest, Sha256};
 use shuju_types::{Error, Result};
@@ -33,6 +40,61 @@ pub struct Detected {
 }
 
 const SNIFF: usize = 64 * 1024;
+
+/// Bounds on what reading one delivery may hold in memory (`[limits]` in `shuju.toml`). With
+/// the defaults a delivery stays within about 1 GiB whatever its shape: at most 6 chunks of
+/// parsed records of 16 MiB each, batches of 64 MiB of text, data files flushed at 256 MiB, a
+/// workbook's shared strings of 64 MiB, and the key map (about 37 bytes a row, sized from the
+/// file: 10 million rows in 370 MiB).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The longest record (a CSV record or a JSON line) read as a row, in bytes.
+    pub record_bytes: usize,
+    /// The most fields a record (or the header) may have.
+    pub fields: usize,
+    /// The largest worksheet of a workbook, expanded, in bytes.
+    pub sheet_bytes: u64,
+    /// The largest shared-strings table of a workbook, expanded (it is held in memory).
+    pub strings_bytes: u64,
+    /// Any other part of a workbook, expanded.
+    pub part_bytes: u64,
+    /// How much of a rejected row is kept to show the department what it sent.
+    pub raw_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            record_bytes: 1 << 20,
+            fields: 4096,
+            sheet_bytes: 256 << 20,
+            strings_bytes: 64 << 20,
+            part_bytes: 16 << 20,
+            raw_bytes: 4096,
+        }
+    }
+}
+
+/// A row the reader could not hand on as fields: why, and what was sent (the first bytes of
+/// it, marked when cut).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejected {
+    pub reason: String,
+    pub raw: String,
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, marked when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[cut: {} bytes in all]", &text[..end], text.len())
+}
 
 /// Detect format and encoding from the first bytes and the file name.
 pub fn detect(path: &Path, name: &str) -> Result<Detected> {
@@ -177,7 +239,7 @@ fn text_reader(
 /// rejection reason for that row, e.g. a wrong number of fields.
 pub trait Visit {
     fn header(&mut self, header: &[String]) -> Result<()>;
-    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], String>) -> Result<()>;
+    fn row(&mut self, number: u64, fields: std::result::Result<&[&str], Rejected>) -> Result<()>;
     /// Told, before a run of rows, that none of their text holds a byte standardising could
     /// change (`true`), or that it may (`false`, always safe to assume).
     fn plain(&mut self, _plain: bool) {}
@@ -189,14 +251,15 @@ pub trait Visit {
 pub fn read(
     path: &Path,
     d: &Detected,
+    limits: &Limits,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
     v: &mut dyn Visit,
 ) -> Result<Option<String>> {
     let hash = FileHash::default();
     match d.format {
-        Format::Csv => read_csv(d, text_reader(path, d, count, hash.clone())?, v)?,
-        Format::JsonLines => read_jsonl(text_reader(path, d, count, hash.clone())?, v)?,
-        Format::Excel => read_excel(path, count, v)?,
+        Format::Csv => read_csv(d, limits, text_reader(path, d, count, hash.clone())?, v)?,
+        Format::JsonLines => read_jsonl(limits, text_reader(path, d, count, hash.clone())?, v)?,
+        Format::Excel => read_excel(path, limits, count, v)?,
     }
     Ok(hash.lock().ok().and_then(|mut h| h.take()))
 }
@@ -216,8 +279,13 @@ struct Parsed {
     rows: Vec<(u64, ParsedRow)>,
 }
 
-/// A record's fields (a range of [`Parsed::ends`]), or why the line is no record.
-type ParsedRow = std::result::Result<(usize, usize), &'static str>;
+/// A record's fields (a range of [`Parsed::ends`]; of an over-long record, its first fields),
+/// and why the record is no row, if it is not.
+type ParsedRow = (usize, usize, Option<&'static str>);
+
+const TOO_LONG: &str = "the record is longer than the platform reads (see the limits)";
+const TOO_WIDE: &str = "the record has more fields than the platform reads (see the limits)";
+const UNREADABLE: &str = "the file could not be read to its end";
 
 impl Parsed {
     fn clear(&mut self) {
@@ -259,13 +327,32 @@ impl Parsed {
         true
     }
 
+    /// The fields `at` as text a clerk can read (lossy, joined by the delimiter), cut to `max`.
+    fn raw(&self, at: (usize, usize), delimiter: char, max: usize) -> String {
+        let mut out = String::new();
+        let mut start = if at.0 == 0 { 0 } else { self.ends[at.0 - 1] };
+        for (i, &end) in self.ends[at.0..at.1].iter().enumerate() {
+            if i > 0 {
+                out.push(delimiter);
+            }
+            out.push_str(&String::from_utf8_lossy(&self.bytes[start..end]));
+            start = end;
+            if out.len() > max {
+                break;
+            }
+        }
+        clip(&out, max)
+    }
+
     /// Parse the next record from `r` onto the chunk. `None` at the end of the input; `Err`
-    /// when the input could not be read.
+    /// when the input could not be read; `Ok(Some(reason))` for a record past the limits, of
+    /// which only the first `limits.raw_bytes` are kept (the rest is read past).
     fn read_record(
         &mut self,
         core: &mut csv_core::Reader,
         r: &mut impl std::io::BufRead,
-    ) -> Option<std::io::Result<()>> {
+        limits: &Limits,
+    ) -> Option<std::io::Result<Option<&'static str>>> {
         use csv_core::ReadRecordResult as R;
         let (start, first) = (self.len, self.nends);
         loop {
@@ -288,6 +375,23 @@ impl Parsed {
             r.consume(nin);
             self.len += nout;
             self.nends += nend;
+            let over = if self.len - start > limits.record_bytes {
+                Some(TOO_LONG)
+            } else if self.nends - first > limits.fields {
+                Some(TOO_WIDE)
+            } else {
+                None
+            };
+            if let Some(reason) = over {
+                self.keep_start(start, first, limits.raw_bytes);
+                if matches!(res, R::Record | R::End) {
+                    return Some(Ok(Some(reason)));
+                }
+                return match skip_record(core, r) {
+                    Some(Ok(())) | None => Some(Ok(Some(reason))),
+                    Some(Err(e)) => Some(Err(e)),
+                };
+            }
             match res {
                 R::InputEmpty => {}
                 R::OutputFull => self.bytes.resize(self.bytes.len() * 2, 0),
@@ -297,15 +401,65 @@ impl Parsed {
                     for e in &mut self.ends[first..self.nends] {
                         *e += start;
                     }
-                    return Some(Ok(()));
+                    return Some(Ok(None));
                 }
                 R::End => return None,
             }
         }
     }
+
+    /// Of the record begun at `start` (its fields from `first`), keep its first `max` bytes
+    /// (the field they end in cut) and let go of the rest.
+    fn keep_start(&mut self, start: usize, first: usize, max: usize) {
+        let keep = start + max;
+        let mut n = first;
+        while n < self.nends && self.ends[n] + start <= keep {
+            n += 1;
+        }
+        let from = if n > first {
+            self.ends[n - 1] + start
+        } else {
+            start
+        };
+        let cut = self.len.min(keep);
+        if cut > from && n < self.ends.len() {
+            self.ends[n] = cut - start;
+            n += 1;
+        }
+        for e in &mut self.ends[first..n] {
+            *e += start;
+        }
+        self.nends = n;
+        self.len = if n > first { self.ends[n - 1] } else { start };
+    }
+}
+
+/// Read past the rest of a record without keeping it. `None` when the input ended.
+fn skip_record(
+    core: &mut csv_core::Reader,
+    r: &mut impl std::io::BufRead,
+) -> Option<std::io::Result<()>> {
+    use csv_core::ReadRecordResult as R;
+    let mut out = [0u8; 16 * 1024];
+    let mut ends = [0usize; 256];
+    loop {
+        let input = match r.fill_buf() {
+            Ok(i) => i,
+            Err(e) => return Some(Err(e)),
+        };
+        let (res, nin, ..) = core.read_record(input, &mut out, &mut ends);
+        r.consume(nin);
+        match res {
+            R::InputEmpty | R::OutputFull | R::OutputEndsFull => {}
+            R::Record => return Some(Ok(())),
+            R::End => return None,
+        }
+    }
 }
 
 const CHUNK: usize = 16384;
+/// A chunk is handed on at this many bytes of fields, if it has not reached [`CHUNK`] records.
+const CHUNK_BYTES: usize = 16 << 20;
 
 /// Parse on a second thread (decoding, CSV) while others clean and build. The parser is
 /// csv-core's, as the `csv` crate configures it (quotes doubled, any line ending, fields per
@@ -313,6 +467,7 @@ const CHUNK: usize = 16384;
 fn parse_csv(
     r: Box<dyn Read + Send>,
     delimiter: u8,
+    limits: Limits,
     tx: std::sync::mpsc::SyncSender<Parsed>,
     spare: std::sync::mpsc::Receiver<Parsed>,
 ) {
@@ -329,17 +484,15 @@ fn parse_csv(
         // Blank lines are skipped by the parser: number rows by the line the parser was on.
         let number = core.line();
         let first = chunk.nends;
-        match chunk.read_record(&mut core, &mut r) {
+        match chunk.read_record(&mut core, &mut r, &limits) {
             None => break,
-            Some(Ok(())) => chunk.rows.push((number, Ok((first, chunk.nends)))),
+            Some(Ok(problem)) => chunk.rows.push((number, (first, chunk.nends, problem))),
             Some(Err(_)) => {
-                chunk
-                    .rows
-                    .push((number, Err("the file could not be read to its end")));
+                chunk.rows.push((number, (first, first, Some(UNREADABLE))));
                 break;
             }
         }
-        if chunk.rows.len() == CHUNK {
+        if chunk.rows.len() == CHUNK || chunk.len > CHUNK_BYTES {
             let next = match spare.try_recv() {
                 Ok(mut old) => {
                     old.clear();
@@ -355,12 +508,18 @@ fn parse_csv(
     let _ = tx.send(chunk);
 }
 
-fn read_csv(d: &Detected, r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
+fn read_csv(
+    d: &Detected,
+    limits: &Limits,
+    r: Box<dyn Read + Send>,
+    v: &mut dyn Visit,
+) -> Result<()> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(4);
     let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Parsed>();
     let delimiter = d.delimiter.unwrap_or(',') as u8;
-    let parser = std::thread::spawn(move || parse_csv(r, delimiter, tx, spare_rx));
-    let result = visit_csv(d, &rx, &spare_tx, v);
+    let l = *limits;
+    let parser = std::thread::spawn(move || parse_csv(r, delimiter, l, tx, spare_rx));
+    let result = visit_csv(d, limits, &rx, &spare_tx, v);
     drop(rx);
     let _ = parser.join();
     result
@@ -368,13 +527,14 @@ fn read_csv(d: &Detected, r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<
 
 fn visit_csv(
     d: &Detected,
+    limits: &Limits,
     rx: &std::sync::mpsc::Receiver<Parsed>,
     spare: &std::sync::mpsc::Sender<Parsed>,
     v: &mut dyn Visit,
 ) -> Result<()> {
     let mut header: Option<usize> = None;
     for chunk in rx.iter() {
-        visit_chunk(d, &chunk, &mut header, v)?;
+        visit_chunk(d, limits, &chunk, &mut header, v)?;
         let _ = spare.send(chunk);
     }
     if header.is_none() {
@@ -387,6 +547,7 @@ fn visit_csv(
 /// (`header` is then its number of fields).
 fn visit_chunk(
     d: &Detected,
+    limits: &Limits,
     chunk: &Parsed,
     header: &mut Option<usize>,
     v: &mut dyn Visit,
@@ -394,22 +555,33 @@ fn visit_chunk(
     const NOT_TEXT: &str = "not valid text in the file's encoding";
     let text = chunk.text();
     v.plain(text.is_some_and(|t| !crate::clean::may_need_standardising(t.as_bytes())));
+    let delimiter = d.delimiter.unwrap_or(',');
+    let raw = |at: (usize, usize), problem: Option<&str>| {
+        let mut r = chunk.raw(at, delimiter, limits.raw_bytes);
+        if matches!(problem, Some(TOO_LONG | TOO_WIDE)) {
+            r.push_str("…[cut: only the start of the record is kept]");
+        }
+        r
+    };
     // One buffer of field slices for the whole chunk.
     let mut fields: Vec<&str> = Vec::with_capacity(32);
-    for &(number, rec) in &chunk.rows {
-        let reason = match rec {
-            Ok(at) if chunk.fields(text, at, &mut fields) => None,
-            Ok(_) => Some(NOT_TEXT),
-            Err(reason) => Some(reason),
+    for &(number, (a, b, problem)) in &chunk.rows {
+        let reason = match problem {
+            None if chunk.fields(text, (a, b), &mut fields) => None,
+            None => Some(NOT_TEXT),
+            Some(reason) => Some(reason),
         };
         if let Some(reason) = reason {
             if header.is_none() {
-                return Err(Error::invalid(
-                    "file",
-                    format!("the header row is {reason}"),
-                ));
+                return Err(Error::invalid("file", format!("the header row: {reason}")));
             }
-            v.row(number, Err(reason.into()))?;
+            v.row(
+                number,
+                Err(Rejected {
+                    reason: reason.into(),
+                    raw: raw((a, b), problem),
+                }),
+            )?;
             continue;
         }
         match *header {
@@ -428,13 +600,22 @@ fn visit_chunk(
                 if fields.len() != n {
                     v.row(
                         number,
-                        Err(format!("has {} fields, the header has {n}", fields.len())),
+                        Err(Rejected {
+                            reason: format!("has {} fields, the header has {n}", fields.len()),
+                            raw: raw((a, b), None),
+                        }),
                     )?;
                     continue;
                 }
                 if d.encoding == Encoding::Gb18030 && fields.iter().any(|f| f.contains('\u{FFFD}'))
                 {
-                    v.row(number, Err("characters not valid in GBK".into()))?;
+                    v.row(
+                        number,
+                        Err(Rejected {
+                            reason: "characters not valid in GBK".into(),
+                            raw: raw((a, b), None),
+                        }),
+                    )?;
                     continue;
                 }
                 v.row(number, Ok(&fields))?;
@@ -465,20 +646,22 @@ pub trait Split: Visit {
 pub fn read_split<V: Split>(
     path: &Path,
     d: &Detected,
+    limits: &Limits,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
     v: &mut V,
     workers: usize,
 ) -> Result<Option<String>> {
     if d.format != Format::Csv || workers < 2 {
-        return read(path, d, count, v);
+        return read(path, d, limits, count, v);
     }
     let hash = FileHash::default();
     let r = text_reader(path, d, count, hash.clone())?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(2 * workers);
     let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Parsed>();
     let delimiter = d.delimiter.unwrap_or(',') as u8;
-    let parser = std::thread::spawn(move || parse_csv(r, delimiter, tx, spare_rx));
-    let result = split_csv(d, rx, &spare_tx, v, workers);
+    let l = *limits;
+    let parser = std::thread::spawn(move || parse_csv(r, delimiter, l, tx, spare_rx));
+    let result = split_csv(d, limits, rx, &spare_tx, v, workers);
     let _ = parser.join();
     result?;
     Ok(hash.lock().ok().and_then(|mut h| h.take()))
@@ -486,6 +669,7 @@ pub fn read_split<V: Split>(
 
 fn split_csv<V: Split>(
     d: &Detected,
+    limits: &Limits,
     rx: std::sync::mpsc::Receiver<Parsed>,
     spare: &std::sync::mpsc::Sender<Parsed>,
     v: &mut V,
@@ -497,7 +681,7 @@ fn split_csv<V: Split>(
         let Ok(chunk) = rx.recv() else {
             return Err(Error::invalid("file", "the file is empty"));
         };
-        visit_chunk(d, &chunk, &mut header, v)?;
+        visit_chunk(d, limits, &chunk, &mut header, v)?;
         let _ = spare.send(chunk);
     }
     v.flush()?;
@@ -520,8 +704,8 @@ fn split_csv<V: Split>(
                             q.1 += 1;
                             (q.1 - 1, chunk)
                         };
-                        let part =
-                            visit_chunk(d, &chunk, &mut header, &mut w).map(|()| V::part(&mut w));
+                        let part = visit_chunk(d, limits, &chunk, &mut header, &mut w)
+                            .map(|()| V::part(&mut w));
                         let _ = spare.send(chunk);
                         if done_tx.send((number, part)).is_err() {
                             break; // the load stopped
@@ -556,25 +740,96 @@ fn split_csv<V: Split>(
     })
 }
 
-fn read_jsonl(r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
+/// The next line of `r` into `buf` (without its line ending), at most `max` bytes of it kept:
+/// `Some(false)` a whole line, `Some(true)` a line cut (the rest read past), `None` at the end.
+fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let (mut any, mut cut) = (false, false);
+    loop {
+        let input = r.fill_buf()?;
+        if input.is_empty() {
+            return Ok(any.then_some(cut));
+        }
+        any = true;
+        let newline = input.iter().position(|&b| b == b'\n');
+        let line = &input[..newline.unwrap_or(input.len())];
+        let room = max.saturating_sub(buf.len());
+        if line.len() > room {
+            cut = true;
+        }
+        buf.extend_from_slice(&line[..line.len().min(room)]);
+        let (ended, done) = match newline {
+            Some(i) => (true, i + 1),
+            None => (false, input.len()),
+        };
+        r.consume(done);
+        if ended {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Some(cut));
+        }
+    }
+}
+
+fn read_jsonl(limits: &Limits, r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
     // The header is the keys of the first object; later keys not in it are ignored.
-    let r = BufReader::with_capacity(1 << 20, r);
+    let mut r = BufReader::with_capacity(1 << 20, r);
     let mut header: Option<Vec<String>> = None;
     let mut vals: Vec<String> = Vec::new();
-    for (i, line) in r.lines().enumerate() {
-        let number = i as u64 + 1;
-        let line = match line {
-            Ok(l) => l,
+    let mut line = Vec::with_capacity(4096);
+    let mut number = 0u64;
+    loop {
+        let cut = match next_line(&mut r, &mut line, limits.record_bytes) {
+            Ok(Some(cut)) => cut,
+            Ok(None) => break,
             Err(_) => {
-                v.row(number, Err("not valid text in the file's encoding".into()))?;
-                continue;
+                number += 1;
+                let reject = Rejected {
+                    reason: UNREADABLE.into(),
+                    raw: clip(&String::from_utf8_lossy(&line), limits.raw_bytes),
+                };
+                if header.is_none() {
+                    return Err(Error::invalid("file", UNREADABLE));
+                }
+                v.row(number, Err(reject))?;
+                break;
             }
         };
-        let line = line.trim();
-        if line.is_empty() {
+        number += 1;
+        let raw = || clip(&String::from_utf8_lossy(&line), limits.raw_bytes);
+        let refuse = |reason: &str| -> Result<()> {
+            Err(Error::invalid("file", format!("the first line: {reason}")))
+        };
+        if cut {
+            if header.is_none() {
+                return refuse(TOO_LONG);
+            }
+            v.row(
+                number,
+                Err(Rejected {
+                    reason: TOO_LONG.into(),
+                    raw: raw(),
+                }),
+            )?;
             continue;
         }
-        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(line) {
+        let Ok(text) = std::str::from_utf8(&line) else {
+            let reject = Rejected {
+                reason: "not valid text in the file's encoding".into(),
+                raw: raw(),
+            };
+            if header.is_none() {
+                return refuse(&reject.reason);
+            }
+            v.row(number, Err(reject))?;
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
             Ok(o) => o,
             Err(_) => {
                 if header.is_none() {
@@ -583,13 +838,22 @@ fn read_jsonl(r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
                         "the first line is not a JSON object",
                     ));
                 }
-                v.row(number, Err("not a JSON object".into()))?;
+                v.row(
+                    number,
+                    Err(Rejected {
+                        reason: "not a JSON object".into(),
+                        raw: raw(),
+                    }),
+                )?;
                 continue;
             }
         };
         let h = match &header {
             Some(h) => h,
             None => {
+                if obj.len() > limits.fields {
+                    return refuse(TOO_WIDE);
+                }
                 let h: Vec<String> = obj.keys().cloned().collect();
                 v.header(&h)?;
                 header.insert(h)
@@ -612,7 +876,158 @@ fn read_jsonl(r: Box<dyn Read + Send>, v: &mut dyn Visit) -> Result<()> {
     Ok(())
 }
 
+/// Measure each part of a workbook as it expands (never trusting the sizes it declares), before
+/// any part is opened: a part past its limit refuses the file. Streams to nowhere: constant memory.
+fn check_workbook(path: &Path, limits: &Limits) -> Result<()> {
+    let f = File::open(path).map_err(Error::internal)?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(f))
+        .map_err(|_| Error::invalid("file", "the Excel workbook cannot be opened"))?;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|_| Error::invalid("file", "the Excel workbook is damaged"))?;
+        let name = part.name().to_owned();
+        let limit = if name.starts_with("xl/worksheets/") {
+            limits.sheet_bytes
+        } else if name == "xl/sharedStrings.xml" {
+            limits.strings_bytes
+        } else {
+            limits.part_bytes
+        };
+        let too_big = || {
+            Error::invalid(
+                "file",
+                format!(
+                    "the workbook's part {name} expands past {} MiB: save the sheet as CSV, or send it in parts",
+                    limit >> 20
+                ),
+            )
+        };
+        if part.size() > limit {
+            return Err(too_big());
+        }
+        let n = std::io::copy(&mut (&mut part).take(limit + 1), &mut std::io::sink())
+            .map_err(|_| Error::invalid("file", "the Excel workbook is damaged"))?;
+        if n > limit {
+            return Err(too_big());
+        }
+    }
+    Ok(())
+}
+
+/// An Excel cell's value as the text a clerk typed.
+fn cell_text(c: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef as D;
+    match c {
+        D::Empty => String::new(),
+        D::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        D::Float(f) => f.to_string(),
+        D::Int(i) => i.to_string(),
+        D::String(s) | D::DateTimeIso(s) | D::DurationIso(s) => s.clone(),
+        D::SharedString(s) => (*s).to_owned(),
+        D::Bool(b) => b.to_string(),
+        D::DateTime(dt) => dt
+            .as_datetime()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default(),
+        D::Error(e) => format!("#{e}"),
+    }
+}
+
 fn read_excel(
+    path: &Path,
+    limits: &Limits,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    v: &mut dyn Visit,
+) -> Result<()> {
+    use calamine::Reader;
+    let mut head = [0u8; 4];
+    let n = read_full(&mut File::open(path).map_err(Error::internal)?, &mut head)?;
+    if n < 4 || &head != b"PK\x03\x04" {
+        // The old binary format (.xls): at most 65,536 rows by the format itself.
+        return read_xls(path, count, v);
+    }
+    check_workbook(path, limits)?;
+    let f = BufReader::new(File::open(path).map_err(Error::internal)?);
+    let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(f)
+        .map_err(|_| Error::invalid("file", "the Excel workbook cannot be opened"))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::invalid("file", "the workbook has no sheet"))?;
+    count.fetch_add(
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let mut cells = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|_| Error::invalid("file", "the first sheet cannot be read"))?;
+    // Cells come row by row; a row is handed on when the next one starts.
+    let mut header: Option<usize> = None;
+    let mut row: Vec<String> = Vec::new();
+    let mut at: Option<u32> = None;
+    let mut flush = |at: u32, row: &mut Vec<String>, header: &mut Option<usize>| -> Result<()> {
+        if row.iter().all(|s| s.trim().is_empty()) {
+            row.clear();
+            return Ok(());
+        }
+        match *header {
+            None => {
+                if row.len() > limits.fields {
+                    return Err(Error::invalid(
+                        "file",
+                        format!("the header row: {TOO_WIDE}"),
+                    ));
+                }
+                while row.last().is_some_and(|s| s.trim().is_empty()) {
+                    row.pop();
+                }
+                v.header(row)?;
+                *header = Some(row.len());
+            }
+            Some(n) => {
+                row.resize(n, String::new());
+                let fields: Vec<&str> = row.iter().map(String::as_str).collect();
+                v.row(u64::from(at) + 1, Ok(&fields))?;
+            }
+        }
+        row.clear();
+        Ok(())
+    };
+    loop {
+        let cell = cells
+            .next_cell()
+            .map_err(|_| Error::invalid("file", "the first sheet cannot be read"))?;
+        let Some(cell) = cell else { break };
+        let (r, c) = cell.get_position();
+        if at != Some(r) {
+            if let Some(prev) = at {
+                flush(prev, &mut row, &mut header)?;
+            }
+            at = Some(r);
+        }
+        let c = c as usize;
+        let width = header.unwrap_or(limits.fields + 1);
+        if c >= width {
+            continue;
+        }
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = cell_text(cell.get_value());
+    }
+    if let Some(prev) = at {
+        flush(prev, &mut row, &mut header)?;
+    }
+    if header.is_none() {
+        return Err(Error::invalid("file", "the sheet is empty"));
+    }
+    Ok(())
+}
+
+/// A workbook in the old binary format, read whole (the format holds at most 65,536 rows).
+fn read_xls(
     path: &Path,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
     v: &mut dyn Visit,
@@ -682,9 +1097,12 @@ mod tests {
             self.0 = h.to_vec();
             Ok(())
         }
-        fn row(&mut self, n: u64, f: std::result::Result<&[&str], String>) -> Result<()> {
-            self.1
-                .push((n, f.map(|f| f.iter().map(|s| s.to_string()).collect())));
+        fn row(&mut self, n: u64, f: std::result::Result<&[&str], Rejected>) -> Result<()> {
+            self.1.push((
+                n,
+                f.map(|f| f.iter().map(|s| s.to_string()).collect())
+                    .map_err(|r| r.reason),
+            ));
             Ok(())
         }
     }
@@ -695,7 +1113,7 @@ mod tests {
         std::fs::write(&p, bytes).unwrap();
         let d = detect(&p, name).unwrap();
         let mut c = Collect(vec![], vec![]);
-        read(&p, &d, Default::default(), &mut c).unwrap();
+        read(&p, &d, &Limits::default(), Default::default(), &mut c).unwrap();
         (d, c)
     }
 
@@ -746,7 +1164,7 @@ mod tests {
             let p = dir.path().join("a.csv");
             std::fs::write(&p, &bytes).unwrap();
             let mut c = Collect(vec![], vec![]);
-            read(&p, &d, Default::default(), &mut c).unwrap();
+            read(&p, &d, &Limits::default(), Default::default(), &mut c).unwrap();
             assert_eq!(c.0, ["名", "址"]);
             assert_eq!(c.1.len(), rows);
             let not_text = "not valid text in the file's encoding";
@@ -787,6 +1205,133 @@ mod tests {
         );
         assert!(c.1[1].1.is_err());
         assert_eq!(c.1[2].1.as_ref().unwrap()[1], "2.5");
+    }
+
+    fn run_with(bytes: &[u8], name: &str, limits: &Limits) -> Result<Collect> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let d = detect(&p, name)?;
+        let mut c = Collect(vec![], vec![]);
+        read(&p, &d, limits, Default::default(), &mut c)?;
+        Ok(c)
+    }
+
+    #[test]
+    fn records_past_the_limits_are_rejected_with_their_start_kept() {
+        let limits = Limits {
+            record_bytes: 100,
+            fields: 5,
+            raw_bytes: 20,
+            ..Limits::default()
+        };
+        let text = format!("a,b\n1,2\n{},x\n1,2,3,4,5,6,7\n3,4\n", "y".repeat(5000));
+        let c = run_with(text.as_bytes(), "a.csv", &limits).unwrap();
+        assert_eq!(c.1.len(), 4);
+        assert_eq!(c.1[0].1.as_ref().unwrap(), &["1", "2"]);
+        assert!(c.1[1].1.as_ref().unwrap_err().contains("longer"));
+        assert!(c.1[2].1.as_ref().unwrap_err().contains("more fields"));
+        assert_eq!(
+            c.1[3].1.as_ref().unwrap(),
+            &["3", "4"],
+            "read on after them"
+        );
+        // What was sent is kept, cut.
+        struct Raw(Vec<String>);
+        impl Visit for Raw {
+            fn header(&mut self, _: &[String]) -> Result<()> {
+                Ok(())
+            }
+            fn row(&mut self, _: u64, f: std::result::Result<&[&str], Rejected>) -> Result<()> {
+                if let Err(r) = f {
+                    self.0.push(r.raw);
+                }
+                Ok(())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(&p, &text).unwrap();
+        let mut raw = Raw(vec![]);
+        let d = detect(&p, "a.csv").unwrap();
+        read(&p, &d, &limits, Default::default(), &mut raw).unwrap();
+        assert!(raw.0[0].starts_with("yyyyyyyyyyyyyyyyyyyy") && raw.0[0].contains("[cut"));
+        assert!(raw.0[1].starts_with("1,2,3,4,5,6"), "{}", raw.0[1]);
+        // A header past them refuses the file.
+        let e = run_with(
+            format!("{}\n1\n", "h".repeat(500)).as_bytes(),
+            "a.csv",
+            &limits,
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("header row"), "{}", e.message);
+        // JSON lines alike.
+        let jl = format!(
+            "{{\"a\":1}}\n{{\"a\":\"{}\"}}\n{{\"a\":2}}\n",
+            "z".repeat(500)
+        );
+        let c = run_with(jl.as_bytes(), "a.jsonl", &limits).unwrap();
+        assert_eq!(c.1.len(), 3);
+        assert!(c.1[1].1.as_ref().unwrap_err().contains("longer"));
+        assert_eq!(c.1[2].1.as_ref().unwrap(), &["2"]);
+    }
+
+    #[test]
+    fn a_workbook_part_past_its_limit_is_refused_before_it_is_opened() {
+        let limits = Limits {
+            sheet_bytes: 64 * 1024,
+            ..Limits::default()
+        };
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(0, 0, "a").unwrap();
+        for r in 1..4000u32 {
+            ws.write(r, 0, "一二三四五六七八九十").unwrap();
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let e = run_with(&bytes, "a.xlsx", &limits).err().unwrap();
+        assert!(e.message.contains("expands past"), "{}", e.message);
+        let c = run_with(&bytes, "a.xlsx", &Limits::default()).unwrap();
+        assert_eq!(c.1.len(), 3999);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Any bytes, in any format the name or the first bytes suggest, are read or refused:
+        /// never a panic (a fuzz target for the CSV/GBK, JSON lines and workbook readers).
+        #[test]
+        fn any_bytes_are_read_or_refused_never_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            name in proptest::sample::select(vec!["a.csv", "a.jsonl", "a.xlsx", "a.txt"]),
+        ) {
+            let limits = Limits { record_bytes: 256, fields: 16, raw_bytes: 64, ..Limits::default() };
+            let _ = run_with(&bytes, name, &limits);
+        }
+
+        /// Valid deliveries with bytes spliced in: quotes, delimiters, line ends, GBK and UTF-8
+        /// fragments, a zip header.
+        #[test]
+        fn damaged_deliveries_are_read_or_refused_never_a_panic(
+            at in 0usize..400,
+            splice in proptest::collection::vec(proptest::sample::select(vec![
+                b'"', b',', b'\n', b'\r', b'\t', b'{', b'}', 0u8, 0xff, 0xe4, 0xb8, 0xad, 0x81, 0x40, b'P', b'K', 3, 4,
+            ]), 0..16),
+            which in 0usize..3,
+        ) {
+            let (gbk, ..) = encoding_rs::GBK.encode("姓名,住址\n张三,聊城市东昌府区\n李四,\"阳谷县,狮子楼\"\n");
+            let sources: [(Vec<u8>, &str); 3] = [
+                (gbk.into_owned(), "a.csv"),
+                ("{\"a\":1,\"b\":\"x\"}\n{\"a\":2}\n".as_bytes().to_vec(), "a.jsonl"),
+                ("sfzh|xm\n371502198001010016|王\n".as_bytes().to_vec(), "a.txt"),
+            ];
+            let (mut bytes, name) = sources[which].clone();
+            let at = at.min(bytes.len());
+            bytes.splice(at..at, splice);
+            let limits = Limits { record_bytes: 64, fields: 8, raw_bytes: 32, ..Limits::default() };
+            let _ = run_with(&bytes, name, &limits);
+        }
     }
 
     #[test]

@@ -34,6 +34,23 @@ pub enum Check {
     Codes(Vec<String>),
 }
 
+/// What a value that fails its column's check does (DESIGN.md invariant 10: data is never lost
+/// for being imperfect).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInvalid {
+    /// Keep the row: the value is set aside as written in `_raw`, the column named in
+    /// `_flagged` with the reason, and the column left empty — a key column holds a surrogate
+    /// (`!` and the value as written), so re-delivering the row updates it.
+    #[default]
+    Flag,
+    /// The row goes to the quarantine with the reason.
+    Reject,
+    /// Keep the value as written, unchecked (text columns; others flag). A value past the
+    /// column's length is still flagged.
+    Raw,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
@@ -50,6 +67,12 @@ pub struct ColumnSpec {
     /// A row without this value is rejected.
     #[serde(default)]
     pub required: bool,
+    /// The longest value, in characters (the information item's declared length).
+    #[serde(default)]
+    pub max_len: Option<u32>,
+    /// What a value failing the column's check does.
+    #[serde(default)]
+    pub on_invalid: OnInvalid,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,6 +104,10 @@ pub struct TableSpec {
 /// Columns the lake adds to every table.
 pub const ROW_HASH: &str = "_row_hash";
 pub const JOB: &str = "_job";
+/// The columns whose value failed its check in this row, with the reasons (`name: reason; …`).
+pub const FLAGGED: &str = "_flagged";
+/// The flagged values as written: JSON `{column: value}` (personal data: withheld when masked).
+pub const RAW: &str = "_raw";
 
 impl TableSpec {
     /// Check the spec is usable: a valid name, unique columns, a key made of its columns.
@@ -140,6 +167,8 @@ impl TableSpec {
             .collect();
         fields.push(Field::new(ROW_HASH, DataType::Int64, false));
         fields.push(Field::new(JOB, DataType::Int64, false));
+        fields.push(Field::new(FLAGGED, DataType::Utf8, true));
+        fields.push(Field::new(RAW, DataType::Utf8, true));
         Arc::new(Schema::new(fields))
     }
 
@@ -203,6 +232,8 @@ mod tests {
                     check: Some(Check::CitizenId),
                     sensitive: true,
                     required: true,
+                    max_len: None,
+                    on_invalid: Default::default(),
                 },
                 ColumnSpec {
                     name: "xm".into(),
@@ -211,6 +242,8 @@ mod tests {
                     check: None,
                     sensitive: true,
                     required: false,
+                    max_len: None,
+                    on_invalid: Default::default(),
                 },
             ],
             key: vec!["sfzh".into()],

@@ -40,6 +40,9 @@ use url::Url;
 
 /// Rows per data file a delivery is written in.
 const FILE_ROWS: u64 = 1 << 20;
+/// A data file is finished sooner when its rows reach this many bytes in memory (the writer
+/// holds a file's encoded rows until it is finished).
+const FILE_BYTES: usize = 256 << 20;
 
 use crate::delta_err;
 
@@ -71,6 +74,7 @@ pub struct Sink {
     store: ObjectStoreRef,
     staged: Vec<Staged>,
     window: u64,
+    window_bytes: usize,
     written: u64,
     /// The distinct-value sketch of the rows of the file being written, and its columns.
     sketch: Sketch,
@@ -110,6 +114,7 @@ impl Sink {
             store,
             staged: vec![],
             window: 0,
+            window_bytes: 0,
             written: 0,
             sketch: Sketch::new(&sketched)?,
             sketched,
@@ -118,12 +123,13 @@ impl Sink {
 
     pub async fn write(&mut self, batch: RecordBatch) -> Result<()> {
         self.window += batch.num_rows() as u64;
+        self.window_bytes += batch.get_array_memory_size();
         self.sketch.update(&batch)?;
         self.writer
             .write_with_mode(batch, WriteMode::MergeSchema)
             .await
             .map_err(delta_err)?;
-        if self.window >= FILE_ROWS {
+        if self.window >= FILE_ROWS || self.window_bytes >= FILE_BYTES {
             self.flush().await?;
         }
         Ok(())
@@ -154,6 +160,7 @@ impl Sink {
             left -= rows;
         }
         self.window = 0;
+        self.window_bytes = 0;
         Ok(())
     }
 

@@ -2,12 +2,16 @@
 //! check digits, re-delivery, updates, masking through every query shape, time travel, builds.
 
 use shuju_admin::{Caller, perm};
+use shuju_lake::spec::OnInvalid;
 use shuju_lake::{Check, ColumnSpec, Kind, Lake, Library, TableSpec};
 use shuju_types::CitizenId;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+/// A column of the tests' tables. These tables reject a row whose value fails its check (the
+/// quarantine is what most tests here look at); `flagging` makes a table keep such rows instead,
+/// as tables do by default.
 fn col(name: &str, title: &str, kind: Kind, check: Option<Check>, sensitive: bool) -> ColumnSpec {
     ColumnSpec {
         name: name.into(),
@@ -16,7 +20,17 @@ fn col(name: &str, title: &str, kind: Kind, check: Option<Check>, sensitive: boo
         check,
         sensitive,
         required: false,
+        max_len: None,
+        on_invalid: OnInvalid::Reject,
     }
+}
+
+/// `spec` keeping the rows whose values fail their checks, flagged (the platform's default).
+fn flagging(mut spec: TableSpec) -> TableSpec {
+    for c in &mut spec.columns {
+        c.on_invalid = OnInvalid::default();
+    }
+    spec
 }
 
 fn people_spec() -> TableSpec {
@@ -896,4 +910,91 @@ async fn a_delivery_cleaned_by_several_workers_keeps_the_files_order() {
         jobs[0].file_sha256,
         shuju_lake::sha256_file(&file).expect("sha")
     );
+}
+
+/// The platform's default: a bad check digit keeps its row under a surrogate key (`!` and the ID
+/// as written), flagged with the reason, the ID as written kept aside; the same file again adds
+/// nothing; a department's corrected delivery adds the person under the valid ID; a value past
+/// its column's declared length is flagged the same way.
+#[tokio::test]
+async fn bad_values_keep_their_rows_flagged_and_redelivery_adds_nothing() {
+    let (dir, lake, _db) = setup().await;
+    let sys = Caller::system();
+    let mut spec = flagging(people_spec());
+    spec.columns[1].max_len = Some(3);
+    lake.put_table(&sys, &spec).await.expect("spec");
+    let file = dir.path().join("people.csv");
+    let bad = write_people(&file, 1000, 3000);
+    let r = people(&lake, &file, "people.csv").await.expect("ingest");
+    // Names 张0 … 张999: those of four characters are longer than the three declared.
+    let long_names = 900;
+    assert_eq!((r.rows_read, r.inserted, r.rejected), (1000, 1000, 0));
+    assert_eq!(r.flagged_columns.get("sfzh"), Some(&(bad.len() as u64)));
+    assert_eq!(r.flagged_columns.get("xm"), Some(&long_names));
+    let q = lake
+        .quarantine(&sys, "people", None, 100)
+        .await
+        .expect("quarantine");
+    assert!(q.is_empty(), "nothing set aside as a whole row");
+
+    let rows = lake
+        .sql(
+            &sys,
+            "SELECT sfzh, xm, _flagged, _raw FROM people WHERE sfzh LIKE '!%' ORDER BY sfzh",
+            &BTreeMap::new(),
+            100,
+        )
+        .await
+        .expect("sql")
+        .rows;
+    assert_eq!(rows.len(), bad.len());
+    for row in &rows {
+        let why: serde_json::Value =
+            serde_json::from_str(row["_flagged"].as_str().unwrap()).unwrap();
+        assert!(
+            why["sfzh"].as_str().unwrap().contains("check character"),
+            "{why}"
+        );
+        let raw: serde_json::Value = serde_json::from_str(row["_raw"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            format!("!{}", raw["sfzh"].as_str().unwrap()),
+            row["sfzh"].as_str().unwrap()
+        );
+    }
+    let long = lake
+        .sql(
+            &sys,
+            "SELECT xm, _flagged, _raw FROM people WHERE sfzh = (SELECT min(sfzh) FROM people WHERE sfzh NOT LIKE '!%' AND _flagged LIKE '%xm%')",
+            &BTreeMap::new(),
+            1,
+        )
+        .await
+        .expect("sql")
+        .rows;
+    assert!(
+        long[0].get("xm").is_none_or(serde_json::Value::is_null),
+        "the validated column is empty: {long:?}"
+    );
+    assert!(
+        long[0]["_flagged"]
+            .as_str()
+            .unwrap()
+            .contains("longer than its 3 characters")
+    );
+    assert!(long[0]["_raw"].as_str().unwrap().contains("张"));
+
+    // The same file again changes nothing.
+    let again = people(&lake, &file, "people.csv").await.expect("ingest");
+    assert_eq!((again.inserted, again.updated, again.version), (0, 0, None));
+    // The department corrects one ID: a row under the valid ID joins (the flagged one stays, as
+    // delivered then).
+    let fixed = dir.path().join("fixed.csv");
+    let line = format!(
+        "公民身份号码,姓名,出生日期,缴费基数,行政区划代码\n{},张7,1957/8/8,3007,371502\n",
+        id(7)
+    );
+    let (text, ..) = encoding_rs::GBK.encode(&line);
+    std::fs::write(&fixed, &text).expect("write");
+    let r = people(&lake, &fixed, "fixed.csv").await.expect("ingest");
+    assert_eq!((r.inserted, r.flagged), (1, 0));
 }

@@ -450,4 +450,39 @@ mod tests {
         // An issuer key that is not trusted.
         assert!(verify(&p, &TrustList::default(), &expect(&valid)).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1024, ..Default::default() })]
+
+        /// Any text as a presentation is verified or refused, never a panic (a fuzz target for
+        /// the SD-JWT parser and verifier).
+        #[test]
+        fn any_text_is_refused_never_a_panic(text in "[A-Za-z0-9_\\-~.=+/{}\\[\\]\":,中]{0,400}") {
+            let (_, _, trust) = setup();
+            let f = valid;
+            let _ = verify(&text, &trust, &expect(&f));
+        }
+
+        /// A real presentation with characters changed, cut or added: refused, never a panic.
+        #[test]
+        fn a_damaged_presentation_is_refused_never_a_panic(
+            at in 0usize..2000,
+            cut in 0usize..8,
+            insert in "[A-Za-z0-9_\\-~.中]{0,4}",
+        ) {
+            let (sd, holder, trust) = setup();
+            let p = present(&sd, &["name"], &holder, "window-1", "n-123", NOW).unwrap();
+            let chars: Vec<char> = p.chars().collect();
+            let at = at % chars.len();
+            let end = (at + cut).min(chars.len());
+            let mut damaged: String = chars[..at].iter().collect();
+            damaged.push_str(&insert);
+            damaged.extend(&chars[end..]);
+            let f = valid;
+            let r = verify(&damaged, &trust, &expect(&f));
+            if damaged != p {
+                proptest::prop_assert!(r.is_err(), "a changed presentation verified: {damaged}");
+            }
+        }
+    }
 }

@@ -35,6 +35,8 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub exchange: shuju_exchange::ExchangeConfig,
     pub web: WebConfig,
+    /// What reading one delivery may hold: record length, fields, a workbook's expanded parts.
+    pub limits: shuju_lake::read::Limits,
 }
 
 impl Default for Config {
@@ -51,6 +53,7 @@ impl Default for Config {
             catalog: CatalogConfig::default(),
             exchange: Default::default(),
             web: WebConfig::default(),
+            limits: Default::default(),
         }
     }
 }

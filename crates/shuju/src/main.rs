@@ -530,7 +530,8 @@ fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
 
 async fn open_lake(cfg: &Config, store: &Store) -> anyhow::Result<shuju_lake::Lake> {
     let mut lake = shuju_lake::Lake::open(&cfg.lake_location(), store.clone())
-        .map_err(|e| anyhow::anyhow!("cannot open the lake: {}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("cannot open the lake: {}", e.message))?
+        .with_limits(cfg.limits);
     if lake.root().scheme() != "file" {
         // Files handed to departments stay on this machine when the tables are in a store.
         lake = lake.with_spaces(cfg.data_dir.join("exchange"));
@@ -564,13 +565,14 @@ async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Resul
         let r = progress::ingest(&lake, &caller, resource, f, &name).await;
         match r {
             Ok(r) => println!(
-                "{name}: job {} → {}: read {}, inserted {}, updated {}, rejected {}, duplicates {}, version {}{}",
+                "{name}: job {} → {}: read {}, inserted {}, updated {}, rejected {}, flagged {}, duplicates {}, version {}{}",
                 r.job_id,
                 r.table,
                 r.rows_read,
                 r.inserted,
                 r.updated,
                 r.rejected,
+                r.flagged,
                 r.duplicates,
                 r.version
                     .map(|v| v.to_string())
@@ -588,11 +590,27 @@ async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Resul
         }
     }
     store.close().await;
+    if let Some(mib) = peak_memory_mib() {
+        eprintln!("peak memory: {mib} MiB");
+    }
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The most memory this process has held (VmHWM), in MiB.
+fn peak_memory_mib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = s
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
 }
 
 fn print_resolution(r: &shuju_identity::persons::RunReport, what: &str, ids: &str) {

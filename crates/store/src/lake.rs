@@ -76,6 +76,8 @@ pub struct JobRow {
     pub updated: i64,
     pub rejected: i64,
     pub duplicates: i64,
+    /// Rows kept with a value flagged.
+    pub flagged: i64,
     pub version: Option<i64>,
     pub error: Option<String>,
     pub actor: String,
@@ -118,6 +120,7 @@ pub struct JobEnd {
     pub updated: i64,
     pub rejected: i64,
     pub duplicates: i64,
+    pub flagged: i64,
     pub version: Option<i64>,
     pub error: Option<String>,
     /// The delivery's SHA-256, when it was computed while the job ran.
@@ -137,6 +140,8 @@ pub async fn finish_job(tx: &mut WriteTx, id: i64, e: &JobEnd) -> Result<u64> {
         .bind(e.rejected)
         .push(", duplicates = ")
         .bind(e.duplicates)
+        .push(", flagged = ")
+        .bind(e.flagged)
         .push(", version = ")
         .bind(e.version)
         .push(", error = ")
@@ -199,12 +204,14 @@ pub struct QualityRow {
     pub completeness_bp: i64,
     pub validity_bp: i64,
     pub uniqueness_bp: i64,
+    /// Values of this column kept though they failed its check (`*`: rows with any).
+    pub flagged: i64,
 }
 
 pub async fn add_quality(tx: &mut WriteTx, rows: &[QualityRow]) -> Result<()> {
     for r in rows {
         let mut q = Sql::new(
-            "INSERT INTO lake_quality (table_name, version, job_id, measured_at, column_name, row_count, completeness_bp, validity_bp, uniqueness_bp) VALUES (",
+            "INSERT INTO lake_quality (table_name, version, job_id, measured_at, column_name, row_count, completeness_bp, validity_bp, uniqueness_bp, flagged) VALUES (",
         );
         q.bind(&r.table_name)
             .push(", ")
@@ -223,6 +230,8 @@ pub async fn add_quality(tx: &mut WriteTx, rows: &[QualityRow]) -> Result<()> {
             .bind(r.validity_bp)
             .push(", ")
             .bind(r.uniqueness_bp)
+            .push(", ")
+            .bind(r.flagged)
             .push(")");
         q.execute(tx.conn()).await?;
     }
@@ -232,7 +241,7 @@ pub async fn add_quality(tx: &mut WriteTx, rows: &[QualityRow]) -> Result<()> {
 /// Quality history of a table, newest version first.
 pub async fn quality(store: &Store, table: &str, limit: i64) -> Result<Vec<QualityRow>> {
     let mut q = Sql::new(
-        "SELECT table_name, version, job_id, measured_at, column_name, row_count, completeness_bp, validity_bp, uniqueness_bp FROM lake_quality WHERE table_name = ",
+        "SELECT table_name, version, job_id, measured_at, column_name, row_count, completeness_bp, validity_bp, uniqueness_bp, flagged FROM lake_quality WHERE table_name = ",
     );
     q.bind(table)
         .push(" ORDER BY version DESC, id ASC LIMIT ")

@@ -43,15 +43,22 @@ impl LicenseId {
     /// Build an identifier; the parts are validated and the check character computed.
     pub fn new(type_code: &str, issuer: &str, serial: &str, version: u16) -> Result<Self> {
         const F: &str = "license_id";
+        // Split by characters, never by bytes: the input may hold any character.
+        let (Some(definer), Some(digits)) = (type_code.get(..18), type_code.get(18..)) else {
+            return Err(Error::invalid(
+                F,
+                "the type code must be the definer's 18-character USCC and 3 digits",
+            ));
+        };
         if type_code.len() != 21 {
             return Err(Error::invalid(
                 F,
                 "the type code must be the definer's 18-character USCC and 3 digits",
             ));
         }
-        CreditCode::parse(&type_code[..18])
+        CreditCode::parse(definer)
             .map_err(|_| Error::invalid(F, "the type code does not start with a valid USCC"))?;
-        if !type_code[18..].bytes().all(|b| b.is_ascii_digit()) {
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid(F, "the type code must end with 3 digits"));
         }
         CreditCode::parse(issuer)

@@ -62,6 +62,12 @@ pub struct SetUpBody {
     /// Source header → item column, for headers that match no item name or column.
     #[serde(default)]
     pub mapping: BTreeMap<String, String>,
+    /// Per column, what a value failing its check does: `flag` (the default: the row is kept,
+    /// the value set aside as written and flagged with the reason), `reject` (the row goes to
+    /// the quarantine) or `raw` (kept as written, unchecked).
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub on_invalid: BTreeMap<String, shuju_lake::spec::OnInvalid>,
 }
 
 /// Set up (or change) the table of a published catalog entry, with its key and mapping.
@@ -72,7 +78,7 @@ pub async fn set_up(
     Auth(c): Auth,
     Json(b): Json<SetUpBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let spec = shuju_catalog::lake::set_up_table(
+    let spec = shuju_catalog::lake::set_up_table_with(
         &s.catalog,
         &s.lake,
         &c,
@@ -80,6 +86,7 @@ pub async fn set_up(
         &b.table,
         &b.key,
         b.mapping,
+        &b.on_invalid,
     )
     .await?;
     Ok(Json(value(spec)?))

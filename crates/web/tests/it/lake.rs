@@ -24,7 +24,7 @@ async fn a_delivery_through_the_api_is_validated_quarantined_upserted_and_querie
         .post_json(
             &token,
             "/api/v1/lake/tables",
-            json!({"resource_code": code, "table": "gongan_hukou", "key": ["sfzh"]}),
+            json!({"resource_code": code, "table": "gongan_hukou", "key": ["sfzh"], "on_invalid": {"sfzh": "reject"}}),
         )
         .await;
     assert_eq!(spec["columns"][0]["check"]["kind"], "citizen_id");
@@ -239,4 +239,80 @@ async fn each_department_delivers_through_its_own_drop_folder() {
         reason.contains("does not provide mzj_disability"),
         "{reason}"
     );
+}
+
+/// By default a value that fails its check keeps its row: the validated column is left empty (a
+/// key column holds `!` and the value as written), the column and the reason are in `_flagged`,
+/// the value as written in `_raw` — withheld from callers without the right to personal data;
+/// the job, the quality page and the report count them; a value past its declared length is
+/// flagged the same way.
+#[tokio::test]
+async fn values_failing_their_checks_are_kept_flagged_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let code = hukou_entry(&app).await;
+    app.post_json::<Value>(
+        &token,
+        "/api/v1/lake/tables",
+        json!({"resource_code": code, "table": "gongan_hukou", "key": ["sfzh"]}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    shuju_synth::city::generate(400, 9, dir.path(), |_| {}).unwrap();
+    let bytes = std::fs::read(dir.path().join("gongan/hukou_registry.csv")).unwrap();
+    let report: Value = deliver(&app, &token, &code, bytes)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let flagged = report["flagged"].as_u64().unwrap();
+    assert!(flagged > 0, "{report}");
+    assert_eq!(report["rejected"], 0, "nothing lost: {report}");
+    assert_eq!(
+        report["flagged_columns"]["sfzh"].as_u64(),
+        Some(flagged),
+        "{report}"
+    );
+    assert_eq!(report["inserted"].as_u64(), Some(400), "{report}");
+
+    let q = json!({"sql": "SELECT sfzh, _flagged, _raw FROM gongan_hukou WHERE _flagged IS NOT NULL ORDER BY sfzh"});
+    let rows: Value = app.post_json(&token, "/api/v1/lake/sql", q.clone()).await;
+    let rows = rows["rows"].as_array().unwrap();
+    assert_eq!(rows.len() as u64, flagged);
+    for r in rows {
+        let key = r["sfzh"].as_str().unwrap();
+        assert!(key.starts_with('!'), "a surrogate key: {key}");
+        let why: Value = serde_json::from_str(r["_flagged"].as_str().unwrap()).unwrap();
+        assert!(why["sfzh"].as_str().unwrap().contains("check"), "{why}");
+        let raw: Value = serde_json::from_str(r["_raw"].as_str().unwrap()).unwrap();
+        assert_eq!(format!("!{}", raw["sfzh"].as_str().unwrap()), key);
+    }
+    // A caller without the right to personal data sees the reasons, not the values.
+    let tok: Value = app
+        .post_json(
+            &token,
+            "/api/v1/tokens",
+            json!({"name": "analyst", "scopes": ["lake:data:query"], "days": 1}),
+        )
+        .await;
+    let masked: Value = app
+        .post_json(tok["token"].as_str().unwrap(), "/api/v1/lake/sql", q)
+        .await;
+    for r in masked["rows"].as_array().unwrap() {
+        assert!(r["_raw"].is_null(), "{r}");
+        assert!(r["_flagged"].as_str().unwrap().contains("sfzh"));
+    }
+    // The quality page's figures count them per column.
+    let t: Value = app
+        .get_json(&token, "/api/v1/lake/tables/gongan_hukou")
+        .await;
+    let sfzh = t["quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["column_name"] == "sfzh")
+        .unwrap();
+    assert_eq!(sfzh["flagged"].as_u64(), Some(flagged), "{sfzh}");
+    assert!(sfzh["validity_bp"].as_i64().unwrap() < 10_000);
+    assert_eq!(t["jobs"][0]["flagged"].as_u64(), Some(flagged));
 }

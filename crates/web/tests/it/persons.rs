@@ -11,7 +11,7 @@ use shuju_admin::Caller;
 /// A registry person: citizen ID, name and birth date (the first or last by ID).
 async fn registry_person(app: &TestApp, last: bool) -> (String, String, String) {
     let sql = format!(
-        "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou ORDER BY sfzh {} LIMIT 1",
+        "SELECT sfzh, xm, CAST(csrq AS VARCHAR) AS csrq FROM gongan_hukou WHERE _flagged IS NULL ORDER BY sfzh {} LIMIT 1",
         if last { "DESC" } else { "ASC" }
     );
     let rows = app

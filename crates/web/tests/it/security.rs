@@ -22,7 +22,8 @@ async fn registry_of_one_department(app: &TestApp, admin: &str) -> (Vec<String>,
     let src = &shuju_synth::sources::SOURCES[0];
     let code = app.publish_source_by(src, 1, ids[0]).await;
     let catalog = app.catalog().await;
-    shuju_catalog::lake::set_up_table(
+    // Rows with a bad citizen ID are rejected to the quarantine (by default they are flagged).
+    shuju_catalog::lake::set_up_table_with(
         &catalog,
         &app.lake,
         &shuju_admin::Caller::system(),
@@ -30,6 +31,7 @@ async fn registry_of_one_department(app: &TestApp, admin: &str) -> (Vec<String>,
         src.table,
         &["sfzh".to_owned()],
         Default::default(),
+        &[("sfzh".to_owned(), shuju_lake::spec::OnInvalid::Reject)].into(),
     )
     .await
     .unwrap();

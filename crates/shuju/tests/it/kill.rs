@@ -21,6 +21,8 @@ fn spec() -> TableSpec {
         check,
         sensitive: false,
         required: false,
+        max_len: None,
+        on_invalid: Default::default(),
     };
     TableSpec {
         name: "people".into(),
