@@ -206,6 +206,14 @@ enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// Mixed load for a long time (gateway calls, verifications, searches, re-deliveries) with
+    /// the server's memory sampled: passes with zero errors and ≤ 10% growth after warm-up.
+    Soak {
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
     #[command(hide = true)]
     ErRun {
@@ -391,6 +399,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             init_tracing("warn");
             bench::gateway(*seconds, concurrency, *rounds, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Soak { minutes, markdown }) => {
+            init_tracing("warn");
+            bench::soak::soak(*minutes, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::ErRun { a, b, out }) => {

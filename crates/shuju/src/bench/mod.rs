@@ -1,6 +1,8 @@
 //! `shuju bench …`: the benchmarks whose figures go to docs/BENCHMARKS.md. Each measures Shuju and
 //! a peer in the same run on the same data, and reports medians and tails, not single timings.
 
+pub mod soak;
+
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -1667,18 +1669,28 @@ async fn http_match(
 /// The data-service gateway under load: `shuju serve` as a child process on loopback (SQLite,
 /// durable audit), a provider's 10,000-row table, a consumer's grant of three items (one of them
 /// masked), then `concurrency` connections calling the grant's endpoint by key for `seconds`.
-pub async fn gateway(
-    seconds: u64,
-    concurrency: &[usize],
-    rounds: usize,
-    markdown: Option<String>,
-) -> anyhow::Result<()> {
+/// What the gateway benchmarks load: a published registry of 10,000 enterprises in the lake,
+/// granted to another department's system without quotas to speak of.
+pub(crate) struct GatewayWorld {
+    pub grant: i64,
+    /// The consumer system's API token.
+    pub system: String,
+    /// The registry's keys (credit codes).
+    pub keys: Vec<String>,
+    /// The registry's resource code, and the delivery that loaded it (CSV).
+    pub code: String,
+    pub csv: String,
+}
+
+pub(crate) async fn gateway_world(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+) -> anyhow::Result<GatewayWorld> {
     use serde_json::{Value, json};
-    let server = BenchServer::start()?;
-    let (dir, base) = (&server.dir, server.base.clone());
-    async {
-        let client = reqwest::Client::new();
-        let call = |method: reqwest::Method, path: String, token: Option<String>, body: Option<Value>| {
+    let base = base.to_owned();
+    let call =
+        |method: reqwest::Method, path: String, token: Option<String>, body: Option<Value>| {
             let client = client.clone();
             let url = format!("{base}{path}");
             async move {
@@ -1696,56 +1708,161 @@ pub async fn gateway(
                 anyhow::Ok(v)
             }
         };
-        use reqwest::Method;
+    use reqwest::Method;
+    let a = || Some(admin.to_owned());
+    let depts = call(
+        Method::GET,
+        "/api/v1/departments?size=500".into(),
+        a(),
+        None,
+    )
+    .await?;
+    let city = depts["items"]
+        .as_array()
+        .and_then(|d| d.first())
+        .and_then(|d| d["id"].as_i64())
+        .context("no city")?;
+    let mut ids = Vec::new();
+    for (i, name) in ["聊城市市场监督管理局", "聊城市人力资源和社会保障局"]
+        .iter()
+        .enumerate()
+    {
+        let d = call(Method::POST, "/api/v1/departments".into(), a(), Some(json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": shuju_admin::seed::organ_uscc("371500", 90 + i as u32)}))).await?;
+        ids.push(d["id"].as_i64().context("department id")?);
+    }
+    let roles = call(Method::GET, "/api/v1/roles".into(), a(), None).await?;
+    let officer = roles
+        .as_array()
+        .or_else(|| roles["items"].as_array())
+        .and_then(|r| r.iter().find(|r| r["role_key"] == "dept_officer"))
+        .and_then(|r| r["id"].as_i64())
+        .context("officer role")?;
+    let user = call(Method::POST, "/api/v1/users".into(), a(), Some(json!({"username": "hrss_system", "display_name": "社保业务系统", "dept_id": ids[1], "role_ids": [officer], "password": "System-Pass-2026!"}))).await?;
+    let user_id = user["id"]
+        .as_i64()
+        .or_else(|| user["user"]["id"].as_i64())
+        .context("user id")?;
+    let item = |name: &str, column: &str, sens: &str, std: Option<&str>| json!({"name": name, "column": column, "data_type": "char", "length": 64, "sensitivity": sens, "sharing": "unconditional", "opening": "not_open", "code_standard": std});
+    let e = call(Method::POST, "/api/v1/catalog/entries".into(), a(), Some(json!({
+        "classification": ["基础信息资源", "法人单位", "市场主体"], "name": "市场主体登记信息", "code": "102001/000009",
+        "provider_dept_id": ids[0], "summary": "市场主体登记信息", "format": {"category": "database", "detail": "MySQL"},
+        "items": [item("统一社会信用代码", "tyshxydm", "public", Some("GB 32100")), item("主体名称", "ztmc", "public", None),
+                  item("法定代表人证件号码", "fddbrzjhm", "sensitive", Some("GB 11643")), item("注册资本", "zczb", "public", None)],
+        "sharing": {"kind": "unconditional", "condition": null, "legal_basis": null, "methods": ["api"]},
+        "opening": "not_open", "update_cycle": "daily", "library": "base_legal_entity", "attribute": "base"}))).await?;
+    let entry = e["id"].as_i64().context("entry id")?;
+    call(
+        Method::POST,
+        format!("/api/v1/catalog/entries/{entry}/submit"),
+        a(),
+        Some(json!({})),
+    )
+    .await?;
+    let published = call(
+        Method::POST,
+        format!("/api/v1/catalog/entries/{entry}/approve"),
+        a(),
+        Some(json!({})),
+    )
+    .await?;
+    let code = published["code"]
+        .as_str()
+        .context("resource code")?
+        .to_owned();
+    call(
+        Method::POST,
+        "/api/v1/lake/tables".into(),
+        a(),
+        Some(json!({"resource_code": code, "table": "scjg_registry", "key": ["tyshxydm"]})),
+    )
+    .await?;
+    let rows = 10_000u32;
+    let mut csv = String::from("统一社会信用代码,主体名称,法定代表人证件号码,注册资本\n");
+    let mut keys = Vec::with_capacity(rows as usize);
+    for i in 0..rows {
+        let org: String = format!("{i:08}");
+        let c = shuju_types::CreditCode::complete(&format!("91371500{org}0"))
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let p = shuju_types::CitizenId::from_parts(
+            "371502",
+            chrono::NaiveDate::from_ymd_opt(1950 + (i % 50) as i32, 1 + i % 12, 1 + i % 28)
+                .unwrap_or_default(),
+            (i % 997) as u16,
+        )
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+        csv.push_str(&format!(
+            "{},企业{i},{},{}\n",
+            c.as_str(),
+            p.as_str(),
+            100 + i % 900
+        ));
+        keys.push(c.as_str().to_owned());
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("resource_code", code.clone())
+        .text("file_name", "registry.csv")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.clone().into_bytes()),
+        );
+    let r = client
+        .post(format!("{base}/api/v1/lake/ingest"))
+        .bearer_auth(admin)
+        .multipart(form)
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "ingest: {}", r.status());
+    let issued = call(Method::POST, "/api/v1/tokens".into(), a(), Some(json!({"name": "社保业务系统", "user_id": user_id, "scopes": ["exchange:*"], "days": 1}))).await?;
+    let system = issued["token"].as_str().context("token")?.to_owned();
+    let req = call(Method::POST, "/api/v1/exchange/requests".into(), Some(system.clone()), Some(json!({"entry_id": entry, "items": ["统一社会信用代码", "主体名称", "法定代表人证件号码"], "purpose": "社保参保单位资格核验", "period_until": "2030-12-31", "consumer_system": "社保业务系统"}))).await?;
+    anyhow::ensure!(
+        req["status"] == "granted",
+        "the request was not granted: {req}"
+    );
+    let grants = call(
+        Method::GET,
+        "/api/v1/exchange/grants".into(),
+        Some(system.clone()),
+        None,
+    )
+    .await?;
+    let grant = grants[0]["id"].as_i64().context("grant")?;
+    call(Method::PUT, format!("/api/v1/exchange/grants/{grant}/terms"), a(), Some(json!({"unmasked_items": [], "calls_per_day": 100_000_000, "rows_per_day": 100_000_000, "calls_per_second": 1_000_000}))).await?;
+    // One call to check the answer before the load.
+    let probe = call(
+        Method::GET,
+        format!("/api/v1/gateway/{grant}?key={}", keys[0]),
+        Some(system.clone()),
+        None,
+    )
+    .await?;
+    anyhow::ensure!(
+        probe["rows"][0]["fddbrzjhm"]
+            .as_str()
+            .is_some_and(|s| s.contains('*')),
+        "not masked: {probe}"
+    );
+    Ok(GatewayWorld {
+        grant,
+        system,
+        keys,
+        code,
+        csv,
+    })
+}
+
+pub async fn gateway(
+    seconds: u64,
+    concurrency: &[usize],
+    rounds: usize,
+    markdown: Option<String>,
+) -> anyhow::Result<()> {
+    let server = BenchServer::start()?;
+    let (dir, base) = (&server.dir, server.base.clone());
+    async {
+        let client = reqwest::Client::new();
         let admin = admin_session(&client, &base, dir.path()).await?;
-        let a = || Some(admin.clone());
-        let depts = call(Method::GET, "/api/v1/departments?size=500".into(), a(), None).await?;
-        let city = depts["items"].as_array().and_then(|d| d.first()).and_then(|d| d["id"].as_i64()).context("no city")?;
-        let mut ids = Vec::new();
-        for (i, name) in ["聊城市市场监督管理局", "聊城市人力资源和社会保障局"].iter().enumerate() {
-            let d = call(Method::POST, "/api/v1/departments".into(), a(), Some(json!({"parent_id": city, "name": name, "division_code": "371500", "uscc": shuju_admin::seed::organ_uscc("371500", 90 + i as u32)}))).await?;
-            ids.push(d["id"].as_i64().context("department id")?);
-        }
-        let roles = call(Method::GET, "/api/v1/roles".into(), a(), None).await?;
-        let officer = roles.as_array().or_else(|| roles["items"].as_array()).and_then(|r| r.iter().find(|r| r["role_key"] == "dept_officer")).and_then(|r| r["id"].as_i64()).context("officer role")?;
-        let user = call(Method::POST, "/api/v1/users".into(), a(), Some(json!({"username": "hrss_system", "display_name": "社保业务系统", "dept_id": ids[1], "role_ids": [officer], "password": "System-Pass-2026!"}))).await?;
-        let user_id = user["id"].as_i64().or_else(|| user["user"]["id"].as_i64()).context("user id")?;
-        let item = |name: &str, column: &str, sens: &str, std: Option<&str>| json!({"name": name, "column": column, "data_type": "char", "length": 64, "sensitivity": sens, "sharing": "unconditional", "opening": "not_open", "code_standard": std});
-        let e = call(Method::POST, "/api/v1/catalog/entries".into(), a(), Some(json!({
-            "classification": ["基础信息资源", "法人单位", "市场主体"], "name": "市场主体登记信息", "code": "102001/000009",
-            "provider_dept_id": ids[0], "summary": "市场主体登记信息", "format": {"category": "database", "detail": "MySQL"},
-            "items": [item("统一社会信用代码", "tyshxydm", "public", Some("GB 32100")), item("主体名称", "ztmc", "public", None),
-                      item("法定代表人证件号码", "fddbrzjhm", "sensitive", Some("GB 11643")), item("注册资本", "zczb", "public", None)],
-            "sharing": {"kind": "unconditional", "condition": null, "legal_basis": null, "methods": ["api"]},
-            "opening": "not_open", "update_cycle": "daily", "library": "base_legal_entity", "attribute": "base"}))).await?;
-        let entry = e["id"].as_i64().context("entry id")?;
-        call(Method::POST, format!("/api/v1/catalog/entries/{entry}/submit"), a(), Some(json!({}))).await?;
-        let published = call(Method::POST, format!("/api/v1/catalog/entries/{entry}/approve"), a(), Some(json!({}))).await?;
-        let code = published["code"].as_str().context("resource code")?.to_owned();
-        call(Method::POST, "/api/v1/lake/tables".into(), a(), Some(json!({"resource_code": code, "table": "scjg_registry", "key": ["tyshxydm"]}))).await?;
-        let rows = 10_000u32;
-        let mut csv = String::from("统一社会信用代码,主体名称,法定代表人证件号码,注册资本\n");
-        let mut keys = Vec::with_capacity(rows as usize);
-        for i in 0..rows {
-            let org: String = format!("{i:08}");
-            let c = shuju_types::CreditCode::complete(&format!("91371500{org}0")).map_err(|e| anyhow::anyhow!(e.message))?;
-            let p = shuju_types::CitizenId::from_parts("371502", chrono::NaiveDate::from_ymd_opt(1950 + (i % 50) as i32, 1 + i % 12, 1 + i % 28).unwrap_or_default(), (i % 997) as u16).map_err(|e| anyhow::anyhow!(e.message))?;
-            csv.push_str(&format!("{},企业{i},{},{}\n", c.as_str(), p.as_str(), 100 + i % 900));
-            keys.push(c.as_str().to_owned());
-        }
-        let form = reqwest::multipart::Form::new().text("resource_code", code.clone()).text("file_name", "registry.csv").part("file", reqwest::multipart::Part::bytes(csv.into_bytes()));
-        let r = client.post(format!("{base}/api/v1/lake/ingest")).bearer_auth(&admin).multipart(form).send().await?;
-        anyhow::ensure!(r.status().is_success(), "ingest: {}", r.status());
-        let issued = call(Method::POST, "/api/v1/tokens".into(), a(), Some(json!({"name": "社保业务系统", "user_id": user_id, "scopes": ["exchange:*"], "days": 1}))).await?;
-        let system = issued["token"].as_str().context("token")?.to_owned();
-        let req = call(Method::POST, "/api/v1/exchange/requests".into(), Some(system.clone()), Some(json!({"entry_id": entry, "items": ["统一社会信用代码", "主体名称", "法定代表人证件号码"], "purpose": "社保参保单位资格核验", "period_until": "2030-12-31", "consumer_system": "社保业务系统"}))).await?;
-        anyhow::ensure!(req["status"] == "granted", "the request was not granted: {req}");
-        let grants = call(Method::GET, "/api/v1/exchange/grants".into(), Some(system.clone()), None).await?;
-        let grant = grants[0]["id"].as_i64().context("grant")?;
-        call(Method::PUT, format!("/api/v1/exchange/grants/{grant}/terms"), a(), Some(json!({"unmasked_items": [], "calls_per_day": 100_000_000, "rows_per_day": 100_000_000, "calls_per_second": 1_000_000}))).await?;
-        // One call to check the answer before the load.
-        let probe = call(Method::GET, format!("/api/v1/gateway/{grant}?key={}", keys[0]), Some(system.clone()), None).await?;
-        anyhow::ensure!(probe["rows"][0]["fddbrzjhm"].as_str().is_some_and(|s| s.contains('*')), "not masked: {probe}");
+        let GatewayWorld { grant, system, keys, .. } = gateway_world(&client, &base, &admin).await?;
 
         // Rounds interleaved (16, 32, 16, 32, …) so that a noisy moment does not fall on one
         // setting only; the median run by calls/s is reported, with every run's rate beside it.
