@@ -262,7 +262,7 @@ impl Gateway {
             sha256: hex::encode(Sha256::digest(&bytes)),
             delivered_at: String::new(),
         };
-        let call = call_of(g, actor, (200, d.rows_changed, 0), day, subjects);
+        let call = call_of(g, actor, (200, d.rows_changed, 0), day.clone(), subjects);
         let mut tx = self.store.write().await?;
         let id = gw::record_delivery(&mut tx, &d).await?;
         let calls = gw::record_calls(&mut tx, std::slice::from_ref(&call)).await?;
@@ -288,6 +288,7 @@ impl Gateway {
         )
         .await?;
         tx.commit().await?;
+        self.counted_elsewhere(g.id, &day, d.rows_changed);
         Ok(gw::deliveries(&self.store, s.id)
             .await?
             .into_iter()

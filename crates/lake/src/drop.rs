@@ -202,13 +202,9 @@ impl Lake {
         Ok(made)
     }
 
-    /// Watch the drop folder forever, one pass every `every`; `landed` is told of each load
-    /// (the platform matches the persons and enterprises it brought).
-    pub async fn watch_drop<F, Fut>(self, root: PathBuf, every: Duration, landed: F)
-    where
-        F: Fn(crate::LoadReport) -> Fut,
-        Fut: std::future::Future<Output = ()>,
-    {
+    /// Watch the drop folder forever, one pass every `every`. What a load brought is acted on
+    /// through the outbox (`lake.loaded`), as for every other delivery.
+    pub async fn watch_drop(self, root: PathBuf, every: Duration) {
         let _ = std::fs::create_dir_all(&root);
         let mut seen = HashMap::new();
         let mut pass = 0u64;
@@ -223,9 +219,6 @@ impl Lake {
             let loads = self.scan_drop(&root, &mut seen).await;
             if !loads.is_empty() {
                 tracing::info!(files = loads.len(), "drop folder deliveries loaded");
-            }
-            for r in loads {
-                landed(r).await;
             }
             tokio::time::sleep(every).await;
         }

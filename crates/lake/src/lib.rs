@@ -584,6 +584,18 @@ impl Lake {
         };
         let mut tx = self.store.write().await?;
         meta::finish_job(&mut tx, job, &end).await?;
+        if result.is_ok()
+            && let Some(version) = report.version
+        {
+            // Whoever acts on a landed delivery (matching, bulk subscribers) reads this.
+            let event = json!({"table": spec.name, "resource": resource_code, "job": job, "version": version});
+            shuju_store::outbox::append(
+                &mut tx,
+                shuju_store::outbox::LAKE_LOADED,
+                &event.to_string(),
+            )
+            .await?;
+        }
         audit::append(
             &mut tx,
             &c.entry(

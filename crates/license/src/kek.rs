@@ -64,6 +64,13 @@ impl LocalKek {
         LocalKek::from_bytes(&k)
     }
 
+    /// A fresh random KEK written as [`LocalKek::parse`] reads it (64 hex digits).
+    pub fn new_hex() -> String {
+        let mut k = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut k);
+        hex::encode(k)
+    }
+
     /// A KEK written as 64 hex digits or 43–44 base64 characters.
     pub fn parse(text: &str) -> Result<LocalKek> {
         let t = text.trim();

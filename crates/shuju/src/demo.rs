@@ -1,5 +1,7 @@
-//! The demo city's catalog: information systems and generated entries, registered through the
-//! same Excel import departments use, most published, some waiting for review.
+//! The demo city: departments and accounts for each role, a catalog of information systems and
+//! generated entries registered through the same Excel import departments use (most published,
+//! some waiting for review), the synthetic city's deliveries loaded into the lake and the base
+//! libraries built, persons and enterprises resolved, business licences issued and a wallet.
 
 use shuju_admin::Caller;
 use shuju_catalog::Catalog;
@@ -147,4 +149,157 @@ pub async fn seed_lake(
         }
     }
     Ok(())
+}
+
+/// Grow an opened platform into the demo city (each step only once), printing what it did and
+/// the demo accounts.
+pub async fn grow(
+    p: &shuju_platform::Platform,
+    entries: usize,
+    persons: usize,
+) -> anyhow::Result<()> {
+    let e = |what: &'static str| {
+        move |err: Error| anyhow::anyhow!("demo {what} failed: {}", err.message)
+    };
+    let sys = Caller::system();
+    let data_dir = &p.config.data_dir;
+    let accounts = p.admin.seed_demo().await.map_err(e("seeding"))?;
+    let file = data_dir.join("demo-accounts.txt");
+    if !accounts.is_empty() {
+        let mut text = String::new();
+        for (u, role, pw) in &accounts {
+            text.push_str(&format!("{u}\t{pw}\t{role}\n"));
+        }
+        shuju_platform::write_secret(&file, &text).map_err(e("accounts"))?;
+    }
+    let added = seed_catalog(&p.catalog, &p.admin, entries, 20_261_127)
+        .await
+        .map_err(e("catalog"))?;
+    seed_lake(&p.catalog, &p.lake, &p.admin, data_dir, persons)
+        .await
+        .map_err(e("lake"))?;
+    if p.persons
+        .runs(&sys)
+        .await
+        .map_err(e("resolution"))?
+        .is_empty()
+    {
+        eprintln!("  Resolving persons across the sources (一人一档) …");
+        let r = p.persons.resolve(&sys).await.map_err(e("resolution"))?;
+        crate::print_resolution(&r, "persons", "citizen IDs");
+    }
+    if p.enterprises
+        .runs(&sys)
+        .await
+        .map_err(e("resolution"))?
+        .is_empty()
+    {
+        eprintln!("  Resolving enterprises across the sources (一企一档) …");
+        let r = p.enterprises.resolve(&sys).await.map_err(e("resolution"))?;
+        crate::print_resolution(&r, "enterprises", "credit codes");
+    }
+    // The market registry's business licences become e-licenses (once); the other types come
+    // from the lake on the registry page or `POST /api/v1/licenses/bulk`.
+    eprintln!("  Issuing the market registry's business licences as e-licenses (once) …");
+    let r = p
+        .licenses
+        .issue_bulk(&sys, &p.lake, "business_licence", None)
+        .await
+        .map_err(e("e-licenses"))?;
+    if r.issued > 0 {
+        eprintln!(
+            "  E-licenses issued from the market registry: {} business licences ({} rejected).",
+            r.issued,
+            r.rejected.len()
+        );
+    }
+    if let Some((user, pw, holder)) = demo_wallet(&p.admin, &p.licenses)
+        .await
+        .map_err(e("wallet"))?
+    {
+        let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+        text.push_str(&format!("{user}\t{pw}\t持证人 (企业经办人: {holder})\n"));
+        shuju_platform::write_secret(&file, &text).map_err(e("accounts"))?;
+    }
+    let (entries, published, systems, cloud) = p.catalog.figures().await.unwrap_or_default();
+    eprintln!(
+        "  Demo city: 聊城市 (371500), {} departments, {entries} catalog entries ({published} published{}), {systems} information systems ({cloud} on the government cloud).",
+        p.admin.count_departments().await.unwrap_or(0),
+        if added > 0 { ", just generated" } else { "" }
+    );
+    eprintln!(
+        "  Demo accounts (username, password, role) — also in {}:",
+        file.display()
+    );
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        for line in text.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if let [u, pw, role] = cols[..] {
+                eprintln!("      {u:<14} {pw:<18} {role}");
+            }
+        }
+    }
+    if let Ok(pw) = std::fs::read_to_string(data_dir.join("initial-admin-password")) {
+        eprintln!(
+            "      {:<14} {:<18} 超级管理员 (one-time password; change at first login)",
+            "admin",
+            pw.trim()
+        );
+    }
+    eprintln!();
+    Ok(())
+}
+
+/// The demo's wallet account: an enterprise agent bound to the first business licence's holder.
+/// `None` when it exists already (or nothing was issued).
+async fn demo_wallet(
+    admin: &shuju_admin::Admin,
+    licenses: &shuju_license::registry::Licenses,
+) -> shuju_types::Result<Option<(String, String, String)>> {
+    let sys = shuju_admin::Caller::system();
+    const USER: &str = "qiye_agent";
+    if shuju_store::users::by_username(admin.store(), USER)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    // (The registry's list masks holders' IDs; the platform reads its own store.)
+    let Some(first) = shuju_store::license::list(
+        admin.store(),
+        &Default::default(),
+        shuju_store::Page::new(None, Some(1)),
+    )
+    .await?
+    .items
+    .pop() else {
+        return Ok(None);
+    };
+    let bureau = shuju_store::departments::all(admin.store())
+        .await?
+        .into_iter()
+        .find(|d| d.name == "聊城市大数据局")
+        .ok_or_else(|| shuju_types::Error::not_found("聊城市大数据局"))?;
+    let role = shuju_store::roles::by_key(admin.store(), shuju_admin::seed::HOLDER_ROLE)
+        .await?
+        .ok_or_else(|| shuju_types::Error::not_found("the holder role"))?;
+    let pw = shuju_admin::password::random();
+    let user = admin
+        .create_user(
+            &sys,
+            shuju_admin::users::UserInput {
+                username: USER.into(),
+                display_name: format!("{}经办人", first.holder_name),
+                dept_id: bureau.id,
+                role_ids: vec![role.id],
+                password: Some(pw.clone()),
+                must_change_password: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    licenses
+        .bind_holder(&sys, user.user.id, &first.holder_id)
+        .await?;
+    Ok(Some((USER.to_owned(), pw, first.holder_name)))
 }

@@ -4,18 +4,15 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
-mod config;
 mod demo;
 mod progress;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use config::{Config, Overrides};
-use shuju_admin::Admin;
-use shuju_catalog::Catalog;
+use shuju_platform::{Config, Overrides, Platform};
 use shuju_store::{Migrate, Store};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -512,35 +509,6 @@ async fn open_store(cfg: &Config, migrate: Migrate) -> anyhow::Result<Store> {
         .map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
-/// Create the data dir readable by its owner only: it holds password hashes and keys.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-        .with_context(|| format!("cannot create the data dir {}", dir.display()))
-}
-
-/// Write a secret file readable by the owner only.
-fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(content.as_bytes())?;
-    Ok(())
-}
-
 async fn open_lake(cfg: &Config, store: &Store) -> anyhow::Result<shuju_lake::Lake> {
     let mut lake = shuju_lake::Lake::open(&cfg.lake_location(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot open the lake: {}", e.message))?
@@ -626,7 +594,7 @@ fn peak_memory_mib() -> Option<u64> {
     Some(kb / 1024)
 }
 
-fn print_resolution(r: &shuju_identity::persons::RunReport, what: &str, ids: &str) {
+pub(crate) fn print_resolution(r: &shuju_identity::persons::RunReport, what: &str, ids: &str) {
     eprintln!(
         "  Resolution run {}: {} records → {} {what} ({} linked on {ids}, {} by the model, {} pairs for review); {} new, {} merged, {} split.",
         r.run_id,
@@ -694,18 +662,20 @@ async fn sql(
 }
 
 /// Serve; with `demo`, first grow the demo city with that many catalog entries and persons.
-async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<ExitCode> {
+async fn serve(mut cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<ExitCode> {
     init_tracing(&cfg.log);
-    create_private_dir(&cfg.data_dir)?;
-    let store = open_store(&cfg, Migrate::Apply).await?;
-    let admin = Admin::new(store.clone(), cfg.admin.clone());
-    if let Some(pw) = admin
-        .bootstrap()
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
-        .map_err(|e| anyhow::anyhow!("first start failed: {}", e.message))?
-    {
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    if cfg.public_url.is_none() {
+        cfg.public_url = Some(format!("http://{addr}"));
+    }
+    let platform = Platform::open(&cfg)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start: {}", e.message))?;
+    if let Some(pw) = &platform.first_password {
         let file = cfg.data_dir.join("initial-admin-password");
-        write_secret(&file, &format!("{pw}\n"))?;
         eprintln!();
         eprintln!("  First start: the account 'admin' was created with a one-time password:");
         eprintln!();
@@ -715,290 +685,15 @@ async fn serve(cfg: Config, demo: Option<(usize, usize)>) -> anyhow::Result<Exit
         eprintln!("  It must be changed at first login.");
         eprintln!();
     }
-    admin
-        .ensure_builtin_roles()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot add built-in roles: {}", e.message))?;
-    let listener = tokio::net::TcpListener::bind(&cfg.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    let addr = listener.local_addr()?;
-    let catalog = Catalog::open(admin.clone(), cfg.catalog.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the catalog: {}", e.message))?;
-    let lake = open_lake(&cfg, &store).await?;
-    shuju_catalog::lake::stamp_providers(&catalog, &lake)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot name the lake tables' providers: {}", e.message))?;
     if let Some((entries, persons)) = demo {
-        let accounts = admin
-            .seed_demo()
-            .await
-            .map_err(|e| anyhow::anyhow!("demo seeding failed: {}", e.message))?;
-        let file = cfg.data_dir.join("demo-accounts.txt");
-        if !accounts.is_empty() {
-            let mut text = String::new();
-            for (u, role, pw) in &accounts {
-                text.push_str(&format!("{u}\t{pw}\t{role}\n"));
-            }
-            write_secret(&file, &text)?;
-        }
-        let added = demo::seed_catalog(&catalog, &admin, entries, 20_261_127)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo catalog failed: {}", e.message))?;
-        demo::seed_lake(&catalog, &lake, &admin, &cfg.data_dir, persons)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo lake failed: {}", e.message))?;
-        let persons_svc = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
-        if persons_svc
-            .runs(&shuju_admin::Caller::system())
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?
-            .is_empty()
-        {
-            eprintln!("  Resolving persons across the sources (一人一档) …");
-            let r = persons_svc
-                .resolve(&shuju_admin::Caller::system())
-                .await
-                .map_err(|e| anyhow::anyhow!("demo resolution failed: {}", e.message))?;
-            print_resolution(&r, "persons", "citizen IDs");
-        }
-        let enterprises =
-            shuju_identity::enterprises::Enterprises::new(store.clone(), lake.clone());
-        if enterprises
-            .runs(&shuju_admin::Caller::system())
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?
-            .is_empty()
-        {
-            eprintln!("  Resolving enterprises across the sources (一企一档) …");
-            let r = enterprises
-                .resolve(&shuju_admin::Caller::system())
-                .await
-                .map_err(|e| anyhow::anyhow!("demo resolution failed: {}", e.message))?;
-            print_resolution(&r, "enterprises", "credit codes");
-        }
-        let (entries, published, systems, cloud) = catalog.figures().await.unwrap_or_default();
-        eprintln!(
-            "  Demo city: 聊城市 (371500), {} departments, {entries} catalog entries ({published} published{}), {systems} information systems ({cloud} on the government cloud).",
-            admin.count_departments().await.unwrap_or(0),
-            if added > 0 { ", just generated" } else { "" }
-        );
-        eprintln!(
-            "  Demo accounts (username, password, role) — also in {}:",
-            file.display()
-        );
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            for line in text.lines() {
-                let cols: Vec<&str> = line.split('\t').collect();
-                if let [u, pw, role] = cols[..] {
-                    eprintln!("      {u:<14} {pw:<18} {role}");
-                }
-            }
-        }
-        if let Ok(pw) = std::fs::read_to_string(cfg.data_dir.join("initial-admin-password")) {
-            let pw = pw.trim();
-            eprintln!(
-                "      {:<14} {pw:<18} 超级管理员 (one-time password; change at first login)",
-                "admin"
-            );
-        }
-        eprintln!();
+        demo::grow(&platform, entries, persons).await?;
     }
-    // Deliveries copied into DATA_DIR/drop/<table>/ are loaded once they stop growing, and the
-    // persons and enterprises they bring matched as they land.
-    let persons = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
-    tokio::spawn(match_cli_deliveries(
-        store.clone(),
-        persons.clone(),
-        shuju_identity::enterprises::Enterprises::new(store.clone(), lake.clone()),
-    ));
-    {
-        let persons = persons.clone();
-        let enterprises =
-            shuju_identity::enterprises::Enterprises::new(store.clone(), lake.clone());
-        tokio::spawn(lake.clone().watch_drop(
-            cfg.data_dir.join("drop"),
-            std::time::Duration::from_secs(10),
-            move |r| {
-                let (persons, enterprises) = (persons.clone(), enterprises.clone());
-                async move {
-                    if r.version.is_some() {
-                        shuju_identity::landed(&persons, &enterprises, &r.table, r.job_id).await;
-                    }
-                }
-            },
-        ));
-    }
-    let licenses = shuju_license::registry::Licenses::open(
-        admin.clone(),
-        &format!("http://{addr}"),
-        cfg.key_wrap()?,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the license registry: {}", e.message))?;
-    if demo.is_some() {
-        // The market registry's business licences become e-licenses (once); the other types
-        // come from the lake on the registry page or `POST /api/v1/licenses/bulk`.
-        eprintln!("  Issuing the market registry's business licences as e-licenses (once) …");
-        let r = licenses
-            .issue_bulk(
-                &shuju_admin::Caller::system(),
-                &lake,
-                "business_licence",
-                None,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("demo e-licenses failed: {}", e.message))?;
-        if r.issued > 0 {
-            eprintln!(
-                "  E-licenses issued from the market registry: {} business licences ({} rejected).",
-                r.issued,
-                r.rejected.len()
-            );
-        }
-        if let Some((user, pw, holder)) = demo_wallet(&admin, &licenses)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo wallet failed: {}", e.message))?
-        {
-            let file = cfg.data_dir.join("demo-accounts.txt");
-            let mut text = std::fs::read_to_string(&file).unwrap_or_default();
-            text.push_str(&format!("{user}\t{pw}\t持证人 (企业经办人: {holder})\n"));
-            write_secret(&file, &text)?;
-            eprintln!("      {user:<14} {pw:<18} 持证人 — the wallet of {holder} (/wallet)");
-        }
-    }
+    let _background = platform.spawn_background();
     eprintln!("  Shuju is running: open http://{addr}/  (API docs: http://{addr}/api/docs)");
-    tracing::info!(%addr, backend = ?store.backend(), "listening");
-    let exchange = shuju_exchange::requests::Exchange::new(
-        admin.clone(),
-        catalog.clone(),
-        cfg.exchange.calendar.clone(),
-        cfg.exchange.deadlines.clone(),
-    );
-    // Every 30 seconds: bulk subscribers receive their tables' changes, and requests left past
-    // their answer deadline are escalated (once each).
-    {
-        let gateway =
-            shuju_exchange::gateway::Gateway::new(store.clone(), exchange.clone(), lake.clone());
-        let exchange = exchange.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-                match exchange.escalate_overdue().await {
-                    Ok(r) if !r.is_empty() => {
-                        tracing::info!(requests = r.len(), "escalated past their deadline")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "escalation"),
-                }
-                match gateway.deliver_due().await {
-                    Ok(d) if !d.is_empty() => {
-                        tracing::info!(deliveries = d.len(), "bulk changes delivered")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "bulk delivery"),
-                }
-            }
-        });
-    }
-    let platform = shuju_web::Platform {
-        admin,
-        catalog,
-        licenses,
-        exchange,
-        lake,
-        persons: Some(persons),
-    };
-    shuju_web::serve(listener, platform, cfg.web.clone(), shutdown_signal()).await?;
-    store.close().await;
+    tracing::info!(%addr, backend = ?platform.store.backend(), "listening");
+    shuju_web::serve(listener, platform.clone(), shutdown_signal()).await?;
+    platform.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The demo's wallet account: an enterprise agent bound to the first business licence's holder.
-/// `None` when it exists already (or nothing was issued).
-async fn demo_wallet(
-    admin: &shuju_admin::Admin,
-    licenses: &shuju_license::registry::Licenses,
-) -> shuju_types::Result<Option<(String, String, String)>> {
-    let sys = shuju_admin::Caller::system();
-    const USER: &str = "qiye_agent";
-    if shuju_store::users::by_username(admin.store(), USER)
-        .await?
-        .is_some()
-    {
-        return Ok(None);
-    }
-    // (The registry's list masks holders' IDs; the platform reads its own store.)
-    let Some(first) = shuju_store::license::list(
-        admin.store(),
-        &Default::default(),
-        shuju_store::Page::new(None, Some(1)),
-    )
-    .await?
-    .items
-    .pop() else {
-        return Ok(None);
-    };
-    let bureau = shuju_store::departments::all(admin.store())
-        .await?
-        .into_iter()
-        .find(|d| d.name == "聊城市大数据局")
-        .ok_or_else(|| shuju_types::Error::not_found("聊城市大数据局"))?;
-    let role = shuju_store::roles::by_key(admin.store(), shuju_admin::seed::HOLDER_ROLE)
-        .await?
-        .ok_or_else(|| shuju_types::Error::not_found("the holder role"))?;
-    let pw = shuju_admin::password::random();
-    let user = admin
-        .create_user(
-            &sys,
-            shuju_admin::users::UserInput {
-                username: USER.into(),
-                display_name: format!("{}经办人", first.holder_name),
-                dept_id: bureau.id,
-                role_ids: vec![role.id],
-                password: Some(pw.clone()),
-                must_change_password: Some(false),
-                ..Default::default()
-            },
-        )
-        .await?;
-    licenses
-        .bind_holder(&sys, user.user.id, &first.holder_id)
-        .await?;
-    Ok(Some((USER.to_owned(), pw, first.holder_name)))
-}
-
-/// Deliveries `shuju ingest` loads (in a process of its own) while the server runs are matched to
-/// persons and enterprises too: every 10 seconds, the command line's finished loads newer than
-/// the last one seen, in order (a load still running is waited for).
-async fn match_cli_deliveries(
-    store: shuju_store::Store,
-    persons: shuju_identity::persons::Persons,
-    enterprises: shuju_identity::enterprises::Enterprises,
-) {
-    use shuju_store::lake::list_jobs;
-    let mut seen = match list_jobs(&store, None, 1).await {
-        Ok(j) => j.first().map_or(0, |j| j.id),
-        Err(_) => 0,
-    };
-    loop {
-        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-        let Ok(mut jobs) = list_jobs(&store, None, 200).await else {
-            continue;
-        };
-        jobs.reverse();
-        let from = seen;
-        for j in jobs.into_iter().filter(|j| j.id > from) {
-            if j.status == "running" {
-                break;
-            }
-            seen = j.id;
-            if j.actor == cli_caller().username && j.status == "done" && j.version.is_some() {
-                shuju_identity::landed(&persons, &enterprises, &j.table_name, j.id).await;
-            }
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -22,6 +22,7 @@ pub mod identity;
 pub mod lake;
 pub mod license;
 pub mod login_log;
+pub mod outbox;
 pub mod roles;
 pub mod rules;
 pub mod sessions;

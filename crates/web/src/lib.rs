@@ -20,13 +20,6 @@ pub mod pages;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use serde::{Deserialize, Serialize};
-use shuju_admin::Admin;
-use shuju_catalog::Catalog;
-use shuju_exchange::projects::Projects;
-use shuju_exchange::requests::Exchange;
-use shuju_license::registry::Licenses;
-use shuju_store::Store;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
@@ -35,68 +28,23 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The `[web]` section of `shuju.toml`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WebConfig {
-    /// The largest JSON body accepted, in bytes.
-    pub json_limit: usize,
-    /// The largest upload (Excel import) accepted, in bytes.
-    pub upload_limit: usize,
-    /// The largest delivery uploaded to the lake through the web, in bytes (larger files go
-    /// through `shuju ingest` or the drop folder).
-    pub delivery_limit: usize,
-    /// Set the Secure flag on cookies (when served over HTTPS behind a proxy).
-    pub secure_cookies: bool,
-    /// Serve the open-data face (CKAN actions, the DCAT export) to callers who do not sign in:
-    /// only entries whose opening attribute is 无条件开放. Off by default: every caller signs in.
-    pub open_data: bool,
-    /// Answer `/metrics` without sign-in (a scraper on a closed network). Off by default: the
-    /// scraper sends an API token with `monitor:metrics:view`.
-    pub anonymous_metrics: bool,
-}
+pub use shuju_platform::{Platform, WebConfig};
 
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            json_limit: 256 * 1024,
-            upload_limit: 10 * 1024 * 1024,
-            delivery_limit: 256 * 1024 * 1024,
-            secure_cookies: false,
-            open_data: false,
-            anonymous_metrics: false,
-        }
-    }
-}
-
-/// The domain services the web layer serves.
-#[derive(Clone, Debug)]
-pub struct Platform {
-    pub admin: Admin,
-    pub catalog: Catalog,
-    pub licenses: Licenses,
-    pub exchange: Exchange,
-    pub lake: shuju_lake::Lake,
-    /// The person service, when the caller built it (a benchmark with its own match index);
-    /// `None`: built here, its index loaded from the last resolution run in the background.
-    pub persons: Option<shuju_identity::persons::Persons>,
-}
-
+/// What every handler reaches: the platform's services (through `Deref`: `s.catalog`,
+/// `s.lake`, …), the web settings, the metrics and the API document.
 #[derive(Clone)]
 pub struct AppState {
-    pub admin: Admin,
-    pub catalog: Catalog,
-    pub licenses: Licenses,
-    pub exchange: Exchange,
-    pub projects: Projects,
-    pub lake: shuju_lake::Lake,
-    pub persons: shuju_identity::persons::Persons,
-    pub enterprises: shuju_identity::enterprises::Enterprises,
-    pub gateway: shuju_exchange::gateway::Gateway,
-    pub store: Store,
+    pub platform: Platform,
     pub cfg: Arc<WebConfig>,
     metrics: PrometheusHandle,
     openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Platform;
+    fn deref(&self) -> &Platform {
+        &self.platform
+    }
 }
 
 fn metrics_handle() -> PrometheusHandle {
@@ -198,49 +146,13 @@ fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// Build the application: the router with all layers, and the OpenAPI document.
-pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::OpenApi>) {
-    let Platform {
-        admin,
-        catalog,
-        licenses,
-        exchange,
-        lake,
-        persons,
-    } = platform;
-    let projects = Projects::new(admin.clone());
-    let persons = persons.unwrap_or_else(|| {
-        shuju_identity::persons::Persons::new(admin.store().clone(), lake.clone())
-    });
-    let enterprises =
-        shuju_identity::enterprises::Enterprises::new(admin.store().clone(), lake.clone());
-    // The single-record match index of the last resolution run, loaded in the background.
-    if let (Ok(rt), false) = (tokio::runtime::Handle::try_current(), persons.has_index()) {
-        let p = persons.clone();
-        rt.spawn(async move {
-            if let Err(e) = p.load_index(&shuju_admin::Caller::system()).await {
-                tracing::warn!(error = %e.message, "person match index not loaded");
-            }
-        });
-    }
+pub fn app(platform: Platform) -> (Router, Arc<utoipa::openapi::OpenApi>) {
+    let cfg = platform.config.web.clone();
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
     let openapi = Arc::new(openapi);
-    let gateway = shuju_exchange::gateway::Gateway::new(
-        admin.store().clone(),
-        exchange.clone(),
-        lake.clone(),
-    );
     let state = AppState {
-        gateway,
-        store: admin.store().clone(),
-        admin,
-        catalog,
-        licenses,
-        exchange,
-        projects,
-        lake,
-        persons,
-        enterprises,
+        platform,
         cfg: Arc::new(cfg.clone()),
         metrics: metrics_handle(),
         openapi: openapi.clone(),
@@ -260,10 +172,9 @@ pub fn app(platform: Platform, cfg: WebConfig) -> (Router, Arc<utoipa::openapi::
 pub async fn serve(
     listener: TcpListener,
     platform: Platform,
-    cfg: WebConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (router, _) = app(platform, cfg);
+    let (router, _) = app(platform);
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1582,51 +1582,17 @@ async fn http_match(
 ) -> anyhow::Result<Vec<f64>> {
     let e = |e: shuju_types::Error| anyhow::anyhow!(e.message);
     let dir = tempfile::tempdir()?;
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("shuju.db").display()
-    );
-    let store = Store::open(&url, Migrate::Apply).await.map_err(e)?;
-    let admin = Admin::new(store.clone(), Default::default());
-    admin.bootstrap().await.map_err(e)?;
-    admin.ensure_builtin_roles().await.map_err(e)?;
-    let lake = shuju_lake::Lake::open(
-        dir.path().join("lake").to_str().unwrap_or("lake"),
-        store.clone(),
-    )
-    .map_err(e)?;
-    let persons = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
-    persons.install_index(ix);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let catalog = shuju_catalog::Catalog::open(admin.clone(), Default::default())
-        .await
-        .map_err(e)?;
-    let platform = shuju_web::Platform {
-        licenses: shuju_license::registry::Licenses::open(
-            admin.clone(),
-            &base,
-            std::sync::Arc::new(shuju_license::kek::LocalKek::random()),
-        )
-        .await
-        .map_err(e)?,
-        exchange: shuju_exchange::requests::Exchange::new(
-            admin.clone(),
-            catalog.clone(),
-            Default::default(),
-            Default::default(),
-        ),
-        catalog,
-        admin: admin.clone(),
-        lake,
-        persons: Some(persons),
+    let cfg = shuju_platform::Config {
+        data_dir: dir.path().to_owned(),
+        public_url: Some(base.clone()),
+        ..Default::default()
     };
-    let server = tokio::spawn(shuju_web::serve(
-        listener,
-        platform,
-        Default::default(),
-        std::future::pending(),
-    ));
+    let platform = shuju_platform::Platform::open(&cfg).await.map_err(e)?;
+    platform.persons.install_index(ix);
+    let (store, admin) = (platform.store.clone(), platform.admin.clone());
+    let server = tokio::spawn(shuju_web::serve(listener, platform, std::future::pending()));
     let admin_id = shuju_store::users::by_username(&store, "admin")
         .await
         .map_err(e)?

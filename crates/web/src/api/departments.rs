@@ -353,6 +353,59 @@ pub(crate) async fn read_upload(mut m: Multipart) -> Result<Upload, ApiError> {
     Ok(Upload { file, fields })
 }
 
+/// A delivery uploaded: its file streamed to a temporary file as it arrives (never held in
+/// memory), and the form's other fields.
+pub(crate) struct StagedUpload {
+    pub file: tempfile::NamedTempFile,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+impl StagedUpload {
+    /// The form's CSRF token matches the session's (for uploads from pages).
+    pub fn csrf_ok(&self, c: &shuju_admin::Caller) -> bool {
+        c.csrf_token.is_some() && self.fields.get("_csrf") == c.csrf_token.as_ref()
+    }
+}
+
+/// Read a multipart upload, its `file` part streamed to a temporary file.
+pub(crate) async fn stage_upload(mut m: Multipart) -> Result<StagedUpload, ApiError> {
+    use std::io::Write;
+    let mut file = None;
+    let mut fields = std::collections::HashMap::new();
+    while let Some(mut field) = m
+        .next_field()
+        .await
+        .map_err(|e| ApiError(upload_error(e.status())))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let mut tmp = tempfile::NamedTempFile::new().map_err(Error::internal)?;
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| ApiError(upload_error(e.status())))?
+            {
+                tmp.write_all(&chunk).map_err(Error::internal)?;
+            }
+            tmp.flush().map_err(Error::internal)?;
+            file = Some(tmp);
+        } else if !name.is_empty() {
+            let v = field
+                .text()
+                .await
+                .map_err(|e| ApiError(upload_error(e.status())))?;
+            fields.insert(name, v);
+        }
+    }
+    let file = file.ok_or_else(|| {
+        Error::invalid(
+            "file",
+            "is missing: send the delivery in a part named 'file'",
+        )
+    })?;
+    Ok(StagedUpload { file, fields })
+}
+
 fn upload_error(status: axum::http::StatusCode) -> Error {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         Error::new(

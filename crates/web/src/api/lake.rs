@@ -224,15 +224,15 @@ pub async fn ingest(
     Auth(c): Auth,
     m: Multipart,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let up = super::departments::read_upload(m).await?;
+    let up = super::departments::stage_upload(m).await?;
     Ok(Json(value(deliver(&s, &c, &up).await?)?))
 }
 
-/// Stage an upload in a temporary file and load it.
+/// Load a staged upload (one call into the platform, which also acts on what landed).
 pub(crate) async fn deliver(
     s: &AppState,
     c: &shuju_admin::Caller,
-    up: &super::departments::Upload,
+    up: &super::departments::StagedUpload,
 ) -> shuju_types::Result<shuju_lake::LoadReport> {
     let code = up
         .fields
@@ -246,14 +246,7 @@ pub(crate) async fn deliver(
         .cloned()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "upload".into());
-    let tmp = tempfile::NamedTempFile::new().map_err(Error::internal)?;
-    std::fs::write(tmp.path(), &up.file).map_err(Error::internal)?;
-    let r = shuju_catalog::lake::deliver(&s.catalog, &s.lake, c, &code, tmp.path(), &name).await?;
-    // Person and enterprise records that landed are matched at once to those of the last runs.
-    if r.version.is_some() {
-        shuju_identity::landed(&s.persons, &s.enterprises, &r.table, r.job_id).await;
-    }
-    Ok(r)
+    s.platform.deliver(c, &code, up.file.path(), &name).await
 }
 
 #[derive(Deserialize, ToSchema)]

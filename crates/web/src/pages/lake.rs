@@ -3,7 +3,6 @@
 
 use super::{CheckedForm, Flash, PageCaller, back, base, csrf_refused, page, page_error, render};
 use crate::AppState;
-use crate::api::departments::read_upload;
 use crate::extract::{Path, Query};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::Response;
@@ -200,7 +199,7 @@ pub async fn deliver(
     m: Multipart,
 ) -> Response {
     let to = format!("/lake/tables/{name}");
-    let mut up = match read_upload(m).await {
+    let mut up = match crate::api::departments::stage_upload(m).await {
         Ok(v) => v,
         Err(e) => return back(&pc, &to, None, Some(&e.0.message)),
     };

@@ -3,7 +3,7 @@
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
-use shuju_admin::{Admin, AdminConfig};
+use shuju_admin::Admin;
 use shuju_store::testing::{self, TestDb};
 
 pub const ADMIN_PW: &str = "Bureau-Secret-2026";
@@ -18,8 +18,9 @@ pub struct TestApp {
     pub lake: shuju_lake::Lake,
     /// The key-encryption key the server's license registry seals its keys under.
     pub kek: std::sync::Arc<dyn shuju_license::kek::KeyWrap>,
-    /// The lake's folder, removed when the app is dropped.
+    /// The data folder and the lake's, removed when the app is dropped.
     pub lake_dir: tempfile::TempDir,
+    _background: shuju_platform::Background,
 }
 
 impl TestApp {
@@ -50,51 +51,34 @@ impl TestApp {
         Self::spawn_configured(testing::sqlite(), cfg).await
     }
 
-    async fn spawn_configured(db: TestDb, cfg: shuju_web::WebConfig) -> TestApp {
-        let store = db.open().await;
-        let admin = Admin::new(store, AdminConfig::default());
-        let initial_password = admin
-            .bootstrap()
-            .await
-            .unwrap()
-            .expect("fresh database bootstraps");
+    async fn spawn_configured(db: TestDb, web: shuju_web::WebConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        admin.ensure_builtin_roles().await.unwrap();
-        let catalog = shuju_catalog::Catalog::open(admin.clone(), Default::default())
-            .await
-            .unwrap();
-        let kek: std::sync::Arc<dyn shuju_license::kek::KeyWrap> =
-            std::sync::Arc::new(shuju_license::kek::LocalKek::random());
-        let licenses = shuju_license::registry::Licenses::open(
-            admin.clone(),
-            "http://shuju.test",
-            kek.clone(),
-        )
-        .await
-        .unwrap();
-        let exchange = shuju_exchange::requests::Exchange::new(
-            admin.clone(),
-            catalog.clone(),
-            Default::default(),
-            Default::default(),
-        );
-        let lake_dir = tempfile::tempdir().unwrap();
-        let lake = shuju_lake::Lake::open(lake_dir.path().to_str().unwrap(), admin.store().clone())
-            .unwrap();
-        let platform = shuju_web::Platform {
-            admin: admin.clone(),
-            catalog,
-            licenses,
-            exchange,
-            lake: lake.clone(),
-            persons: None,
+        let dir = tempfile::tempdir().unwrap();
+        let kek_hex = shuju_license::kek::LocalKek::new_hex();
+        let cfg = shuju_platform::Config {
+            data_dir: dir.path().join("data"),
+            database: Some(db.url.clone()),
+            public_url: Some("http://shuju.test".into()),
+            lake: Some(dir.path().join("lake").display().to_string()),
+            kek: Some(kek_hex.clone()),
+            web,
+            ..Default::default()
         };
+        let platform = shuju_platform::Platform::open(&cfg).await.unwrap();
+        let initial_password = platform
+            .first_password
+            .clone()
+            .expect("fresh database bootstraps");
+        let background = platform.spawn_background();
+        let (admin, lake) = (platform.admin.clone(), platform.lake.clone());
         tokio::spawn(async move {
-            shuju_web::serve(listener, platform, cfg, std::future::pending())
+            shuju_web::serve(listener, platform, std::future::pending())
                 .await
                 .unwrap();
         });
+        let kek: std::sync::Arc<dyn shuju_license::kek::KeyWrap> =
+            std::sync::Arc::new(shuju_license::kek::LocalKek::parse(&kek_hex).unwrap());
         TestApp {
             base: format!("http://{addr}"),
             client: Client::builder()
@@ -106,7 +90,8 @@ impl TestApp {
             admin,
             lake,
             kek,
-            lake_dir,
+            lake_dir: dir,
+            _background: background,
         }
     }
 

@@ -614,3 +614,76 @@ async fn no_record_crosses_a_department_boundary_without_a_grant() {
     let e = error_body(r).await;
     assert!(!e["message"].as_str().unwrap().contains("企业"), "{e}");
 }
+
+/// One gateway per process: a grant's calls through the API and its bulk deliveries — asked
+/// for, and made by the platform when a delivery lands (the outbox) — count against one quota.
+#[tokio::test]
+async fn the_api_and_the_bulk_path_count_against_one_quota() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let _: Value = app
+        .put_json(
+            &w.provider,
+            &format!("/api/v1/exchange/grants/{}/terms", w.grant),
+            json!({"unmasked_items": [], "calls_per_day": 4, "rows_per_day": 1000, "calls_per_second": 50}),
+        )
+        .await;
+    let call = |key: &str| {
+        let path = format!("/api/v1/gateway/{}?key={key}", w.grant);
+        let (app, consumer) = (&app, w.consumer.clone());
+        async move { app.get(&consumer, &path).await }
+    };
+    assert_eq!(call(&w.codes[0]).await.status(), StatusCode::OK); // 1
+    let sub: Value = app
+        .post_json(
+            &w.consumer,
+            &format!("/api/v1/exchange/grants/{}/subscribe", w.grant),
+            json!({}),
+        )
+        .await;
+    let sub_id = sub["id"].as_i64().unwrap();
+    let first: Value = app
+        .post_json(
+            &w.consumer,
+            &format!("/api/v1/exchange/subscriptions/{sub_id}/deliver"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(first["rows_changed"], 3, "{first}"); // 2
+    // The provider delivers a change; the platform hands it to the subscriber as it lands.
+    let resource = app
+        .lake
+        .tables(&Caller::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.spec.name == "scjg_registry")
+        .unwrap()
+        .spec
+        .resource_code;
+    let code = CreditCode::complete("91371500MA3C4D5E9").unwrap();
+    let body = format!(
+        "统一社会信用代码,主体名称,法定代表人证件号码,注册资本\n{},新企业,{},900\n",
+        code.as_str(),
+        w.reps[0]
+    );
+    let r = app
+        .deliver(&w.provider, &resource, "registry2.csv", body.into_bytes())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let subs: Vec<Value> = app
+        .get_json(&w.consumer, "/api/v1/exchange/subscriptions")
+        .await;
+    assert_eq!(
+        subs[0]["deliveries"].as_array().unwrap().len(),
+        2,
+        "{subs:?}"
+    ); // 3
+    assert_eq!(call(&w.codes[1]).await.status(), StatusCode::OK); // 4
+    let r = call(&w.codes[2]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the bulk deliveries counted"
+    );
+}

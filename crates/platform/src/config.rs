@@ -1,13 +1,12 @@
 //! The effective configuration: defaults, then `shuju.toml` (in the data dir, or `--config`), then
 //! `SHUJU_*` environment variables (`__` separates sections: `SHUJU_ADMIN__LOCKOUT_FAILURES=3`), then
-//! command-line flags.
+//! command-line flags. One [`Config`] opens the whole platform ([`crate::Platform::open`]).
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use shuju_admin::AdminConfig;
 use shuju_catalog::CatalogConfig;
-use shuju_web::WebConfig;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -21,6 +20,9 @@ pub struct Config {
     pub database: Option<String>,
     /// Log filter (tracing's EnvFilter syntax).
     pub log: String,
+    /// The address citizens, verifiers and departments reach the platform at (issuer URIs and
+    /// the status list derive from it). Default: `http://` and the listen address.
+    pub public_url: Option<String>,
     /// Where the lake's Delta tables live: a folder, a `file://` URL, or an S3-compatible store
     /// (`s3://bucket/prefix`, configured by the `AWS_*` environment variables). Default:
     /// DATA_DIR/lake.
@@ -47,6 +49,7 @@ impl Default for Config {
             database: None,
             log: "info".into(),
             lake: None,
+            public_url: None,
             kek: None,
             kek_file: None,
             admin: AdminConfig::default(),
@@ -121,6 +124,15 @@ impl Config {
             .unwrap_or_else(|| sqlite_url(&self.data_dir))
     }
 
+    /// The address the platform is reached at.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// The key-encryption key: `kek` when set, else the `kek_file` (made at first start).
     pub fn key_wrap(&self) -> anyhow::Result<std::sync::Arc<dyn shuju_license::kek::KeyWrap>> {
         use shuju_license::kek::LocalKek;
@@ -158,6 +170,40 @@ pub fn hide_password(url: &str) -> String {
             u.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+/// The `[web]` section of `shuju.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// The largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+    /// The largest upload (Excel import) accepted, in bytes.
+    pub upload_limit: usize,
+    /// The largest delivery uploaded to the lake through the web, in bytes (larger files go
+    /// through `shuju ingest` or the drop folder).
+    pub delivery_limit: usize,
+    /// Set the Secure flag on cookies (when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+    /// Serve the open-data face (CKAN actions, the DCAT export) to callers who do not sign in:
+    /// only entries whose opening attribute is 无条件开放. Off by default: every caller signs in.
+    pub open_data: bool,
+    /// Answer `/metrics` without sign-in (a scraper on a closed network). Off by default: the
+    /// scraper sends an API token with `monitor:metrics:view`.
+    pub anonymous_metrics: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            json_limit: 256 * 1024,
+            upload_limit: 10 * 1024 * 1024,
+            delivery_limit: 256 * 1024 * 1024,
+            secure_cookies: false,
+            open_data: false,
+            anonymous_metrics: false,
+        }
     }
 }
 
