@@ -39,7 +39,7 @@ assert len(check["rules"]) == 5, check
 runs = call("/api/v1/enterprises/runs", token=t)
 assert runs and runs[0]["entities"] > 0, runs
 print(f"enterprise run {runs[0]['id']}: {runs[0]['records']} records -> {runs[0]['entities']} enterprises")
-code = call("/api/v1/lake/sql", {"sql": "SELECT tyshxydm FROM scjg_entities WHERE zch IS NOT NULL AND zch <> '' ORDER BY tyshxydm LIMIT 1"}, t)["rows"][0]["tyshxydm"]
+code = call("/api/v1/lake/sql", {"sql": "SELECT tyshxydm FROM scjg_entities WHERE _flagged IS NULL AND zch IS NOT NULL AND zch <> '' ORDER BY tyshxydm LIMIT 1"}, t)["rows"][0]["tyshxydm"]
 ent = call(f"/api/v1/enterprises/{code}", token=t, purpose="demo")
 assert ent["enterprise_id"] == code and any(f["table"] == "scjg_entities" for f in ent["facts"]), ent
 print(f"enterprise file {code}: {len(ent['facts'])} facts ({', '.join(sorted({f['kind'] for f in ent['facts']}))}), credit {ent['credit']['level']}")

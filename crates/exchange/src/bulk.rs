@@ -156,6 +156,11 @@ impl Gateway {
     }
 
     async fn deliver_one(&self, s: &SubscriptionRow, actor: &str) -> Result<Option<DeliveryRow>> {
+        let _one = self.delivering.lock().await;
+        // Read again under the lock: another delivery may have moved it on.
+        let s = &gw::get_subscription(&self.store, s.id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("subscription {}", s.id)))?;
         let r = self.resolved(s.grant_id).await?;
         let g = &r.grant;
         let day = today();

@@ -24,6 +24,7 @@ use shuju_store::audit::AuditEntry;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::exchange::{self as store, GrantRow};
 use shuju_store::gateway::{self as gw, NewCall, Terms};
+pub use shuju_store::gateway::{DataUseRow, DeliveryRow, SharingRate, SubscriptionRow, UseStat};
 use shuju_types::{CitizenId, CreditCode, Error, ErrorCode, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -122,6 +123,9 @@ pub struct Gateway {
     grants: Arc<Mutex<HashMap<i64, Arc<Resolved>>>>,
     usage: UsageMap,
     writer: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+    /// Bulk deliveries one at a time: a subscription asked for and served by the platform at
+    /// once is delivered once.
+    pub(crate) delivering: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -171,6 +175,7 @@ impl Gateway {
             grants: Default::default(),
             usage: Default::default(),
             writer: Default::default(),
+            delivering: Default::default(),
         }
     }
 

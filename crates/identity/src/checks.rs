@@ -73,6 +73,7 @@ pub fn parse(jdm: &str) -> Result<Arc<DecisionContent>> {
 
 /// One rule's answer.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleOutcome {
     pub rule: String,
     pub pass: bool,
@@ -81,11 +82,13 @@ pub struct RuleOutcome {
 
 /// A check's answer: yes or no, the reason for each rule, and the facts it was given.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckResult {
     pub rule_set: String,
     pub version: i64,
     pub passed: bool,
     pub rules: Vec<RuleOutcome>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub facts: Value,
 }
 

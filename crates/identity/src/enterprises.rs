@@ -233,6 +233,7 @@ pub fn push_enterprise(
 
 /// A summary of an enterprise's record with the regulators.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditSummary {
     pub penalties: usize,
     pub fines_total: f64,
@@ -242,11 +243,13 @@ pub struct CreditSummary {
     pub inspections_with_findings: usize,
     pub licences: usize,
     /// 良好 (nothing against it), 关注 (one penalty or finding), 警示 (more).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub level: &'static str,
 }
 
 /// An enterprise's file.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseFile {
     /// Its credit code, or the `E…` ID of an entity no registry knows.
     pub enterprise_id: String,
@@ -264,6 +267,7 @@ pub struct EnterpriseFile {
 
 /// An enterprise found by a search.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseHit {
     pub credit_code: String,
     pub name: String,

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// One fact of a person's or an enterprise's file.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fact {
     /// What the row tells (户籍, 不动产, 行政处罚 …).
     pub kind: String,
@@ -30,6 +31,7 @@ pub struct Fact {
     /// the person behind a shareholder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub row: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -143,6 +145,7 @@ impl<'a> FactReader<'a> {
 /// An electronic licence the platform issued to the file's person or enterprise (its metadata; the
 /// claims stay in the register).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenceHeld {
     pub license_id: String,
     pub kind: String,

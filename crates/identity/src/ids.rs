@@ -12,12 +12,15 @@ use twox_hash::XxHash3_64;
 
 /// What changed against the last run.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Changes {
     /// Entities seen for the first time.
     pub created: usize,
     /// (surviving ID, IDs it absorbed).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
     pub merged: Vec<(String, Vec<String>)>,
     /// (old ID, new IDs its records moved to).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
     pub split: Vec<(String, Vec<String>)>,
     /// Records of an old entity now under another, not counted above.
     pub moved_records: usize,

@@ -33,6 +33,8 @@ pub use compare::Compare;
 pub use model::{Explanation, Model};
 pub use records::{FieldSpec, Rec, Records};
 pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy, resolve};
+pub use shuju_store::identity::{ReviewRow, RunRow};
+pub use shuju_store::rules::RuleSetRow;
 
 /// Match the person and enterprise records a delivery brought (lake job `job` into `table`) as it
 /// lands, as the platform. A failure is logged; the delivery itself stands, and the next full run

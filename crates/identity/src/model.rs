@@ -31,6 +31,7 @@ pub struct Model {
 
 /// One field's part in a pair's weight.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldWeight {
     pub field: String,
     pub level: String,
@@ -41,6 +42,7 @@ pub struct FieldWeight {
 
 /// Why two records are (or are not) taken for one entity.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     pub prior: f64,
     pub fields: Vec<FieldWeight>,

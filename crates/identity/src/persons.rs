@@ -335,6 +335,7 @@ pub fn source_sql(s: &PersonSource) -> String {
 
 /// What a resolution run did.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunReport {
     pub run_id: i64,
     pub records: usize,
@@ -346,6 +347,7 @@ pub struct RunReport {
 
 /// What matching a delivery as it landed did.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Absorbed {
     pub records: usize,
     pub already_linked: usize,
@@ -356,6 +358,7 @@ pub struct Absorbed {
 
 /// A candidate for a single record.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     pub person_id: String,
     pub probability: f64,
@@ -393,6 +396,7 @@ pub use crate::files::Fact;
 
 /// A person's file.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonFile {
     pub person_id: String,
     pub masked: bool,
@@ -405,6 +409,7 @@ pub struct PersonFile {
 
 /// A member of a household, as the viewer may see the registry.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     pub person_id: Option<String>,
     pub name: Option<String>,

@@ -89,6 +89,7 @@ pub struct Resolution {
 
 /// Counts of a run.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub records: usize,
     pub comparisons: u64,

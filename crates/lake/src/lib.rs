@@ -26,6 +26,7 @@ pub mod spec;
 pub mod upsert;
 
 pub use access::Readers;
+pub use shuju_store::lake::{JobRow, QualityRow};
 pub use shuju_types::Library;
 pub use spec::{Check, ColumnSpec, Kind, TableSpec};
 
@@ -40,7 +41,7 @@ use sha2::{Digest, Sha256};
 use shuju_admin::{Caller, perm};
 use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
-use shuju_store::lake::{self as meta, JobEnd, JobRow, QualityRow, TableRow};
+use shuju_store::lake::{self as meta, JobEnd, TableRow};
 use shuju_types::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -348,6 +348,153 @@ pub async fn terms(
     Ok(Json(s.gateway.set_terms(&c, id, &t).await?.into()))
 }
 
+// ----- the answers' shapes -----
+
+/// A gateway call's answer.
+#[derive(Serialize, ToSchema)]
+pub struct AnswerView {
+    pub grant_id: i64,
+    pub resource_code: String,
+    /// The granted items, as column → item name.
+    pub items: std::collections::BTreeMap<String, String>,
+    /// Columns masked in this answer.
+    pub masked: Vec<String>,
+    /// The rows, by column.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// What is left of today's quota after this call.
+    pub calls_left: i64,
+    pub rows_left: i64,
+}
+
+/// Calls and rows of one grant, resource or consuming department over a window.
+#[derive(Serialize, ToSchema)]
+pub struct UseStatView {
+    pub id: i64,
+    pub name: String,
+    /// The other party: the consumer of a grant, the provider of an entry.
+    pub party: String,
+    pub calls: i64,
+    pub rows_out: i64,
+    /// Calls refused or failed.
+    pub errors: i64,
+    pub total_ms: i64,
+    pub max_ms: i64,
+    /// Departments calling (for an entry).
+    pub consumers: i64,
+}
+
+/// A providing department's sharing: catalogued, shared, granted and exchanged entries.
+#[derive(Serialize, ToSchema)]
+pub struct SharingRateView {
+    pub dept_id: i64,
+    pub dept: String,
+    pub catalogued: i64,
+    pub shared: i64,
+    pub granted: i64,
+    pub exchanged: i64,
+}
+
+/// The gateway's usage and health over a window.
+#[derive(Serialize, ToSchema)]
+pub struct HealthView {
+    pub days: u32,
+    pub grants: Vec<UseStatView>,
+    /// Most called first: the top shared resources.
+    pub entries: Vec<UseStatView>,
+    pub consumers: Vec<UseStatView>,
+    pub sharing: Vec<SharingRateView>,
+}
+
+fn use_stats(v: Vec<shuju_exchange::gateway::UseStat>) -> Vec<UseStatView> {
+    v.into_iter()
+        .map(|u| UseStatView {
+            id: u.id,
+            name: u.name,
+            party: u.party,
+            calls: u.calls,
+            rows_out: u.rows_out,
+            errors: u.errors,
+            total_ms: u.total_ms,
+            max_ms: u.max_ms,
+            consumers: u.consumers,
+        })
+        .collect()
+}
+
+/// One bulk delivery: the versions it spans and its file.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub from_version: Option<i64>,
+    pub to_version: i64,
+    pub file_name: String,
+    pub rows_changed: i64,
+    pub rows_removed: i64,
+    pub sha256: String,
+    pub delivered_at: String,
+}
+
+impl From<shuju_exchange::gateway::DeliveryRow> for DeliveryView {
+    fn from(d: shuju_exchange::gateway::DeliveryRow) -> Self {
+        DeliveryView {
+            id: d.id,
+            subscription_id: d.subscription_id,
+            from_version: d.from_version,
+            to_version: d.to_version,
+            file_name: d.file_name,
+            rows_changed: d.rows_changed,
+            rows_removed: d.rows_removed,
+            sha256: d.sha256,
+            delivered_at: d.delivered_at,
+        }
+    }
+}
+
+/// A subscription of a grant's consumer to its table, with its deliveries (newest first).
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    pub id: i64,
+    pub grant_id: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_version: Option<i64>,
+    pub delivered_at: Option<String>,
+    /// 1 while it runs.
+    pub active: i64,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+impl From<shuju_exchange::bulk::Subscription> for SubscriptionView {
+    fn from(s: shuju_exchange::bulk::Subscription) -> Self {
+        let r = s.row;
+        SubscriptionView {
+            id: r.id,
+            grant_id: r.grant_id,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            last_version: r.last_version,
+            delivered_at: r.delivered_at,
+            active: r.active,
+            deliveries: s.deliveries.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A use of a citizen's or an enterprise's data.
+#[derive(Serialize, ToSchema)]
+pub struct DataUseView {
+    pub call_id: i64,
+    pub called_at: String,
+    pub consumer_dept: String,
+    pub consumer_system: String,
+    pub purpose: String,
+    pub entry_name: String,
+    /// The items the call could return.
+    pub items: String,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -365,13 +512,13 @@ pub struct GatewayQuery {
 /// `Retry-After` past the quota or the rate. Every call is logged with the persons and
 /// enterprises it touched.
 #[utoipa::path(get, path = "/api/v1/gateway/{grant_id}", tag = "exchange", security(("bearer" = [])), params(("grant_id" = i64, Path), GatewayQuery),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = AnswerView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn gateway(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(grant_id): Path<i64>,
     Query(q): Query<GatewayQuery>,
-) -> ApiResult<Json<shuju_exchange::gateway::Answer>> {
+) -> ApiResult<Json<AnswerView>> {
     let ask = shuju_exchange::gateway::Ask {
         key: q.key,
         limit: q.limit,
@@ -400,7 +547,16 @@ pub async fn gateway(
     if let Ok(a) = &r {
         metrics::counter!("shuju_gateway_rows_total", &labels[..2]).increment(a.rows.len() as u64);
     }
-    Ok(Json(r?))
+    let a = r?;
+    Ok(Json(AnswerView {
+        grant_id: a.grant_id,
+        resource_code: a.resource_code,
+        items: a.items,
+        masked: a.masked,
+        rows: a.rows,
+        calls_left: a.calls_left,
+        rows_left: a.rows_left,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -414,13 +570,28 @@ pub struct DataUseQuery {
 /// Who used this citizen's (or enterprise's) data: every answered gateway call that touched
 /// their records — department, system, the entry's items, when and for what purpose.
 #[utoipa::path(get, path = "/api/v1/data-use", tag = "exchange", security(("bearer" = [])), params(DataUseQuery),
-    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DataUseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn data_use(
     State(s): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<DataUseQuery>,
-) -> ApiResult<Json<Vec<shuju_store::gateway::DataUseRow>>> {
-    Ok(Json(s.gateway.data_use(&c, &q.subject).await?))
+) -> ApiResult<Json<Vec<DataUseView>>> {
+    Ok(Json(
+        s.gateway
+            .data_use(&c, &q.subject)
+            .await?
+            .into_iter()
+            .map(|u| DataUseView {
+                call_id: u.call_id,
+                called_at: u.called_at,
+                consumer_dept: u.consumer_dept,
+                consumer_system: u.consumer_system,
+                purpose: u.purpose,
+                entry_name: u.entry_name,
+                items: u.items,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -434,47 +605,72 @@ pub struct UsageQuery {
 /// The gateway's usage and health: calls, rows, errors and latency per grant, per resource (most
 /// called first) and per consuming department, and each provider department's sharing rate.
 #[utoipa::path(get, path = "/api/v1/exchange/usage", tag = "exchange", security(("bearer" = [])), params(UsageQuery),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = HealthView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn usage(
     State(s): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<UsageQuery>,
-) -> ApiResult<Json<shuju_exchange::gateway::Health>> {
-    Ok(Json(s.gateway.health(&c, q.days.unwrap_or(30)).await?))
+) -> ApiResult<Json<HealthView>> {
+    let h = s.gateway.health(&c, q.days.unwrap_or(30)).await?;
+    Ok(Json(HealthView {
+        days: h.days,
+        grants: use_stats(h.grants),
+        entries: use_stats(h.entries),
+        consumers: use_stats(h.consumers),
+        sharing: h
+            .sharing
+            .into_iter()
+            .map(|r| SharingRateView {
+                dept_id: r.dept_id,
+                dept: r.dept,
+                catalogued: r.catalogued,
+                shared: r.shared,
+                granted: r.granted,
+                exchanged: r.exchanged,
+            })
+            .collect(),
+    }))
 }
 
 /// Subscribe the grant's consumer to its table: the changes since the version last delivered
 /// arrive as files in the department's space (the first, the whole table), every little while
 /// or on `deliver`. Subscribing again returns the subscription there is.
 #[utoipa::path(post, path = "/api/v1/exchange/grants/{id}/subscribe", tag = "exchange", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SubscriptionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn subscribe(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(id): Path<i64>,
-) -> ApiResult<Json<shuju_exchange::bulk::Subscription>> {
-    Ok(Json(s.gateway.subscribe(&c, id).await?))
+) -> ApiResult<Json<SubscriptionView>> {
+    Ok(Json(s.gateway.subscribe(&c, id).await?.into()))
 }
 
 /// The subscriptions of the caller's department, each with its deliveries (newest first).
 #[utoipa::path(get, path = "/api/v1/exchange/subscriptions", tag = "exchange", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SubscriptionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn subscriptions(
     State(s): State<AppState>,
     Auth(c): Auth,
-) -> ApiResult<Json<Vec<shuju_exchange::bulk::Subscription>>> {
-    Ok(Json(s.gateway.subscriptions(&c).await?))
+) -> ApiResult<Json<Vec<SubscriptionView>>> {
+    Ok(Json(
+        s.gateway
+            .subscriptions(&c)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Deliver a subscription's changes now; `null` when the table has not changed since.
 #[utoipa::path(post, path = "/api/v1/exchange/subscriptions/{id}/deliver", tag = "exchange", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Option<DeliveryView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn deliver(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Option<shuju_store::gateway::DeliveryRow>>> {
-    Ok(Json(s.gateway.deliver(&c, id).await?))
+) -> ApiResult<Json<Option<DeliveryView>>> {
+    Ok(Json(s.gateway.deliver(&c, id).await?.map(Into::into)))
 }
 
 /// A delivery's file (CSV, UTF-8: `_op` U for added or changed, D for removed, then the granted

@@ -472,15 +472,78 @@ pub async fn status_list(State(s): State<AppState>) -> ApiResult<Response> {
 
 /// The trust list: every issuer key, active or retired, so old licenses still verify. With the
 /// status list it is the offline verifier bundle.
-#[utoipa::path(get, path = "/api/v1/licenses/trust-list", tag = "licenses", responses((status = 200, description = "trust list JSON")))]
-pub async fn trust_list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(s.licenses.trust_list().await?))
+#[utoipa::path(get, path = "/api/v1/licenses/trust-list", tag = "licenses", responses((status = 200, body = TrustListView)))]
+pub async fn trust_list(State(s): State<AppState>) -> ApiResult<Json<TrustListView>> {
+    Ok(Json(trust_view(s.licenses.trust_list().await?)?))
+}
+
+/// An issuer key of the trust list.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TrustKeyView {
+    pub kid: String,
+    /// ES256 or SM2.
+    pub alg: String,
+    pub iss: String,
+    /// A P-256 JWK (ES256), or the SM2 public key in hex.
+    #[schema(value_type = Object)]
+    pub public: Value,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+}
+
+/// The trust list: every issuer key, active or retired.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TrustListView {
+    pub issuer: String,
+    /// Seconds it may be cached.
+    pub ttl: i64,
+    pub iat: i64,
+    pub keys: Vec<TrustKeyView>,
+}
+
+/// The offline verifier bundle.
+#[derive(Serialize, ToSchema)]
+pub struct BundleView {
+    pub trust_list: TrustListView,
+    /// The signed status list (`statuslist+jwt`).
+    pub status_list_token: String,
+    pub fetched_at: i64,
+    /// After this time (seconds since the epoch) fetch a fresh bundle.
+    pub stale_after: i64,
+}
+
+fn trust_view(v: Value) -> shuju_types::Result<TrustListView> {
+    serde_json::from_value(v).map_err(shuju_types::Error::internal)
+}
+
+/// What a bulk issue did.
+#[derive(Serialize, ToSchema)]
+pub struct BulkView {
+    pub type_key: String,
+    pub tables: Vec<String>,
+    /// Rows read from the sources.
+    pub read: u64,
+    pub issued: u64,
+    /// Rows a license was issued from before.
+    pub already: u64,
+    /// Rows that issued nothing: `[record key, why]`.
+    pub rejected: Vec<[String; 2]>,
 }
 
 /// The offline verifier bundle: trust list and signed status list, and when it goes stale.
-#[utoipa::path(get, path = "/api/v1/licenses/bundle", tag = "licenses", responses((status = 200, description = "offline bundle JSON")))]
-pub async fn bundle(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(s.licenses.bundle().await?))
+#[utoipa::path(get, path = "/api/v1/licenses/bundle", tag = "licenses", responses((status = 200, body = BundleView)))]
+pub async fn bundle(State(s): State<AppState>) -> ApiResult<Json<BundleView>> {
+    let mut b = s.licenses.bundle().await?;
+    let num = |b: &Value, k: &str| b[k].as_i64().unwrap_or_default();
+    Ok(Json(BundleView {
+        status_list_token: b["status_list_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        fetched_at: num(&b, "fetched_at"),
+        stale_after: num(&b, "stale_after"),
+        trust_list: trust_view(b["trust_list"].take())?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -496,17 +559,24 @@ pub struct BulkBody {
 /// before becomes a license, issued by the department that provides the table. Rows that fail
 /// the type's checks are listed with the reason.
 #[utoipa::path(post, path = "/api/v1/licenses/bulk", tag = "licenses", security(("bearer" = [])), request_body = BulkBody,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = BulkView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn issue_bulk(
     State(s): State<AppState>,
     Auth(c): Auth,
     Json(b): Json<BulkBody>,
-) -> ApiResult<Json<shuju_license::bulk::BulkReport>> {
-    Ok(Json(
-        s.licenses
-            .issue_bulk(&c, &s.lake, &b.type_key, b.limit)
-            .await?,
-    ))
+) -> ApiResult<Json<BulkView>> {
+    let r = s
+        .licenses
+        .issue_bulk(&c, &s.lake, &b.type_key, b.limit)
+        .await?;
+    Ok(Json(BulkView {
+        type_key: r.type_key,
+        tables: r.tables,
+        read: r.read,
+        issued: r.issued,
+        already: r.already,
+        rejected: r.rejected.into_iter().map(|(k, why)| [k, why]).collect(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -32,26 +32,109 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enterprise_file))
 }
 
-fn value<T: Serialize>(v: T) -> ApiResult<serde_json::Value> {
-    Ok(serde_json::to_value(v).map_err(Error::internal)?)
+use shuju_identity::checks::CheckResult;
+use shuju_identity::enterprises::{EnterpriseFile, EnterpriseHit};
+use shuju_identity::persons::{Candidate, PersonFile, RunReport};
+
+/// A resolution run as recorded.
+#[derive(Serialize, ToSchema)]
+pub struct RunView {
+    pub id: i64,
+    /// person | enterprise
+    pub kind: String,
+    pub records: i64,
+    pub entities: i64,
+    /// Counts and timings of the run.
+    #[schema(value_type = Object)]
+    pub stats: serde_json::Value,
+    /// Entities created, merged and split.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+    /// The table versions read.
+    #[schema(value_type = Object)]
+    pub versions: serde_json::Value,
+    pub actor: String,
+    pub finished_at: String,
+}
+
+fn runs_view(rows: Vec<shuju_identity::RunRow>) -> Vec<RunView> {
+    let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+    rows.into_iter()
+        .map(|r| RunView {
+            stats: json(&r.stats),
+            changes: json(&r.changes),
+            versions: json(&r.versions),
+            id: r.id,
+            kind: r.kind,
+            records: r.records,
+            entities: r.entities,
+            actor: r.actor,
+            finished_at: r.finished_at,
+        })
+        .collect()
+}
+
+/// A pair of records waiting for a clerk.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewView {
+    pub id: i64,
+    pub kind: String,
+    pub a_source: String,
+    pub a_key: String,
+    pub b_source: String,
+    pub b_key: String,
+    pub probability: f64,
+    /// The weight of every field compared (never the values).
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+    pub run_id: i64,
+}
+
+/// A rule set's newest version.
+#[derive(Serialize, ToSchema)]
+pub struct RuleSetView {
+    pub rule_key: String,
+    pub version: i64,
+    pub name: String,
+    /// The JSON Decision Model, as text.
+    pub jdm: String,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+impl From<shuju_identity::RuleSetRow> for RuleSetView {
+    fn from(r: shuju_identity::RuleSetRow) -> Self {
+        RuleSetView {
+            rule_key: r.rule_key,
+            version: r.version,
+            name: r.name,
+            jdm: r.jdm,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The version a rule set was saved as.
+#[derive(Serialize, ToSchema)]
+pub struct SavedRuleSet {
+    pub rule_key: String,
+    pub version: i64,
 }
 
 /// Run person resolution over the lake's sources; person IDs of the last run carry over and the
 /// answer lists what was created, merged and split.
 #[utoipa::path(post, path = "/api/v1/persons/resolve", tag = "persons", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-pub async fn resolve(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.persons.resolve(&c).await?)?))
+    responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn resolve(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<RunReport>> {
+    Ok(Json(s.persons.resolve(&c).await?))
 }
 
 /// Resolution runs, newest first.
 #[utoipa::path(get, path = "/api/v1/persons/runs", tag = "persons", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
-pub async fn runs(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.persons.runs(&c).await?)?))
+    responses((status = 200, body = Vec<RunView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn runs(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<Vec<RunView>>> {
+    Ok(Json(runs_view(s.persons.runs(&c).await?)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -67,13 +150,13 @@ pub struct SearchQuery {
 
 /// Find persons by citizen ID, or by name and birth date.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", security(("bearer" = [])), params(SearchQuery),
-    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Candidate>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn search(
     State(s): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<SearchQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(
+) -> ApiResult<Json<Vec<Candidate>>> {
+    Ok(Json(
         s.persons
             .search(
                 &c,
@@ -82,7 +165,7 @@ pub async fn search(
                 q.birth.as_deref(),
             )
             .await?,
-    )?))
+    ))
 }
 
 /// A record to match against the resolved persons; any field may be missing.
@@ -99,13 +182,13 @@ pub struct MatchBody {
 
 /// Match one record: the best candidate persons with their probability and why.
 #[utoipa::path(post, path = "/api/v1/persons/match", tag = "persons", security(("bearer" = [])), request_body = MatchBody,
-    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Candidate>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn match_record(
     State(s): State<AppState>,
     Auth(c): Auth,
     Json(b): Json<MatchBody>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(
+) -> ApiResult<Json<Vec<Candidate>>> {
+    Ok(Json(
         s.persons
             .match_one(
                 &c,
@@ -119,19 +202,20 @@ pub async fn match_record(
                 ],
             )
             .await?,
-    )?))
+    ))
 }
 
 /// A person's file: every source record of the person, masked by the caller's permission. Send
 /// the purpose in `X-Purpose`; the view is audited with it.
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("X-Purpose" = String, Header, description = "why the file is opened")),
+    responses((status = 200, body = PersonFile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn file(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.persons.file(&c, &id).await?)?))
+) -> ApiResult<Json<PersonFile>> {
+    Ok(Json(s.persons.file(&c, &id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -145,20 +229,35 @@ pub struct ReviewQuery {
 
 /// Pairs waiting for clerical review, most likely first, each with its explanation.
 #[utoipa::path(get, path = "/api/v1/persons/reviews", tag = "persons", security(("bearer" = [])), params(ReviewQuery),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ReviewView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn reviews(
     State(s): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ReviewQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(
-        s.persons
-            .reviews(&c, q.kind.as_deref(), q.limit.unwrap_or(50).clamp(1, 500))
-            .await?,
-    )?))
+) -> ApiResult<Json<Vec<ReviewView>>> {
+    let rows = s
+        .persons
+        .reviews(&c, q.kind.as_deref(), q.limit.unwrap_or(50).clamp(1, 500))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ReviewView {
+                probability: r.probability.parse().unwrap_or(0.0),
+                explanation: serde_json::from_str(&r.explanation).unwrap_or_default(),
+                id: r.id,
+                kind: r.kind,
+                a_source: r.a_source,
+                a_key: r.a_key,
+                b_source: r.b_source,
+                b_key: r.b_key,
+                run_id: r.run_id,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ReviewDecisionBody)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// `accept` (one person) or `reject` (two).
@@ -233,34 +332,42 @@ pub async fn decision(
 /// A one-click check of a person with a rule set: yes or no and the reason for each rule. Send
 /// the purpose in `X-Purpose`; the check is audited with it.
 #[utoipa::path(post, path = "/api/v1/persons/{id}/checks/{rule_set}", tag = "persons", security(("bearer" = [])), params(("id" = String, Path), ("rule_set" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("X-Purpose" = String, Header, description = "why the person is checked")),
+    responses((status = 200, body = CheckResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn check(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path((id, key)): Path<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.persons.check(&c, &id, &key).await?)?))
+) -> ApiResult<Json<CheckResult>> {
+    Ok(Json(s.persons.check(&c, &id, &key).await?))
 }
 
 /// The rule sets of one-click checks (newest versions), each a GoRules JSON Decision Model.
 #[utoipa::path(get, path = "/api/v1/rules", tag = "persons", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RuleSetView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn rule_sets(
     State(s): State<AppState>,
     Auth(c): Auth,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.persons.rule_sets(&c).await?)?))
+) -> ApiResult<Json<Vec<RuleSetView>>> {
+    Ok(Json(
+        s.persons
+            .rule_sets(&c)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// One rule set, newest version.
 #[utoipa::path(get, path = "/api/v1/rules/{key}", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RuleSetView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn rule_set(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(key): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.persons.rule_set(&c, &key).await?)?))
+) -> ApiResult<Json<RuleSetView>> {
+    Ok(Json(s.persons.rule_set(&c, &key).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -275,18 +382,21 @@ pub struct RuleSetBody {
 
 /// Save a new version of a rule set.
 #[utoipa::path(put, path = "/api/v1/rules/{key}", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)), request_body = RuleSetBody,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SavedRuleSet), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn save_rule_set(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(key): Path<String>,
     Json(b): Json<RuleSetBody>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let v = s
+) -> ApiResult<Json<SavedRuleSet>> {
+    let version = s
         .persons
         .save_rule_set(&c, &key, &b.name, &b.jdm.to_string())
         .await?;
-    Ok(Json(serde_json::json!({ "rule_key": key, "version": v })))
+    Ok(Json(SavedRuleSet {
+        rule_key: key,
+        version,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -302,19 +412,19 @@ pub struct TestBody {
 
 /// Run a rule set (or a draft) on sample facts.
 #[utoipa::path(post, path = "/api/v1/rules/{key}/test", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)), request_body = TestBody,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CheckResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn test_rule_set(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(key): Path<String>,
     Json(b): Json<TestBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CheckResult>> {
     let draft = b.jdm.map(|j| j.to_string());
-    Ok(Json(value(
+    Ok(Json(
         s.persons
             .test_rule_set(&c, &key, draft.as_deref(), &b.facts)
             .await?,
-    )?))
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -328,38 +438,38 @@ pub struct EnterpriseQuery {
 
 /// Find enterprises by credit code or name.
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", security(("bearer" = [])), params(EnterpriseQuery),
-    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<EnterpriseHit>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn enterprise_search(
     State(s): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<EnterpriseQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(
+) -> ApiResult<Json<Vec<EnterpriseHit>>> {
+    Ok(Json(
         s.enterprises
             .search(&c, q.credit_code.as_deref(), q.name.as_deref())
             .await?,
-    )?))
+    ))
 }
 
 /// Resolve every enterprise source in the lake: credit codes (old registration numbers and
 /// organisation codes read through the registry) link deterministically, the rest by the model.
 #[utoipa::path(post, path = "/api/v1/enterprises/resolve", tag = "enterprises", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn enterprise_resolve(
     State(s): State<AppState>,
     Auth(c): Auth,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.enterprises.resolve(&c).await?)?))
+) -> ApiResult<Json<RunReport>> {
+    Ok(Json(s.enterprises.resolve(&c).await?))
 }
 
 /// Enterprise resolution runs, newest first.
 #[utoipa::path(get, path = "/api/v1/enterprises/runs", tag = "enterprises", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RunView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn enterprise_runs(
     State(s): State<AppState>,
     Auth(c): Auth,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.enterprises.runs(&c).await?)?))
+) -> ApiResult<Json<Vec<RunView>>> {
+    Ok(Json(runs_view(s.enterprises.runs(&c).await?)))
 }
 
 /// An enterprise's file — by credit code, or the `E…` ID of an entity no registry knows:
@@ -367,11 +477,12 @@ pub async fn enterprise_runs(
 /// penalties, inspections and a credit summary, each fact with its table, version and dates,
 /// masked by the caller's permission. Send the purpose in `X-Purpose`; the view is audited with it.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "enterprises", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("X-Purpose" = String, Header, description = "why the file is opened")),
+    responses((status = 200, body = EnterpriseFile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn enterprise_file(
     State(s): State<AppState>,
     Auth(c): Auth,
     Path(code): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(value(s.enterprises.file(&c, &code).await?)?))
+) -> ApiResult<Json<EnterpriseFile>> {
+    Ok(Json(s.enterprises.file(&c, &code).await?))
 }
