@@ -3,7 +3,9 @@
 use crate::perm;
 use crate::{Admin, Caller};
 use shuju_store::audit::{self, Outcome};
-use shuju_store::departments::{self as store, Department, DepartmentFields, DepartmentFilter};
+use shuju_store::departments::{self as store, DepartmentFields};
+/// The department rows this crate owns; other domains read departments through these.
+pub use shuju_store::departments::{Department, DepartmentFilter, all, get};
 use shuju_store::{Page, Paged, divisions};
 use shuju_types::{CreditCode, DivisionCode, Error, Result};
 

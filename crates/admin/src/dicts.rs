@@ -5,7 +5,8 @@ use crate::{Admin, Caller};
 use shuju_store::Page;
 use shuju_store::Paged;
 use shuju_store::audit::{self, Outcome};
-use shuju_store::dicts::{self as store, DictItem, DictItemFields, DictType, DictTypeFields};
+use shuju_store::dicts::{self as store, DictItemFields, DictTypeFields};
+pub use shuju_store::dicts::{DictItem, DictType};
 use shuju_types::{Error, Result};
 
 fn status(s: Option<String>) -> Result<String> {

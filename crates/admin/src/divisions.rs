@@ -3,7 +3,8 @@
 
 use crate::perm;
 use crate::{Admin, Caller};
-use shuju_store::divisions::{self as store, Division};
+pub use shuju_store::divisions::Division;
+use shuju_store::divisions::{self as store};
 use shuju_types::Result;
 
 /// (code, name, level, parent, kind, valid_from, valid_to)
@@ -165,6 +166,11 @@ pub fn seed_rows() -> Vec<Division> {
 }
 
 impl Admin {
+    /// The divisions in force: public reference data, offered on forms to any official.
+    pub async fn divisions_in_force(&self) -> Result<Vec<Division>> {
+        store::list(&self.store, false).await
+    }
+
     pub async fn list_divisions(&self, c: &Caller, history: bool) -> Result<Vec<Division>> {
         self.require(c, perm::DIVISION_LIST, "division.list", "division")
             .await?;

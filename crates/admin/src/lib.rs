@@ -22,6 +22,14 @@ pub mod seed;
 pub mod users;
 
 pub use caller::Caller;
+/// The operation and login journals' rows, read through [`Admin::audit_log`] and
+/// [`Admin::login_log`]; the chain checked by [`verify_audit_chain`].
+pub mod journal {
+    pub use shuju_store::audit::verify as verify_audit_chain;
+    pub use shuju_store::audit::{AuditFilter, AuditRecord, VerifyReport};
+    pub use shuju_store::login_log::{LoginFilter, LoginRecord};
+    pub use shuju_store::sessions::ApiToken;
+}
 pub use config::AdminConfig;
 pub use scope::{DataScope, Visibility};
 

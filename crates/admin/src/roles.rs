@@ -4,7 +4,8 @@ use crate::perm;
 use crate::scope::DataScope;
 use crate::{Admin, Caller};
 use shuju_store::audit::{self, Outcome};
-use shuju_store::roles::{self as store, Role, RoleFields};
+use shuju_store::roles::{self as store, RoleFields};
+pub use shuju_store::roles::{Role, by_key};
 use shuju_store::{Page, Paged, departments};
 use shuju_types::{Error, Result};
 

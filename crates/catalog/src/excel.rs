@@ -493,7 +493,7 @@ impl Catalog {
         let read = read_rows(bytes);
         let rows = self.admin_checked(c, ACTION, None, read).await?;
         let vis = self.visibility(c).await?;
-        let depts = shuju_store::departments::all(&self.store).await?;
+        let depts = shuju_admin::departments::all(&self.store).await?;
         let mut providers: HashMap<String, i64> = HashMap::new();
         for d in depts.iter().filter(|d| vis.sees_dept(d.id)) {
             providers.insert(d.name.clone(), d.id);

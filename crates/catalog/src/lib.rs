@@ -11,6 +11,14 @@
 //! provider department; the published catalog is readable by every department, since that is
 //! what it is for.
 
+/// The catalog's rows, as its pages and API read them.
+pub mod rows {
+    pub use shuju_store::catalog::{
+        CorrectionRow, EntryFilter, EventRow, InfoSystem, InfoSystemFields, VersionRow,
+    };
+}
+/// An entry by its resource code, for domains that act on a catalogued resource (bulk issuing).
+pub use shuju_store::catalog::entry_by_code;
 pub mod excel;
 pub mod lake;
 pub mod model;
@@ -20,13 +28,14 @@ pub mod search;
 use model::{Entry, Status};
 use search::{SearchHits, SearchIndex, SearchQuery};
 use serde::{Deserialize, Serialize};
+use shuju_admin::departments;
 use shuju_admin::{Admin, Caller, Visibility, perm};
 use shuju_store::audit::{self, Outcome};
 use shuju_store::catalog::{
     self as store, CorrectionFilter, CorrectionRow, EntryFields, EntryFilter, EntryRow, EventRow,
     InfoSystem, InfoSystemFields, VersionRow,
 };
-use shuju_store::{Page, Paged, Store, departments};
+use shuju_store::{Page, Paged, Store};
 use shuju_types::{CodingProfile, Error, Result};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -957,6 +966,11 @@ impl Catalog {
             .await?;
         let managed = self.managed(c).await?;
         store::list_systems(&self.store, managed.as_deref(), name, page).await
+    }
+
+    /// The name of an information system, shown beside an entry the caller already reads.
+    pub async fn system_name(&self, id: i64) -> Result<Option<String>> {
+        Ok(store::get_system(&self.store, id).await?.map(|s| s.name))
     }
 
     /// How many entries each information system produces, by system id.

@@ -23,8 +23,10 @@ use shuju_store::Store;
 use shuju_store::audit::AuditEntry;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::exchange::{self as store, GrantRow};
-use shuju_store::gateway::{self as gw, NewCall, Terms};
-pub use shuju_store::gateway::{DataUseRow, DeliveryRow, SharingRate, SubscriptionRow, UseStat};
+use shuju_store::gateway::{self as gw, NewCall};
+pub use shuju_store::gateway::{
+    DataUseRow, DeliveryRow, SharingRate, SubscriptionRow, Terms, UseStat,
+};
 use shuju_types::{CitizenId, CreditCode, Error, ErrorCode, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};

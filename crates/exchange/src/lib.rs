@@ -6,6 +6,7 @@
 //!   who used whose data;
 //! - [`projects`]: the IT-project funding gate.
 
+pub use shuju_store::exchange::{GrantRow, RequestRow};
 pub mod bulk;
 pub mod calendar;
 pub mod gateway;

@@ -5,10 +5,11 @@
 //! systems registered — and a project failing any is not fundable, with the reasons.
 
 use serde::Serialize;
+use shuju_admin::departments;
 use shuju_admin::{Admin, Caller, perm};
+use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::exchange::{self as store, ProjectRow};
-use shuju_store::{Store, departments};
 use shuju_types::{Error, Result};
 
 #[derive(Clone, Debug, Serialize)]

@@ -6,7 +6,6 @@ use serde::Serialize;
 use shuju_admin::Caller;
 use shuju_lake::Lake;
 use shuju_store::Store;
-use shuju_store::lake as lake_db;
 use shuju_types::Result;
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,7 +71,7 @@ pub struct FactReader<'a> {
     lake: &'a Lake,
     store: &'a Store,
     pub versions: BTreeMap<String, i64>,
-    jobs: HashMap<i64, Option<lake_db::JobRow>>,
+    jobs: HashMap<i64, Option<shuju_lake::JobRow>>,
     pub masked: bool,
 }
 
@@ -115,7 +114,7 @@ impl<'a> FactReader<'a> {
             let job = match job {
                 Some(id) => {
                     if !self.jobs.contains_key(&id) {
-                        let j = lake_db::get_job(self.store, id).await?;
+                        let j = shuju_lake::get_job(self.store, id).await?;
                         self.jobs.insert(id, j);
                     }
                     self.jobs.get(&id).cloned().flatten()
@@ -142,45 +141,4 @@ impl<'a> FactReader<'a> {
     }
 }
 
-/// An electronic licence the platform issued to the file's person or enterprise (its metadata; the
-/// claims stay in the register).
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LicenceHeld {
-    pub license_id: String,
-    pub kind: String,
-    pub status: String,
-    pub valid_from: String,
-    pub valid_until: Option<String>,
-}
-
-/// The electronic licences issued to these holders (citizen IDs or credit codes).
-pub async fn licences_of(store: &Store, holders: &[String]) -> Result<Vec<LicenceHeld>> {
-    use shuju_store::license as lic;
-    let mut out = Vec::new();
-    if holders.is_empty() {
-        return Ok(out);
-    }
-    let types: HashMap<i64, String> = lic::types(store)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
-    for h in holders {
-        let f = lic::LicenseFilter {
-            holder_id: Some(h.clone()),
-            ..Default::default()
-        };
-        let page = shuju_store::Page { page: 1, size: 100 };
-        for l in lic::list(store, &f, page).await?.items {
-            out.push(LicenceHeld {
-                license_id: l.license_id,
-                kind: types.get(&l.type_id).cloned().unwrap_or_default(),
-                status: l.status,
-                valid_from: l.valid_from,
-                valid_until: l.valid_until,
-            });
-        }
-    }
-    Ok(out)
-}
+pub use shuju_license::held::{LicenceHeld, licences_of};

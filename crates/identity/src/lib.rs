@@ -33,7 +33,7 @@ pub use compare::Compare;
 pub use model::{Explanation, Model};
 pub use records::{FieldSpec, Rec, Records};
 pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy, resolve};
-pub use shuju_store::identity::{ReviewRow, RunRow};
+pub use shuju_store::identity::{ReviewRow, RunRow, links};
 pub use shuju_store::rules::RuleSetRow;
 
 /// Match the person and enterprise records a delivery brought (lake job `job` into `table`) as it

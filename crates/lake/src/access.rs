@@ -42,7 +42,7 @@ impl Lake {
         if c.scopes.contains(&DataScope::All) {
             return Ok(Readers::all());
         }
-        let tree = DeptTree::new(shuju_store::departments::all(&self.store).await?);
+        let tree = DeptTree::new(shuju_admin::departments::all(&self.store).await?);
         Ok(Readers {
             vis: visibility(&c.scopes, c.dept_id, c.user_id, &tree),
         })

@@ -155,7 +155,7 @@ impl Lake {
                 ..Caller::system()
             });
         };
-        let d = shuju_store::departments::all(&self.store)
+        let d = shuju_admin::departments::all(&self.store)
             .await?
             .into_iter()
             .find(|d| d.short_code.as_deref() == Some(code))
@@ -180,7 +180,7 @@ impl Lake {
     /// Make each department's folder for every table its catalog entries provide:
     /// `DROP/<department code>/<table>/`.
     pub async fn prepare_drop(&self, root: &Path) -> shuju_types::Result<usize> {
-        let depts = shuju_store::departments::all(&self.store).await?;
+        let depts = shuju_admin::departments::all(&self.store).await?;
         let mut made = 0;
         for spec in self.specs().await? {
             let Some(provider) = spec.provider else {

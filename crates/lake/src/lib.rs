@@ -26,6 +26,8 @@ pub mod spec;
 pub mod upsert;
 
 pub use access::Readers;
+/// A load job by its id: the provenance shown beside a fact read from the table it loaded.
+pub use shuju_store::lake::get_job;
 pub use shuju_store::lake::{JobRow, QualityRow};
 pub use shuju_types::Library;
 pub use spec::{Check, ColumnSpec, Kind, TableSpec};

@@ -196,7 +196,7 @@ impl Licenses {
                 break;
             }
             let spec = lake.spec(c, s.table).await?;
-            let entry = shuju_store::catalog::entry_by_code(&self.store, &spec.resource_code)
+            let entry = shuju_catalog::entry_by_code(&self.store, &spec.resource_code)
                 .await?
                 .ok_or_else(|| Error::not_found(format!("the catalog entry of {}", s.table)))?;
             if !report.tables.iter().any(|t| t == s.table) {

@@ -10,8 +10,10 @@
 //! (issue, present, verify strictly per RFC 9901), [`status`] (the status list) and [`seal`]
 //! (SM2/SM3). The registry, API, pages and figures build on it.
 
+pub use shuju_store::license::LicenseFilter;
 pub mod bulk;
 pub mod bundle;
+pub mod held;
 pub mod jose;
 pub mod kek;
 pub mod nonces;

@@ -9,10 +9,11 @@ use crate::seal;
 use crate::status::StatusList;
 use p256::ecdsa::SigningKey;
 use serde_json::{Map, Value, json};
+use shuju_admin::departments;
 use shuju_admin::{Admin, Caller, perm};
 use shuju_store::audit::{self, Outcome};
 use shuju_store::license::{self as store, LicenseRow, LicenseType};
-use shuju_store::{Page, Paged, Store, departments};
+use shuju_store::{Page, Paged, Store};
 use shuju_types::{CitizenId, CreditCode, Error, LicenseId, Result};
 
 /// How many licenses one status list holds.
@@ -855,6 +856,16 @@ impl Licenses {
         self.nonces.issue(aud).map(|(n, _)| n)
     }
 
+    /// The holder (ID and name, in clear) of the first license issued: the demo gives them a wallet
+    /// account. Never reached from a request.
+    pub async fn first_holder(&self) -> Result<Option<(String, String)>> {
+        let p = store::list(&self.store, &Default::default(), Page::new(None, Some(1))).await?;
+        Ok(p.items
+            .into_iter()
+            .next()
+            .map(|r| (r.holder_id, r.holder_name)))
+    }
+
     pub async fn list(
         &self,
         c: &Caller,
@@ -963,7 +974,7 @@ impl Licenses {
                     .await);
             }
         };
-        if shuju_store::users::get(&self.store, user_id)
+        if shuju_admin::users::get(&self.store, user_id)
             .await?
             .is_none()
         {

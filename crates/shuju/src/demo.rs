@@ -5,7 +5,7 @@
 
 use shuju_admin::Caller;
 use shuju_catalog::Catalog;
-use shuju_store::catalog::InfoSystemFields;
+use shuju_catalog::rows::InfoSystemFields;
 use shuju_synth::catalog::{Provider, generate};
 use shuju_types::{Error, Result};
 
@@ -258,29 +258,21 @@ async fn demo_wallet(
 ) -> shuju_types::Result<Option<(String, String, String)>> {
     let sys = shuju_admin::Caller::system();
     const USER: &str = "qiye_agent";
-    if shuju_store::users::by_username(admin.store(), USER)
+    if shuju_admin::users::by_username(admin.store(), USER)
         .await?
         .is_some()
     {
         return Ok(None);
     }
-    // (The registry's list masks holders' IDs; the platform reads its own store.)
-    let Some(first) = shuju_store::license::list(
-        admin.store(),
-        &Default::default(),
-        shuju_store::Page::new(None, Some(1)),
-    )
-    .await?
-    .items
-    .pop() else {
+    let Some((holder_id, holder_name)) = licenses.first_holder().await? else {
         return Ok(None);
     };
-    let bureau = shuju_store::departments::all(admin.store())
+    let bureau = shuju_admin::departments::all(admin.store())
         .await?
         .into_iter()
         .find(|d| d.name == "聊城市大数据局")
         .ok_or_else(|| shuju_types::Error::not_found("聊城市大数据局"))?;
-    let role = shuju_store::roles::by_key(admin.store(), shuju_admin::seed::HOLDER_ROLE)
+    let role = shuju_admin::roles::by_key(admin.store(), shuju_admin::seed::HOLDER_ROLE)
         .await?
         .ok_or_else(|| shuju_types::Error::not_found("the holder role"))?;
     let pw = shuju_admin::password::random();
@@ -289,7 +281,7 @@ async fn demo_wallet(
             &sys,
             shuju_admin::users::UserInput {
                 username: USER.into(),
-                display_name: format!("{}经办人", first.holder_name),
+                display_name: format!("{holder_name}经办人"),
                 dept_id: bureau.id,
                 role_ids: vec![role.id],
                 password: Some(pw.clone()),
@@ -298,8 +290,6 @@ async fn demo_wallet(
             },
         )
         .await?;
-    licenses
-        .bind_holder(&sys, user.user.id, &first.holder_id)
-        .await?;
-    Ok(Some((USER.to_owned(), pw, first.holder_name)))
+    licenses.bind_holder(&sys, user.user.id, &holder_id).await?;
+    Ok(Some((USER.to_owned(), pw, holder_name)))
 }

@@ -717,7 +717,7 @@ async fn shutdown_signal() {
 
 async fn audit_verify(cfg: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&cfg, Migrate::CheckOnly).await?;
-    let report = shuju_store::audit::verify(&store)
+    let report = shuju_admin::journal::verify_audit_chain(&store)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     store.close().await;

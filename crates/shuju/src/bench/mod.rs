@@ -1404,7 +1404,7 @@ async fn city_accuracy(
             truth_of.insert((s.to_owned(), k.to_owned()), u.parse()?);
         }
     }
-    let links = shuju_store::identity::links(store, kind)
+    let links = shuju_identity::links(store, kind)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let mut ids: HashMap<&str, u32> = HashMap::new();
@@ -1593,7 +1593,7 @@ async fn http_match(
     platform.persons.install_index(ix);
     let (store, admin) = (platform.store.clone(), platform.admin.clone());
     let server = tokio::spawn(shuju_web::serve(listener, platform, std::future::pending()));
-    let admin_id = shuju_store::users::by_username(&store, "admin")
+    let admin_id = shuju_admin::users::by_username(&store, "admin")
         .await
         .map_err(e)?
         .context("no admin user")?

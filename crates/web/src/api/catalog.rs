@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shuju_admin::perm;
 use shuju_catalog::model::Entry;
-use shuju_catalog::search::SearchQuery;
-use shuju_catalog::{CorrectionView, EntryView as DomainEntry, FieldChange};
-use shuju_store::catalog::{
+use shuju_catalog::rows::{
     CorrectionRow, EntryFilter, EventRow, InfoSystem, InfoSystemFields, VersionRow,
 };
+use shuju_catalog::search::SearchQuery;
+use shuju_catalog::{CorrectionView, EntryView as DomainEntry, FieldChange};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -683,9 +683,32 @@ pub async fn update_system(
     ))
 }
 
+/// A DCAT-AP 3 catalog in JSON-LD: its context, identity, title and datasets (each a
+/// `dcat:Dataset` with its publisher, themes, keywords, access rights and distributions).
+#[derive(Serialize, ToSchema)]
+pub struct DcatCatalog {
+    #[serde(rename = "@context")]
+    #[schema(value_type = Object)]
+    pub context: serde_json::Value,
+    #[serde(rename = "@id")]
+    pub id: String,
+    /// `dcat:Catalog`
+    #[serde(rename = "@type")]
+    pub kind: String,
+    #[serde(rename = "dct:title")]
+    #[schema(value_type = Object)]
+    pub title: serde_json::Value,
+    #[serde(rename = "dct:description")]
+    #[schema(value_type = Object)]
+    pub description: serde_json::Value,
+    #[serde(rename = "dcat:dataset")]
+    #[schema(value_type = Vec<Object>)]
+    pub dataset: serde_json::Value,
+}
+
 /// The published catalog as DCAT-AP 3 (JSON-LD).
 #[utoipa::path(get, path = "/api/v1/catalog/dcat", tag = "catalog",
-    responses((status = 200, description = "DCAT-AP 3 catalog, JSON-LD", content_type = "application/ld+json")))]
+    responses((status = 200, description = "DCAT-AP 3 catalog, JSON-LD", body = DcatCatalog, content_type = "application/ld+json")))]
 pub async fn dcat(
     State(s): State<AppState>,
     crate::extract::MaybeAuth(who): crate::extract::MaybeAuth,

@@ -499,7 +499,10 @@ async fn organization_list(s: &AppState, p: &Map<String, Value>) -> Result<Value
 }
 
 /// The published catalog as DCAT-AP 3, JSON-LD: what `audience` may read.
-pub async fn dcat_document(s: &AppState, audience: Audience) -> Result<Value> {
+pub async fn dcat_document(
+    s: &AppState,
+    audience: Audience,
+) -> Result<crate::api::catalog::DcatCatalog> {
     let mut datasets = Vec::new();
     let mut page = 1;
     loop {
@@ -547,17 +550,17 @@ pub async fn dcat_document(s: &AppState, audience: Audience) -> Result<Value> {
         }
         page += 1;
     }
-    Ok(json!({
-        "@context": {
+    Ok(crate::api::catalog::DcatCatalog {
+        context: json!({
             "dcat": "http://www.w3.org/ns/dcat#",
             "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
-        },
-        "@id": "urn:shuju:catalog",
-        "@type": "dcat:Catalog",
-        "dct:title": {"@value": "聊城市政务信息资源目录", "@language": "zh"},
-        "dct:description": {"@value": "Published government information resources of the city (DCAT-AP 3)", "@language": "en"},
-        "dcat:dataset": datasets,
-    }))
+        }),
+        id: "urn:shuju:catalog".into(),
+        kind: "dcat:Catalog".into(),
+        title: json!({"@value": "聊城市政务信息资源目录", "@language": "zh"}),
+        description: json!({"@value": "Published government information resources of the city (DCAT-AP 3)", "@language": "en"}),
+        dataset: Value::Array(datasets),
+    })
 }

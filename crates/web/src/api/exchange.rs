@@ -6,7 +6,7 @@ use crate::extract::{Auth, Json, Path, Query};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use shuju_exchange::requests::RequestInput;
-use shuju_store::exchange::{GrantRow, RequestRow};
+use shuju_exchange::{GrantRow, RequestRow};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -339,7 +339,7 @@ pub async fn terms(
     Path(id): Path<i64>,
     Json(b): Json<TermsBody>,
 ) -> ApiResult<Json<GrantView>> {
-    let t = shuju_store::gateway::Terms {
+    let t = shuju_exchange::gateway::Terms {
         unmasked_items: b.unmasked_items,
         calls_per_day: b.calls_per_day,
         rows_per_day: b.rows_per_day,

@@ -6,7 +6,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Json, Path};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use shuju_store::sessions::ApiToken;
+use shuju_admin::journal::ApiToken;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -7,7 +7,7 @@ use crate::extract::{Auth, Json, Path, Query};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use shuju_admin::users::UserInput;
-use shuju_store::users::{User, UserFilter};
+use shuju_admin::users::{User, UserFilter};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -13,9 +13,9 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use shuju_admin::departments::DepartmentInput;
 use shuju_admin::roles::RoleInput;
+use shuju_admin::users::UserFilter;
 use shuju_admin::users::UserInput;
 use shuju_admin::{Caller, perm};
-use shuju_store::users::UserFilter;
 use shuju_types::Result;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -164,7 +164,7 @@ async fn depts_ctx(
     let divisions = if c.can(perm::DIVISION_LIST) {
         s.admin.list_divisions(c, false).await?
     } else {
-        shuju_store::divisions::list(&s.store, false).await?
+        s.admin.divisions_in_force().await?
     };
     Ok(context! {
         page => crate::api::Paged::map(page, DepartmentView::from),

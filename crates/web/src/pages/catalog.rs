@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use shuju_admin::{Caller, perm};
 use shuju_catalog::CorrectionView;
 use shuju_catalog::model::*;
-use shuju_store::catalog::{EntryFilter, InfoSystemFields};
+use shuju_catalog::rows::{EntryFilter, InfoSystemFields};
 use shuju_types::{Library, ResourceAttribute, Result};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -230,7 +230,7 @@ pub async fn entry_page(
             _ => None,
         };
         let system = match v.entry.system_id {
-            Some(sid) => shuju_store::catalog::get_system(&s.store, sid).await?.map(|s| s.name),
+            Some(sid) => s.catalog.system_name(sid).await?,
             None => None,
         };
         let view = EntryView::from(v);

@@ -82,7 +82,7 @@ pub async fn usage_page(
 ) -> Response {
     let days = q.days.unwrap_or(30);
     let h = s.gateway.health(&pc.caller, days).await;
-    let stat = |u: &shuju_store::gateway::UseStat| {
+    let stat = |u: &shuju_exchange::gateway::UseStat| {
         context! {
             id => u.id, name => u.name, party => u.party, calls => u.calls, rows => u.rows_out,
             errors => u.errors, consumers => u.consumers, max_ms => u.max_ms,

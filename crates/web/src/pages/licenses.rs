@@ -11,9 +11,9 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use shuju_admin::perm;
+use shuju_license::LicenseFilter;
 use shuju_license::registry::IssueInput;
 use shuju_license::sdjwt::Status;
-use shuju_store::license::LicenseFilter;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

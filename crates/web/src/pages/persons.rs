@@ -232,7 +232,7 @@ const SAMPLE: &str = "{\"income\": 800, \"properties\": 1, \"vehicles\": 0, \"en
 
 fn rule_context(
     pc: &PageCaller,
-    row: &shuju_store::rules::RuleSetRow,
+    row: &shuju_identity::RuleSetRow,
     jdm: &str,
     facts: &str,
     result: Option<shuju_identity::checks::CheckResult>,

@@ -262,3 +262,76 @@ async fn pages_redirect_to_login_and_forms_need_the_csrf_token() {
     let html = app.page(&client, &to).await;
     assert!(html.contains("uscc: must be 18 characters"), "{to}");
 }
+
+/// Every JSON response names its schema: a component, or an array or map of one.
+fn named(schema: &Value) -> bool {
+    if schema.get("$ref").is_some() {
+        return true;
+    }
+    if let Some(items) = schema.get("items") {
+        return named(items);
+    }
+    if let Some(v) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+        return named(v);
+    }
+    // `Option<T>` comes out as oneOf [null, T].
+    if let Some(alts) = schema.get("oneOf").and_then(Value::as_array) {
+        return alts
+            .iter()
+            .all(|a| a.get("type") == Some(&Value::from("null")) || named(a));
+    }
+    false
+}
+
+/// The document as reviewed: `crates/web/tests/openapi.snapshot.json`. A change to the API shows
+/// in review as a change to that file; `UPDATE_SNAPSHOTS=1 cargo test -p shuju-web --test it
+/// openapi_snapshot` writes it anew.
+#[test]
+fn openapi_snapshot_names_a_schema_for_every_response() {
+    let doc = serde_json::to_value(shuju_web::openapi_document()).unwrap();
+    let mut unnamed = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            for (status, r) in responses {
+                let Some(content) = r.get("content").and_then(Value::as_object) else {
+                    continue;
+                };
+                for (mime, c) in content {
+                    if !mime.contains("json") {
+                        continue;
+                    }
+                    if !c.get("schema").is_some_and(named) {
+                        unnamed.push(format!("{method} {path} {status} {mime}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "responses without a named schema:\n{}",
+        unnamed.join("\n")
+    );
+    let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi.snapshot.json");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&file, &text).unwrap();
+        return;
+    }
+    let before = std::fs::read_to_string(&file).unwrap_or_default();
+    if before != text {
+        let first = before
+            .lines()
+            .zip(text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(before.lines().count().min(text.lines().count()));
+        panic!(
+            "the API changed (first difference at line {}): review it and run \
+             UPDATE_SNAPSHOTS=1 cargo test -p shuju-web --test it openapi_snapshot",
+            first + 1
+        );
+    }
+}
