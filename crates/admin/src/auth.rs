@@ -255,7 +255,7 @@ impl Admin {
                 .ok_or_else(bad)?;
             expires = t.expires_at.clone();
             if let Err(e) = sessions::touch_token(&self.store, t.id).await {
-                tracing::warn!(error = %e, "could not note token use");
+                tracing::warn!(error = %e.report(), "could not note token use");
             }
             let scopes = t.scopes.split_whitespace().map(String::from).collect();
             (t.user_id, Some(scopes), None, None)

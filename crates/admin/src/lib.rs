@@ -109,7 +109,7 @@ impl Admin {
             .or_else(|| Some(err.code.as_str().to_owned()));
         let entry = c.entry(action, object_type, object_id, outcome, detail);
         if let Err(e) = audit::record(&self.store, &entry).await {
-            tracing::error!(error = %e, "could not write the audit record of a refusal");
+            tracing::error!(error = %e.report(), "could not write the audit record of a refusal");
         }
         err
     }

@@ -94,7 +94,12 @@ pub async fn deliver(
     let e = catalog
         .published(resource_code)
         .await
-        .map_err(|_| Error::not_found(format!("a published catalog entry {resource_code}")))?;
+        .map_err(|e| match e.code {
+            shuju_types::ErrorCode::NotFound => {
+                Error::not_found(format!("a published catalog entry {resource_code}"))
+            }
+            _ => e,
+        })?;
     catalog
         .require_provider_in_scope(c, "lake.ingest", &e)
         .await?;

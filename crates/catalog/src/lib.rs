@@ -1023,7 +1023,7 @@ impl Catalog {
             detail,
         );
         if let Err(e) = audit::record(&self.store, &entry).await {
-            tracing::error!(error = %e, "could not audit a refusal");
+            tracing::error!(error = %e.report(), "could not audit a refusal");
         }
         err
     }

@@ -141,8 +141,12 @@ impl Gateway {
         let path = self
             .folder(r.grant.consumer_dept_id, s.row.id)?
             .join(&d.file_name);
-        let bytes = std::fs::read(&path)
-            .map_err(|_| Error::not_found(format!("the file of delivery {delivery_id}")))?;
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::not_found(format!("the file of delivery {delivery_id}"))
+            }
+            _ => Error::internal(e),
+        })?;
         Ok((d.file_name.clone(), bytes))
     }
 

@@ -777,7 +777,7 @@ async fn write_calls(store: Store, usage: UsageMap, mut rx: mpsc::UnboundedRecei
         let ok = match write_group(&store, &mut jobs).await {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!(error = ?e, calls = jobs.len(), "gateway calls not recorded");
+                tracing::error!(error = %e.report(), calls = jobs.len(), "gateway calls not recorded");
                 false
             }
         };

@@ -267,7 +267,12 @@ impl Exchange {
             .catalog
             .published(&input.entry_id.to_string())
             .await
-            .map_err(|_| Error::invalid("entry_id", "no such published catalog entry"))?
+            .map_err(|e| match e.code {
+                shuju_types::ErrorCode::NotFound => {
+                    Error::invalid("entry_id", "no such published catalog entry")
+                }
+                _ => e,
+            })?
             .entry;
         if input.purpose.trim().chars().count() < 4 {
             return Err(Error::invalid(

@@ -12,27 +12,24 @@
 //! - [`persons`] and [`enterprises`]: the sources over the lake, the files, the one-click checks
 //!   ([`checks`]).
 
-pub mod block;
 pub mod checks;
-pub mod compare;
 pub mod enterprises;
+#[cfg(feature = "bench")]
 pub mod febrl;
 pub mod files;
 pub mod grid;
-pub mod ids;
+#[cfg(feature = "bench")]
 pub mod linkage;
-pub mod model;
-pub mod normalize;
 pub mod persons;
-pub mod records;
-pub mod resolve;
 pub mod runs;
 
 pub use block::{Rule, Take};
 pub use compare::Compare;
 pub use model::{Explanation, Model};
 pub use records::{FieldSpec, Rec, Records};
-pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy, resolve};
+pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy};
+/// The engine, re-exported under its old paths (`shuju_identity::resolve`, …).
+pub use shuju_er::{block, compare, ids, model, normalize, records, resolve};
 pub use shuju_store::identity::{ReviewRow, RunRow, links};
 pub use shuju_store::rules::RuleSetRow;
 
@@ -55,9 +52,9 @@ pub async fn landed(
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
     if let Err(e) = persons.absorb(&sys, table, job).await {
-        tracing::warn!(error = %e.message, %table, job, "delivery not matched to persons");
+        tracing::warn!(error = %e.report(), %table, job, "delivery not matched to persons");
     }
     if let Err(e) = enterprises.absorb(&sys, table, job).await {
-        tracing::warn!(error = %e.message, %table, job, "delivery not matched to enterprises");
+        tracing::warn!(error = %e.report(), %table, job, "delivery not matched to enterprises");
     }
 }

@@ -522,7 +522,7 @@ impl Persons {
     fn set_index(&self, recs: Records, model: Model, settings: Settings, ids: Vec<String>) {
         match MatchIndex::build(recs, model, settings, ids) {
             Ok(ix) => self.install_index(Arc::new(ix)),
-            Err(e) => tracing::warn!(error = %e.message, "person match index not built"),
+            Err(e) => tracing::warn!(error = %e.report(), "person match index not built"),
         }
     }
 

@@ -213,7 +213,7 @@ impl Lake {
             if pass.is_multiple_of(100)
                 && let Err(e) = self.prepare_drop(&root).await
             {
-                tracing::warn!(error = %e.message, "drop folders not prepared");
+                tracing::warn!(error = %e.report(), "drop folders not prepared");
             }
             pass += 1;
             let loads = self.scan_drop(&root, &mut seen).await;

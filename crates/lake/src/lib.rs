@@ -616,7 +616,7 @@ impl Lake {
         tx.commit().await?;
         if let Err(e) = result {
             if e.code == shuju_types::ErrorCode::Internal {
-                tracing::error!(job, error = ?e, "lake load failed");
+                tracing::error!(job, error = %e.report(), "lake load failed");
             }
             return Err(e);
         }
@@ -1002,7 +1002,7 @@ impl Lake {
         match self.sweep(std::time::Duration::from_secs(24 * 3600)).await {
             Ok(0) => {}
             Ok(k) => tracing::info!(files = k, "removed data files of loads cut short"),
-            Err(e) => tracing::warn!(error = ?e, "could not sweep the lake's stray files"),
+            Err(e) => tracing::warn!(error = %e.report(), "could not sweep the lake's stray files"),
         }
         Ok(n)
     }

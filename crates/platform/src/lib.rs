@@ -157,7 +157,7 @@ impl Platform {
         let _one = self.draining.lock().await;
         for subscriber in [MATCHING, BULK] {
             if let Err(e) = self.drain(subscriber).await {
-                tracing::warn!(subscriber, error = ?e, "outbox not read");
+                tracing::warn!(subscriber, error = %e.report(), "outbox not read");
             }
         }
     }
@@ -207,7 +207,7 @@ impl Platform {
                     tracing::info!(deliveries = d.len(), %table, "bulk changes delivered")
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = ?e, %table, "bulk delivery"),
+                Err(e) => tracing::warn!(error = %e.report(), %table, "bulk delivery"),
             },
             _ => {}
         }
@@ -221,7 +221,7 @@ impl Platform {
             let persons = self.persons.clone();
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = persons.load_index(&Caller::system()).await {
-                    tracing::warn!(error = ?e, "person match index not loaded");
+                    tracing::warn!(error = %e.report(), "person match index not loaded");
                 }
             }));
         }
@@ -253,10 +253,10 @@ impl Platform {
                             tracing::info!(requests = r.len(), "escalated past their deadline")
                         }
                         Ok(_) => {}
-                        Err(e) => tracing::warn!(error = ?e, "escalation"),
+                        Err(e) => tracing::warn!(error = %e.report(), "escalation"),
                     }
                     if let Err(e) = gateway.deliver_due().await {
-                        tracing::warn!(error = ?e, "bulk delivery");
+                        tracing::warn!(error = %e.report(), "bulk delivery");
                     }
                 }
             }));

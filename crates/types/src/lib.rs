@@ -7,6 +7,7 @@
 pub mod citizen_id;
 pub mod credit_code;
 pub mod division;
+pub mod division_seed;
 pub mod error;
 pub mod library;
 pub mod license_id;

@@ -71,7 +71,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         if matches!(e.code, ErrorCode::Internal | ErrorCode::Unavailable) {
-            tracing::error!(code = %e.code, cause = ?e.source, "request failed");
+            tracing::error!(error = %e.report(), "request failed");
         }
         let body = ErrorBody {
             code: e.code.as_str().to_owned(),

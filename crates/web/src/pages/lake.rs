@@ -228,7 +228,10 @@ pub async fn deliver(
 /// The query page.
 #[utoipa::path(get, path = "/lake/sql", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn sql_page(State(s): State<AppState>, pc: PageCaller) -> Response {
-    let tables = s.lake.tables(&pc.caller).await.unwrap_or_default();
+    let tables = match super::unless_denied(s.lake.tables(&pc.caller).await) {
+        Ok(t) => t,
+        Err(e) => return super::page_error(e),
+    };
     render(
         "lake_sql.html",
         context! {
@@ -248,7 +251,10 @@ pub async fn sql_run(State(s): State<AppState>, CheckedForm { pc, f }: CheckedFo
         as_of.insert(t, v);
     }
     let r = s.lake.sql(&pc.caller, &sql, &as_of, 500).await;
-    let tables = s.lake.tables(&pc.caller).await.unwrap_or_default();
+    let tables = match super::unless_denied(s.lake.tables(&pc.caller).await) {
+        Ok(t) => t,
+        Err(e) => return super::page_error(e),
+    };
     let (result, err) = match r {
         Ok(r) => (
             Some(context! {

@@ -547,6 +547,15 @@ pub fn page(name: &str, ctx: shuju_types::Result<Value>) -> Response {
 }
 
 /// A domain error on a page, in the one error body.
+/// A part of a page the caller may not read shows nothing; any other failure fails the page (a
+/// database outage is not an empty list).
+pub fn unless_denied<T: Default>(r: shuju_types::Result<T>) -> shuju_types::Result<T> {
+    match r {
+        Err(e) if e.code == shuju_types::ErrorCode::PermissionDenied => Ok(T::default()),
+        r => r,
+    }
+}
+
 pub fn page_error(e: shuju_types::Error) -> Response {
     crate::error::ApiError(e).into_response()
 }

@@ -59,7 +59,10 @@ pub async fn search_page(
     } else {
         (None, None)
     };
-    let runs = s.persons.runs(c).await.unwrap_or_default();
+    let runs = match super::unless_denied(s.persons.runs(c).await) {
+        Ok(r) => r,
+        Err(e) => return super::page_error(e),
+    };
     page(
         "persons.html",
         Ok(context! {
@@ -92,12 +95,16 @@ pub async fn file_page(
         Some(_) => Some(s.persons.file(&pc.caller, &id).await),
         None => None,
     });
+    let rule_sets = match super::unless_denied(s.persons.rule_sets(&pc.caller).await) {
+        Ok(r) => r,
+        Err(e) => return super::page_error(e),
+    };
     page(
         "person.html",
         Ok(context! {
             person_id => id,
             purpose => purpose,
-            rule_sets => s.persons.rule_sets(&pc.caller).await.unwrap_or_default(),
+            rule_sets => rule_sets,
             file => file.map(|f| context! {
                 masked => f.masked,
                 facts => facts(&f.facts),

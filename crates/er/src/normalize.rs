@@ -50,7 +50,7 @@ pub fn pinyin(s: &str) -> String {
 fn place_names() -> &'static [String] {
     static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
         let mut v: Vec<String> = Vec::new();
-        for row in shuju_admin::divisions::SEED {
+        for row in shuju_types::division_seed::SEED {
             let full = row.1;
             v.push(full.to_owned());
             let short: String = full
