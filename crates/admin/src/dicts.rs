@@ -1,12 +1,11 @@
 //! Dictionaries behind every drop-down.
 
 use crate::perm;
-use crate::{Admin, Caller};
+use crate::{Action, Admin, Caller};
 use shuju_store::Page;
-use shuju_store::Paged;
-use shuju_store::audit::{self, Outcome};
 use shuju_store::dicts::{self as store, DictItemFields, DictTypeFields};
 pub use shuju_store::dicts::{DictItem, DictType};
+use shuju_store::{Paged, WriteTx};
 use shuju_types::{Error, Result};
 
 fn status(s: Option<String>) -> Result<String> {
@@ -91,24 +90,28 @@ impl Admin {
         c: &Caller,
         f: Result<DictTypeFields>,
     ) -> Result<DictType> {
-        const ACTION: &str = "dict.type.create";
-        self.require(c, perm::DICT_ADD, ACTION, "dict_type").await?;
-        let f = self.checked(c, ACTION, "dict_type", None, f).await?;
-        if store::type_by_key(&self.store, &f.type_key)
-            .await?
-            .is_some()
-        {
-            let e = Error::invalid("type_key", "is already taken");
-            return Err(self.refused(c, ACTION, "dict_type", None, e).await);
-        }
-        let mut tx = self.store.write().await?;
-        let id = store::insert_type(&mut tx, &f, &c.username).await?;
-        audit::append(
-            &mut tx,
-            &c.entry(ACTION, "dict_type", Some(id.to_string()), Outcome::Ok, None),
-        )
-        .await?;
-        tx.commit().await?;
+        let a = Action {
+            name: "dict.type.create",
+            perm: perm::DICT_ADD,
+            object_type: "dict_type",
+            object_id: None,
+            noun: "dictionary",
+        };
+        let check = async || {
+            let f = f?;
+            if store::type_by_key(&self.store, &f.type_key)
+                .await?
+                .is_some()
+            {
+                return Err(Error::invalid("type_key", "is already taken"));
+            }
+            Ok(f)
+        };
+        let change = async |tx: &mut WriteTx, f: DictTypeFields| {
+            let id = store::insert_type(tx, &f, &c.username).await?;
+            Ok(Some((id, id)))
+        };
+        let id = self.act(c, a, check, change).await?;
         store::get_type(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("dictionary"))
@@ -120,59 +123,36 @@ impl Admin {
         id: i64,
         f: Result<DictTypeFields>,
     ) -> Result<DictType> {
-        const ACTION: &str = "dict.type.update";
-        self.require(c, perm::DICT_EDIT, ACTION, "dict_type")
-            .await?;
-        let f = self
-            .checked(c, ACTION, "dict_type", Some(id.to_string()), f)
-            .await?;
-        let mut tx = self.store.write().await?;
-        if store::update_type(&mut tx, id, &f, &c.username).await? == 0 {
-            drop(tx);
-            return Err(self
-                .refused(
-                    c,
-                    ACTION,
-                    "dict_type",
-                    Some(id.to_string()),
-                    Error::not_found("dictionary"),
-                )
-                .await);
-        }
-        audit::append(
-            &mut tx,
-            &c.entry(ACTION, "dict_type", Some(id.to_string()), Outcome::Ok, None),
-        )
-        .await?;
-        tx.commit().await?;
+        let a = Action {
+            name: "dict.type.update",
+            perm: perm::DICT_EDIT,
+            object_type: "dict_type",
+            object_id: Some(id),
+            noun: "dictionary",
+        };
+        let change = async |tx: &mut WriteTx, f: DictTypeFields| {
+            let n = store::update_type(tx, id, &f, &c.username).await?;
+            Ok((n > 0).then_some(((), id)))
+        };
+        self.act(c, a, async || f, change).await?;
         store::get_type(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("dictionary"))
     }
 
     pub async fn delete_dict_type(&self, c: &Caller, id: i64) -> Result<()> {
-        const ACTION: &str = "dict.type.delete";
-        self.require(c, perm::DICT_REMOVE, ACTION, "dict_type")
-            .await?;
-        let mut tx = self.store.write().await?;
-        if store::delete_type(&mut tx, id, &c.username).await? == 0 {
-            drop(tx);
-            return Err(self
-                .refused(
-                    c,
-                    ACTION,
-                    "dict_type",
-                    Some(id.to_string()),
-                    Error::not_found("dictionary"),
-                )
-                .await);
-        }
-        audit::append(
-            &mut tx,
-            &c.entry(ACTION, "dict_type", Some(id.to_string()), Outcome::Ok, None),
-        )
-        .await?;
-        tx.commit().await
+        let a = Action {
+            name: "dict.type.delete",
+            perm: perm::DICT_REMOVE,
+            object_type: "dict_type",
+            object_id: Some(id),
+            noun: "dictionary",
+        };
+        let change = async |tx: &mut WriteTx, ()| {
+            let n = store::delete_type(tx, id, &c.username).await?;
+            Ok((n > 0).then_some(((), id)))
+        };
+        self.act(c, a, async || Ok(()), change).await
     }
 
     pub async fn list_dict_types(
@@ -219,9 +199,14 @@ impl Admin {
         type_id: i64,
         f: Result<DictItemFields>,
     ) -> Result<DictItem> {
-        const ACTION: &str = "dict.item.create";
-        self.require(c, perm::DICT_ADD, ACTION, "dict_item").await?;
-        let r = async {
+        let a = Action {
+            name: "dict.item.create",
+            perm: perm::DICT_ADD,
+            object_type: "dict_item",
+            object_id: None,
+            noun: "dictionary item",
+        };
+        let check = async || {
             let f = f?;
             if store::get_type(&self.store, type_id).await?.is_none() {
                 return Err(Error::invalid("type_id", "no such dictionary"));
@@ -237,17 +222,12 @@ impl Admin {
                 ));
             }
             Ok(f)
-        }
-        .await;
-        let f = self.checked(c, ACTION, "dict_item", None, r).await?;
-        let mut tx = self.store.write().await?;
-        let id = store::insert_item(&mut tx, type_id, &f, &c.username).await?;
-        audit::append(
-            &mut tx,
-            &c.entry(ACTION, "dict_item", Some(id.to_string()), Outcome::Ok, None),
-        )
-        .await?;
-        tx.commit().await?;
+        };
+        let change = async |tx: &mut WriteTx, f: DictItemFields| {
+            let id = store::insert_item(tx, type_id, &f, &c.username).await?;
+            Ok(Some((id, id)))
+        };
+        let id = self.act(c, a, check, change).await?;
         store::get_item(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("dictionary item"))
@@ -259,58 +239,35 @@ impl Admin {
         id: i64,
         f: Result<DictItemFields>,
     ) -> Result<DictItem> {
-        const ACTION: &str = "dict.item.update";
-        self.require(c, perm::DICT_EDIT, ACTION, "dict_item")
-            .await?;
-        let f = self
-            .checked(c, ACTION, "dict_item", Some(id.to_string()), f)
-            .await?;
-        let mut tx = self.store.write().await?;
-        if store::update_item(&mut tx, id, &f, &c.username).await? == 0 {
-            drop(tx);
-            return Err(self
-                .refused(
-                    c,
-                    ACTION,
-                    "dict_item",
-                    Some(id.to_string()),
-                    Error::not_found("dictionary item"),
-                )
-                .await);
-        }
-        audit::append(
-            &mut tx,
-            &c.entry(ACTION, "dict_item", Some(id.to_string()), Outcome::Ok, None),
-        )
-        .await?;
-        tx.commit().await?;
+        let a = Action {
+            name: "dict.item.update",
+            perm: perm::DICT_EDIT,
+            object_type: "dict_item",
+            object_id: Some(id),
+            noun: "dictionary item",
+        };
+        let change = async |tx: &mut WriteTx, f: DictItemFields| {
+            let n = store::update_item(tx, id, &f, &c.username).await?;
+            Ok((n > 0).then_some(((), id)))
+        };
+        self.act(c, a, async || f, change).await?;
         store::get_item(&self.store, id)
             .await?
             .ok_or_else(|| Error::not_found("dictionary item"))
     }
 
     pub async fn delete_dict_item(&self, c: &Caller, id: i64) -> Result<()> {
-        const ACTION: &str = "dict.item.delete";
-        self.require(c, perm::DICT_REMOVE, ACTION, "dict_item")
-            .await?;
-        let mut tx = self.store.write().await?;
-        if store::delete_item(&mut tx, id, &c.username).await? == 0 {
-            drop(tx);
-            return Err(self
-                .refused(
-                    c,
-                    ACTION,
-                    "dict_item",
-                    Some(id.to_string()),
-                    Error::not_found("dictionary item"),
-                )
-                .await);
-        }
-        audit::append(
-            &mut tx,
-            &c.entry(ACTION, "dict_item", Some(id.to_string()), Outcome::Ok, None),
-        )
-        .await?;
-        tx.commit().await
+        let a = Action {
+            name: "dict.item.delete",
+            perm: perm::DICT_REMOVE,
+            object_type: "dict_item",
+            object_id: Some(id),
+            noun: "dictionary item",
+        };
+        let change = async |tx: &mut WriteTx, ()| {
+            let n = store::delete_item(tx, id, &c.username).await?;
+            Ok((n > 0).then_some(((), id)))
+        };
+        self.act(c, a, async || Ok(()), change).await
     }
 }

@@ -7,6 +7,7 @@
 //! in one transaction. Refusals (no permission, invalid input) are audited too, with the field at
 //! fault but never the offending value.
 
+pub mod action;
 pub mod auth;
 pub mod caller;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod scope;
 pub mod seed;
 pub mod users;
 
+pub use action::Action;
 pub use caller::Caller;
 /// The operation and login journals' rows, read through [`Admin::audit_log`] and
 /// [`Admin::login_log`]; the chain checked by [`verify_audit_chain`].

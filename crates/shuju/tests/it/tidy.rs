@@ -87,8 +87,8 @@ fn store_modules(src: &str) -> BTreeSet<String> {
             }
         }
     }
-    // Items at the store's root (Store, Page, fmt_time, …) are shared by all.
-    for root in ["now", "fmt_time", "parse_time", "self"] {
+    // Items at the store's root (Store, Page, fmt_time, …) and its test databases are shared by all.
+    for root in ["now", "fmt_time", "parse_time", "self", "testing"] {
         out.remove(root);
     }
     out
