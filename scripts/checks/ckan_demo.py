@@ -26,3 +26,43 @@ print(f"organization_list: {len(o)} departments")
 anonymous = subprocess.run([ckanapi, "action", "package_search", "-r", url], capture_output=True)
 assert anonymous.returncode != 0, "the catalog answered an anonymous caller with open_data off"
 print("an anonymous caller is refused (open_data is off by default)")
+# The rest of the CKAN 2.10 action set, as the client calls it.
+n = action("package_search", "rows=0")
+assert n["results"] == [] and n["count"] > 0, n
+names = action("package_list")
+assert len(names) == n["count"] and len(set(names)) == len(names), (len(names), n["count"])
+assert action("package_list", "limit=5", "offset=5") == names[5:10]
+print(f"package_list: {len(names)} packages (package_search rows=0 counts {n['count']})")
+cur = action("current_package_list_with_resources", "limit=3")
+assert len(cur) == 3 and all(c["resources"] for c in cur)
+res = action("resource_show", f"id={p['resources'][0]['id']}")
+assert res["name"] == p["resources"][0]["name"], res
+auto = action("package_autocomplete", "q=人口", "limit=3")
+assert 0 < len(auto) <= 3 and all(a["name"] in names for a in auto), auto
+org = action("organization_show", f"id={o[0]}", "include_datasets=true")
+assert org["name"] == o[0] and (org["package_count"] == len(org["packages"]) or org["package_count"] > 1000), org
+groups = action("group_list", "all_fields=true")
+g = action("group_show", f"id={groups[0]['name']}")
+assert g["title"] == groups[0]["title"]
+tags = action("tag_list")
+t = action("tag_show", f"id={tags[0]}")
+assert t["package_count"] > 0
+lic = action("license_list")
+assert {x["id"] for x in lic} == {"open", "conditional", "not_open"}
+assert action("site_read") is True and action("help_show", "name=package_list")
+assert action("organization_list_for_user")
+print(f"groups {len(groups)}, tags {len(tags)}, licenses {len(lic)}; organization_show, resource_show, "
+      "autocomplete, tag_show, group_show, site_read, help_show answer")
+# ckanapi's own bulk dumps walk the whole catalog through package_list/package_show and
+# organization_list/organization_show.
+import os, tempfile
+with tempfile.TemporaryDirectory() as d:
+    for kind, want in (("datasets", len(names)), ("organizations", len(o))):
+        out = os.path.join(d, f"{kind}.jsonl")
+        # ckanapi starts its workers as `ckanapi` from the PATH.
+        env = {**os.environ, "PATH": os.path.dirname(ckanapi) + os.pathsep + os.environ.get("PATH", "")}
+        subprocess.run([ckanapi, "dump", kind, "--all", "-O", out, "-p", "4", "-r", url, "-a", token],
+                       check=True, capture_output=True, env=env)
+        got = [json.loads(line) for line in open(out, encoding="utf-8")]
+        assert len(got) == want, (kind, len(got), want)
+        print(f"ckanapi dump {kind} --all: {len(got)}")

@@ -32,16 +32,29 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unversioned_get, unversioned_post))
 }
 
-const ACTIONS: [&str; 4] = [
+const ACTIONS: [&str; 17] = [
     "package_search",
     "package_show",
+    "package_list",
+    "current_package_list_with_resources",
+    "package_autocomplete",
+    "resource_show",
     "organization_list",
+    "organization_show",
+    "organization_list_for_user",
+    "group_list",
+    "group_show",
+    "tag_list",
+    "tag_show",
+    "license_list",
     "status_show",
+    "site_read",
+    "help_show",
 ];
 
 /// A CKAN action by GET, parameters in the query string.
 #[utoipa::path(get, path = "/api/3/action/{action}", tag = "ckan",
-    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show"),
+    params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show"),
            ("q" = Option<String>, Query), ("fq" = Option<String>, Query, description = "e.g. organization:dept-12 res_format:database"),
            ("rows" = Option<u32>, Query), ("start" = Option<u32>, Query), ("facet.field" = Option<String>, Query, description = "JSON list, e.g. [\"organization\",\"res_format\"]"),
            ("id" = Option<String>, Query, description = "package_show: the package id or name"), ("all_fields" = Option<bool>, Query)),
@@ -58,7 +71,7 @@ pub async fn action_get(
 
 /// A CKAN action by POST, parameters in a JSON body (as `ckanapi` sends them).
 #[utoipa::path(post, path = "/api/3/action/{action}", tag = "ckan",
-    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show")),
+    params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show")),
     request_body(content = Object, description = "the action's parameters"),
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
 pub async fn action_post(
@@ -89,7 +102,7 @@ pub async fn action_post(
 
 /// The same actions without the API version, as `ckanapi` calls them.
 #[utoipa::path(get, path = "/api/action/{action}", tag = "ckan",
-    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show")),
+    params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show")),
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 404, description = "CKAN error envelope")))]
 pub async fn unversioned_get(
     s: State<AppState>,
@@ -102,7 +115,7 @@ pub async fn unversioned_get(
 
 /// The same actions without the API version, by POST.
 #[utoipa::path(post, path = "/api/action/{action}", tag = "ckan",
-    params(("action" = String, Path, description = "package_search | package_show | organization_list | status_show")),
+    params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show")),
     request_body(content = Object, description = "the action's parameters"),
     responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
 pub async fn unversioned_post(
@@ -168,6 +181,22 @@ async fn run(
         "package_search" => package_search(s, audience, &p).await,
         "package_show" => package_show(s, audience, &p).await,
         "organization_list" => organization_list(s, &p).await,
+        "package_list" => package_list(s, audience, &p).await,
+        "current_package_list_with_resources" => current_packages(s, audience, &p).await,
+        "package_autocomplete" => package_autocomplete(s, audience, &p).await,
+        "resource_show" => resource_show(s, audience, &p).await,
+        "organization_show" => organization_show(s, audience, &p).await,
+        "organization_list_for_user" => organization_list(s, &p).await,
+        "group_list" => Ok(group_list(&p)),
+        "group_show" => group_show(s, audience, &p).await,
+        "tag_list" => tag_list(s, audience).await,
+        "tag_show" => tag_show(s, audience, &p).await,
+        "license_list" => Ok(license_list()),
+        "site_read" => Ok(Value::Bool(true)),
+        "help_show" => Ok(Value::String(format!(
+            "CKAN 2.10 action {}: see https://docs.ckan.org/en/2.10/api/",
+            param_str(&p, "name").unwrap_or_default()
+        ))),
         "status_show" => Ok(
             json!({"ckan_version": "2.10.0", "site_title": "Shuju 数聚", "site_url": "", "extensions": ["shuju"]}),
         ),
@@ -395,10 +424,12 @@ async fn package_search(s: &AppState, audience: Audience, p: &Map<String, Value>
         published_only: true,
         facets,
         offset: start,
-        limit: rows,
+        // rows=0 asks for the count and facets only.
+        limit: rows.max(1),
         ..Default::default()
     };
-    let (hits, views) = s.catalog.search_unchecked(&query).await?;
+    let (hits, mut views) = s.catalog.search_unchecked(&query).await?;
+    views.truncate(rows);
     let depts: HashMap<i64, String> = s
         .admin
         .dept_tree()
@@ -563,4 +594,231 @@ pub async fn dcat_document(
         description: json!({"@value": "Published government information resources of the city (DCAT-AP 3)", "@language": "en"}),
         dataset: Value::Array(datasets),
     })
+}
+
+/// Every package the audience sees, in the index's order, one page after another.
+async fn visible(
+    s: &AppState,
+    audience: Audience,
+    facets: Vec<(String, String)>,
+    offset: usize,
+    limit: usize,
+) -> Result<(usize, Vec<EntryView>)> {
+    let mut facets = facets;
+    if audience == Audience::Public {
+        facets.push(("opening".into(), OpeningKind::Open.key().into()));
+    }
+    let mut out = Vec::new();
+    let mut at = offset;
+    // One query at least: a limit of 0 still counts.
+    let total = loop {
+        let want = limit - out.len();
+        let page = want.clamp(1, 1000);
+        let query = SearchQuery {
+            published_only: true,
+            facets: facets.clone(),
+            offset: at,
+            limit: page,
+            ..Default::default()
+        };
+        let (hits, views) = s.catalog.search_unchecked(&query).await?;
+        let n = views.len();
+        out.extend(views.into_iter().take(want));
+        at += n;
+        if n < page || at >= hits.total || out.len() >= limit {
+            break hits.total;
+        }
+    };
+    Ok((total, out))
+}
+
+fn limit_offset(p: &Map<String, Value>, default: usize) -> Result<(usize, usize)> {
+    Ok((
+        param_usize(p, "limit", default, usize::MAX)?,
+        param_usize(p, "offset", 0, usize::MAX)?,
+    ))
+}
+
+async fn package_list(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
+    let (limit, offset) = limit_offset(p, usize::MAX)?;
+    let (_, views) = visible(s, audience, vec![], offset, limit).await?;
+    Ok(Value::Array(
+        views
+            .iter()
+            .map(|e| Value::String(slug(&e.entry.code)))
+            .collect(),
+    ))
+}
+
+async fn current_packages(
+    s: &AppState,
+    audience: Audience,
+    p: &Map<String, Value>,
+) -> Result<Value> {
+    let (limit, offset) = limit_offset(p, 100)?;
+    let (_, views) = visible(s, audience, vec![], offset, limit).await?;
+    Ok(Value::Array(views.iter().map(package).collect()))
+}
+
+async fn package_autocomplete(
+    s: &AppState,
+    audience: Audience,
+    p: &Map<String, Value>,
+) -> Result<Value> {
+    let q = param_str(p, "q").unwrap_or_default();
+    let limit = param_usize(p, "limit", 10, 100)?;
+    if q.trim().is_empty() {
+        return Ok(Value::Array(vec![]));
+    }
+    let mut facets = vec![];
+    if audience == Audience::Public {
+        facets.push(("opening".into(), OpeningKind::Open.key().into()));
+    }
+    let query = SearchQuery {
+        text: Some(q.clone()),
+        published_only: true,
+        facets,
+        limit,
+        ..Default::default()
+    };
+    let (_, views) = s.catalog.search_unchecked(&query).await?;
+    Ok(Value::Array(
+        views
+            .iter()
+            .map(|e| {
+                let by_name = e.entry.name.contains(q.trim());
+                json!({
+                    "name": slug(&e.entry.code),
+                    "title": e.entry.name,
+                    "match_field": if by_name { "title" } else { "name" },
+                    "match_displayed": if by_name { e.entry.name.clone() } else { slug(&e.entry.code) },
+                })
+            })
+            .collect(),
+    ))
+}
+
+async fn resource_show(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
+    let id = param_str(p, "id").ok_or_else(|| Error::invalid("id", "is required"))?;
+    let (entry, n) = id
+        .rsplit_once('-')
+        .and_then(|(e, n)| Some((e.to_owned(), n.parse::<usize>().ok()?)))
+        .ok_or_else(|| Error::not_found("resource"))?;
+    let mut q = Map::new();
+    q.insert("id".into(), Value::String(entry));
+    let pkg = package_show(s, audience, &q).await?;
+    pkg["resources"]
+        .as_array()
+        .and_then(|r| r.get(n.wrapping_sub(1)))
+        .cloned()
+        .ok_or_else(|| Error::not_found("resource"))
+}
+
+async fn organization_show(
+    s: &AppState,
+    audience: Audience,
+    p: &Map<String, Value>,
+) -> Result<Value> {
+    let id = param_str(p, "id").ok_or_else(|| Error::invalid("id", "is required"))?;
+    let tree = s.admin.dept_tree().await?;
+    let d = tree
+        .depts
+        .iter()
+        .find(|d| org_name(d.id) == id || d.name == id || d.id.to_string() == id)
+        .ok_or_else(|| Error::not_found("organization"))?;
+    let provider = vec![("provider".to_owned(), d.id.to_string())];
+    let include = !matches!(
+        param_str(p, "include_datasets").as_deref(),
+        None | Some("false" | "False" | "0")
+    );
+    let (count, views) = visible(s, audience, provider, 0, if include { 1000 } else { 0 }).await?;
+    Ok(json!({
+        "id": org_name(d.id), "name": org_name(d.id), "title": d.name, "display_name": d.name,
+        "type": "organization", "is_organization": true, "state": "active", "approval_status": "approved",
+        "description": format!("行政区划 {}", d.division_code),
+        "package_count": count,
+        "packages": views.iter().map(package).collect::<Vec<_>>(),
+        "users": [], "extras": [], "tags": [],
+        "groups": d.parent_id.map(|p| vec![json!({"name": org_name(p), "capacity": "public"})]).unwrap_or_default(),
+    }))
+}
+
+/// Groups are the catalog's libraries (基础库 · 人口, 主题库, 专题库, 通用业务库, …).
+fn groups() -> impl Iterator<Item = (&'static str, &'static str)> {
+    shuju_types::Library::ALL
+        .into_iter()
+        .map(|l| (l.key(), l.label_zh()))
+}
+
+fn group_list(p: &Map<String, Value>) -> Value {
+    let all = matches!(
+        param_str(p, "all_fields").as_deref(),
+        Some("true" | "True" | "1")
+    );
+    Value::Array(
+        groups()
+            .map(|(k, t)| {
+                if all {
+                    json!({"id": k, "name": k, "title": t, "display_name": t, "type": "group", "is_organization": false, "state": "active"})
+                } else {
+                    Value::String(k.to_owned())
+                }
+            })
+            .collect(),
+    )
+}
+
+async fn group_show(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
+    let id = param_str(p, "id").ok_or_else(|| Error::invalid("id", "is required"))?;
+    let (k, t) = groups()
+        .find(|(k, t)| *k == id || *t == id)
+        .ok_or_else(|| Error::not_found("group"))?;
+    let (count, _) = visible(s, audience, vec![("library".into(), k.to_owned())], 0, 0).await?;
+    Ok(
+        json!({"id": k, "name": k, "title": t, "display_name": t, "type": "group",
+              "is_organization": false, "state": "active", "package_count": count, "packages": []}),
+    )
+}
+
+/// The keywords (classification) of every package the audience sees, with how many carry each.
+async fn tag_counts(s: &AppState, audience: Audience) -> Result<Vec<(String, usize)>> {
+    let (_, views) = visible(s, audience, vec![], 0, usize::MAX).await?;
+    let mut n: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in &views {
+        for c in &e.entry.classification {
+            *n.entry(c.clone()).or_default() += 1;
+        }
+    }
+    Ok(n.into_iter().collect())
+}
+
+async fn tag_list(s: &AppState, audience: Audience) -> Result<Value> {
+    Ok(Value::Array(
+        tag_counts(s, audience)
+            .await?
+            .into_iter()
+            .map(|(t, _)| Value::String(t))
+            .collect(),
+    ))
+}
+
+async fn tag_show(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
+    let id = param_str(p, "id").ok_or_else(|| Error::invalid("id", "is required"))?;
+    let (_, n) = tag_counts(s, audience)
+        .await?
+        .into_iter()
+        .find(|(t, _)| *t == id)
+        .ok_or_else(|| Error::not_found("tag"))?;
+    Ok(json!({"id": id, "name": id, "display_name": id, "vocabulary_id": null, "package_count": n}))
+}
+
+/// Licenses are the opening conditions (开放属性).
+fn license_list() -> Value {
+    Value::Array(
+        OpeningKind::ALL
+            .into_iter()
+            .map(|o| json!({"id": o.key(), "title": o.label_zh(), "status": "active", "url": "",
+                            "od_conformance": if o == OpeningKind::Open { "approved" } else { "not reviewed" }}))
+            .collect(),
+    )
 }

@@ -431,6 +431,57 @@ async fn the_open_data_face_publishes_only_what_may_be_opened() {
         };
         assert_eq!(r.status(), want, "{code} ({opening})");
     }
+    // Every listing action of the CKAN face follows the same audience.
+    let get = |path: &'static str| {
+        let c = app.client.clone();
+        let url = app.url(path);
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let names = get("/api/3/action/package_list").await;
+    assert_eq!(names["result"], json!([open.replace('/', "-")]), "{names}");
+    let count = get("/api/3/action/package_search?rows=0").await;
+    assert_eq!(
+        (
+            count["result"]["count"].clone(),
+            count["result"]["results"].clone()
+        ),
+        (json!(1), json!([]))
+    );
+    let current = get("/api/3/action/current_package_list_with_resources?limit=100").await;
+    assert_eq!(current["result"].as_array().unwrap().len(), 1, "{current}");
+    let orgs = get("/api/3/action/organization_list").await;
+    let mut shown = 0;
+    for o in orgs["result"].as_array().unwrap() {
+        let url = format!(
+            "/api/3/action/organization_show?id={}&include_datasets=true",
+            o.as_str().unwrap()
+        );
+        let org: Value = app
+            .client
+            .get(app.url(&url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            org["result"]["package_count"].as_u64().unwrap() as usize,
+            org["result"]["packages"].as_array().unwrap().len()
+        );
+        shown += org["result"]["package_count"].as_u64().unwrap();
+    }
+    assert_eq!(shown, 1, "organizations show only what may be opened");
+    let lic = get("/api/3/action/license_list").await;
+    assert_eq!(lic["result"].as_array().unwrap().len(), 3);
     let dcat: Value = app
         .client
         .get(app.url("/api/v1/catalog/dcat"))
