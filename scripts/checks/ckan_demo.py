@@ -66,3 +66,17 @@ with tempfile.TemporaryDirectory() as d:
         got = [json.loads(line) for line in open(out, encoding="utf-8")]
         assert len(got) == want, (kind, len(got), want)
         print(f"ckanapi dump {kind} --all: {len(got)}")
+# Search and listing parameters as CKAN documents them.
+orgs = action("organization_list", "all_fields=true", "sort=title asc")
+assert [x["title"] for x in orgs] == sorted(x["title"] for x in orgs)
+assert sum(x["package_count"] for x in orgs) == len(names), (sum(x["package_count"] for x in orgs), len(names))
+assert action("organization_list", "limit=3", "offset=2") == o[2:5]
+by_name = action("package_search", f"q=name:{p['name']}")
+assert p["name"] in [x["name"] for x in by_name["results"]], by_name["count"]
+by_title = action("package_search", f"q=title:{p['title']}")
+assert p["name"] in [x["name"] for x in by_title["results"]], by_title["count"]
+fmt = action("package_search", "rows=0", 'facet.field=["res_format"]')["facets"]["res_format"]
+value = next(iter(fmt))
+hit = action("package_search", f"fq=res_format:{value}", "rows=5")
+assert hit["count"] == fmt[value] and all(r["format"] == value for x in hit["results"] for r in x["resources"]), value
+print(f"organization_list sorts, pages and counts; q=name:/title: find; res_format {value!r} filters {hit['count']}")

@@ -180,13 +180,13 @@ async fn run(
     let r = match action {
         "package_search" => package_search(s, audience, &p).await,
         "package_show" => package_show(s, audience, &p).await,
-        "organization_list" => organization_list(s, &p).await,
+        "organization_list" => organization_list(s, audience, &p).await,
         "package_list" => package_list(s, audience, &p).await,
         "current_package_list_with_resources" => current_packages(s, audience, &p).await,
         "package_autocomplete" => package_autocomplete(s, audience, &p).await,
         "resource_show" => resource_show(s, audience, &p).await,
         "organization_show" => organization_show(s, audience, &p).await,
-        "organization_list_for_user" => organization_list(s, &p).await,
+        "organization_list_for_user" => organization_list(s, audience, &p).await,
         "group_list" => Ok(group_list(&p)),
         "group_show" => group_show(s, audience, &p).await,
         "tag_list" => tag_list(s, audience).await,
@@ -328,7 +328,9 @@ fn package(e: &EntryView) -> Value {
                 "package_id": r.id.to_string(),
                 "name": it.name,
                 "description": format!("{} · {}{}", it.column, it.data_type.label_zh(), it.length.map(|l| format!("({l})")).unwrap_or_default()),
-                "format": x.format.detail,
+                // The same value the res_format facet counts and filters by.
+                "format": r.format,
+                "shuju_format_detail": x.format.detail,
                 "url": "",
                 "position": i,
                 "shuju_column": it.column,
@@ -393,7 +395,14 @@ fn package(e: &EntryView) -> Value {
 async fn package_search(s: &AppState, audience: Audience, p: &Map<String, Value>) -> Result<Value> {
     let rows = param_usize(p, "rows", 10, 1000)?;
     let start = param_usize(p, "start", 0, usize::MAX)?;
-    let q = param_str(p, "q").filter(|q| q.trim() != "*:*" && !q.trim().is_empty());
+    // `name:…` and `title:…` search the package's name (its code) and title; the index holds both.
+    let q = param_str(p, "q")
+        .filter(|q| q.trim() != "*:*" && !q.trim().is_empty())
+        .map(|q| match q.trim().split_once(':') {
+            Some(("name", v)) => v.trim().replacen('-', "/", 1),
+            Some(("title", v)) => v.trim().to_owned(),
+            _ => q,
+        });
     let facets = match param_str(p, "fq") {
         Some(fq) => parse_fq(&fq)?,
         None => vec![],
@@ -498,13 +507,32 @@ async fn package_show(s: &AppState, audience: Audience, p: &Map<String, Value>) 
     Ok(package(&e))
 }
 
-async fn organization_list(s: &AppState, p: &Map<String, Value>) -> Result<Value> {
+async fn organization_list(
+    s: &AppState,
+    audience: Audience,
+    p: &Map<String, Value>,
+) -> Result<Value> {
     let all_fields = matches!(
         param_str(p, "all_fields").as_deref(),
         Some("true" | "True" | "1")
     );
+    let (limit, offset) = limit_offset(p, usize::MAX)?;
     let tree = s.admin.dept_tree().await?;
-    let ordered = tree.ordered();
+    let mut ordered = tree.ordered();
+    match param_str(p, "sort").as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some("name asc" | "name") => ordered.sort_by_key(|(_, d)| org_name(d.id)),
+        Some("name desc") => ordered.sort_by_key(|(_, d)| std::cmp::Reverse(org_name(d.id))),
+        Some("title asc" | "title") => ordered.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
+        Some("title desc") => ordered.sort_by(|a, b| b.1.name.cmp(&a.1.name)),
+        Some(other) => {
+            return Err(Error::invalid(
+                "sort",
+                format!("cannot sort organizations by '{other}' (name or title, asc or desc)"),
+            ));
+        }
+    }
+    let ordered: Vec<_> = ordered.into_iter().skip(offset).take(limit).collect();
     if !all_fields {
         return Ok(Value::Array(
             ordered
@@ -513,11 +541,34 @@ async fn organization_list(s: &AppState, p: &Map<String, Value>) -> Result<Value
                 .collect(),
         ));
     }
+    // Each organization's packages, as the audience sees them (CKAN's include_dataset_count).
+    let mut facets = vec![];
+    if audience == Audience::Public {
+        facets.push(("opening".into(), OpeningKind::Open.key().into()));
+    }
+    let query = SearchQuery {
+        published_only: true,
+        facets,
+        limit: 1,
+        ..Default::default()
+    };
+    let (hits, _) = s.catalog.search_unchecked(&query).await?;
+    let counts: HashMap<String, u64> = hits
+        .facets
+        .get("provider")
+        .map(|v| v.iter().map(|(k, n)| (k.clone(), *n)).collect())
+        .unwrap_or_default();
+    let with_count = !matches!(
+        param_str(p, "include_dataset_count").as_deref(),
+        Some("false" | "False" | "0")
+    );
     Ok(Value::Array(
         ordered
             .iter()
             .map(|(depth, d)| {
+                let n = counts.get(&d.id.to_string()).copied().unwrap_or(0);
                 json!({
+                    "package_count": with_count.then_some(n),
                     "id": org_name(d.id), "name": org_name(d.id), "title": d.name, "display_name": d.name,
                     "type": "organization", "is_organization": true, "state": "active",
                     "description": format!("行政区划 {}", d.division_code),
