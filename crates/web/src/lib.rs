@@ -114,7 +114,60 @@ fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = routes(&WebConfig::default()).split_for_parts().1;
     name_operations(&mut doc);
+    document_errors(&mut doc);
     doc
+}
+
+/// Every operation that needs a caller documents 401; every operation that reads parameters or a
+/// body documents 400 (the extractors answer malformed input with it). Both with the error body.
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if op
+                .tags
+                .as_ref()
+                .is_some_and(|t| t.iter().any(|t| t == "pages"))
+            {
+                continue;
+            }
+            let needs_caller = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_input =
+                op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let r = &mut op.responses.responses;
+            if needs_caller && !r.contains_key("401") {
+                r.insert(
+                    "401".into(),
+                    error("not signed in, or the token is not valid"),
+                );
+            }
+            if has_input && !r.contains_key("400") {
+                r.insert("400".into(), error("the input is malformed or invalid"));
+            }
+        }
+    }
 }
 
 /// Give every operation an id unique in the document, from its method and path
@@ -150,6 +203,7 @@ pub fn app(platform: Platform) -> (Router, Arc<utoipa::openapi::OpenApi>) {
     let cfg = platform.config.web.clone();
     let (router, mut openapi) = routes(&cfg).split_for_parts();
     name_operations(&mut openapi);
+    document_errors(&mut openapi);
     let openapi = Arc::new(openapi);
     let state = AppState {
         platform,

@@ -502,6 +502,7 @@ pub struct GatewayQuery {
     /// The row with this key (a citizen ID, a credit code, …), or
     pub key: Option<String>,
     /// a batch of at most this many rows (1–1000) in key order,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// after this key.
     pub after: Option<String>,

@@ -171,7 +171,8 @@ impl From<YearFigures> for FiguresView {
 }
 
 /// The year's figures: reviewed, approved, budget asked vs approved.
-#[utoipa::path(get, path = "/api/v1/projects/figures", tag = "exchange", security(("bearer" = [])), params(YearQuery),
+#[utoipa::path(get, path = "/api/v1/projects/figures", tag = "exchange", security(("bearer" = [])),
+    params(("year" = i64, Query, description = "the year the figures are for")),
     responses((status = 200, body = FiguresView), (status = 400, body = ErrorBody)))]
 pub async fn figures(
     State(s): State<AppState>,
