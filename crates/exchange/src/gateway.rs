@@ -429,17 +429,7 @@ impl Gateway {
         // day's usage, refused ones with their status.
         let (status, rows, subjects) = match &outcome {
             Ok((a, subjects)) => (200, a.rows.len() as i64, subjects.clone()),
-            Err(e) => (
-                i64::from(match e.code {
-                    ErrorCode::PermissionDenied => 403u16,
-                    ErrorCode::RateLimited => 429,
-                    ErrorCode::NotFound => 404,
-                    ErrorCode::InvalidArgument => 400,
-                    _ => 500,
-                }),
-                0,
-                Vec::new(),
-            ),
+            Err(e) => (i64::from(e.code.status()), 0, Vec::new()),
         };
         let audit = c.entry(
             "exchange.gateway.call",

@@ -614,7 +614,9 @@ impl Persons {
 
     async fn by_citizen_id(&self, id: &CitizenId) -> Result<Vec<Candidate>> {
         if db::runs(&self.store, KIND, 1).await?.is_empty() {
-            return Err(Error::unavailable("no resolution has run yet"));
+            return Err(Error::conflict(
+                "no resolution has run yet: resolve the persons first",
+            ));
         }
         let present = current_versions(&self.lake).await?;
         for s in PERSON_SOURCES
@@ -661,7 +663,9 @@ impl Persons {
             .read()
             .map_err(|_| Error::internal("match index poisoned"))?
             .clone()
-            .ok_or_else(|| Error::unavailable("no resolution has run yet"))?;
+            .ok_or_else(|| {
+                Error::conflict("no match index: resolve the persons first (after a start it loads in a moment)")
+            })?;
         ix.find(citizen_id, fields)
     }
 

@@ -37,6 +37,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The status number this code is answered with (RFC 9110). The one mapping: the web face
+    /// answers with it and the gateway's call log records it.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidArgument => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::PermissionDenied | ErrorCode::PasswordChangeRequired => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidArgument => "invalid_argument",

@@ -118,7 +118,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Every operation that needs a caller documents 401; every operation that reads parameters or a
+/// Every operation that needs a caller documents 401 and 403; one that names an object in its path, 404; every operation that reads parameters or a
 /// body documents 400 (the extractors answer malformed input with it). Both with the error body.
 fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -156,12 +156,22 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
             let needs_caller = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_input =
                 op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let by_path = op.parameters.as_ref().is_some_and(|p| {
+                p.iter()
+                    .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path))
+            });
             let r = &mut op.responses.responses;
+            if by_path && !r.contains_key("404") {
+                r.insert("404".into(), error("no such object in the caller's scope"));
+            }
             if needs_caller && !r.contains_key("401") {
                 r.insert(
                     "401".into(),
                     error("not signed in, or the token is not valid"),
                 );
+            }
+            if needs_caller && !r.contains_key("403") {
+                r.insert("403".into(), error("the caller may not do this"));
             }
             if has_input && !r.contains_key("400") {
                 r.insert("400".into(), error("the input is malformed or invalid"));

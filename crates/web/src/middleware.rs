@@ -55,6 +55,29 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         } else {
             rebuild(resp, &body)
         };
+    } else if (status.is_client_error() || status.is_server_error())
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/plain"))
+    {
+        // A rejection of axum's own (a multipart body without its boundary, …): its short text
+        // becomes the message of the one error body.
+        let (parts, b) = resp.into_parts();
+        let text = axum::body::to_bytes(b, 4096).await.unwrap_or_default();
+        let message: String = String::from_utf8_lossy(&text).chars().take(200).collect();
+        let body = ErrorBody {
+            code: code_of(status).as_str().into(),
+            message: if message.trim().is_empty() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                message.replace('`', "")
+            },
+            field: None,
+            request_id: id.clone(),
+        };
+        resp = rebuild(Response::from_parts(parts, Body::empty()), &body);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID, v);

@@ -436,7 +436,7 @@ pub async fn export(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Respo
 }
 
 /// The Excel template for registering entries.
-#[utoipa::path(get, path = "/api/v1/catalog/template", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/catalog/template", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, description = "an .xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn template(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Response> {
     if !c.can(perm::CATALOG_ADD) {

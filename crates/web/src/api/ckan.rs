@@ -32,6 +32,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unversioned_get, unversioned_post))
 }
 
+/// CKAN's response envelope (the CKAN 2.10 action API): `success`, and the `result` or the `error`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CkanEnvelope {
+    pub help: String,
+    pub success: bool,
+    /// The action's result: a package, a list, a count, … (on success).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<CkanError>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CkanError {
+    /// `Not Found Error`, `Authorization Error` or `Validation Error`.
+    #[serde(rename = "__type")]
+    pub kind: String,
+    pub message: String,
+    pub code: String,
+}
+
 const ACTIONS: [&str; 17] = [
     "package_search",
     "package_show",
@@ -58,7 +79,7 @@ const ACTIONS: [&str; 17] = [
            ("q" = Option<String>, Query), ("fq" = Option<String>, Query, description = "e.g. organization:dept-12 res_format:database"),
            ("rows" = Option<u32>, Query), ("start" = Option<u32>, Query), ("facet.field" = Option<String>, Query, description = "JSON list, e.g. [\"organization\",\"res_format\"]"),
            ("id" = Option<String>, Query, description = "package_show: the package id or name"), ("all_fields" = Option<bool>, Query)),
-    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope"), (status = 404, description = "CKAN error envelope")))]
+    responses((status = 200, description = "CKAN envelope with the result", body = CkanEnvelope), (status = 400, description = "CKAN error envelope", body = CkanEnvelope), (status = 401, description = "CKAN error envelope", body = CkanEnvelope), (status = 403, description = "CKAN error envelope", body = CkanEnvelope), (status = 404, description = "CKAN error envelope", body = CkanEnvelope)))]
 pub async fn action_get(
     State(s): State<AppState>,
     who: MaybeAuth,
@@ -73,7 +94,7 @@ pub async fn action_get(
 #[utoipa::path(post, path = "/api/3/action/{action}", tag = "ckan",
     params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show")),
     request_body(content = Object, description = "the action's parameters"),
-    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
+    responses((status = 200, description = "CKAN envelope with the result", body = CkanEnvelope), (status = 400, description = "CKAN error envelope", body = CkanEnvelope), (status = 401, description = "CKAN error envelope", body = CkanEnvelope), (status = 403, description = "CKAN error envelope", body = CkanEnvelope), (status = 404, description = "CKAN error envelope", body = CkanEnvelope)))]
 pub async fn action_post(
     State(s): State<AppState>,
     who: MaybeAuth,
@@ -103,7 +124,7 @@ pub async fn action_post(
 /// The same actions without the API version, as `ckanapi` calls them.
 #[utoipa::path(get, path = "/api/action/{action}", tag = "ckan",
     params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show")),
-    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 404, description = "CKAN error envelope")))]
+    responses((status = 200, description = "CKAN envelope with the result", body = CkanEnvelope), (status = 400, description = "CKAN error envelope", body = CkanEnvelope), (status = 401, description = "CKAN error envelope", body = CkanEnvelope), (status = 403, description = "CKAN error envelope", body = CkanEnvelope), (status = 404, description = "CKAN error envelope", body = CkanEnvelope)))]
 pub async fn unversioned_get(
     s: State<AppState>,
     who: MaybeAuth,
@@ -117,7 +138,7 @@ pub async fn unversioned_get(
 #[utoipa::path(post, path = "/api/action/{action}", tag = "ckan",
     params(("action" = String, Path, description = "a CKAN 2.10 action: package_search, package_show, package_list, current_package_list_with_resources, package_autocomplete, resource_show, organization_list, organization_show, organization_list_for_user, group_list, group_show, tag_list, tag_show, license_list, status_show, site_read, help_show")),
     request_body(content = Object, description = "the action's parameters"),
-    responses((status = 200, description = "CKAN envelope {help, success, result}"), (status = 400, description = "CKAN error envelope")))]
+    responses((status = 200, description = "CKAN envelope with the result", body = CkanEnvelope), (status = 400, description = "CKAN error envelope", body = CkanEnvelope), (status = 401, description = "CKAN error envelope", body = CkanEnvelope), (status = 403, description = "CKAN error envelope", body = CkanEnvelope), (status = 404, description = "CKAN error envelope", body = CkanEnvelope)))]
 pub async fn unversioned_post(
     s: State<AppState>,
     who: MaybeAuth,
@@ -206,11 +227,12 @@ async fn run(
         ))),
     };
     match r {
-        Ok(result) => axum::Json(json!({
-            "help": format!("/api/3/action/help_show?name={action}"),
-            "success": true,
-            "result": result,
-        }))
+        Ok(result) => axum::Json(CkanEnvelope {
+            help: format!("/api/3/action/help_show?name={action}"),
+            success: true,
+            result: Some(result),
+            error: None,
+        })
         .into_response(),
         Err(e) => ckan_error(action, e),
     }
@@ -232,11 +254,16 @@ fn ckan_error(action: &str, e: Error) -> Response {
         } else {
             status
         },
-        axum::Json(json!({
-            "help": format!("/api/3/action/help_show?name={action}"),
-            "success": false,
-            "error": {"__type": kind, "message": e.message, "code": e.code.as_str()},
-        })),
+        axum::Json(CkanEnvelope {
+            help: format!("/api/3/action/help_show?name={action}"),
+            success: false,
+            result: None,
+            error: Some(CkanError {
+                kind: kind.to_owned(),
+                message: e.message,
+                code: e.code.as_str().to_owned(),
+            }),
+        }),
     )
         .into_response()
 }

@@ -240,7 +240,7 @@ pub async fn export(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Respo
 }
 
 /// The Excel template for importing departments.
-#[utoipa::path(get, path = "/api/v1/departments/template", tag = "departments",
+#[utoipa::path(get, path = "/api/v1/departments/template", tag = "departments", security(("bearer" = [])),
     responses((status = 200, description = "an .xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn template(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Response> {
     c.require(

@@ -484,8 +484,8 @@ pub struct TrustKeyView {
     /// ES256 or SM2.
     pub alg: String,
     pub iss: String,
-    /// A P-256 JWK (ES256), or the SM2 public key in hex.
-    #[schema(value_type = Object)]
+    /// A P-256 JWK (ES256, an object), or the SM2 public key in hex (a string).
+    #[schema(schema_with = jwk_or_hex)]
     pub public: Value,
     pub created_at: String,
     pub retired_at: Option<String>,
@@ -617,4 +617,19 @@ pub async fn bind_holder(
 ) -> ApiResult<axum::http::StatusCode> {
     s.licenses.bind_holder(&c, user_id, &b.holder_id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// A JWK object or a hex string.
+fn jwk_or_hex() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    utoipa::openapi::schema::Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[0-9a-f]+$")),
+            )
+            .build(),
+    )
 }

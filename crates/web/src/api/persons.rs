@@ -150,7 +150,7 @@ pub struct SearchQuery {
 
 /// Find persons by citizen ID, or by name and birth date.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", security(("bearer" = [])), params(SearchQuery),
-    responses((status = 200, body = Vec<Candidate>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Candidate>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "no resolution has run yet", body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn search(
     State(s): State<AppState>,
     Auth(c): Auth,
@@ -182,7 +182,7 @@ pub struct MatchBody {
 
 /// Match one record: the best candidate persons with their probability and why.
 #[utoipa::path(post, path = "/api/v1/persons/match", tag = "persons", security(("bearer" = [])), request_body = MatchBody,
-    responses((status = 200, body = Vec<Candidate>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Candidate>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "no resolution has run yet", body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn match_record(
     State(s): State<AppState>,
     Auth(c): Auth,

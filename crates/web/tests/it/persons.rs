@@ -86,7 +86,7 @@ async fn persons_are_resolved_found_opened_with_a_purpose_and_keep_their_ids() {
     let r = app
         .get(&token, "/api/v1/persons?citizen_id=110105199003070016")
         .await;
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
 
     let run: Value = app
         .post_json(&token, "/api/v1/persons/resolve", json!({}))
