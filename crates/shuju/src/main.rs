@@ -399,17 +399,21 @@ async fn ingest(cfg: Config, resource: &str, files: &[PathBuf]) -> anyhow::Resul
     })
 }
 
-/// The most memory this process has held (VmHWM), in MiB.
-fn peak_memory_mib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = s
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+/// A memory figure of a process (`self` or a pid) from `/proc/<pid>/status`, in KiB:
+/// `VmHWM` (the most it has held) or `VmRSS` (what it holds now).
+pub(crate) fn proc_memory_kib(pid: &str, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
         .split_whitespace()
-        .nth(1)?
+        .next()?
         .parse()
-        .ok()?;
-    Some(kb / 1024)
+        .ok()
+}
+
+/// The most memory this process has held (VmHWM), in MiB.
+pub(crate) fn peak_memory_mib() -> Option<u64> {
+    proc_memory_kib("self", "VmHWM").map(|kb| kb / 1024)
 }
 
 pub(crate) fn print_resolution(r: &shuju_identity::persons::RunReport, what: &str, ids: &str) {

@@ -780,18 +780,6 @@ fn cpu_secs() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn peak_rss_mib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = s
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024)
-}
-
 /// A scratch metadata store and lake in `dir` with the table of every city source set up.
 async fn scratch_lake(
     dir: &std::path::Path,
@@ -945,7 +933,7 @@ print(json.dumps({"secs": secs, "cpu": cpu_secs, "rows": n, "version": duckdb.__
         let r = deliver().await?;
         let secs = t.elapsed().as_secs_f64();
         our_cpu.push(cpu_secs() - c);
-        peak = peak.max(peak_rss_mib().unwrap_or(0));
+        peak = peak.max(crate::peak_memory_mib().unwrap_or(0));
         anyhow::ensure!(
             r.rejected == bad,
             "rejected {} of {bad} bad rows",
@@ -1137,7 +1125,7 @@ pub async fn gather(
     }
     let build_secs = t2.elapsed().as_secs_f64();
     store.close().await;
-    let peak = peak_rss_mib().unwrap_or(0);
+    let peak = crate::peak_memory_mib().unwrap_or(0);
     let total = gen_secs + load_secs + build_secs;
     let readings_note = if readings > 0 {
         format!(
@@ -1185,7 +1173,7 @@ pub fn er_run(a: &Path, b: &Path, out: &Path) -> anyhow::Result<()> {
     let secs = t.elapsed().as_secs_f64();
     println!(
         "{}",
-        serde_json::json!({"secs": secs, "records": recs.len(), "peak_mib": peak_rss_mib(), "stats": r.stats})
+        serde_json::json!({"secs": secs, "records": recs.len(), "peak_mib": crate::peak_memory_mib(), "stats": r.stats})
     );
     Ok(())
 }
@@ -1475,7 +1463,7 @@ pub async fn match_latency(
         MatchIndex::build(recs, model, settings, ids).map_err(|e| anyhow::anyhow!(e.message))?,
     );
     let index_secs = t.elapsed().as_secs_f64();
-    let peak_index = peak_rss_mib().unwrap_or(0);
+    let peak_index = crate::peak_memory_mib().unwrap_or(0);
 
     // The queries: the other department's records, as delivered.
     let mut qs: Vec<(String, Vec<Option<String>>)> = Vec::with_capacity(queries);

@@ -25,15 +25,7 @@ struct Tally {
 
 /// The server's resident memory now (VmRSS), in MiB.
 fn rss_mib(pid: u32) -> Option<f64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    crate::proc_memory_kib(&pid.to_string(), "VmRSS").map(|kb| kb as f64 / 1024.0)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

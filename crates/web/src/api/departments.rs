@@ -318,39 +318,14 @@ impl Upload {
     }
 }
 
-/// Read a multipart upload.
-pub(crate) async fn read_upload(mut m: Multipart) -> Result<Upload, ApiError> {
-    let mut file = None;
-    let mut fields = std::collections::HashMap::new();
-    while let Some(field) = m
-        .next_field()
-        .await
-        .map_err(|e| ApiError(upload_error(e.status())))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            file = Some(
-                field
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError(upload_error(e.status())))?
-                    .to_vec(),
-            );
-        } else if !name.is_empty() {
-            let v = field
-                .text()
-                .await
-                .map_err(|e| ApiError(upload_error(e.status())))?;
-            fields.insert(name, v);
-        }
-    }
-    let file = file.ok_or_else(|| {
-        Error::invalid(
-            "file",
-            "is missing: send the workbook in a part named 'file'",
-        )
-    })?;
-    Ok(Upload { file, fields })
+/// Read a multipart upload (a workbook: small enough to hold), through the one multipart reader.
+pub(crate) async fn read_upload(m: Multipart) -> Result<Upload, ApiError> {
+    let staged = stage_part(m, "is missing: send the workbook in a part named 'file'").await?;
+    let file = std::fs::read(staged.file.path()).map_err(Error::internal)?;
+    Ok(Upload {
+        file,
+        fields: staged.fields,
+    })
 }
 
 /// A delivery uploaded: its file streamed to a temporary file as it arrives (never held in
@@ -368,7 +343,13 @@ impl StagedUpload {
 }
 
 /// Read a multipart upload, its `file` part streamed to a temporary file.
-pub(crate) async fn stage_upload(mut m: Multipart) -> Result<StagedUpload, ApiError> {
+pub(crate) async fn stage_upload(m: Multipart) -> Result<StagedUpload, ApiError> {
+    stage_part(m, "is missing: send the delivery in a part named 'file'").await
+}
+
+/// The one multipart reader: the `file` part streamed to a temporary file, the other parts as
+/// text; `missing` is the message when no `file` part came.
+async fn stage_part(mut m: Multipart, missing: &str) -> Result<StagedUpload, ApiError> {
     use std::io::Write;
     let mut file = None;
     let mut fields = std::collections::HashMap::new();
@@ -397,12 +378,7 @@ pub(crate) async fn stage_upload(mut m: Multipart) -> Result<StagedUpload, ApiEr
             fields.insert(name, v);
         }
     }
-    let file = file.ok_or_else(|| {
-        Error::invalid(
-            "file",
-            "is missing: send the delivery in a part named 'file'",
-        )
-    })?;
+    let file = file.ok_or_else(|| Error::invalid("file", missing))?;
     Ok(StagedUpload { file, fields })
 }
 
