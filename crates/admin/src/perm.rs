@@ -45,6 +45,7 @@ pub const CORRECTION_ANSWER: &str = "catalog:correction:answer";
 pub const SYSTEM_LIST: &str = "catalog:system:list";
 pub const SYSTEM_ADD: &str = "catalog:system:add";
 pub const SYSTEM_EDIT: &str = "catalog:system:edit";
+pub const ELEMENT_EDIT: &str = "catalog:element:edit";
 
 pub const EXCHANGE_REQUEST: &str = "exchange:request:add";
 pub const EXCHANGE_LIST: &str = "exchange:request:list";
@@ -122,6 +123,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (SYSTEM_LIST, "信息系统查询", "List information systems"),
     (SYSTEM_ADD, "信息系统新增", "Add information systems"),
     (SYSTEM_EDIT, "信息系统修改", "Edit information systems"),
+    (
+        ELEMENT_EDIT,
+        "数据元维护",
+        "Edit data elements, code maps and fact definitions",
+    ),
     (EXCHANGE_REQUEST, "共享申请", "Request shared data"),
     (
         EXCHANGE_LIST,

@@ -51,6 +51,9 @@ pub const COLUMNS: [&str; 28] = [
     "是否涉密",
 ];
 
+/// Columns read when present (workbooks from before data elements import without them).
+pub const OPTIONAL_COLUMNS: [&str; 2] = ["数据元", "数据元角色"];
+
 const MAX_ROWS: usize = 500_000;
 
 fn xerr(e: impl std::fmt::Display) -> Error {
@@ -96,6 +99,8 @@ pub fn entry_rows(e: &Entry, system_name: Option<&str>) -> Vec<Vec<String>> {
                 e.library.label_zh().into(),
                 e.attribute.label_zh().into(),
                 if e.secret { "是".into() } else { "否".into() },
+                it.element.clone().unwrap_or_default(),
+                it.role.clone().unwrap_or_default(),
             ]
         })
         .collect()
@@ -107,7 +112,7 @@ pub fn write_workbook(entries: &[(Entry, Option<String>)]) -> Result<Vec<u8>> {
     let ws = wb.add_worksheet();
     ws.set_name("政务信息资源目录").map_err(xerr)?;
     let head = XFormat::new().set_bold().set_background_color("#DCE6F1");
-    for (i, h) in COLUMNS.iter().enumerate() {
+    for (i, h) in COLUMNS.iter().chain(&OPTIONAL_COLUMNS).enumerate() {
         let col = u16::try_from(i).map_err(xerr)?;
         ws.write_string_with_format(0, col, *h, &head)
             .map_err(xerr)?;
@@ -145,23 +150,27 @@ pub fn template(profile: &shuju_types::CodingProfile) -> Result<Vec<u8>> {
         items: vec![
             Item {
                 name: "统一社会信用代码".into(),
-                column: "tyshxydm".into(),
+                column: "credit_code".into(),
                 data_type: DataType::Char,
                 length: Some(18),
                 code_standard: Some("GB 32100".into()),
                 sensitivity: Sensitivity::Public,
                 sharing: SharingKind::Unconditional,
                 opening: OpeningKind::Open,
+                element: Some("credit_code".into()),
+                role: None,
             },
             Item {
                 name: "经营者身份证号".into(),
-                column: "jyzsfzh".into(),
+                column: "operator_id".into(),
                 data_type: DataType::Char,
                 length: Some(18),
                 code_standard: Some("GB 11643".into()),
                 sensitivity: Sensitivity::Sensitive,
                 sharing: SharingKind::Conditional,
                 opening: OpeningKind::NotOpen,
+                element: Some("citizen_id".into()),
+                role: Some("经营者".into()),
             },
         ],
         sharing: Sharing {
@@ -264,7 +273,7 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<SheetRow>> {
         .next()
         .map(|r| r.iter().map(|c| cell(Some(c))).collect())
         .unwrap_or_default();
-    let mut index = Vec::with_capacity(COLUMNS.len());
+    let mut index = Vec::with_capacity(COLUMNS.len() + OPTIONAL_COLUMNS.len());
     for h in COLUMNS {
         let pos = header.iter().position(|x| x == h).ok_or_else(|| {
             Error::invalid(
@@ -272,11 +281,17 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<SheetRow>> {
                 format!("the header row has no column '{h}' (download the template)"),
             )
         })?;
-        index.push(pos);
+        index.push(Some(pos));
+    }
+    for h in OPTIONAL_COLUMNS {
+        index.push(header.iter().position(|x| x == h));
     }
     let mut out = Vec::new();
     for (i, r) in rows.enumerate() {
-        let values: Vec<String> = index.iter().map(|p| cell(r.get(*p))).collect();
+        let values: Vec<String> = index
+            .iter()
+            .map(|p| p.map(|p| cell(r.get(p))).unwrap_or_default())
+            .collect();
         if values.iter().all(String::is_empty) {
             continue;
         }
@@ -418,6 +433,8 @@ fn item_from_row(row: usize, v: &[String]) -> std::result::Result<Item, RowError
         sensitivity: enum_cell(row, "sensitivity", &v[13], Sensitivity::parse)?,
         sharing: enum_cell(row, "items.sharing", &v[14], SharingKind::parse)?,
         opening: enum_cell(row, "items.opening", &v[15], OpeningKind::parse)?,
+        element: Some(v[28].clone()).filter(|s| !s.is_empty()),
+        role: Some(v[29].clone()).filter(|s| !s.is_empty()),
     })
 }
 
@@ -588,6 +605,15 @@ impl Catalog {
         .await?;
         let mut good: Vec<Entry> = Vec::new();
         let mut errors: Vec<RowError> = Vec::new();
+        let element_ids: Vec<String> = if pending
+            .iter()
+            .flat_map(|p| p.entry.iter())
+            .any(|e| e.items.iter().any(|i| i.element.is_some()))
+        {
+            self.elements().await?.into_iter().map(|x| x.id).collect()
+        } else {
+            Vec::new()
+        };
         for p in &mut pending {
             if let Some(e) = p.error.take() {
                 errors.push(e);
@@ -615,6 +641,19 @@ impl Catalog {
                 }
             }
             let checked = crate::rules::check(&e, &self.cfg.coding).and_then(|code| {
+                if let Some((i, it)) = e.items.iter().enumerate().find(|(_, it)| {
+                    it.element
+                        .as_ref()
+                        .is_some_and(|x| !element_ids.contains(x))
+                }) {
+                    return Err(Error::invalid(
+                        format!("items[{i}].element"),
+                        format!(
+                            "{} is not a data element of the registry",
+                            it.element.as_deref().unwrap_or_default()
+                        ),
+                    ));
+                }
                 e.code = code.to_string();
                 if existing.contains(&e.code) {
                     return Err(Error::invalid(

@@ -19,6 +19,7 @@ pub mod rows {
 }
 /// An entry by its resource code, for domains that act on a catalogued resource (bulk issuing).
 pub use shuju_store::catalog::entry_by_code;
+pub mod elements;
 pub mod excel;
 pub mod lake;
 pub mod model;
@@ -213,6 +214,7 @@ impl Catalog {
         e.code = e.code.trim().to_owned();
         let code = rules::check(&e, &self.cfg.coding)?;
         e.code = code.to_string();
+        lake::check_elements(self, &e).await?;
         let vis = self.visibility(c).await?;
         let dept = departments::get(&self.store, e.provider_dept_id).await?;
         let Some(dept) = dept.filter(|d| vis.sees_dept(d.id)) else {

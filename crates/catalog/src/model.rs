@@ -411,6 +411,14 @@ pub struct Item {
     pub sensitivity: Sensitivity,
     pub sharing: SharingKind,
     pub opening: OpeningKind,
+    /// The data element (数据元) the column holds, by identifier (`citizen_id`, `sex`): what
+    /// applications select it by, and the value domain its codes map to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    /// For an entry naming several persons or enterprises, which party this item is about
+    /// (男方, 女方, 法定代表人, 股东).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// The sharing attribute (共享属性).

@@ -191,6 +191,8 @@ pub(crate) mod tests {
                     sensitivity: Sensitivity::Sensitive,
                     sharing: SharingKind::Conditional,
                     opening: OpeningKind::NotOpen,
+                    element: None,
+                    role: None,
                 },
                 Item {
                     name: "姓名".into(),
@@ -201,6 +203,8 @@ pub(crate) mod tests {
                     sensitivity: Sensitivity::Sensitive,
                     sharing: SharingKind::Conditional,
                     opening: OpeningKind::NotOpen,
+                    element: None,
+                    role: None,
                 },
             ],
             sharing: Sharing {

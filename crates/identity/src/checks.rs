@@ -7,10 +7,9 @@
 //! or reach the network. Each decision table collects rows of `{rule, pass, reason}` into
 //! `checks`; the answer is yes when every rule that answered passed.
 
-use crate::persons::PersonFile;
 use serde::Serialize;
-use serde_json::{Value, json};
-use shuju_types::{CitizenId, Error, Result};
+use serde_json::Value;
+use shuju_types::{Error, Result};
 use std::sync::Arc;
 use zen_engine::DecisionEngine;
 use zen_engine::model::DecisionContent;
@@ -134,74 +133,10 @@ pub fn passed(rules: &[RuleOutcome]) -> bool {
     !rules.is_empty() && rules.iter().all(|r| r.pass)
 }
 
-fn num(v: Option<&Value>) -> f64 {
-    match v {
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
-        Some(Value::String(s)) => s.replace(',', "").trim().parse().unwrap_or(0.0),
-        _ => 0.0,
-    }
-}
-
-fn text<'a>(row: &'a serde_json::Map<String, Value>, k: &str) -> &'a str {
-    row.get(k).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// The facts the rule sets read, drawn from a person's (unmasked) file.
-pub fn person_facts(file: &PersonFile, today: chrono::NaiveDate) -> Value {
-    let of = |t: &'static str| file.facts.iter().filter(move |f| f.table == t);
-    let id = of("gongan_hukou")
-        .find_map(|f| CitizenId::parse(text(&f.row, "sfzh")).ok())
-        .or_else(|| {
-            file.facts.iter().find_map(|f| {
-                ["sfzh", "zjhm", "sfzmhm", "fddbrzjhm"]
-                    .iter()
-                    .find_map(|k| CitizenId::parse(text(&f.row, k)).ok())
-            })
-        });
-    let age = id.as_ref().map(|i| {
-        let b = i.birth_date();
-        today.years_since(b).unwrap_or(0)
-    });
-    let base = of("rsj_shebao")
-        .map(|f| num(f.row.get("jfjs")))
-        .fold(0.0, f64::max);
-    // A housing-fund deposit is about 24% of the wage (12% from each side).
-    let fund = of("gjj_accounts")
-        .map(|f| num(f.row.get("yjce")) / 0.24)
-        .fold(0.0, f64::max);
-    let live = |f: &&crate::persons::Fact| text(&f.row, "djzt") == "存续";
-    // Enterprise ties: live enterprises represented, and enterprises held as a shareholder.
-    let held: std::collections::BTreeSet<&str> = of("scjg_shareholders")
-        .filter_map(|f| f.entity.as_deref())
-        .collect();
-    let ties: std::collections::BTreeSet<&str> = of("scjg_entities")
-        .filter(live)
-        .map(|f| f.record_key.as_str())
-        .chain(held.iter().copied())
-        .collect();
-    json!({
-        "registered": of("gongan_hukou").next().is_some(),
-        "id_valid": id.is_some(),
-        "age": age,
-        "income": if base > 0.0 { base } else { fund.round() },
-        "properties": of("zrzy_budongchan").count(),
-        "vehicles": of("gongan_vehicles").count(),
-        "enterprises": ties.len(),
-        "represented": of("scjg_entities").filter(live).count(),
-        "shareholdings": held.len(),
-        "individual_businesses": of("scjg_entities").filter(live).filter(|f| text(&f.row, "ztlx") == "个体工商户").count(),
-        "housing_fund": of("gjj_accounts").any(|f| text(&f.row, "jczt") == "正常"),
-        "insured": of("rsj_shebao").any(|f| text(&f.row, "cbzt") == "1"),
-        "assistance": of("mzj_assistance").map(|f| text(&f.row, "jzlx").to_owned()).collect::<Vec<_>>(),
-        "married": of("mzj_marriages").max_by_key(|f| f.date.clone()).is_some_and(|f| text(&f.row, "djlx") == "结婚"),
-        "renting": of("gongan_rentals").count(),
-        "disability": of("mzj_disability").map(|f| format!("{}{}", text(&f.row, "cjlb"), text(&f.row, "cjdj"))).next(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn low_income() -> Arc<DecisionContent> {
         parse(BUILT_IN[0].2).unwrap()

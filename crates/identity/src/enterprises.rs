@@ -16,7 +16,7 @@ use crate::compare::Compare;
 use crate::files::{Fact, FactReader, quote, text};
 use crate::ids::{self, Changes};
 use crate::normalize;
-use crate::persons::{Absorbed, RunReport, current_versions};
+use crate::persons::{Absorbed, RunReport};
 use crate::records::{FieldSpec, Rec, Records};
 use crate::resolve::{Settings, resolve};
 use crate::runs;
@@ -29,78 +29,8 @@ use shuju_store::identity as db;
 use shuju_types::{CreditCode, Error, RegistrationNumber, Result};
 use std::collections::{BTreeMap, HashMap};
 
-/// A lake table whose rows name enterprises, and which of its columns say what.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct EnterpriseSource {
-    pub table: &'static str,
-    pub key: &'static str,
-    /// The column holding the enterprise's code as written (credit code, old number or none).
-    pub code: &'static str,
-    pub name: Option<&'static str>,
-    pub address: Option<&'static str>,
-    pub representative: Option<&'static str>,
-    /// The column dating the fact.
-    pub date: Option<&'static str>,
-    /// What the row tells of the enterprise, for the file.
-    pub fact: &'static str,
-}
-
-/// The registry: every enterprise's credit code, with its old registration number.
-pub const REGISTRY: &str = "scjg_entities";
-
-/// The reference city's enterprise sources.
-pub const ENTERPRISE_SOURCES: &[EnterpriseSource] = &[
-    EnterpriseSource {
-        table: REGISTRY,
-        key: "tyshxydm",
-        code: "tyshxydm",
-        name: Some("ztmc"),
-        address: Some("zs"),
-        representative: Some("fddbr"),
-        date: Some("clrq"),
-        fact: "登记信息",
-    },
-    EnterpriseSource {
-        table: "scjg_shareholders",
-        key: "gdczbh",
-        code: "tyshxydm",
-        name: None,
-        address: None,
-        representative: None,
-        date: None,
-        fact: "股东及出资",
-    },
-    EnterpriseSource {
-        table: "scjg_licences",
-        key: "xkjdswh",
-        code: "tyshxydm",
-        name: Some("xdrmc"),
-        address: None,
-        representative: None,
-        date: Some("xkjdrq"),
-        fact: "行政许可",
-    },
-    EnterpriseSource {
-        table: "scjg_penalties",
-        key: "cfjdswh",
-        code: "tyshxydm",
-        name: Some("dsrmc"),
-        address: None,
-        representative: None,
-        date: Some("cfjdrq"),
-        fact: "行政处罚",
-    },
-    EnterpriseSource {
-        table: "shj_inspections",
-        key: "jcbh",
-        code: "jcdxzzhm",
-        name: Some("jcdxmc"),
-        address: Some("jcdxdz"),
-        representative: Some("fddbr"),
-        date: Some("jcrq"),
-        fact: "检查执法",
-    },
-];
+use crate::sources as el;
+pub use crate::sources::{EnterpriseSource, enterprise_sources};
 
 /// The fields enterprises are compared on.
 pub fn enterprise_fields() -> Vec<FieldSpec> {
@@ -199,13 +129,13 @@ pub fn source_sql(s: &EnterpriseSource) -> String {
     use crate::files::{column, select_text};
     select_text(
         &[
-            (column(Some(s.key)), "k"),
-            (column(Some(s.code)), "code"),
-            (column(s.name), "name"),
-            (column(s.address), "address"),
-            (column(s.representative), "representative"),
+            (column(Some(&s.key)), "k"),
+            (column(Some(&s.code)), "code"),
+            (column(s.name.as_deref()), "name"),
+            (column(s.address.as_deref()), "address"),
+            (column(s.representative.as_deref()), "representative"),
         ],
-        s.table,
+        &s.table,
     )
 }
 
@@ -293,26 +223,43 @@ impl Enterprises {
         c.require(&self.store, p, action, "identity", None).await
     }
 
+    /// The enterprise sources: the lake tables with data whose items carry an enterprise's code
+    /// (the credit code, or a code as written).
+    pub async fn sources(&self) -> Result<Vec<EnterpriseSource>> {
+        let tables = self.lake.tables(&Caller::system()).await?;
+        Ok(enterprise_sources(
+            tables
+                .iter()
+                .filter(|t| t.version.is_some())
+                .map(|t| &t.spec),
+        ))
+    }
+
     /// What the registry knows: old numbers and names, for reading codes and names as credit codes.
-    async fn registry(&self, c: &Caller, present: &BTreeMap<String, i64>) -> Result<OldCodes> {
+    async fn registry(&self, c: &Caller, sources: &[EnterpriseSource]) -> Result<OldCodes> {
         let mut old = OldCodes::default();
-        if present.contains_key(REGISTRY) {
+        if let Some(reg) = sources.iter().find(|s| s.registry) {
+            let col = |e: &str| {
+                reg.column(e)
+                    .map(|c| format!("CAST(\"{c}\" AS VARCHAR)"))
+                    .unwrap_or_else(|| "CAST(NULL AS VARCHAR)".into())
+            };
+            let sql = format!(
+                "SELECT {}, {}, {} FROM \"{}\"",
+                col(el::CREDIT_CODE),
+                col(el::REGISTRATION_NUMBER),
+                col(el::ENTERPRISE_NAME),
+                reg.table
+            );
             self.lake
-                .scan(
-                    c,
-                    "entity resolution",
-                    &format!("SELECT tyshxydm, CAST(zch AS VARCHAR), ztmc FROM {REGISTRY}"),
-                    |row| {
-                        if let Some(Ok(code)) =
-                            row.first().copied().flatten().map(CreditCode::parse)
-                        {
-                            old.add(&code, row.get(1).copied().flatten());
-                            if let Some(name) = row.get(2).copied().flatten() {
-                                old.add_name(&code, name);
-                            }
+                .scan(c, "entity resolution", &sql, |row| {
+                    if let Some(Ok(code)) = row.first().copied().flatten().map(CreditCode::parse) {
+                        old.add(&code, row.get(1).copied().flatten());
+                        if let Some(name) = row.get(2).copied().flatten() {
+                            old.add_name(&code, name);
                         }
-                    },
-                )
+                    }
+                })
                 .await?;
         }
         Ok(old)
@@ -321,22 +268,19 @@ impl Enterprises {
     /// Read every enterprise source from the lake into records, old numbers read through the
     /// registry.
     pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
-        let present = current_versions(&self.lake).await?;
-        let old = self.registry(c, &present).await?;
+        let sources = self.sources().await?;
+        let old = self.registry(c, &sources).await?;
         let mut recs = Records::new(enterprise_fields());
         let mut versions = BTreeMap::new();
-        for s in ENTERPRISE_SOURCES
-            .iter()
-            .filter(|s| present.contains_key(s.table))
-        {
+        for s in &sources {
             let v = self
                 .lake
                 .scan(c, "entity resolution", &source_sql(s), |row| {
-                    push_enterprise(&mut recs, &old, s.table, row);
+                    push_enterprise(&mut recs, &old, &s.table, row);
                 })
                 .await?;
-            if let Some(v) = v.get(s.table) {
-                versions.insert(s.table.to_owned(), *v);
+            if let Some(v) = v.get(&s.table) {
+                versions.insert(s.table.clone(), *v);
             }
         }
         Ok((recs, versions))
@@ -398,39 +342,53 @@ impl Enterprises {
         self.require(c, perm::IDENTITY_VIEW, "identity.enterprise.search")
             .await?;
         let code = credit_code.map(str::trim).filter(|s| !s.is_empty());
-        let cond = match (code, name.map(str::trim).filter(|n| !n.is_empty())) {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        if code.is_none() && name.is_none() {
+            return Err(Error::invalid(
+                "query",
+                "give a credit code, an old registration number or a part of the name",
+            ));
+        }
+        let sources = self.sources().await?;
+        let Some(reg) = sources.iter().find(|s| s.registry) else {
+            return Ok(Vec::new());
+        };
+        let col = |e: &str| {
+            reg.column(e)
+                .map(|c| format!("\"{c}\""))
+                .unwrap_or_else(|| "NULL".into())
+        };
+        let cond = match (code, name) {
             (Some(code), _) => match RegistrationNumber::parse(code) {
-                Ok(n) => format!("zch = {}", quote(n.as_str())),
+                Ok(n) => format!("{} = {}", col(el::REGISTRATION_NUMBER), quote(n.as_str())),
                 Err(_) => {
                     let code = CreditCode::parse(code).map_err(|e| e.in_field("credit_code"))?;
-                    format!("tyshxydm = {}", quote(code.as_str()))
+                    format!("{} = {}", col(el::CREDIT_CODE), quote(code.as_str()))
                 }
             },
             (None, Some(n)) => format!(
-                "ztmc LIKE {}",
+                "{} LIKE {}",
+                col(el::ENTERPRISE_NAME),
                 quote(&format!("%{}%", n.replace(['%', '_'], "")))
             ),
-            (None, None) => {
-                return Err(Error::invalid(
-                    "query",
-                    "give a credit code, an old registration number or a part of the name",
-                ));
-            }
+            (None, None) => unreachable!("checked above"),
         };
-        if !current_versions(&self.lake).await?.contains_key(REGISTRY) {
-            return Ok(Vec::new());
-        }
         let sql = format!(
-            "SELECT tyshxydm, ztmc, ztlx, djzt FROM {REGISTRY} WHERE {cond} ORDER BY tyshxydm LIMIT 50"
+            "SELECT CAST({} AS VARCHAR) AS credit_code, CAST({} AS VARCHAR) AS name, CAST({} AS VARCHAR) AS kind, CAST({} AS VARCHAR) AS status FROM \"{}\" WHERE {cond} ORDER BY credit_code LIMIT 50",
+            col(el::CREDIT_CODE),
+            col(el::ENTERPRISE_NAME),
+            col(el::ENTERPRISE_TYPE),
+            col(el::REGISTRATION_STATUS),
+            reg.table
         );
         let r = self.lake.sql_across(c, &sql, 50).await?;
         Ok(r.rows
             .iter()
             .map(|row| EnterpriseHit {
-                credit_code: text(row, "tyshxydm").unwrap_or_default(),
-                name: text(row, "ztmc").unwrap_or_default(),
-                kind: text(row, "ztlx").unwrap_or_default(),
-                status: text(row, "djzt").unwrap_or_default(),
+                credit_code: text(row, "credit_code").unwrap_or_default(),
+                name: text(row, "name").unwrap_or_default(),
+                kind: text(row, "kind").unwrap_or_default(),
+                status: text(row, "status").unwrap_or_default(),
             })
             .collect())
     }
@@ -457,7 +415,8 @@ impl Enterprises {
         let links = db::entity_records(&self.store, KIND, &enterprise_id).await?;
         let mut fr = FactReader::new(&self.lake, &self.store).await?;
         let mut facts = Vec::new();
-        for s in ENTERPRISE_SOURCES {
+        let sources = self.sources().await?;
+        for s in &sources {
             let keys: Vec<&db::LinkRow> = links.iter().filter(|l| l.source == s.table).collect();
             let cond = match (&code, keys.is_empty()) {
                 (_, false) => format!(
@@ -471,7 +430,10 @@ impl Enterprises {
                 (Some(code), true) => format!("\"{}\" = {}", s.code, quote(code.as_str())),
                 (None, true) => continue,
             };
-            for mut f in fr.read(c, s.table, s.key, &cond, s.fact, s.date).await? {
+            for mut f in fr
+                .read(c, &s.table, &s.key, &cond, &s.fact, s.date.as_deref())
+                .await?
+            {
                 f.method = keys
                     .iter()
                     .find(|l| l.record_key == f.record_key)
@@ -483,20 +445,30 @@ impl Enterprises {
             return Err(Error::not_found(format!("enterprise {enterprise_id}")));
         }
         // The persons behind the legal representative and the shareholders.
+        let source_of = |table: &str| sources.iter().find(|s| s.table == table);
         let mut legal_representative_person = None;
         for f in &mut facts {
-            let person = match f.table.as_str() {
-                REGISTRY | "scjg_shareholders" => {
-                    db::entity_of(&self.store, "person", &f.table, &f.record_key).await?
-                }
-                _ => None,
+            let Some(s) = source_of(&f.table) else {
+                continue;
             };
-            if f.table == REGISTRY {
+            let person = if s.names_persons {
+                db::entity_of(&self.store, "person", &f.table, &f.record_key).await?
+            } else {
+                None
+            };
+            if s.registry {
                 legal_representative_person = person.as_ref().map(|l| l.entity_id.clone());
             }
             f.entity = person.map(|l| l.entity_id);
         }
-        let reg = facts.iter().find(|f| f.table == REGISTRY);
+        let reg = facts
+            .iter()
+            .find(|f| source_of(&f.table).is_some_and(|s| s.registry));
+        let value = |f: &Fact, e: &str| {
+            source_of(&f.table)
+                .and_then(|s| s.column(e))
+                .and_then(|c| text(&f.row, c))
+        };
         let licences = match &code {
             Some(code) => {
                 crate::files::licences_of(&self.store, &[code.as_str().to_owned()]).await?
@@ -507,12 +479,12 @@ impl Enterprises {
             licences,
             credit_code: code.map(|c| c.as_str().to_owned()),
             name: reg
-                .and_then(|f| text(&f.row, "ztmc"))
-                .or_else(|| facts.iter().find_map(|f| text(&f.row, "jcdxmc"))),
-            status: reg.and_then(|f| text(&f.row, "djzt")),
+                .and_then(|f| value(f, el::ENTERPRISE_NAME))
+                .or_else(|| facts.iter().find_map(|f| value(f, el::ENTERPRISE_NAME))),
+            status: reg.and_then(|f| value(f, el::REGISTRATION_STATUS)),
             legal_representative_person,
             masked: fr.masked,
-            credit: credit_summary(&facts),
+            credit: credit_summary(&facts, &sources),
             facts,
             enterprise_id,
         };
@@ -538,14 +510,14 @@ impl Enterprises {
         self.require(c, perm::IDENTITY_RESOLVE, "identity.absorb.enterprises")
             .await?;
         let mut out = Absorbed::default();
-        let Some(source) = ENTERPRISE_SOURCES.iter().find(|s| s.table == table) else {
+        let sources = self.sources().await?;
+        let Some(source) = sources.iter().find(|s| s.table == table) else {
             return Ok(out);
         };
         let Some(run) = db::runs(&self.store, KIND, 1).await?.into_iter().next() else {
             return Ok(out);
         };
-        let present = current_versions(&self.lake).await?;
-        let old = self.registry(c, &present).await?;
+        let old = self.registry(c, &sources).await?;
         let mut recs = Records::new(enterprise_fields());
         let sql = format!("{} WHERE \"_job\" = {job}", source_sql(source));
         self.lake
@@ -652,23 +624,45 @@ fn number(v: Option<&serde_json::Value>) -> f64 {
     }
 }
 
-/// The credit summary of an enterprise's facts.
-pub fn credit_summary(facts: &[Fact]) -> CreditSummary {
-    let of = |t: &'static str| facts.iter().filter(move |f| f.table == t);
-    let penalties = of("scjg_penalties").count();
-    let inspections = of("shj_inspections").count();
-    let findings = of("shj_inspections")
-        .filter(|f| text(&f.row, "jcjg").is_some_and(|r| r.contains("整改") || r.contains("查处")))
+/// The credit summary of an enterprise's facts: penalties (with their fines), inspections (with
+/// what they found) and licences, each recognised by its data elements.
+pub fn credit_summary(facts: &[Fact], sources: &[EnterpriseSource]) -> CreditSummary {
+    let carrying = |element: &'static str| {
+        facts.iter().filter(move |f| {
+            sources
+                .iter()
+                .any(|s| s.table == f.table && s.column(element).is_some())
+        })
+    };
+    fn value<'a>(
+        sources: &[EnterpriseSource],
+        f: &'a Fact,
+        element: &str,
+    ) -> Option<&'a serde_json::Value> {
+        sources
+            .iter()
+            .find(|s| s.table == f.table)
+            .and_then(|s| s.column(element))
+            .and_then(|c| f.row.get(c))
+    }
+    let penalties = carrying(PENALTY).count();
+    let inspections = carrying(INSPECTION).count();
+    let findings = carrying(INSPECTION)
+        .filter(|f| {
+            value(sources, f, INSPECTION_RESULT)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|r| r.contains("整改") || r.contains("查处"))
+        })
         .count();
     CreditSummary {
         penalties,
-        fines_total: of("scjg_penalties")
-            .map(|f| number(f.row.get("fmkje")))
+        fines_total: carrying(PENALTY)
+            .map(|f| number(value(sources, f, FINE)))
             .sum(),
-        latest_penalty: of("scjg_penalties").filter_map(|f| f.date.clone()).max(),
+        latest_penalty: carrying(PENALTY).filter_map(|f| f.date.clone()).max(),
         inspections,
         inspections_with_findings: findings,
-        licences: of("scjg_licences").count(),
+        licences: carrying(LICENCE).count(),
         level: match penalties + findings {
             0 => "良好",
             1 => "关注",
@@ -676,6 +670,12 @@ pub fn credit_summary(facts: &[Fact]) -> CreditSummary {
         },
     }
 }
+
+const PENALTY: &str = "penalty_decision_number";
+const FINE: &str = "fine_amount";
+const LICENCE: &str = "licence_decision_number";
+const INSPECTION: &str = "inspection_number";
+const INSPECTION_RESULT: &str = "inspection_result";
 
 #[cfg(test)]
 mod tests {
@@ -754,7 +754,7 @@ mod tests {
             let r: Vec<Option<&str>> = r.iter().map(|v| v.as_deref()).collect();
             push_enterprise(recs, &old, t, &r);
         };
-        push(&mut recs, REGISTRY, row("r", Some(code.as_str())));
+        push(&mut recs, "registry", row("r", Some(code.as_str())));
         push(&mut recs, "shj_inspections", row("i1", None));
         push(&mut recs, "shj_inspections", row("i2", None));
         // Last run: the two inspections were an unregistered entity of their own.

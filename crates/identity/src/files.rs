@@ -32,6 +32,9 @@ pub struct Fact {
     pub entity: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub row: serde_json::Map<String, serde_json::Value>,
+    /// The party of the row the fact is about (男方, 法定代表人), when its source names one.
+    #[serde(skip)]
+    pub role: Option<String>,
 }
 
 /// A row value as text (`None` for null or missing).
@@ -131,6 +134,7 @@ impl<'a> FactReader<'a> {
                 delivered_in: job.as_ref().and_then(|j| j.version),
                 delivered: job.and_then(|j| j.finished_at),
                 entity: None,
+                role: None,
                 row: row
                     .into_iter()
                     .filter(|(k, _)| !k.starts_with('_'))

@@ -14,6 +14,7 @@
 
 pub mod checks;
 pub mod enterprises;
+pub mod facts;
 #[cfg(feature = "bench")]
 pub mod febrl;
 pub mod files;
@@ -22,6 +23,7 @@ pub mod grid;
 pub mod linkage;
 pub mod persons;
 pub mod runs;
+pub mod sources;
 
 pub use block::{Rule, Take};
 pub use compare::Compare;

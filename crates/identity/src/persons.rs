@@ -22,199 +22,13 @@ use shuju_types::{CitizenId, Error, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-/// A lake table whose rows name persons, and which of its columns say what.
-#[derive(Clone, Debug, Serialize)]
-pub struct PersonSource {
-    pub table: &'static str,
-    pub key: &'static str,
-    pub citizen_id: &'static str,
-    pub name: &'static str,
-    pub sex: Option<&'static str>,
-    pub birth: Option<&'static str>,
-    pub address: Option<&'static str>,
-    pub phone: Option<&'static str>,
-    /// What the row tells of the person, for the file.
-    pub fact: &'static str,
-    /// The column dating the fact, if the source has one.
-    pub date: Option<&'static str>,
-    /// The column naming the enterprise the fact is about, if any.
-    pub enterprise: Option<&'static str>,
-    /// For a table whose rows name two persons (a marriage registration), which party this
-    /// source reads; the record key is the row's key and `#role`.
-    pub role: Option<&'static str>,
-}
+pub use crate::sources::{PersonSource, person_sources};
 
-/// The reference city's person sources.
-pub const PERSON_SOURCES: &[PersonSource] = &[
-    PersonSource {
-        table: "gongan_hukou",
-        key: "sfzh",
-        citizen_id: "sfzh",
-        name: "xm",
-        sex: Some("xb"),
-        birth: Some("csrq"),
-        address: Some("zz"),
-        phone: Some("lxdh"),
-        date: None,
-        enterprise: None,
-        role: None,
-        fact: "户籍",
-    },
-    PersonSource {
-        table: "rsj_shebao",
-        key: "cbrybh",
-        citizen_id: "sfzh",
-        name: "xm",
-        sex: None,
-        birth: Some("csrq"),
-        address: None,
-        phone: None,
-        date: Some("gxsj"),
-        enterprise: None,
-        role: None,
-        fact: "社会保险",
-    },
-    PersonSource {
-        table: "gjj_accounts",
-        key: "grzh",
-        citizen_id: "sfzh",
-        name: "xm",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("khrq"),
-        enterprise: None,
-        role: None,
-        fact: "住房公积金",
-    },
-    PersonSource {
-        table: "zrzy_budongchan",
-        key: "bdcdyh",
-        citizen_id: "zjhm",
-        name: "qlr",
-        sex: None,
-        birth: None,
-        address: Some("zl"),
-        phone: None,
-        date: Some("djrq"),
-        enterprise: None,
-        role: None,
-        fact: "不动产",
-    },
-    PersonSource {
-        table: "gongan_vehicles",
-        key: "clsbdh",
-        citizen_id: "sfzmhm",
-        name: "syr",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("ccdjrq"),
-        enterprise: None,
-        role: None,
-        fact: "机动车",
-    },
-    PersonSource {
-        table: "scjg_entities",
-        key: "tyshxydm",
-        citizen_id: "fddbrzjhm",
-        name: "fddbr",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("clrq"),
-        enterprise: Some("tyshxydm"),
-        role: None,
-        fact: "市场主体（法定代表人）",
-    },
-    PersonSource {
-        table: "scjg_shareholders",
-        key: "gdczbh",
-        citizen_id: "gdzjhm",
-        name: "gdmc",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: None,
-        enterprise: Some("tyshxydm"),
-        role: None,
-        fact: "市场主体（股东）",
-    },
-    PersonSource {
-        table: "mzj_marriages",
-        key: "djbh",
-        citizen_id: "nfsfzh",
-        name: "nfxm",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("djrq"),
-        enterprise: None,
-        role: Some("男方"),
-        fact: "婚姻登记",
-    },
-    PersonSource {
-        table: "mzj_marriages",
-        key: "djbh",
-        citizen_id: "vfsfzh",
-        name: "vfxm",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("djrq"),
-        enterprise: None,
-        role: Some("女方"),
-        fact: "婚姻登记",
-    },
-    PersonSource {
-        table: "gongan_rentals",
-        key: "djbh",
-        citizen_id: "czrsfzh",
-        name: "czrxm",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("zlqsrq"),
-        enterprise: None,
-        role: None,
-        fact: "租住登记",
-    },
-    PersonSource {
-        table: "mzj_disability",
-        key: "cjrzh",
-        citizen_id: "sfzh",
-        name: "xm",
-        sex: None,
-        birth: None,
-        address: None,
-        phone: None,
-        date: Some("fzrq"),
-        enterprise: None,
-        role: None,
-        fact: "残疾人证",
-    },
-    PersonSource {
-        table: "mzj_assistance",
-        key: "jzbh",
-        citizen_id: "sfzh",
-        name: "xm",
-        sex: None,
-        birth: Some("csrq"),
-        address: Some("zz"),
-        phone: None,
-        date: Some("ksrq"),
-        enterprise: None,
-        role: None,
-        fact: "社会救助",
-    },
-];
+fn fact_from_row(row: shuju_store::VersionedRow) -> Result<crate::facts::FactDef> {
+    let mut d: crate::facts::FactDef = serde_json::from_str(&row.body).map_err(Error::internal)?;
+    d.version = row.version;
+    Ok(d)
+}
 
 /// The fields persons are compared on.
 pub fn person_fields() -> Vec<FieldSpec> {
@@ -259,11 +73,12 @@ pub fn push_person(recs: &mut Records, table: &str, row: &[Option<&str>]) -> Opt
     let birth = id
         .as_ref()
         .map(|i| i.birth_date().format("%Y%m%d").to_string());
+    // GB/T 2261.1, as the sex element's code table has it.
     let sex = id.as_ref().map(|i| {
         if matches!(i.sex(), shuju_types::Sex::Male) {
-            "男"
+            "1"
         } else {
-            "女"
+            "2"
         }
     });
     let get = |i: usize| row.get(i).copied().flatten();
@@ -287,49 +102,20 @@ pub(crate) async fn current_versions(lake: &Lake) -> Result<BTreeMap<String, i64
         .collect())
 }
 
-impl PersonSource {
-    /// The record key of a row, as SQL: the key column, and `#role` for one party of a row.
-    pub fn key_sql(&self) -> String {
-        match self.role {
-            Some(r) => format!("\"{}\" || '#{r}'", self.key),
-            None => format!("\"{}\"", self.key),
-        }
-    }
-
-    /// A record key as the table's key (without `#role`).
-    pub fn table_key<'a>(&self, record_key: &'a str) -> &'a str {
-        match self.role {
-            Some(r) => record_key
-                .strip_suffix(r)
-                .and_then(|k| k.strip_suffix('#'))
-                .unwrap_or(record_key),
-            None => record_key,
-        }
-    }
-
-    /// The link source name: the table.
-    pub fn record_key(&self, table_key: &str) -> String {
-        match self.role {
-            Some(r) => format!("{table_key}#{r}"),
-            None => table_key.to_owned(),
-        }
-    }
-}
-
 /// The SQL that reads one source as person rows.
 pub fn source_sql(s: &PersonSource) -> String {
     use crate::files::{column, select_text};
     select_text(
         &[
             (Some(s.key_sql()), "k"),
-            (column(Some(s.citizen_id)), "citizen_id"),
-            (column(Some(s.name)), "name"),
-            (column(s.sex), "sex"),
-            (column(s.birth), "birth"),
-            (column(s.address), "address"),
-            (column(s.phone), "phone"),
+            (column(Some(&s.citizen_id)), "citizen_id"),
+            (column(s.name.as_deref()), "name"),
+            (column(s.sex.as_deref()), "sex"),
+            (column(s.birth.as_deref()), "birth"),
+            (column(s.address.as_deref()), "address"),
+            (column(s.phone.as_deref()), "phone"),
         ],
-        s.table,
+        &s.table,
     )
 }
 
@@ -457,23 +243,31 @@ impl Persons {
         c.require(&self.store, p, action, "identity", None).await
     }
 
+    /// The person sources: the lake tables with data whose items carry the person-identifying
+    /// data element.
+    pub async fn sources(&self) -> Result<Vec<PersonSource>> {
+        let tables = self.lake.tables(&Caller::system()).await?;
+        Ok(person_sources(
+            tables
+                .iter()
+                .filter(|t| t.version.is_some())
+                .map(|t| &t.spec),
+        ))
+    }
+
     /// Read every person source from the lake into records.
     pub async fn read_sources(&self, c: &Caller) -> Result<(Records, BTreeMap<String, i64>)> {
-        let present = current_versions(&self.lake).await?;
         let mut recs = Records::new(person_fields());
         let mut versions = BTreeMap::new();
-        for s in PERSON_SOURCES
-            .iter()
-            .filter(|s| present.contains_key(s.table))
-        {
+        for s in self.sources().await? {
             let v = self
                 .lake
-                .scan(c, "entity resolution", &source_sql(s), |row| {
-                    push_person(&mut recs, s.table, row);
+                .scan(c, "entity resolution", &source_sql(&s), |row| {
+                    push_person(&mut recs, &s.table, row);
                 })
                 .await?;
-            if let Some(v) = v.get(s.table) {
-                versions.insert(s.table.to_owned(), *v);
+            if let Some(v) = v.get(&s.table) {
+                versions.insert(s.table.clone(), *v);
             }
         }
         Ok((recs, versions))
@@ -618,11 +412,7 @@ impl Persons {
                 "no resolution has run yet: resolve the persons first",
             ));
         }
-        let present = current_versions(&self.lake).await?;
-        for s in PERSON_SOURCES
-            .iter()
-            .filter(|s| present.contains_key(s.table))
-        {
+        for s in self.sources().await? {
             let sql = format!(
                 "SELECT {} FROM \"{}\" WHERE \"{}\" = '{}'",
                 s.key_sql(),
@@ -644,7 +434,7 @@ impl Persons {
                 )
                 .await?;
             for k in keys {
-                if let Some(l) = db::entity_of(&self.store, KIND, s.table, &k).await? {
+                if let Some(l) = db::entity_of(&self.store, KIND, &s.table, &k).await? {
                     return Ok(vec![Candidate::certain(l.entity_id)]);
                 }
             }
@@ -726,7 +516,8 @@ impl Persons {
         // Each source at its current version (records absorbed since the run are in newer ones).
         let mut fr = FactReader::new(&self.lake, &self.store).await?;
         let mut facts = Vec::new();
-        for s in PERSON_SOURCES {
+        let sources = self.sources().await?;
+        for s in &sources {
             let keys: Vec<&db::LinkRow> = records
                 .iter()
                 .filter(|l| {
@@ -743,13 +534,11 @@ impl Persons {
                 .join(", ");
             let cond = format!("\"{}\" IN ({list})", s.key);
             for mut f in fr
-                .read(reader, s.table, s.key, &cond, s.fact, s.date)
+                .read(reader, &s.table, &s.key, &cond, &s.fact, s.date.as_deref())
                 .await?
             {
                 f.record_key = s.record_key(&f.record_key);
-                if let Some(role) = s.role {
-                    f.kind = format!("{}（{role}）", s.fact);
-                }
+                f.role = s.role.clone();
                 f.method = keys
                     .iter()
                     .find(|l| l.record_key == f.record_key)
@@ -757,17 +546,25 @@ impl Persons {
                     .unwrap_or_else(|| keys[0].method.clone());
                 f.entity = s
                     .enterprise
+                    .as_deref()
                     .and_then(|c| text(&f.row, c))
                     .filter(|c| shuju_types::CreditCode::parse(c).is_ok());
                 facts.push(f);
             }
         }
-        let household = self.household(reader, &records, &fr).await?;
-        // The person's citizen IDs: the registry is keyed by them.
+        let household = self.household(reader, &records, &sources, &fr).await?;
+        // The person's citizen IDs: the record keys of the sources keyed by them.
         let ids: Vec<String> = records
             .iter()
-            .filter(|l| l.source == "gongan_hukou")
+            .filter(|l| {
+                sources
+                    .iter()
+                    .any(|s| s.table == l.source && s.key == s.citizen_id)
+            })
+            .filter(|l| CitizenId::parse(&l.record_key).is_ok())
             .map(|l| l.record_key.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
         let licences = crate::files::licences_of(&self.store, &ids).await?;
         Ok(PersonFile {
@@ -785,32 +582,47 @@ impl Persons {
         &self,
         reader: &Caller,
         records: &[db::LinkRow],
+        sources: &[PersonSource],
         fr: &FactReader<'_>,
     ) -> Result<Vec<Member>> {
-        const T: &str = "gongan_hukou";
+        let Some(reg) = sources
+            .iter()
+            .find(|s| s.is_registry() && fr.present(&s.table))
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(hh) = reg.column(crate::sources::HOUSEHOLD) else {
+            return Ok(Vec::new());
+        };
+        let t = &reg.table;
         let mine: Vec<String> = records
             .iter()
-            .filter(|l| l.source == T)
-            .map(|l| quote(&l.record_key))
+            .filter(|l| l.source == *t)
+            .map(|l| quote(reg.table_key(&l.record_key)))
             .collect();
-        if mine.is_empty() || !fr.present(T) {
+        if mine.is_empty() {
             return Ok(Vec::new());
         }
         let sys = Caller::system();
         let none = BTreeMap::new();
+        let key = &reg.key;
         let sql = format!(
-            "SELECT DISTINCT hh FROM {T} WHERE sfzh IN ({}) AND hh IS NOT NULL",
+            "SELECT DISTINCT \"{hh}\" AS hh FROM \"{t}\" WHERE \"{key}\" IN ({}) AND \"{hh}\" IS NOT NULL",
             mine.join(", ")
         );
+        let col = |c: Option<&String>| {
+            c.map(|c| format!("\"{c}\""))
+                .unwrap_or_else(|| "NULL".into())
+        };
         let mut out = Vec::new();
-        for hh in self.lake.sql(&sys, &sql, &none, 10).await?.rows {
-            let Some(hh) = text(&hh, "hh") else { continue };
-            let cond = format!("hh = {} ORDER BY sfzh", quote(&hh));
+        for row in self.lake.sql(&sys, &sql, &none, 10).await?.rows {
+            let Some(h) = text(&row, "hh") else { continue };
+            let cond = format!("\"{hh}\" = {} ORDER BY \"{key}\"", quote(&h));
             let keys = self
                 .lake
                 .sql(
                     &sys,
-                    &format!("SELECT sfzh FROM {T} WHERE {cond}"),
+                    &format!("SELECT CAST(\"{key}\" AS VARCHAR) AS k FROM \"{t}\" WHERE {cond}"),
                     &none,
                     50,
                 )
@@ -819,22 +631,27 @@ impl Persons {
                 .lake
                 .sql_across(
                     reader,
-                    &format!("SELECT xm, xb, csrq FROM {T} WHERE {cond}"),
+                    &format!(
+                        "SELECT {} AS name, {} AS sex, {} AS birth FROM \"{t}\" WHERE {cond}",
+                        col(reg.name.as_ref()),
+                        col(reg.sex.as_ref()),
+                        col(reg.birth.as_ref())
+                    ),
                     50,
                 )
                 .await?;
             for (k, row) in keys.rows.iter().zip(shown.rows) {
-                let person_id = match text(k, "sfzh") {
-                    Some(key) => db::entity_of(&self.store, KIND, T, &key)
+                let person_id = match text(k, "k") {
+                    Some(k) => db::entity_of(&self.store, KIND, t, &reg.record_key(&k))
                         .await?
                         .map(|l| l.entity_id),
                     None => None,
                 };
                 out.push(Member {
                     person_id,
-                    name: text(&row, "xm"),
-                    sex: text(&row, "xb"),
-                    birth: text(&row, "csrq"),
+                    name: text(&row, "name"),
+                    sex: text(&row, "sex"),
+                    birth: text(&row, "birth"),
                 });
             }
         }
@@ -967,6 +784,127 @@ impl Persons {
         Ok(have)
     }
 
+    /// The fact definitions, newest versions (the built-in ones saved at first use).
+    pub async fn fact_defs(&self) -> Result<Vec<crate::facts::FactDef>> {
+        let mut have = rules_db::facts(&self.store).await?;
+        let missing: Vec<_> = crate::facts::built_in()?
+            .into_iter()
+            .filter(|d| !have.iter().any(|r| r.name == d.name))
+            .collect();
+        if !missing.is_empty() {
+            let mut tx = self.store.write().await?;
+            for d in missing {
+                let body = serde_json::to_string(&d).map_err(Error::internal)?;
+                rules_db::save_fact(&mut tx, &d.name, &body, "system").await?;
+            }
+            tx.commit().await?;
+            have = rules_db::facts(&self.store).await?;
+        }
+        have.into_iter().map(fact_from_row).collect()
+    }
+
+    /// The fact definitions, for the facts page and API.
+    pub async fn facts(&self, c: &Caller) -> Result<Vec<crate::facts::FactDef>> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.facts")
+            .await?;
+        self.fact_defs().await
+    }
+
+    /// Every version of one fact, newest first.
+    pub async fn fact_history(&self, c: &Caller, name: &str) -> Result<Vec<crate::facts::FactDef>> {
+        self.require(c, perm::IDENTITY_VIEW, "identity.facts")
+            .await?;
+        let rows = rules_db::fact_history(&self.store, name).await?;
+        if rows.is_empty() {
+            return Err(Error::not_found(format!("fact {name}")));
+        }
+        rows.into_iter().map(fact_from_row).collect()
+    }
+
+    /// Save a new version of a fact (or a new fact), checked against the data elements the
+    /// registry has (`elements`; empty: not checked). An unchanged definition keeps its version.
+    pub async fn save_fact(
+        &self,
+        c: &Caller,
+        mut def: crate::facts::FactDef,
+        elements: &[String],
+    ) -> Result<i64> {
+        self.require(c, perm::IDENTITY_RULES, "identity.fact.save")
+            .await?;
+        def.version = 0;
+        if let Err(e) = def.validate(elements) {
+            let _ = audit::record(
+                &self.store,
+                &c.entry(
+                    "identity.fact.save",
+                    "fact",
+                    Some(def.name.clone()),
+                    Outcome::Rejected,
+                    e.field.clone(),
+                ),
+            )
+            .await;
+            return Err(e);
+        }
+        let current = self.fact_defs().await?;
+        if let Some(other) = &def.otherwise
+            && !current.iter().any(|d| d.name == *other)
+        {
+            return Err(Error::invalid("otherwise", format!("no fact {other}")));
+        }
+        if let Some(before) = current.iter().find(|d| d.name == def.name)
+            && (crate::facts::FactDef {
+                version: 0,
+                ..before.clone()
+            }) == def
+        {
+            return Ok(before.version);
+        }
+        let body = serde_json::to_string(&def).map_err(Error::internal)?;
+        let mut tx = self.store.write().await?;
+        let v = rules_db::save_fact(&mut tx, &def.name, &body, &c.username).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                "identity.fact.save",
+                "fact",
+                Some(format!("{}@{v}", def.name)),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    /// The facts drawn from a person's whole file, as the checks read them. Needs a purpose;
+    /// audited with it and the fact versions.
+    pub async fn facts_of(&self, c: &Caller, person_id: &str) -> Result<serde_json::Value> {
+        self.require_purpose(c, "identity.facts").await?;
+        let file = self.read_file(&Caller::system(), person_id).await?;
+        let defs = self.fact_defs().await?;
+        let sources = self.sources().await?;
+        let facts =
+            crate::facts::evaluate(&defs, &file, &sources, chrono::Local::now().date_naive());
+        let versions: Vec<String> = defs
+            .iter()
+            .map(|d| format!("{}@{}", d.name, d.version))
+            .collect();
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                "identity.facts",
+                "person",
+                Some(person_id.to_owned()),
+                Outcome::Ok,
+                Some(versions.join(", ")),
+            ),
+        )
+        .await;
+        Ok(facts)
+    }
+
     /// One rule set, newest version.
     pub async fn rule_set(&self, c: &Caller, key: &str) -> Result<rules_db::RuleSetRow> {
         self.rule_sets(c)
@@ -1045,8 +983,13 @@ impl Persons {
     ) -> Result<checks::CheckResult> {
         self.require_purpose(c, "identity.check").await?;
         let file = self.read_file(&Caller::system(), person_id).await?;
-        let facts = checks::person_facts(&file, chrono::Local::now().date_naive());
+        let defs = self.fact_defs().await?;
+        let sources = self.sources().await?;
+        let facts =
+            crate::facts::evaluate(&defs, &file, &sources, chrono::Local::now().date_naive());
         let r = self.test_rule_set(c, key, None, &facts).await?;
+        let jdm = self.rule_set(c, key).await?.jdm;
+        let used = crate::facts::used_by(&defs, &jdm);
         let _ = audit::record(
             &self.store,
             &c.entry(
@@ -1055,9 +998,10 @@ impl Persons {
                 Some(person_id.to_owned()),
                 Outcome::Ok,
                 Some(format!(
-                    "{key}@{}: {}",
+                    "{key}@{}: {}; facts {}",
                     r.version,
-                    if r.passed { "yes" } else { "no" }
+                    if r.passed { "yes" } else { "no" },
+                    used.join(", ")
                 )),
             ),
         )
@@ -1075,9 +1019,11 @@ impl Persons {
         self.require(c, perm::IDENTITY_RESOLVE, "identity.absorb")
             .await?;
         let mut out = Absorbed::default();
-        let Some(source) = PERSON_SOURCES.iter().find(|s| s.table == table) else {
+        let sources = self.sources().await?;
+        let mine: Vec<&PersonSource> = sources.iter().filter(|s| s.table == table).collect();
+        if mine.is_empty() {
             return Ok(out);
-        };
+        }
         let Some(ix) = self.index.read().ok().and_then(|g| g.clone()) else {
             return Ok(out);
         };
@@ -1085,12 +1031,14 @@ impl Persons {
             return Ok(out);
         };
         let mut rows: Vec<Vec<Option<String>>> = Vec::new();
-        let sql = format!("{} WHERE \"_job\" = {job}", source_sql(source));
-        self.lake
-            .scan(c, "entity resolution (a delivery as it lands)", &sql, |r| {
-                rows.push(r.iter().map(|v| v.map(str::to_owned)).collect());
-            })
-            .await?;
+        for source in mine {
+            let sql = format!("{} WHERE \"_job\" = {job}", source_sql(source));
+            self.lake
+                .scan(c, "entity resolution (a delivery as it lands)", &sql, |r| {
+                    rows.push(r.iter().map(|v| v.map(str::to_owned)).collect());
+                })
+                .await?;
+        }
         let threshold = person_settings().threshold;
         let mut links: Vec<(String, String, String)> = Vec::new();
         for row in &rows {

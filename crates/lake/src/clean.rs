@@ -229,10 +229,20 @@ pub fn clean_text<'a>(col: &ColumnSpec, raw: &'a str, plain: bool) -> Result<Val
                 Some(Check::DivisionCode) => {
                     DivisionCode::parse(s).map_err(|e| e.message.to_string())?;
                 }
-                Some(Check::Codes(codes)) if !codes.iter().any(|c| c == s) => {
-                    return Err("not in the code table".into());
+                Some(Check::Codes(codes)) => {
+                    // A department's own code, standardised through the column's map.
+                    if let Some(standard) = col.codes.get(s) {
+                        return Ok(Value::Text(Cow::Owned(standard.clone())));
+                    }
+                    if !codes.iter().any(|c| c == s) {
+                        return Err(match &col.element {
+                            Some(e) => format!(
+                                "not a code of data element {e}, and the column's code map has no entry for it"
+                            ),
+                            None => "not in the code table".into(),
+                        });
+                    }
                 }
-                Some(Check::Codes(_)) => {}
             }
             return Ok(Value::Text(cow));
         }
@@ -277,6 +287,9 @@ mod tests {
             required: true,
             max_len: None,
             on_invalid: Default::default(),
+            element: None,
+            role: None,
+            codes: Default::default(),
         }
     }
 

@@ -723,6 +723,9 @@ mod tests {
             required: false,
             max_len: None,
             on_invalid: Default::default(),
+            element: None,
+            role: None,
+            codes: Default::default(),
         }
     }
 

@@ -73,6 +73,16 @@ pub struct ColumnSpec {
     /// What a value failing the column's check does.
     #[serde(default)]
     pub on_invalid: OnInvalid,
+    /// The data element (数据元) the column holds, from its catalog item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    /// The party the column is about, for a table naming several (男方, 女方, 法定代表人).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The department's own codes → the element's standard codes (`M` → `1`). A delivery's
+    /// values are standardised through it before the check.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub codes: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -234,6 +244,9 @@ mod tests {
                     required: true,
                     max_len: None,
                     on_invalid: Default::default(),
+                    element: None,
+                    role: None,
+                    codes: Default::default(),
                 },
                 ColumnSpec {
                     name: "xm".into(),
@@ -244,6 +257,9 @@ mod tests {
                     required: false,
                     max_len: None,
                     on_invalid: Default::default(),
+                    element: None,
+                    role: None,
+                    codes: Default::default(),
                 },
             ],
             key: vec!["sfzh".into()],

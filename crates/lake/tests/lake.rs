@@ -22,6 +22,9 @@ fn col(name: &str, title: &str, kind: Kind, check: Option<Check>, sensitive: boo
         required: false,
         max_len: None,
         on_invalid: OnInvalid::Reject,
+        element: None,
+        role: None,
+        codes: Default::default(),
     }
 }
 

@@ -117,15 +117,13 @@ pub async fn seed_lake(
         ));
     }
     for (s, e) in SOURCES.iter().zip(&entries) {
-        let key: Vec<String> = s.key.iter().map(|k| (*k).to_owned()).collect();
-        let spec = shuju_catalog::lake::set_up_table(
+        let spec = shuju_catalog::lake::set_up(
             catalog,
             lake,
             &sys,
             &e.code,
             s.table,
-            &key,
-            Default::default(),
+            shuju_synth::sources::setup(s),
         )
         .await?;
         let Some(file) = s.file else {

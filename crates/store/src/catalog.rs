@@ -619,3 +619,32 @@ pub async fn entries_per_system(store: &Store) -> Result<Vec<(i64, i64)>> {
     let rows: Vec<Row> = q.fetch_all(store.pool()).await?;
     Ok(rows.into_iter().map(|r| (r.system_id, r.n)).collect())
 }
+
+const ELEMENTS: crate::versioned::Table = crate::versioned::Table {
+    table: "data_elements",
+    key: "element_id",
+};
+
+/// Data elements (数据元): the newest version of each.
+pub async fn elements(store: &Store) -> Result<Vec<crate::VersionedRow>> {
+    ELEMENTS.latest(store).await
+}
+
+/// One data element: the newest version, or the one asked for.
+pub async fn element(
+    store: &Store,
+    id: &str,
+    version: Option<i64>,
+) -> Result<Option<crate::VersionedRow>> {
+    ELEMENTS.get(store, id, version).await
+}
+
+/// Every version of a data element, newest first.
+pub async fn element_history(store: &Store, id: &str) -> Result<Vec<crate::VersionedRow>> {
+    ELEMENTS.history(store, id).await
+}
+
+/// Save a new version of a data element; returns its number.
+pub async fn save_element(tx: &mut WriteTx, id: &str, body: &str, actor: &str) -> Result<i64> {
+    ELEMENTS.save(tx, id, body, actor).await
+}

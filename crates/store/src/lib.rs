@@ -28,6 +28,9 @@ pub mod rules;
 pub mod sessions;
 mod sql;
 pub mod users;
+mod versioned;
+
+pub use versioned::VersionedRow;
 
 pub use sql::{Page, Paged};
 

@@ -54,3 +54,23 @@ pub async fn save(tx: &mut WriteTx, key: &str, name: &str, jdm: &str, actor: &st
     q.execute(tx.conn()).await?;
     Ok(version)
 }
+
+const FACTS: crate::versioned::Table = crate::versioned::Table {
+    table: "fact_definitions",
+    key: "fact_name",
+};
+
+/// Fact definitions: the newest version of each.
+pub async fn facts(store: &Store) -> Result<Vec<crate::VersionedRow>> {
+    FACTS.latest(store).await
+}
+
+/// Every version of a fact definition, newest first.
+pub async fn fact_history(store: &Store, name: &str) -> Result<Vec<crate::VersionedRow>> {
+    FACTS.history(store, name).await
+}
+
+/// Save a new version of a fact definition; returns its number.
+pub async fn save_fact(tx: &mut WriteTx, name: &str, body: &str, actor: &str) -> Result<i64> {
+    FACTS.save(tx, name, body, actor).await
+}

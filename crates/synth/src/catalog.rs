@@ -482,6 +482,8 @@ pub fn generate(
                     sensitivity: *sens,
                     sharing,
                     opening: OpeningKind::NotOpen,
+                    element: None,
+                    role: None,
                 }
             })
             .collect();

@@ -4,4 +4,5 @@
 
 pub mod catalog;
 pub mod city;
+pub mod profile;
 pub mod sources;

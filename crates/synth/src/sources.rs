@@ -513,6 +513,154 @@ pub const SOURCES: &[Source] = &[
     },
 ];
 
+/// The data element (and party) each of the city's columns holds: what its catalog items name.
+pub const ELEMENTS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("gongan_hukou", "sfzh", "citizen_id", None),
+    ("gongan_hukou", "xm", "person_name", None),
+    ("gongan_hukou", "xb", "sex", None),
+    ("gongan_hukou", "csrq", "birth_date", None),
+    ("gongan_hukou", "hh", "household_number", None),
+    ("gongan_hukou", "zz", "address", None),
+    ("gongan_hukou", "xzqh", "division_code", None),
+    ("gongan_hukou", "lxdh", "phone", None),
+    ("rsj_shebao", "cbrybh", "social_security_number", None),
+    ("rsj_shebao", "sfzh", "citizen_id", None),
+    ("rsj_shebao", "xm", "person_name", None),
+    ("rsj_shebao", "csrq", "birth_date", None),
+    ("rsj_shebao", "xzlx", "insurance_type", None),
+    ("rsj_shebao", "jfjs", "contribution_base", None),
+    ("rsj_shebao", "cbzt", "insurance_status", None),
+    ("rsj_shebao", "gxsj", "update_time", None),
+    ("zrzy_budongchan", "qlr", "person_name", None),
+    ("zrzy_budongchan", "zjhm", "citizen_id", None),
+    ("zrzy_budongchan", "bdcdyh", "property_unit_number", None),
+    ("zrzy_budongchan", "zl", "property_location", None),
+    ("zrzy_budongchan", "mj", "property_area", None),
+    ("zrzy_budongchan", "djrq", "registration_date", None),
+    ("gongan_vehicles", "hphm", "vehicle_plate", None),
+    ("gongan_vehicles", "hpzl", "plate_type", None),
+    ("gongan_vehicles", "syr", "person_name", None),
+    ("gongan_vehicles", "sfzmhm", "citizen_id", None),
+    ("gongan_vehicles", "cllx", "vehicle_type", None),
+    ("gongan_vehicles", "clsbdh", "vehicle_vin", None),
+    ("gongan_vehicles", "ccdjrq", "registration_date", None),
+    ("scjg_entities", "tyshxydm", "credit_code", None),
+    ("scjg_entities", "ztmc", "enterprise_name", None),
+    ("scjg_entities", "ztlx", "enterprise_type", None),
+    ("scjg_entities", "fddbr", "person_name", Some("法定代表人")),
+    (
+        "scjg_entities",
+        "fddbrzjhm",
+        "citizen_id",
+        Some("法定代表人"),
+    ),
+    ("scjg_entities", "zczb", "registered_capital", None),
+    ("scjg_entities", "clrq", "established_date", None),
+    ("scjg_entities", "djzt", "registration_status", None),
+    ("scjg_entities", "zch", "business_registration_number", None),
+    ("scjg_entities", "zs", "business_address", None),
+    ("mzj_marriages", "djbh", "registration_number", None),
+    ("mzj_marriages", "nfsfzh", "citizen_id", Some("男方")),
+    ("mzj_marriages", "nfxm", "person_name", Some("男方")),
+    ("mzj_marriages", "vfsfzh", "citizen_id", Some("女方")),
+    ("mzj_marriages", "vfxm", "person_name", Some("女方")),
+    ("mzj_marriages", "djlx", "marriage_registration_type", None),
+    ("mzj_marriages", "djrq", "registration_date", None),
+    ("mzj_assistance", "jzbh", "assistance_number", None),
+    ("mzj_assistance", "sfzh", "citizen_id", None),
+    ("mzj_assistance", "xm", "person_name", None),
+    ("mzj_assistance", "csrq", "birth_date", None),
+    ("mzj_assistance", "zz", "address", None),
+    ("mzj_assistance", "jzlx", "assistance_type", None),
+    ("mzj_assistance", "ffje", "assistance_amount", None),
+    ("mzj_assistance", "ksrq", "start_date", None),
+    ("gjj_accounts", "grzh", "housing_fund_account", None),
+    ("gjj_accounts", "sfzh", "citizen_id", None),
+    ("gjj_accounts", "xm", "person_name", None),
+    ("gjj_accounts", "dwmc", "employer_name", None),
+    ("gjj_accounts", "yjce", "housing_fund_deposit", None),
+    ("gjj_accounts", "jczt", "housing_fund_status", None),
+    ("gjj_accounts", "khrq", "start_date", None),
+    ("scjg_penalties", "cfjdswh", "penalty_decision_number", None),
+    ("scjg_penalties", "tyshxydm", "credit_code", None),
+    ("scjg_penalties", "fmkje", "fine_amount", None),
+    ("scjg_penalties", "dsrmc", "enterprise_name", None),
+    ("gongan_rentals", "djbh", "registration_number", None),
+    ("gongan_rentals", "czrxm", "person_name", Some("承租人")),
+    ("gongan_rentals", "czrsfzh", "citizen_id", Some("承租人")),
+    ("gongan_rentals", "fwdz", "rental_address", None),
+    ("gongan_rentals", "zlqsrq", "rental_start_date", None),
+    ("gongan_rentals", "zljzrq", "rental_end_date", None),
+    (
+        "mzj_disability",
+        "cjrzh",
+        "disability_certificate_number",
+        None,
+    ),
+    ("mzj_disability", "sfzh", "citizen_id", None),
+    ("mzj_disability", "xm", "person_name", None),
+    ("mzj_disability", "cjlb", "disability_category", None),
+    ("mzj_disability", "cjdj", "disability_grade", None),
+    ("scjg_shareholders", "tyshxydm", "credit_code", None),
+    ("scjg_shareholders", "gdmc", "person_name", Some("股东")),
+    ("scjg_shareholders", "gdzjhm", "citizen_id", Some("股东")),
+    ("scjg_shareholders", "rjcze", "capital_contribution", None),
+    ("scjg_licences", "xkjdswh", "licence_decision_number", None),
+    ("scjg_licences", "xdrmc", "enterprise_name", None),
+    ("scjg_licences", "tyshxydm", "credit_code", None),
+    ("shj_inspections", "jcbh", "inspection_number", None),
+    ("shj_inspections", "jcdxmc", "enterprise_name", None),
+    ("shj_inspections", "jcjg", "inspection_result", None),
+    ("shj_inspections", "jcdxzzhm", "subject_code", None),
+    ("shj_inspections", "jcdxdz", "business_address", None),
+    (
+        "shj_inspections",
+        "fddbr",
+        "person_name",
+        Some("法定代表人"),
+    ),
+    ("population", "citizen_id", "citizen_id", None),
+    ("population", "name", "person_name", None),
+    ("population", "sex", "sex", None),
+    ("population", "birth_date", "birth_date", None),
+    ("population", "address", "address", None),
+    ("population", "division_code", "division_code", None),
+    ("population", "phone", "phone", None),
+    ("legal_entity", "credit_code", "credit_code", None),
+    ("legal_entity", "name", "enterprise_name", None),
+    ("legal_entity", "kind", "enterprise_type", None),
+    (
+        "legal_entity",
+        "legal_rep",
+        "person_name",
+        Some("法定代表人"),
+    ),
+    (
+        "legal_entity",
+        "legal_rep_id",
+        "citizen_id",
+        Some("法定代表人"),
+    ),
+    (
+        "legal_entity",
+        "registered_capital",
+        "registered_capital",
+        None,
+    ),
+    ("legal_entity", "founded", "established_date", None),
+    ("legal_entity", "status", "registration_status", None),
+];
+
+/// How a source's table is set up: its key. The reference city writes the elements' codes or
+/// their written forms (男/女 for sex), so it needs no code map of its own; the other city of
+/// [`crate::profile`] does.
+pub fn setup(s: &Source) -> shuju_catalog::lake::Setup {
+    shuju_catalog::lake::Setup {
+        key: s.key.iter().map(|k| (*k).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
 /// The SQL that builds each base table from the cleaned sources.
 pub fn base_sql(table: &str) -> Option<&'static str> {
     Some(match table {
@@ -554,6 +702,14 @@ pub fn entry(s: &Source, provider: &Provider, seq: u64, profile: &CodingProfile)
             sensitivity: *sens,
             sharing: s.sharing,
             opening: OpeningKind::NotOpen,
+            element: ELEMENTS
+                .iter()
+                .find(|(t, c, _, _)| *t == s.table && c == column)
+                .map(|x| x.2.to_owned()),
+            role: ELEMENTS
+                .iter()
+                .find(|(t, c, _, _)| *t == s.table && c == column)
+                .and_then(|x| x.3.map(str::to_owned)),
         })
         .collect();
     let (category, detail) = match s.file {

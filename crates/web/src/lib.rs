@@ -82,6 +82,7 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "ckan", description = "CKAN-compatible read API of the published catalog"),
         (name = "exchange", description = "Sharing requests and grants between departments"),
         (name = "licenses", description = "Electronic licenses: registry, show, verify, status, trust"),
+        (name = "elements", description = "Data elements (数据元): meanings, formats and code tables that catalog items name"),
         (name = "lake", description = "The data lake: tables, deliveries, quarantine, lineage, quality, SQL"),
         (name = "persons", description = "One person, one file: resolution, search, match, files, review, one-click checks"),
         (name = "enterprises", description = "One enterprise, one file: search, files with penalties and a credit summary"),

@@ -802,8 +802,20 @@ async fn scratch_lake(
         };
         let entry = shuju_synth::sources::entry(s, &provider, i as u64 + 1, &Default::default())
             .map_err(|e| anyhow::anyhow!(e.message))?;
-        let key: Vec<String> = s.key.iter().map(|k| (*k).to_owned()).collect();
-        let spec = shuju_catalog::lake::table_spec(&entry, s.table, &key, Default::default());
+        let setup = shuju_synth::sources::setup(s);
+        let elements =
+            shuju_catalog::elements::national().map_err(|e| anyhow::anyhow!(e.message))?;
+        let mut spec = shuju_catalog::lake::table_spec(
+            &entry,
+            s.table,
+            &setup.key,
+            Default::default(),
+            &elements,
+        );
+        for (column, map) in &setup.codes {
+            shuju_catalog::lake::add_codes(&mut spec, column, map, &elements)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+        }
         lake.put_table(&Caller::system(), &spec)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;

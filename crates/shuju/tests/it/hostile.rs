@@ -28,6 +28,9 @@ fn spec() -> TableSpec {
         required: false,
         max_len,
         on_invalid: OnInvalid::Flag,
+        element: None,
+        role: None,
+        codes: Default::default(),
     };
     TableSpec {
         name: "people".into(),

@@ -23,6 +23,9 @@ fn spec() -> TableSpec {
         required: false,
         max_len: None,
         on_invalid: Default::default(),
+        element: None,
+        role: None,
+        codes: Default::default(),
     };
     TableSpec {
         name: "people".into(),

@@ -47,6 +47,11 @@ pub struct ColumnView {
     pub max_len: Option<u32>,
     /// What a value failing its check does: flag | reject | raw.
     pub on_invalid: String,
+    /// The data element the column holds, and the party it is about.
+    pub element: Option<String>,
+    pub role: Option<String>,
+    /// The department's own codes → the element's codes.
+    pub codes: BTreeMap<String, String>,
 }
 
 /// A column's check: `citizen_id`, `credit_code`, `division_code`, or `codes` with its values.
@@ -115,6 +120,9 @@ impl From<shuju_lake::TableSpec> for TableSpecView {
                     sensitive: c.sensitive,
                     required: c.required,
                     max_len: c.max_len,
+                    element: c.element,
+                    role: c.role,
+                    codes: c.codes,
                 })
                 .collect(),
             name: s.name,
@@ -369,6 +377,11 @@ pub struct SetUpBody {
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, String>)]
     pub on_invalid: BTreeMap<String, shuju_lake::spec::OnInvalid>,
+    /// Per column, the department's own codes → the data element's codes (or labels), e.g.
+    /// `{"xb": {"M": "1", "F": "2"}}`. Deliveries are standardised through them; a value in
+    /// neither is flagged (or rejected, per `on_invalid`).
+    #[serde(default)]
+    pub codes: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Set up (or change) the table of a published catalog entry, with its key and mapping.
@@ -379,17 +392,15 @@ pub async fn set_up(
     Auth(c): Auth,
     Json(b): Json<SetUpBody>,
 ) -> ApiResult<Json<TableSpecView>> {
-    let spec = shuju_catalog::lake::set_up_table_with(
-        &s.catalog,
-        &s.lake,
-        &c,
-        &b.resource_code,
-        &b.table,
-        &b.key,
-        b.mapping,
-        &b.on_invalid,
-    )
-    .await?;
+    let setup = shuju_catalog::lake::Setup {
+        key: b.key,
+        mapping: b.mapping,
+        on_invalid: b.on_invalid,
+        codes: b.codes,
+    };
+    let spec =
+        shuju_catalog::lake::set_up(&s.catalog, &s.lake, &c, &b.resource_code, &b.table, setup)
+            .await?;
     Ok(Json(spec.into()))
 }
 
@@ -580,7 +591,7 @@ pub(crate) async fn deliver(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SqlBody {
-    /// One SELECT query; tables are named as in the lake (e.g. `gongan_hukou`).
+    /// One SELECT query; tables are named as in the lake (`GET /api/v1/lake/tables`).
     pub sql: String,
     /// Read tables at past versions: `{"table": version}`.
     #[serde(default)]

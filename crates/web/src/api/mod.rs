@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod ckan;
 pub mod departments;
 pub mod dicts;
+pub mod elements;
 pub mod exchange;
 pub mod lake;
 pub mod licenses;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(ckan::routes())
         .merge(licenses::routes())
         .merge(lake::routes(cfg))
+        .merge(elements::routes())
         .merge(persons::routes())
         .merge(exchange::routes())
         .merge(projects::routes())

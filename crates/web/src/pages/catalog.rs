@@ -378,6 +378,8 @@ fn entry_from_form(f: &FormPairs) -> Entry {
     let sens = f.all("item_sensitivity");
     let shar = f.all("item_sharing");
     let opens = f.all("item_opening");
+    let elements = f.all("item_element");
+    let roles = f.all("item_role");
     let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
     let items = (0..names.len())
         .filter(|i| !get(&names, *i).trim().is_empty() || !get(&cols, *i).trim().is_empty())
@@ -390,6 +392,8 @@ fn entry_from_form(f: &FormPairs) -> Entry {
             sensitivity: Sensitivity::parse(&get(&sens, i)).unwrap_or(Sensitivity::Internal),
             sharing: SharingKind::parse(&get(&shar, i)).unwrap_or(SharingKind::NotShared),
             opening: OpeningKind::parse(&get(&opens, i)).unwrap_or(OpeningKind::NotOpen),
+            element: Some(get(&elements, i).trim().to_owned()).filter(|s| !s.is_empty()),
+            role: Some(get(&roles, i).trim().to_owned()).filter(|s| !s.is_empty()),
         })
         .collect();
     let lines = |k: &str| {

@@ -232,10 +232,37 @@ pub async fn sql_page(State(s): State<AppState>, pc: PageCaller) -> Response {
         Ok(t) => t,
         Err(e) => return super::page_error(e),
     };
+    // An example over a table the caller sees: counted by its division code, if it has one.
+    let example = tables
+        .iter()
+        .find(|t| {
+            t.spec
+                .columns
+                .iter()
+                .any(|c| c.element.as_deref() == Some("division_code"))
+        })
+        .and_then(|t| {
+            let c = t
+                .spec
+                .columns
+                .iter()
+                .find(|c| c.element.as_deref() == Some("division_code"))?;
+            Some(format!(
+                "SELECT \"{c}\", count(*) AS n FROM \"{t}\" GROUP BY \"{c}\" ORDER BY n DESC",
+                c = c.name,
+                t = t.spec.name
+            ))
+        })
+        .or_else(|| {
+            tables
+                .first()
+                .map(|t| format!("SELECT * FROM \"{}\" LIMIT 10", t.spec.name))
+        })
+        .unwrap_or_default();
     render(
         "lake_sql.html",
         context! {
-            sql => "SELECT xzqh, count(*) AS persons FROM gongan_hukou GROUP BY xzqh ORDER BY persons DESC",
+            sql => example,
             tables => tables.iter().map(|t| context! { name => t.spec.name, title => t.spec.title, columns => t.spec.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>() }).collect::<Vec<_>>(),
             ..base(&pc, "lake_sql", &Flash::default())
         },

@@ -8,6 +8,7 @@
 mod admin;
 mod auth;
 mod catalog;
+mod elements;
 mod exchange;
 mod flash;
 mod home;
@@ -41,6 +42,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(exchange::routes())
         .merge(lake::routes(cfg))
         .merge(persons::routes())
+        .merge(elements::routes())
         .merge(logs::routes())
         .merge(crate::assets::routes())
 }
@@ -94,6 +96,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/person_check.html"),
     ),
     ("rules.html", include_str!("../../templates/rules.html")),
+    (
+        "elements.html",
+        include_str!("../../templates/elements.html"),
+    ),
+    ("facts.html", include_str!("../../templates/facts.html")),
     (
         "enterprises.html",
         include_str!("../../templates/enterprises.html"),
@@ -305,6 +312,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                     "/catalog/systems",
                     Some(perm::SYSTEM_LIST),
                 ),
+                ("elements", "/elements", Some(perm::CATALOG_LIST)),
             ],
         ),
         (
@@ -325,6 +333,7 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                 ),
                 ("enterprises", "/enterprises", Some(perm::IDENTITY_VIEW)),
                 ("rules", "/rules", Some(perm::IDENTITY_VIEW)),
+                ("facts", "/facts", Some(perm::IDENTITY_VIEW)),
             ],
         ),
         (

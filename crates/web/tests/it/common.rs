@@ -366,15 +366,13 @@ impl TestApp {
                 continue;
             }
             let code = self.publish_source(src, i as u64 + 1).await;
-            let key: Vec<String> = src.key.iter().map(|k| (*k).to_owned()).collect();
-            shuju_catalog::lake::set_up_table(
+            shuju_catalog::lake::set_up(
                 &catalog,
                 &self.lake,
                 &sys,
                 &code,
                 src.table,
-                &key,
-                Default::default(),
+                shuju_synth::sources::setup(src),
             )
             .await
             .unwrap();

@@ -10,4 +10,5 @@ mod lake;
 mod licenses;
 mod openapi_and_pages;
 mod persons;
+mod profiles;
 mod security;

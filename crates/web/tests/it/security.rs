@@ -23,15 +23,16 @@ async fn registry_of_one_department(app: &TestApp, admin: &str) -> (Vec<String>,
     let code = app.publish_source_by(src, 1, ids[0]).await;
     let catalog = app.catalog().await;
     // Rows with a bad citizen ID are rejected to the quarantine (by default they are flagged).
-    shuju_catalog::lake::set_up_table_with(
+    shuju_catalog::lake::set_up(
         &catalog,
         &app.lake,
         &shuju_admin::Caller::system(),
         &code,
         src.table,
-        &["sfzh".to_owned()],
-        Default::default(),
-        &[("sfzh".to_owned(), shuju_lake::spec::OnInvalid::Reject)].into(),
+        shuju_catalog::lake::Setup {
+            on_invalid: [("sfzh".to_owned(), shuju_lake::spec::OnInvalid::Reject)].into(),
+            ..shuju_synth::sources::setup(src)
+        },
     )
     .await
     .unwrap();
