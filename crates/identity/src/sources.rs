@@ -6,7 +6,6 @@
 
 use serde::Serialize;
 use shuju_lake::{Kind, TableSpec};
-use shuju_types::Library;
 use std::collections::BTreeMap;
 
 /// The element naming a person, and the elements read as the fields persons are compared on.
@@ -163,23 +162,6 @@ pub fn person_sources<'a>(specs: impl IntoIterator<Item = &'a TableSpec>) -> Vec
         )
     });
     out
-}
-
-/// Whether a library is built by the bureau from the sources.
-trait Base {
-    fn is_base(&self) -> bool;
-}
-
-impl Base for Library {
-    fn is_base(&self) -> bool {
-        matches!(
-            self,
-            Library::BasePopulation
-                | Library::BaseLegalEntity
-                | Library::BaseSpatial
-                | Library::BaseEconomy
-        )
-    }
 }
 
 /// The elements enterprise sources are read by.

@@ -33,6 +33,17 @@ impl Library {
         Library::Business,
     ];
 
+    /// A base library (基础库): built by the bureau from the departments' sources, not one itself.
+    pub fn is_base(self) -> bool {
+        matches!(
+            self,
+            Library::BasePopulation
+                | Library::BaseLegalEntity
+                | Library::BaseSpatial
+                | Library::BaseEconomy
+        )
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Library::BasePopulation => "base_population",

@@ -188,6 +188,32 @@ async fn a_city_set_up_only_through_imports_and_the_api_gets_the_reference_answe
     assert!(ea.len() > 20, "{}", ea.len());
     assert!(ea == eb, "the two cities' enterprises differ");
 
+    // The same e-licenses issued in bulk from what the departments hold.
+    for type_key in [
+        "business_licence",
+        "vehicle_licence",
+        "marriage_certificate",
+        "disability_certificate",
+    ] {
+        let mut got = Vec::new();
+        for (app, token) in [(&a, &ta), (&b, &tb)] {
+            let r: Value = app
+                .post_json(
+                    token,
+                    "/api/v1/licenses/bulk",
+                    json!({ "type_key": type_key }),
+                )
+                .await;
+            got.push(json!([
+                r["read"],
+                r["issued"],
+                r["rejected"].as_array().map(Vec::len)
+            ]));
+        }
+        assert_eq!(got[0], got[1], "{type_key}");
+        assert!(got[0][1].as_u64().unwrap() > 0, "{type_key}: {:?}", got[0]);
+    }
+
     // The same facts, person for person (sixteen across the registry), and the same checks for
     // some of them: a file read in a debug build is slow, and the checks are a function of the
     // facts.
