@@ -220,7 +220,7 @@ impl Licenses {
             let entry = shuju_catalog::entry_by_code(&self.store, &s.resource_code)
                 .await?
                 .ok_or_else(|| Error::not_found(format!("the catalog entry of {}", s.table)))?;
-            if !report.tables.iter().any(|t| *t == s.table) {
+            if !report.tables.contains(&s.table) {
                 report.tables.push(s.table.clone());
             }
             let done = store::source_keys(&self.store, &s.table).await?;
