@@ -412,6 +412,11 @@ impl Catalog {
         have.into_iter().map(from_row).collect()
     }
 
+    /// The identifiers of the data elements, to check what names them.
+    pub async fn element_ids(&self) -> Result<Vec<String>> {
+        Ok(self.elements().await?.into_iter().map(|e| e.id).collect())
+    }
+
     /// The data elements, for an official (who may read the catalog).
     pub async fn list_elements(&self, c: &Caller) -> Result<Vec<Element>> {
         c.require(

@@ -30,9 +30,11 @@ pub fn for_each(
         .map_err(|e| Error::invalid("file", format!("{}: {e}", path.display())))?;
     for row in rd.records().take(limit) {
         let row = row.map_err(|e| Error::invalid("file", e.to_string()))?;
-        let raw: Vec<Option<&str>> = (1..6)
+        let mut raw: Vec<Option<&str>> = (1..6)
             .map(|i| row.get(i).filter(|v| !v.is_empty()))
             .collect();
+        // Sex as the GB/T 2261.1 code, as the lake's sources hold it.
+        raw[1] = raw[1].map(crate::persons::sex_code);
         each(row.get(0).unwrap_or_default(), &raw);
     }
     Ok(())

@@ -73,23 +73,25 @@ pub fn push_person(recs: &mut Records, table: &str, row: &[Option<&str>]) -> Opt
     let birth = id
         .as_ref()
         .map(|i| i.birth_date().format("%Y%m%d").to_string());
-    // GB/T 2261.1, as the sex element's code table has it.
-    let sex = id.as_ref().map(|i| {
-        if matches!(i.sex(), shuju_types::Sex::Male) {
-            "1"
-        } else {
-            "2"
-        }
-    });
+    // GB/T 2261.1, as the sex element's code table has it, however the source wrote it.
+    let sex = id.as_ref().map(|i| i.sex().code());
     let get = |i: usize| row.get(i).copied().flatten();
     let fields = [
         get(2),
-        get(3).or(sex),
+        get(3).map(sex_code).or(sex),
         get(4).or(birth.as_deref()),
         get(5),
         get(6),
     ];
     Some(recs.push(table, key, id.as_ref().map(|i| i.as_str()), &fields))
+}
+
+/// A sex as the GB/T 2261.1 code when it is written in a known form, else as written.
+pub fn sex_code(written: &str) -> &str {
+    match shuju_types::Sex::parse(written) {
+        Some(sex) => sex.code(),
+        None => written,
+    }
 }
 
 /// The current version of every lake table that has data.

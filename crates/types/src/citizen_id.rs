@@ -17,6 +17,26 @@ pub enum Sex {
     Female,
 }
 
+impl Sex {
+    /// The GB/T 2261.1 code: `1` male, `2` female.
+    pub fn code(self) -> &'static str {
+        match self {
+            Sex::Male => "1",
+            Sex::Female => "2",
+        }
+    }
+
+    /// A sex as commonly written — the GB/T 2261.1 code or label, 男/女, M/F, male/female —
+    /// or `None` for anything else.
+    pub fn parse(written: &str) -> Option<Sex> {
+        match written.trim().to_ascii_lowercase().as_str() {
+            "1" | "男" | "男性" | "m" | "male" => Some(Sex::Male),
+            "2" | "女" | "女性" | "f" | "female" => Some(Sex::Female),
+            _ => None,
+        }
+    }
+}
+
 /// A citizen identity number whose structure, birth date and check character are valid.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CitizenId([u8; 18]);
@@ -141,6 +161,18 @@ impl std::str::FromStr for CitizenId {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn sex_as_written_reads_as_its_gb_t_2261_1_code() {
+        for w in ["1", "男", "男性", "M", "male", " m "] {
+            assert_eq!(Sex::parse(w).map(Sex::code), Some("1"), "{w}");
+        }
+        for w in ["2", "女", "女性", "F", "Female"] {
+            assert_eq!(Sex::parse(w).map(Sex::code), Some("2"), "{w}");
+        }
+        assert_eq!(Sex::parse("9"), None);
+        assert_eq!(Sex::parse("X"), None);
+    }
 
     #[test]
     fn known_examples() {

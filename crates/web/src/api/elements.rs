@@ -158,14 +158,10 @@ pub async fn save_fact(
     if d.name != name {
         return Err(Error::invalid("name", "the fact's name is the one in the path").into());
     }
-    let elements: Vec<String> = s
-        .catalog
-        .elements()
-        .await?
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
-    let version = s.persons.save_fact(&c, d, &elements).await?;
+    let version = s
+        .persons
+        .save_fact(&c, d, &s.catalog.element_ids().await?)
+        .await?;
     Ok(Json(Saved { name, version }))
 }
 

@@ -122,14 +122,9 @@ pub async fn fact_save(
                 "the definition's name is the fact's",
             ));
         }
-        let elements: Vec<String> = s
-            .catalog
-            .elements()
-            .await?
-            .into_iter()
-            .map(|e| e.id)
-            .collect();
-        s.persons.save_fact(&pc.caller, def, &elements).await
+        s.persons
+            .save_fact(&pc.caller, def, &s.catalog.element_ids().await?)
+            .await
     }
     .await;
     after(&pc, saved, to, "ok_saved", to)

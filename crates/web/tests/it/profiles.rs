@@ -113,30 +113,28 @@ async fn person_of(app: &TestApp, table: &str, key: &str) -> String {
         .entity_id
 }
 
-async fn facts(app: &TestApp, token: &str, pid: &str) -> Value {
+/// A person's facts, or a check of the person, as an official with a purpose asks for them.
+async fn ask(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> Value {
     let r = app
         .client
-        .get(app.url(&format!("/api/v1/persons/{pid}/facts")))
+        .request(method, app.url(path))
         .bearer_auth(token)
         .header("X-Purpose", "comparing two cities")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    r.json::<Value>().await.unwrap()["facts"].clone()
+    r.json().await.unwrap()
+}
+
+async fn facts(app: &TestApp, token: &str, pid: &str) -> Value {
+    let path = format!("/api/v1/persons/{pid}/facts");
+    ask(app, token, reqwest::Method::GET, &path).await["facts"].clone()
 }
 
 async fn check(app: &TestApp, token: &str, pid: &str, rule_set: &str) -> Value {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/persons/{pid}/checks/{rule_set}")))
-        .bearer_auth(token)
-        .header("X-Purpose", "comparing two cities")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.unwrap();
+    let path = format!("/api/v1/persons/{pid}/checks/{rule_set}");
+    let v = ask(app, token, reqwest::Method::POST, &path).await;
     json!({"passed": v["passed"], "rules": v["rules"]})
 }
 
