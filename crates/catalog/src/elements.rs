@@ -397,12 +397,18 @@ fn from_row(row: shuju_store::VersionedRow) -> Result<Element> {
 }
 
 impl Catalog {
-    /// The data elements, newest versions (the national ones saved at first use).
+    /// The data elements, newest versions. A national element the registry does not have yet
+    /// (at first use, or one a newer release adds) is saved as version 1; one the bureau edited
+    /// keeps its edits.
     pub async fn elements(&self) -> Result<Vec<Element>> {
         let mut have = store::elements(&self.store).await?;
-        if have.is_empty() {
+        let missing: Vec<Element> = national()?
+            .into_iter()
+            .filter(|e| !have.iter().any(|r| r.name == e.id))
+            .collect();
+        if !missing.is_empty() {
             let mut tx = self.store.write().await?;
-            for e in national()? {
+            for e in missing {
                 let body = serde_json::to_string(&e).map_err(Error::internal)?;
                 store::save_element(&mut tx, &e.id, &body, "system").await?;
             }
@@ -435,23 +441,19 @@ impl Catalog {
         write_workbook(&self.list_elements(c).await?)
     }
 
-    /// One data element: the newest version, or the one asked for.
-    pub async fn element(&self, id: &str, version: Option<i64>) -> Result<Element> {
-        self.elements().await?;
-        store::element(&self.store, id, version)
-            .await?
-            .map(from_row)
-            .transpose()?
-            .ok_or_else(|| Error::not_found(format!("data element {id}")))
-    }
-
-    /// Every saved version of an element, newest first.
-    pub async fn element_history(&self, id: &str) -> Result<Vec<Element>> {
-        store::element_history(&self.store, id)
+    /// Every saved version of an element, newest first, for an official (who may read the
+    /// catalog).
+    pub async fn element_history(&self, c: &Caller, id: &str) -> Result<Vec<Element>> {
+        self.list_elements(c).await?;
+        let versions: Vec<Element> = store::element_history(&self.store, id)
             .await?
             .into_iter()
             .map(from_row)
-            .collect()
+            .collect::<Result<_>>()?;
+        if versions.is_empty() {
+            return Err(Error::not_found(format!("data element {id}")));
+        }
+        Ok(versions)
     }
 
     /// Save an element: a new one, or a new version of one that changed (an unchanged one keeps

@@ -610,7 +610,7 @@ impl Catalog {
             .flat_map(|p| p.entry.iter())
             .any(|e| e.items.iter().any(|i| i.element.is_some()))
         {
-            self.elements().await?.into_iter().map(|x| x.id).collect()
+            self.element_ids().await?
         } else {
             Vec::new()
         };
@@ -641,19 +641,7 @@ impl Catalog {
                 }
             }
             let checked = crate::rules::check(&e, &self.cfg.coding).and_then(|code| {
-                if let Some((i, it)) = e.items.iter().enumerate().find(|(_, it)| {
-                    it.element
-                        .as_ref()
-                        .is_some_and(|x| !element_ids.contains(x))
-                }) {
-                    return Err(Error::invalid(
-                        format!("items[{i}].element"),
-                        format!(
-                            "{} is not a data element of the registry",
-                            it.element.as_deref().unwrap_or_default()
-                        ),
-                    ));
-                }
+                crate::lake::known_elements(&e, &element_ids)?;
                 e.code = code.to_string();
                 if existing.contains(&e.code) {
                     return Err(Error::invalid(

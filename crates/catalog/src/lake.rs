@@ -100,18 +100,18 @@ pub fn table_spec(
 
 /// Every item naming an element names one the registry has.
 pub async fn check_elements(catalog: &Catalog, e: &Entry) -> Result<()> {
-    let named: Vec<(usize, &str)> = e
-        .items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, it)| it.element.as_deref().map(|x| (i, x)))
-        .collect();
-    if named.is_empty() {
+    if e.items.iter().all(|i| i.element.is_none()) {
         return Ok(());
     }
-    let all = catalog.elements().await?;
-    for (i, id) in named {
-        if !all.iter().any(|x| x.id == id) {
+    known_elements(e, &catalog.element_ids().await?)
+}
+
+/// Every item naming an element names one of `ids`.
+pub(crate) fn known_elements(e: &Entry, ids: &[String]) -> Result<()> {
+    for (i, it) in e.items.iter().enumerate() {
+        if let Some(id) = &it.element
+            && !ids.contains(id)
+        {
             return Err(Error::invalid(
                 format!("items[{i}].element"),
                 format!("{id} is not a data element of the registry"),

@@ -13,7 +13,7 @@
 
 use crate::block::{Rule, Take};
 use crate::compare::Compare;
-use crate::files::{Fact, FactReader, quote, text};
+use crate::files::{Fact, FactReader, LiveTables, quote, text};
 use crate::ids::{self, Changes};
 use crate::normalize;
 use crate::persons::{Absorbed, RunReport};
@@ -226,12 +226,8 @@ impl Enterprises {
     /// The enterprise sources: the lake tables with data whose items carry an enterprise's code
     /// (the credit code, or a code as written).
     pub async fn sources(&self) -> Result<Vec<EnterpriseSource>> {
-        let tables = self.lake.tables(&Caller::system()).await?;
         Ok(enterprise_sources(
-            tables
-                .iter()
-                .filter(|t| t.version.is_some())
-                .map(|t| &t.spec),
+            &LiveTables::load(&self.lake).await?.specs,
         ))
     }
 
@@ -413,9 +409,10 @@ impl Enterprises {
         };
         let enterprise_id = code.map_or_else(|| id.to_owned(), |c| c.as_str().to_owned());
         let links = db::entity_records(&self.store, KIND, &enterprise_id).await?;
-        let mut fr = FactReader::new(&self.lake, &self.store).await?;
+        let live = LiveTables::load(&self.lake).await?;
+        let sources = enterprise_sources(&live.specs);
+        let mut fr = FactReader::new(&self.lake, &self.store, &live);
         let mut facts = Vec::new();
-        let sources = self.sources().await?;
         for s in &sources {
             let keys: Vec<&db::LinkRow> = links.iter().filter(|l| l.source == s.table).collect();
             let cond = match (&code, keys.is_empty()) {

@@ -69,6 +69,27 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// The lake's tables that have data, as the identity service reads them at one moment: their
+/// specs (where sources are found by data element) and current versions.
+pub struct LiveTables {
+    pub specs: Vec<shuju_lake::TableSpec>,
+    pub versions: BTreeMap<String, i64>,
+}
+
+impl LiveTables {
+    pub async fn load(lake: &Lake) -> Result<LiveTables> {
+        let mut specs = Vec::new();
+        let mut versions = BTreeMap::new();
+        for t in lake.tables(&Caller::system()).await? {
+            if let Some(v) = t.version {
+                versions.insert(t.spec.name.clone(), v);
+                specs.push(t.spec);
+            }
+        }
+        Ok(LiveTables { specs, versions })
+    }
+}
+
 /// Reads facts, remembering table versions and delivery jobs across sources.
 pub struct FactReader<'a> {
     lake: &'a Lake,
@@ -79,14 +100,14 @@ pub struct FactReader<'a> {
 }
 
 impl<'a> FactReader<'a> {
-    pub async fn new(lake: &'a Lake, store: &'a Store) -> Result<FactReader<'a>> {
-        Ok(FactReader {
-            versions: crate::persons::current_versions(lake).await?,
+    pub fn new(lake: &'a Lake, store: &'a Store, live: &LiveTables) -> FactReader<'a> {
+        FactReader {
+            versions: live.versions.clone(),
             lake,
             store,
             jobs: HashMap::new(),
             masked: false,
-        })
+        }
     }
 
     /// Whether the table has data.

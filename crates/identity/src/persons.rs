@@ -5,7 +5,7 @@
 use crate::block::{Rule, Take};
 use crate::checks;
 use crate::compare::Compare;
-use crate::files::{FactReader, quote, text};
+use crate::files::{FactReader, LiveTables, quote, text};
 use crate::ids::{self, Changes};
 use crate::model::{Explanation, Model};
 use crate::records::{FieldSpec, Rec, Records};
@@ -23,6 +23,27 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 pub use crate::sources::{PersonSource, person_sources};
+
+/// Evaluate a decision model (version `version` of rule set `key`) on `facts`.
+async fn run_rule_set(
+    key: &str,
+    jdm: &str,
+    version: i64,
+    facts: &serde_json::Value,
+) -> Result<checks::CheckResult> {
+    let content = checks::parse(jdm)?;
+    let f = facts.clone();
+    let rules = tokio::task::spawn_blocking(move || checks::evaluate(content, &f))
+        .await
+        .map_err(Error::internal)??;
+    Ok(checks::CheckResult {
+        rule_set: key.to_owned(),
+        version,
+        passed: checks::passed(&rules),
+        rules,
+        facts: facts.clone(),
+    })
+}
 
 fn fact_from_row(row: shuju_store::VersionedRow) -> Result<crate::facts::FactDef> {
     let mut d: crate::facts::FactDef = serde_json::from_str(&row.body).map_err(Error::internal)?;
@@ -92,16 +113,6 @@ pub fn sex_code(written: &str) -> &str {
         Some(sex) => sex.code(),
         None => written,
     }
-}
-
-/// The current version of every lake table that has data.
-pub(crate) async fn current_versions(lake: &Lake) -> Result<BTreeMap<String, i64>> {
-    Ok(lake
-        .tables(&Caller::system())
-        .await?
-        .into_iter()
-        .filter_map(|t| t.version.map(|v| (t.spec.name, v)))
-        .collect())
 }
 
 /// The SQL that reads one source as person rows.
@@ -248,13 +259,7 @@ impl Persons {
     /// The person sources: the lake tables with data whose items carry the person-identifying
     /// data element.
     pub async fn sources(&self) -> Result<Vec<PersonSource>> {
-        let tables = self.lake.tables(&Caller::system()).await?;
-        Ok(person_sources(
-            tables
-                .iter()
-                .filter(|t| t.version.is_some())
-                .map(|t| &t.spec),
-        ))
+        Ok(person_sources(&LiveTables::load(&self.lake).await?.specs))
     }
 
     /// Read every person source from the lake into records.
@@ -483,7 +488,7 @@ impl Persons {
     /// viewer's masking, each with its table and version. Audited with the viewer's purpose.
     pub async fn file(&self, c: &Caller, person_id: &str) -> Result<PersonFile> {
         self.require_purpose(c, "identity.file").await?;
-        let file = self.read_file(c, person_id).await?;
+        let (file, _) = self.read_file(c, person_id).await?;
         let _ = audit::record(
             &self.store,
             &c.entry(
@@ -510,15 +515,20 @@ impl Persons {
     }
 
     /// The file as `reader` may see it (its masking), without checks or audit of our own.
-    async fn read_file(&self, reader: &Caller, person_id: &str) -> Result<PersonFile> {
+    async fn read_file(
+        &self,
+        reader: &Caller,
+        person_id: &str,
+    ) -> Result<(PersonFile, Vec<PersonSource>)> {
         let records = db::entity_records(&self.store, KIND, person_id).await?;
         if records.is_empty() {
             return Err(Error::not_found(format!("person {person_id}")));
         }
         // Each source at its current version (records absorbed since the run are in newer ones).
-        let mut fr = FactReader::new(&self.lake, &self.store).await?;
+        let live = LiveTables::load(&self.lake).await?;
+        let sources = person_sources(&live.specs);
+        let mut fr = FactReader::new(&self.lake, &self.store, &live);
         let mut facts = Vec::new();
-        let sources = self.sources().await?;
         for s in &sources {
             let keys: Vec<&db::LinkRow> = records
                 .iter()
@@ -569,13 +579,14 @@ impl Persons {
             .into_iter()
             .collect();
         let licences = crate::files::licences_of(&self.store, &ids).await?;
-        Ok(PersonFile {
+        let file = PersonFile {
             person_id: person_id.to_owned(),
             masked: fr.masked,
             facts,
             household,
             licences,
-        })
+        };
+        Ok((file, sources))
     }
 
     /// The household members of a person's registry records: found through the household
@@ -880,15 +891,22 @@ impl Persons {
         Ok(v)
     }
 
+    /// The facts of a person's whole file (read unmasked), with the definitions they came from.
+    async fn facts_for(
+        &self,
+        person_id: &str,
+    ) -> Result<(serde_json::Value, Vec<crate::facts::FactDef>)> {
+        let (file, sources) = self.read_file(&Caller::system(), person_id).await?;
+        let defs = self.fact_defs().await?;
+        let today = chrono::Local::now().date_naive();
+        Ok((crate::facts::evaluate(&defs, &file, &sources, today), defs))
+    }
+
     /// The facts drawn from a person's whole file, as the checks read them. Needs a purpose;
     /// audited with it and the fact versions.
     pub async fn facts_of(&self, c: &Caller, person_id: &str) -> Result<serde_json::Value> {
         self.require_purpose(c, "identity.facts").await?;
-        let file = self.read_file(&Caller::system(), person_id).await?;
-        let defs = self.fact_defs().await?;
-        let sources = self.sources().await?;
-        let facts =
-            crate::facts::evaluate(&defs, &file, &sources, chrono::Local::now().date_naive());
+        let (facts, defs) = self.facts_for(person_id).await?;
         let versions: Vec<String> = defs
             .iter()
             .map(|d| format!("{}@{}", d.name, d.version))
@@ -957,22 +975,10 @@ impl Persons {
         facts: &serde_json::Value,
     ) -> Result<checks::CheckResult> {
         let saved = self.rule_set(c, key).await?;
-        let (jdm, version) = match draft {
-            Some(d) => (d.to_owned(), 0),
-            None => (saved.jdm, saved.version),
-        };
-        let content = checks::parse(&jdm)?;
-        let f = facts.clone();
-        let rules = tokio::task::spawn_blocking(move || checks::evaluate(content, &f))
-            .await
-            .map_err(Error::internal)??;
-        Ok(checks::CheckResult {
-            rule_set: key.to_owned(),
-            version,
-            passed: checks::passed(&rules),
-            rules,
-            facts: facts.clone(),
-        })
+        match draft {
+            Some(d) => run_rule_set(key, d, 0, facts).await,
+            None => run_rule_set(key, &saved.jdm, saved.version, facts).await,
+        }
     }
 
     /// A one-click check of a person: the facts drawn from the person's whole file, the rule set
@@ -984,14 +990,10 @@ impl Persons {
         key: &str,
     ) -> Result<checks::CheckResult> {
         self.require_purpose(c, "identity.check").await?;
-        let file = self.read_file(&Caller::system(), person_id).await?;
-        let defs = self.fact_defs().await?;
-        let sources = self.sources().await?;
-        let facts =
-            crate::facts::evaluate(&defs, &file, &sources, chrono::Local::now().date_naive());
-        let r = self.test_rule_set(c, key, None, &facts).await?;
-        let jdm = self.rule_set(c, key).await?.jdm;
-        let used = crate::facts::used_by(&defs, &jdm);
+        let saved = self.rule_set(c, key).await?;
+        let (facts, defs) = self.facts_for(person_id).await?;
+        let r = run_rule_set(key, &saved.jdm, saved.version, &facts).await?;
+        let used = crate::facts::used_by(&defs, &saved.jdm);
         let _ = audit::record(
             &self.store,
             &c.entry(

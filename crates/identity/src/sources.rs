@@ -90,6 +90,22 @@ impl PersonSource {
     }
 }
 
+/// The column dating a row's fact: the table's first date that is not a birth date.
+fn fact_date(spec: &TableSpec) -> Option<String> {
+    spec.columns
+        .iter()
+        .find(|c| {
+            matches!(c.kind, Kind::Date | Kind::Timestamp) && c.element.as_deref() != Some(BIRTH)
+        })
+        .map(|c| c.name.clone())
+}
+
+/// The elements a source carries, as one sortable key: sources are ordered by what they hold, not
+/// by what a city calls them, so every city reads its records in the same order.
+fn signature(elements: &BTreeMap<String, String>) -> Vec<String> {
+    elements.keys().cloned().collect()
+}
+
 /// The person sources among the lake's tables, in an order that does not depend on what a city
 /// calls its tables: the registry first, then by the elements each carries.
 pub fn person_sources<'a>(specs: impl IntoIterator<Item = &'a TableSpec>) -> Vec<PersonSource> {
@@ -122,14 +138,7 @@ pub fn person_sources<'a>(specs: impl IntoIterator<Item = &'a TableSpec>) -> Vec
                     m
                 });
             let get = |e: &str| elements.get(e).cloned();
-            let date = spec
-                .columns
-                .iter()
-                .find(|c| {
-                    matches!(c.kind, Kind::Date | Kind::Timestamp)
-                        && c.element.as_deref() != Some(BIRTH)
-                })
-                .map(|c| c.name.clone());
+            let date = fact_date(spec);
             let split = ids.len() > 1;
             out.push(PersonSource {
                 table: spec.name.clone(),
@@ -153,10 +162,9 @@ pub fn person_sources<'a>(specs: impl IntoIterator<Item = &'a TableSpec>) -> Vec
         }
     }
     out.sort_by_cached_key(|s| {
-        let signature: Vec<&String> = s.elements.keys().collect();
         (
             !s.is_registry(),
-            format!("{signature:?}"),
+            signature(&s.elements),
             s.role.clone(),
             s.table.clone(),
         )
@@ -241,23 +249,13 @@ pub fn enterprise_sources<'a>(
             name: col(ENTERPRISE_NAME, None),
             address: col(BUSINESS_ADDRESS, None),
             representative: col(NAME, Some(LEGAL_REPRESENTATIVE)),
-            date: spec
-                .columns
-                .iter()
-                .find(|c| {
-                    matches!(c.kind, Kind::Date | Kind::Timestamp)
-                        && c.element.as_deref() != Some(BIRTH)
-                })
-                .map(|c| c.name.clone()),
+            date: fact_date(spec),
             fact: spec.title.clone(),
             names_persons: elements.contains_key(CITIZEN_ID),
             code,
             elements,
         });
     }
-    out.sort_by_cached_key(|s| {
-        let signature: Vec<&String> = s.elements.keys().collect();
-        (!s.registry, format!("{signature:?}"), s.table.clone())
-    });
+    out.sort_by_cached_key(|s| (!s.registry, signature(&s.elements), s.table.clone()));
     out
 }

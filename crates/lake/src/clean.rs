@@ -279,17 +279,9 @@ mod tests {
 
     fn col(kind: Kind, check: Option<Check>) -> ColumnSpec {
         ColumnSpec {
-            name: "c".into(),
-            title: "c".into(),
-            kind,
             check,
-            sensitive: false,
             required: true,
-            max_len: None,
-            on_invalid: Default::default(),
-            element: None,
-            role: None,
-            codes: Default::default(),
+            ..ColumnSpec::new("c", kind)
         }
     }
 

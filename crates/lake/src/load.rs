@@ -714,19 +714,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn col(name: &str) -> crate::spec::ColumnSpec {
-        crate::spec::ColumnSpec {
-            name: name.into(),
-            title: name.into(),
-            kind: Kind::Text,
-            check: None,
-            sensitive: false,
-            required: false,
-            max_len: None,
-            on_invalid: Default::default(),
-            element: None,
-            role: None,
-            codes: Default::default(),
-        }
+        crate::spec::ColumnSpec::new(name, Kind::Text)
     }
 
     #[test]

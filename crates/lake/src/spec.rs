@@ -85,6 +85,26 @@ pub struct ColumnSpec {
     pub codes: BTreeMap<String, String>,
 }
 
+impl ColumnSpec {
+    /// A column of `kind` named `name` (its title too): unchecked, not sensitive, optional, no
+    /// length, flagged when invalid, naming no data element.
+    pub fn new(name: &str, kind: Kind) -> ColumnSpec {
+        ColumnSpec {
+            name: name.into(),
+            title: name.into(),
+            kind,
+            check: None,
+            sensitive: false,
+            required: false,
+            max_len: None,
+            on_invalid: OnInvalid::default(),
+            element: None,
+            role: None,
+            codes: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableSpec {

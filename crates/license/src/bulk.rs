@@ -312,17 +312,9 @@ mod tests {
 
     fn col(name: &str, element: &str, role: Option<&str>) -> ColumnSpec {
         ColumnSpec {
-            name: name.into(),
-            title: name.into(),
-            kind: Kind::Text,
-            check: None,
-            sensitive: false,
-            required: false,
-            max_len: None,
-            on_invalid: Default::default(),
             element: Some(element.into()),
             role: role.map(Into::into),
-            codes: Default::default(),
+            ..ColumnSpec::new(name, Kind::Text)
         }
     }
 

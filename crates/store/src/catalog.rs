@@ -630,15 +630,6 @@ pub async fn elements(store: &Store) -> Result<Vec<crate::VersionedRow>> {
     ELEMENTS.latest(store).await
 }
 
-/// One data element: the newest version, or the one asked for.
-pub async fn element(
-    store: &Store,
-    id: &str,
-    version: Option<i64>,
-) -> Result<Option<crate::VersionedRow>> {
-    ELEMENTS.get(store, id, version).await
-}
-
 /// Every version of a data element, newest first.
 pub async fn element_history(store: &Store, id: &str) -> Result<Vec<crate::VersionedRow>> {
     ELEMENTS.history(store, id).await

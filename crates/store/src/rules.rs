@@ -33,9 +33,7 @@ pub async fn get(store: &Store, key: &str) -> Result<Option<RuleSetRow>> {
 
 /// Save a new version; returns its number.
 pub async fn save(tx: &mut WriteTx, key: &str, name: &str, jdm: &str, actor: &str) -> Result<i64> {
-    let mut q = Sql::new("SELECT coalesce(max(version), 0) FROM rule_sets WHERE rule_key = ");
-    q.bind(key);
-    let version = q.fetch_scalar_i64(&mut *tx.conn()).await? + 1;
+    let version = crate::versioned::next_version(tx, "rule_sets", "rule_key", key).await?;
     let mut q = Sql::new(
         "INSERT INTO rule_sets (rule_key, version, name, jdm, updated_by, updated_at) VALUES (",
     );

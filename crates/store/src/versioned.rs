@@ -23,6 +23,20 @@ pub(crate) struct Table {
     pub key: &'static str,
 }
 
+/// The number the next saved version of `name` takes in `table` (named by column `key`).
+pub(crate) async fn next_version(
+    tx: &mut WriteTx,
+    table: &str,
+    key: &str,
+    name: &str,
+) -> Result<i64> {
+    let mut q = Sql::new(&format!(
+        "SELECT coalesce(max(version), 0) FROM {table} WHERE {key} = "
+    ));
+    q.bind(name);
+    Ok(q.fetch_scalar_i64(&mut *tx.conn()).await? + 1)
+}
+
 impl Table {
     fn select(&self) -> String {
         format!(
@@ -44,22 +58,6 @@ impl Table {
         .await
     }
 
-    /// One document: the newest version, or the one asked for.
-    pub async fn get(
-        &self,
-        store: &Store,
-        name: &str,
-        version: Option<i64>,
-    ) -> Result<Option<VersionedRow>> {
-        let mut q = Sql::new(&format!("{} WHERE {} = ", self.select(), self.key));
-        q.bind(name);
-        if let Some(v) = version {
-            q.push(" AND version = ").bind(v);
-        }
-        q.push(" ORDER BY version DESC LIMIT 1");
-        q.fetch_optional(store.pool()).await
-    }
-
     /// Every version of one document, newest first.
     pub async fn history(&self, store: &Store, name: &str) -> Result<Vec<VersionedRow>> {
         let mut q = Sql::new(&format!("{} WHERE {} = ", self.select(), self.key));
@@ -69,12 +67,7 @@ impl Table {
 
     /// Save a new version; returns its number.
     pub async fn save(&self, tx: &mut WriteTx, name: &str, body: &str, actor: &str) -> Result<i64> {
-        let mut q = Sql::new(&format!(
-            "SELECT coalesce(max(version), 0) FROM {} WHERE {} = ",
-            self.table, self.key
-        ));
-        q.bind(name);
-        let version = q.fetch_scalar_i64(&mut *tx.conn()).await? + 1;
+        let version = next_version(tx, self.table, self.key, name).await?;
         let mut q = Sql::new(&format!(
             "INSERT INTO {} ({}, version, body, updated_by, updated_at) VALUES (",
             self.table, self.key

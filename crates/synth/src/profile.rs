@@ -5,7 +5,7 @@
 //! elements), table set-up with code maps, and deliveries — and should get the same persons,
 //! files and checks as the reference city.
 
-use crate::sources::{ELEMENTS, SOURCES, Source};
+use crate::sources::{SOURCES, Source};
 use shuju_catalog::model::Entry;
 use shuju_types::{Error, Result};
 use std::collections::BTreeMap;
@@ -318,14 +318,6 @@ impl Table {
     }
 }
 
-/// The data element a reference column holds (what the other city's clerk names for its item).
-pub fn element_of(table: &str, column: &str) -> Option<&'static str> {
-    ELEMENTS
-        .iter()
-        .find(|e| e.0 == table && e.1 == column)
-        .map(|e| e.2)
-}
-
 fn io(e: impl std::fmt::Display) -> Error {
     Error::internal(format!("profile: {e}"))
 }
@@ -503,7 +495,7 @@ mod tests {
                 assert_ne!(col, i.1, "{}: {col} keeps its name", t.table);
             }
             for (col, triples) in t.codes {
-                let el = element_of(t.from, col).unwrap();
+                let el = crate::sources::element_of(t.from, col).unwrap().0;
                 let el = national.iter().find(|e| e.id == el).unwrap();
                 for (_, _, std) in *triples {
                     assert!(el.has_code(std), "{}.{col}: {std}", t.table);

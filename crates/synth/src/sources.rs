@@ -651,6 +651,14 @@ pub const ELEMENTS: &[(&str, &str, &str, Option<&str>)] = &[
     ("legal_entity", "status", "registration_status", None),
 ];
 
+/// The data element a column of the city holds, and the party it is about.
+pub fn element_of(table: &str, column: &str) -> Option<(&'static str, Option<&'static str>)> {
+    ELEMENTS
+        .iter()
+        .find(|(t, c, _, _)| *t == table && *c == column)
+        .map(|x| (x.2, x.3))
+}
+
 /// How a source's table is set up: its key. The reference city writes the elements' codes or
 /// their written forms (男/女 for sex), so it needs no code map of its own; the other city of
 /// [`crate::profile`] does.
@@ -702,14 +710,8 @@ pub fn entry(s: &Source, provider: &Provider, seq: u64, profile: &CodingProfile)
             sensitivity: *sens,
             sharing: s.sharing,
             opening: OpeningKind::NotOpen,
-            element: ELEMENTS
-                .iter()
-                .find(|(t, c, _, _)| *t == s.table && c == column)
-                .map(|x| x.2.to_owned()),
-            role: ELEMENTS
-                .iter()
-                .find(|(t, c, _, _)| *t == s.table && c == column)
-                .and_then(|x| x.3.map(str::to_owned)),
+            element: element_of(s.table, column).map(|(e, _)| e.to_owned()),
+            role: element_of(s.table, column).and_then(|(_, r)| r.map(str::to_owned)),
         })
         .collect();
     let (category, detail) = match s.file {

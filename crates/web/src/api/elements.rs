@@ -50,10 +50,10 @@ pub async fn get(
     Auth(c): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ElementHistory>> {
-    s.catalog.list_elements(&c).await?;
+    let versions = s.catalog.element_history(&c, &id).await?;
     Ok(Json(ElementHistory {
-        element: s.catalog.element(&id, None).await?,
-        versions: s.catalog.element_history(&id).await?,
+        element: versions[0].clone(),
+        versions,
     }))
 }
 

@@ -233,26 +233,21 @@ pub async fn sql_page(State(s): State<AppState>, pc: PageCaller) -> Response {
         Err(e) => return super::page_error(e),
     };
     // An example over a table the caller sees: counted by its division code, if it has one.
+    let division = |t: &shuju_lake::TableInfo| {
+        let c = t
+            .spec
+            .columns
+            .iter()
+            .find(|c| c.element.as_deref() == Some("division_code"))?;
+        Some(format!(
+            "SELECT \"{c}\", count(*) AS n FROM \"{t}\" GROUP BY \"{c}\" ORDER BY n DESC",
+            c = c.name,
+            t = t.spec.name
+        ))
+    };
     let example = tables
         .iter()
-        .find(|t| {
-            t.spec
-                .columns
-                .iter()
-                .any(|c| c.element.as_deref() == Some("division_code"))
-        })
-        .and_then(|t| {
-            let c = t
-                .spec
-                .columns
-                .iter()
-                .find(|c| c.element.as_deref() == Some("division_code"))?;
-            Some(format!(
-                "SELECT \"{c}\", count(*) AS n FROM \"{t}\" GROUP BY \"{c}\" ORDER BY n DESC",
-                c = c.name,
-                t = t.spec.name
-            ))
-        })
+        .find_map(division)
         .or_else(|| {
             tables
                 .first()
