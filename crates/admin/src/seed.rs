@@ -27,6 +27,8 @@ pub const HOLDER_ROLE: &str = "license_holder";
 pub const SYSADMIN_ROLE: &str = "sysadmin";
 pub const CLERK_ROLE: &str = "window_clerk";
 pub const APPROVER_ROLE: &str = "approver";
+/// The bureau's data officer for one person, one file: runs resolution, reviews pairs.
+pub const IDENTITY_OFFICER_ROLE: &str = "identity_officer";
 
 /// A unified social credit code for a government organ (登记管理部门 1, 机关 1) of a division.
 pub fn organ_uscc(division: &str, n: u32) -> String {
@@ -249,6 +251,26 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::LICENSE_VERIFY,
                 perm::LICENSE_LIST,
                 perm::LICENSE_ISSUE,
+                perm::DICT_LIST,
+            ]
+            .map(String::from)
+            .to_vec(),
+            dept_ids: vec![],
+        },
+        RoleFields {
+            role_key: IDENTITY_OFFICER_ROLE.into(),
+            name: "一人一档数据专员".into(),
+            data_scope: "all".into(),
+            status: "active".into(),
+            sort_order: 9,
+            remark: Some("大数据局：运行人员与企业的全量匹配、复核待定配对、查阅匹配结果".into()),
+            permissions: [
+                perm::IDENTITY_RESOLVE,
+                perm::IDENTITY_VIEW,
+                perm::IDENTITY_REVIEW,
+                perm::CATALOG_LIST,
+                perm::LAKE_LIST,
+                perm::LAKE_QUARANTINE,
                 perm::DICT_LIST,
             ]
             .map(String::from)

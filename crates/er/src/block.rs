@@ -22,6 +22,15 @@ pub enum Take {
     Sound,
     /// The value's characters sorted: a key that survives two characters swapped.
     Sorted,
+    /// Characters `from..to` of the value (a citizen ID's division and birth month): a typo
+    /// elsewhere leaves the key whole.
+    Range(usize, usize),
+    /// A `YYYYMMDD` date as its year and its month and day in order of size: a key that survives
+    /// day and month swapped.
+    DaySorted,
+    /// An address's road and door number, without the division or the dwelling (which short
+    /// forms leave out).
+    Door,
 }
 
 /// A blocking rule: records whose parts all agree share a block.
@@ -60,6 +69,34 @@ fn part(recs: &Records, r: Rec, f: usize, take: Take, h: &mut XxHash3_64) -> boo
             h.write(&v.as_bytes()[..end]);
         }
         Take::Sound => h.write(recs.aid(r, f).unwrap_or(v).as_bytes()),
+        Take::Range(from, to) => {
+            let at = |n: usize| v.char_indices().nth(n).map_or(v.len(), |(i, _)| i);
+            let (a, b) = (at(from), at(to));
+            if a >= b {
+                return false;
+            }
+            h.write(&v.as_bytes()[a..b]);
+        }
+        Take::DaySorted => {
+            let (Some(y), Some(m), Some(d)) = (v.get(..4), v.get(4..6), v.get(6..8)) else {
+                return false;
+            };
+            h.write(y.as_bytes());
+            h.write(m.min(d).as_bytes());
+            h.write(m.max(d).as_bytes());
+        }
+        Take::Door => {
+            let mut p = v.split('|').skip(1);
+            let (Some(road), Some(number)) = (p.next(), p.next()) else {
+                return false;
+            };
+            if road.is_empty() || number.is_empty() {
+                return false;
+            }
+            h.write(road.as_bytes());
+            h.write_u8(b'|');
+            h.write(number.as_bytes());
+        }
         Take::Sorted => {
             let mut c: Vec<char> = v.chars().collect();
             c.sort_unstable();
@@ -148,5 +185,36 @@ impl Blocking {
             })
             .collect();
         (blocks, skipped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Compare;
+    use crate::records::FieldSpec;
+
+    fn key(field: Compare, take: Take, v: &str) -> Option<u64> {
+        let mut recs = Records::new(vec![FieldSpec::new("f", field)]);
+        let r = recs.push("s", "k", None, &[Some(v)]);
+        key_of(&recs, r, &[(0, take)])
+    }
+
+    #[test]
+    fn keys_that_survive_what_clerks_mistype() {
+        let swapped = (
+            key(Compare::Date, Take::DaySorted, "1980-05-06"),
+            key(Compare::Date, Take::DaySorted, "19800605"),
+        );
+        assert_eq!(swapped.0, swapped.1, "day and month swapped");
+        let id = |v| key(Compare::CitizenId, Take::Range(0, 12), v);
+        assert_eq!(id("11010519491231002X"), id("110105194912310021"));
+        assert_ne!(id("11010519491231002X"), id("110105194911310021"));
+        let door = |v| key(Compare::Address, Take::Door, v);
+        assert_eq!(
+            door("聊城市东昌府区古楼街道柳园路12号3号楼2单元502室"),
+            door("柳园路12号")
+        );
+        assert_eq!(door("聊城市东昌府区"), None, "no road, no key");
     }
 }

@@ -11,8 +11,10 @@ use strsim::{jaro_winkler, osa_distance};
 pub enum Compare {
     /// Equal or not (sex, state, a code).
     Exact,
-    /// A person's name: exact; same sound (pinyin for hanzi) or Jaro–Winkler ≥ 0.94; ≥ 0.85 or one
-    /// name the other's start (王子涵 / 王子); else.
+    /// A person's name (traditional characters read as simplified): exact; same sound (pinyin for
+    /// hanzi, or a pinyin spelling of the hanzi: 林秀帆 / Lin Xiufan), the given name's characters
+    /// swapped (林帆秀 / 林秀帆) or Jaro–Winkler ≥ 0.94; ≥ 0.85, one name the other's start
+    /// (王子涵 / 王子) or one character dropped (林秀帆 / 林帆); else.
     Name,
     /// Free text: exact; Jaro–Winkler ≥ 0.92; ≥ 0.80; else.
     Text,
@@ -25,6 +27,9 @@ pub enum Compare {
     Address,
     /// A phone number: exact; last eight digits or one digit off; else.
     Phone,
+    /// A citizen ID as written, whether or not it passed its check (a legacy 15-digit one read in
+    /// its 18-digit form): exact; one character wrong or two swapped (a typo); two wrong; else.
+    CitizenId,
     /// An organisation's name: exact; the same name once place names, brackets and the legal
     /// form are dropped (聊城市宏达科技有限责任公司 / 宏达科技（聊城）有限公司), by sound; Jaro–Winkler of
     /// those ≥ 0.90; else.
@@ -37,9 +42,12 @@ impl Compare {
         match self {
             Compare::Exact => 3,
             Compare::Digits | Compare::Phone => 4,
-            Compare::Name | Compare::Text | Compare::Date | Compare::Address | Compare::OrgName => {
-                5
-            }
+            Compare::Name
+            | Compare::Text
+            | Compare::Date
+            | Compare::Address
+            | Compare::OrgName
+            | Compare::CitizenId => 5,
         }
     }
 
@@ -49,6 +57,13 @@ impl Compare {
             Compare::Exact => &["missing", "exact", "different"],
             Compare::Digits => &["missing", "exact", "one digit off", "different"],
             Compare::Phone => &["missing", "exact", "last eight digits", "different"],
+            Compare::CitizenId => &[
+                "missing",
+                "exact",
+                "one character off or two swapped",
+                "two characters off",
+                "different",
+            ],
             Compare::Name => &[
                 "missing",
                 "exact",
@@ -67,7 +82,7 @@ impl Compare {
             Compare::Date => &[
                 "missing",
                 "exact",
-                "one digit off or swapped",
+                "one digit or day off, or day and month swapped",
                 "same year",
                 "different",
             ],
@@ -96,7 +111,9 @@ impl Compare {
                 }
             }
             Compare::Text => normalize::clean(raw, true),
-            Compare::Name | Compare::Exact | Compare::Digits => normalize::clean(raw, false),
+            Compare::Name => normalize::name(raw),
+            Compare::CitizenId => normalize::citizen_id(raw)?,
+            Compare::Exact | Compare::Digits => normalize::clean(raw, false),
             Compare::OrgName => {
                 let (full, core) = normalize::org_name(raw);
                 if full.is_empty() {
@@ -142,7 +159,11 @@ impl Compare {
                 }
             }
             Compare::Name => {
-                if aid_a.is_some() && aid_a == aid_b {
+                if aid_a.is_some() && aid_a == aid_b
+                    || normalize::given_swapped(a, b)
+                    || spelled(a, aid_a, b)
+                    || spelled(b, aid_b, a)
+                {
                     return 2;
                 }
                 let jw = jaro_winkler(a, b);
@@ -152,10 +173,21 @@ impl Compare {
                     || (a.chars().count() >= 2
                         && b.chars().count() >= 2
                         && (a.starts_with(b) || b.starts_with(a)))
+                    || normalize::one_dropped(a, b)
                 {
                     3
                 } else {
                     4
+                }
+            }
+            Compare::CitizenId => {
+                if a.len() != b.len() {
+                    return 4;
+                }
+                match osa_distance(a, b) {
+                    0 | 1 => 2,
+                    2 => 3,
+                    _ => 4,
                 }
             }
             Compare::OrgName => {
@@ -184,7 +216,10 @@ impl Compare {
                     && a[..4] == b[..4]
                     && a[4..6] == b[6..8]
                     && a[6..8] == b[4..6];
-                if swapped || (a.len() == b.len() && osa_distance(a, b) <= 1) {
+                if swapped
+                    || (a.len() == b.len() && osa_distance(a, b) <= 1)
+                    || normalize::one_day_apart(a, b)
+                {
                     2
                 } else if a.len() >= 4 && b.len() >= 4 && a[..4] == b[..4] {
                     3
@@ -209,6 +244,26 @@ impl Compare {
     }
 }
 
+/// Whether `latin` is the pinyin spelling of the hanzi name `hanzi` (whose pinyin is `aid`),
+/// surname first or last (Lin Xiufan, Xiufan Lin).
+fn spelled(hanzi: &str, aid: Option<&str>, latin: &str) -> bool {
+    let Some(aid) = aid else { return false };
+    if normalize::has_hanzi(latin) || !latin.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
+    if aid == latin {
+        return true;
+    }
+    let mut chars = hanzi.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let surname = normalize::pinyin(&first.to_string());
+    aid.strip_prefix(surname.as_str()).is_some_and(|given| {
+        latin.len() == aid.len() && latin.starts_with(given) && latin.ends_with(surname.as_str())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +281,48 @@ mod tests {
         assert_eq!(lv(Compare::Name, "王子涵", "王子"), 3, "dropped character");
         assert_eq!(lv(Compare::Name, "王伟", "李强"), 4);
         assert_eq!(lv(Compare::Name, "katherine", "katharine"), 2);
+        assert_eq!(
+            lv(Compare::Name, "林帆秀", "林秀帆"),
+            2,
+            "given name swapped"
+        );
+        assert_eq!(lv(Compare::Name, "陳偉", "陈伟"), 1, "traditional form");
+        assert_eq!(
+            lv(Compare::Name, "林秀帆", "Lin Xiufan"),
+            2,
+            "pinyin spelling"
+        );
+        assert_eq!(lv(Compare::Name, "林秀帆", "Xiufan LIN"), 2, "surname last");
+        assert_eq!(
+            lv(Compare::Name, "林秀帆", "林帆"),
+            3,
+            "a character dropped"
+        );
+        assert_eq!(
+            lv(Compare::Name, "林秀帆", "帆秀林"),
+            4,
+            "the surname is not swapped"
+        );
+    }
+
+    #[test]
+    fn citizen_ids_as_written() {
+        let id = "11010519491231002X";
+        assert_eq!(lv(Compare::CitizenId, id, "11010519491231002x"), 1);
+        assert_eq!(
+            lv(Compare::CitizenId, id, "110105491231002"),
+            1,
+            "legacy form"
+        );
+        assert_eq!(lv(Compare::CitizenId, id, "110105194912310021"), 2, "check");
+        assert_eq!(lv(Compare::CitizenId, id, "110105149912310021"), 3);
+        assert_eq!(
+            lv(Compare::CitizenId, id, "11015019491231002X"),
+            2,
+            "swapped"
+        );
+        assert_eq!(lv(Compare::CitizenId, id, "371502198001010011"), 4);
+        assert!(Compare::CitizenId.normalise("无").is_none());
     }
 
     #[test]
@@ -260,6 +357,8 @@ mod tests {
             "day and month swapped"
         );
         assert_eq!(lv(Compare::Date, "19800506", "19800516"), 2);
+        assert_eq!(lv(Compare::Date, "19800531", "19800601"), 2, "a day off");
+        assert_eq!(lv(Compare::Date, "19801231", "19810101"), 2, "a day off");
         assert_eq!(lv(Compare::Date, "19800506", "19801231"), 3);
         assert_eq!(lv(Compare::Date, "19800506", "19910101"), 4);
         assert_eq!(lv(Compare::Digits, "2615", "2651"), 2);

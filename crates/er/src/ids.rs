@@ -24,6 +24,23 @@ pub struct Changes {
     pub split: Vec<(String, Vec<String>)>,
     /// Records of an old entity now under another, not counted above.
     pub moved_records: usize,
+    /// The records that moved (at most [`MAX_MOVES`] listed), each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<Move>,
+}
+
+/// How many moved records a run lists.
+pub const MAX_MOVES: usize = 1000;
+
+/// A record that moved from one entity to another in a run, and why.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Move {
+    pub source: String,
+    pub record_key: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
 }
 
 impl Changes {

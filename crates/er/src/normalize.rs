@@ -28,6 +28,74 @@ pub fn clean(s: &str, keep_spaces: bool) -> String {
     out
 }
 
+/// A person's name as compared: traditional characters as simplified (陳偉 → 陈伟), then
+/// [`clean`]; the middle dot of transcribed names (阿依古丽·买买提) dropped.
+pub fn name(s: &str) -> String {
+    let c = clean(s, false);
+    let c = if has_hanzi(&c) {
+        fast2s::convert(&c)
+    } else {
+        c
+    };
+    c.chars()
+        .filter(|ch| !matches!(ch, '·' | '•' | '.' | '-'))
+        .collect()
+}
+
+/// A citizen ID as written, to compare: digits and `X` only, upper case, a legacy 15-digit
+/// ID in its 18-digit form. `None` unless 15 to 18 such characters are left.
+pub fn citizen_id(s: &str) -> Option<String> {
+    let c: String = clean(s, false)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !(15..=18).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
+        return None;
+    }
+    Some(match shuju_types::CitizenId::widen(&c) {
+        Some(id) => id.as_str().to_owned(),
+        None => c,
+    })
+}
+
+/// Two hanzi names with one surname whose given names hold the same characters in another
+/// order (林帆秀 / 林秀帆).
+pub fn given_swapped(a: &str, b: &str) -> bool {
+    let (mut x, mut y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if x.len() < 3 || x.len() != y.len() || x[0] != y[0] || !has_hanzi(a) {
+        return false;
+    }
+    x.sort_unstable();
+    y.sort_unstable();
+    x == y
+}
+
+/// Two names with one surname, one the other with a character dropped (林秀帆 / 林帆).
+pub fn one_dropped(a: &str, b: &str) -> bool {
+    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (long, short) = if x.len() > y.len() { (x, y) } else { (y, x) };
+    if long.len() != short.len() + 1 || short.len() < 2 || long[0] != short[0] {
+        return false;
+    }
+    (1..long.len()).any(|skip| {
+        long.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, c)| c)
+            .eq(short.iter())
+    })
+}
+
+/// Two `YYYYMMDD` dates one day apart (a birth written the day after, across month ends too).
+pub fn one_day_apart(a: &str, b: &str) -> bool {
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y%m%d").ok();
+    match (d(a), d(b)) {
+        (Some(x), Some(y)) => (x - y).num_days().abs() == 1,
+        _ => false,
+    }
+}
+
 /// Whether the text holds any CJK ideograph.
 pub fn has_hanzi(s: &str) -> bool {
     s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
@@ -145,6 +213,25 @@ pub fn address(s: &str) -> Address {
         a.division = rest[..i + c.len_utf8()].to_owned();
         rest = &rest[i + c.len_utf8()..];
     }
+    // A sub-district or town (古楼街道, 郑家镇) and a community under it (柳园社区) say where,
+    // not which road: the short forms of an address leave them out.
+    for end in ["街道办事处", "街道", "镇", "乡"] {
+        if let Some(i) = rest.find(end)
+            && rest[..i].chars().count() <= 6
+            && rest[..i].chars().count() >= 2
+        {
+            rest = &rest[i + end.len()..];
+            break;
+        }
+    }
+    for end in ["社区居委会", "社区", "居委会"] {
+        if let Some(i) = rest.find(end)
+            && rest[..i].chars().count() <= 6
+        {
+            rest = &rest[i + end.len()..];
+            break;
+        }
+    }
     // The road: up to the first road suffix.
     if let Some((i, end)) = ROAD_ENDS
         .iter()
@@ -241,6 +328,15 @@ mod tests {
             "full-width digits and spaces read the same"
         );
         assert_eq!(Address::from_canonical(&a.canonical()), a);
+        for long in [
+            "聊城市东昌府区古楼街道柳园路12号3号楼2单元502室",
+            "山东省聊城市东昌府区古楼街道办事处柳园社区柳园路12号3栋2单元502",
+            "东昌府区柳园路12号3-2-502",
+        ] {
+            assert_eq!(address(long), a, "{long}");
+        }
+        let town = address("茌平区郑家镇王庄村15号");
+        assert_eq!((town.road.as_str(), town.number.as_str()), ("王庄村", "15"));
     }
 
     #[test]

@@ -35,6 +35,35 @@ pub struct Fact {
     /// The party of the row the fact is about (男方, 法定代表人), when its source names one.
     #[serde(skip)]
     pub role: Option<String>,
+    /// The row's values that failed their checks, by column, with the reason (a bad citizen ID):
+    /// the row was kept, the value set aside.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flagged: BTreeMap<String, String>,
+    /// Those values as the department wrote them, when the reader may see personal data.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub as_written: BTreeMap<String, String>,
+}
+
+/// A JSON object of strings kept in a text column (`_flagged`, `_raw`), as a map.
+fn string_map(
+    row: &serde_json::Map<String, serde_json::Value>,
+    col: &str,
+) -> BTreeMap<String, String> {
+    row.get(col)
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(s).ok())
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s,
+                        v => v.to_string(),
+                    };
+                    (k, v)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A row value as text (`None` for null or missing).
@@ -156,6 +185,8 @@ impl<'a> FactReader<'a> {
                 delivered: job.and_then(|j| j.finished_at),
                 entity: None,
                 role: None,
+                flagged: string_map(&row, "_flagged"),
+                as_written: string_map(&row, "_raw"),
                 row: row
                     .into_iter()
                     .filter(|(k, _)| !k.starts_with('_'))

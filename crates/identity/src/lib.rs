@@ -21,6 +21,7 @@ pub mod files;
 pub mod grid;
 #[cfg(feature = "bench")]
 pub mod linkage;
+pub mod links;
 pub mod persons;
 pub mod runs;
 pub mod sources;
@@ -32,7 +33,7 @@ pub use records::{FieldSpec, Rec, Records};
 pub use resolve::{Accuracy, Decisions, PairRef, Resolution, Settings, accuracy};
 /// The engine, re-exported under its old paths (`shuju_identity::resolve`, …).
 pub use shuju_er::{block, compare, ids, model, normalize, records, resolve};
-pub use shuju_store::identity::{ReviewRow, RunRow, links};
+pub use shuju_store::identity::{ClusterRow, LinkFilter, LinkRow, ReviewRow, RunRow, links};
 pub use shuju_store::rules::RuleSetRow;
 
 /// Match the person and enterprise records a delivery brought (lake job `job` into `table`) as it

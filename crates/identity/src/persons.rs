@@ -51,7 +51,8 @@ fn fact_from_row(row: shuju_store::VersionedRow) -> Result<crate::facts::FactDef
     Ok(d)
 }
 
-/// The fields persons are compared on.
+/// The fields persons are compared on. `cid` is the citizen ID as written: a valid one links
+/// deterministically anyway, one that failed its check still tells (a typo is strong evidence).
 pub fn person_fields() -> Vec<FieldSpec> {
     vec![
         FieldSpec::new("name", Compare::Name).tf(),
@@ -59,19 +60,38 @@ pub fn person_fields() -> Vec<FieldSpec> {
         FieldSpec::new("birth", Compare::Date),
         FieldSpec::new("address", Compare::Address),
         FieldSpec::new("phone", Compare::Phone),
+        FieldSpec::new("cid", Compare::CitizenId),
     ]
 }
 
 /// How persons are resolved.
 pub fn person_settings() -> Settings {
     Settings {
+        // Keys that survive what clerks mistype: a day/month swap or a one-day slip (name and
+        // year), a short address form (road and door), and a citizen ID with a typo in any one
+        // of its thirds (division and birth month; birth date and sequence; division and day,
+        // sequence and check).
         rules: vec![
             Rule::new("birth", &[("birth", Take::Whole)]),
             Rule::new(
-                "name+address",
-                &[("name", Take::Sound), ("address", Take::Whole)],
+                "name+door",
+                &[("name", Take::Sound), ("address", Take::Door)],
             ),
             Rule::new("phone", &[("phone", Take::Whole)]),
+            Rule::new(
+                "name+year",
+                &[("name", Take::Sound), ("birth", Take::Prefix(4))],
+            ),
+            Rule::new(
+                "name+birth-unordered",
+                &[("name", Take::Sorted), ("birth", Take::DaySorted)],
+            ),
+            Rule::new("id-head", &[("cid", Take::Range(0, 12))]),
+            Rule::new("id-tail", &[("cid", Take::Range(6, 18))]),
+            Rule::new(
+                "id-ends",
+                &[("cid", Take::Range(0, 6)), ("cid", Take::Range(12, 18))],
+            ),
         ],
         link_only: false,
         one_to_one: false,
@@ -82,20 +102,33 @@ pub fn person_settings() -> Settings {
     }
 }
 
-/// Push one source row (key, citizen ID, name, sex, birth, address, phone) as a person record.
-/// A valid citizen ID links deterministically and fills in the birth date and sex it encodes.
+/// Push one source row (key, citizen ID as written, name, sex, birth, address, phone) as a
+/// person record. A valid citizen ID links deterministically and fills in the birth date and sex
+/// it encodes; one that failed its check is compared as written, and the birth date and sex its
+/// digits still say fill in what the record lacks.
 pub fn push_person(recs: &mut Records, table: &str, row: &[Option<&str>]) -> Option<Rec> {
     let key = row.first().copied().flatten()?;
-    let id = row
+    // A key column keeps a flagged ID under `!` and the value as written.
+    let written = row
         .get(1)
         .copied()
         .flatten()
-        .and_then(|s| CitizenId::parse(s).ok());
-    let birth = id
-        .as_ref()
-        .map(|i| i.birth_date().format("%Y%m%d").to_string());
+        .map(|s| s.strip_prefix('!').unwrap_or(s))
+        .filter(|s| !s.trim().is_empty());
+    let id = written.and_then(|s| CitizenId::parse(s).ok());
+    let (birth, sex) = match (&id, written) {
+        (Some(i), _) => (
+            Some(i.birth_date().format("%Y%m%d").to_string()),
+            Some(i.sex()),
+        ),
+        (None, Some(w)) => match CitizenId::embedded(w) {
+            Some((d, sex)) => (Some(d.format("%Y%m%d").to_string()), Some(sex)),
+            None => (None, None),
+        },
+        (None, None) => (None, None),
+    };
     // GB/T 2261.1, as the sex element's code table has it, however the source wrote it.
-    let sex = id.as_ref().map(|i| i.sex().code());
+    let sex = sex.map(shuju_types::Sex::code);
     let get = |i: usize| row.get(i).copied().flatten();
     let fields = [
         get(2),
@@ -103,8 +136,119 @@ pub fn push_person(recs: &mut Records, table: &str, row: &[Option<&str>]) -> Opt
         get(4).or(birth.as_deref()),
         get(5),
         get(6),
+        written,
     ];
     Some(recs.push(table, key, id.as_ref().map(|i| i.as_str()), &fields))
+}
+
+/// The citizen ID of a source row as written: the column's value, or for a row kept with the ID
+/// flagged, the value set aside in `_raw` (the row's eighth column here).
+fn id_as_written(s: &PersonSource, row: &[Option<&str>]) -> Option<String> {
+    if let Some(v) = row.get(1).copied().flatten() {
+        return Some(v.to_owned());
+    }
+    let raw = row.get(7).copied().flatten()?;
+    let m: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw).ok()?;
+    m.get(&s.citizen_id)?.as_str().map(str::to_owned)
+}
+
+/// Push one row read by [`source_sql`] for source `s`.
+pub fn push_source_row(recs: &mut Records, s: &PersonSource, row: &[Option<&str>]) -> Option<Rec> {
+    if row.get(1).copied().flatten().is_some() || row.get(7).copied().flatten().is_none() {
+        return push_person(recs, &s.table, row);
+    }
+    let written = id_as_written(s, row);
+    let mut r: Vec<Option<&str>> = row.to_vec();
+    r[1] = written.as_deref();
+    push_person(recs, &s.table, &r)
+}
+
+/// The records linked by the model as they landed: (source, key) → person.
+async fn landing_links(store: &Store) -> Result<HashMap<(String, String), String>> {
+    Ok(db::links(store, KIND)
+        .await?
+        .into_iter()
+        .filter(|l| l.method == "model")
+        .map(|l| ((l.source, l.record_key), l.entity_id))
+        .collect())
+}
+
+/// A record the model linked as it landed stays with its person when the full run finds no
+/// link for it at all (evidence no stronger than the landing's): it rejoins the cluster of the
+/// person's other records. A run that links it elsewhere moves it, and says why.
+fn keep_landing_links(
+    recs: &Records,
+    res: &mut crate::resolve::Resolution,
+    landed: &HashMap<(String, String), String>,
+    previous: &HashMap<(String, String), String>,
+) {
+    if landed.is_empty() {
+        return;
+    }
+    let key = |r: Rec| (recs.source_name(r).to_owned(), recs.key(r).to_owned());
+    let mut size: HashMap<Rec, usize> = HashMap::new();
+    for c in &res.cluster {
+        *size.entry(*c).or_default() += 1;
+    }
+    let alone = |r: Rec, size: &HashMap<Rec, usize>| size.get(&res.cluster[r as usize]) == Some(&1);
+    // Where each person's records that the run did link somewhere now are.
+    let mut home: HashMap<&str, Rec> = HashMap::new();
+    let mut strays: Vec<(Rec, &str)> = Vec::new();
+    for r in 0..recs.len() as Rec {
+        let k = key(r);
+        match landed.get(&k) {
+            Some(p) if alone(r, &size) => strays.push((r, p.as_str())),
+            _ => {
+                if let Some(p) = previous.get(&k) {
+                    home.entry(p.as_str()).or_insert(res.cluster[r as usize]);
+                }
+            }
+        }
+    }
+    for (r, p) in strays {
+        if let Some(&c) = home.get(p) {
+            res.cluster[r as usize] = c;
+        }
+    }
+}
+
+/// The records whose person changed, each with why (at most [`ids::MAX_MOVES`]).
+fn moves(
+    recs: &Records,
+    res: &crate::resolve::Resolution,
+    previous: &HashMap<(String, String), String>,
+    now: &[String],
+) -> Vec<ids::Move> {
+    let linked: HashSet<Rec> = res.links.iter().flat_map(|s| [s.a, s.b]).collect();
+    let mut out = Vec::new();
+    for r in 0..recs.len() as Rec {
+        let k = (recs.source_name(r).to_owned(), recs.key(r).to_owned());
+        let Some(from) = previous.get(&k) else {
+            continue;
+        };
+        let to = &now[r as usize];
+        if from == to {
+            continue;
+        }
+        let reason = if recs.id(r).is_some() {
+            "its citizen ID is another person's records' (a deterministic link)"
+        } else if linked.contains(&r) {
+            "the model links it to the other person's records"
+        } else {
+            "its former person's records were merged or split"
+        };
+        out.push(ids::Move {
+            source: k.0,
+            record_key: k.1,
+            from: from.clone(),
+            to: to.clone(),
+            reason: reason.into(),
+        });
+        if out.len() >= ids::MAX_MOVES {
+            break;
+        }
+    }
+    out
 }
 
 /// A sex as the GB/T 2261.1 code when it is written in a known form, else as written.
@@ -127,6 +271,7 @@ pub fn source_sql(s: &PersonSource) -> String {
             (column(s.birth.as_deref()), "birth"),
             (column(s.address.as_deref()), "address"),
             (column(s.phone.as_deref()), "phone"),
+            (column(Some("_raw")), "raw"),
         ],
         &s.table,
     )
@@ -180,15 +325,63 @@ impl Candidate {
     }
 }
 
-/// What the single-record match keeps in memory from the last run: the records, the model,
-/// every record under each blocking key, and the citizen-ID map.
+/// What the single-record match keeps in memory: the model and settings of the last run, the
+/// run's records, and the records that landed since ([`MatchIndex::add`]), so the next delivery
+/// links to them before any full run.
 pub struct MatchIndex {
-    recs: Records,
     model: Model,
     settings: Settings,
+    base: Layer,
+    landed: RwLock<Layer>,
+}
+
+/// Records with every record under each blocking key, the citizen-ID map and each record's
+/// person.
+struct Layer {
+    recs: Records,
     blocks: Vec<HashMap<u64, Vec<Rec>>>,
     by_citizen_id: HashMap<Box<str>, Rec>,
     person: Vec<Arc<str>>,
+}
+
+impl Layer {
+    fn empty(settings: &Settings) -> Layer {
+        Layer {
+            recs: Records::new(person_fields()),
+            blocks: vec![HashMap::new(); settings.rules.len()],
+            by_citizen_id: HashMap::new(),
+            person: Vec::new(),
+        }
+    }
+
+    /// Index record `r` (already in `recs`) under each rule's key.
+    fn index(&mut self, rules: &[(usize, Vec<(usize, Take)>)], r: Rec) {
+        for (i, parts) in rules {
+            if let Some(k) = crate::block::key_of(&self.recs, r, parts) {
+                self.blocks[*i].entry(k.max(1)).or_default().push(r);
+            }
+        }
+        if let Some(id) = self.recs.id(r) {
+            self.by_citizen_id.insert(id.into(), r);
+        }
+    }
+}
+
+/// Each rule's parts as field indices of the person fields.
+fn rule_parts(settings: &Settings, recs: &Records) -> Vec<(usize, Vec<(usize, Take)>)> {
+    settings
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let parts = rule
+                .parts
+                .iter()
+                .filter_map(|(f, t)| recs.field(f).map(|f| (f, *t)))
+                .collect();
+            (i, parts)
+        })
+        .collect()
 }
 
 pub use crate::files::Fact;
@@ -219,15 +412,17 @@ pub struct Member {
 /// The person side of the identity service.
 #[derive(Clone)]
 pub struct Persons {
-    store: Store,
-    lake: Lake,
+    pub(crate) store: Store,
+    pub(crate) lake: Lake,
     index: Arc<RwLock<Option<Arc<MatchIndex>>>>,
+    /// One writer of links at a time: a full run, or a delivery matched as it lands.
+    linking: Arc<tokio::sync::Mutex<()>>,
 }
 
 const KIND: &str = "person";
 
 /// The kind of entity a review or decision is about: persons unless enterprises are named.
-fn entity_kind(kind: Option<&str>) -> Result<&'static str> {
+pub(crate) fn entity_kind(kind: Option<&str>) -> Result<&'static str> {
     match kind.unwrap_or(KIND) {
         "person" => Ok("person"),
         "enterprise" => Ok("enterprise"),
@@ -249,6 +444,7 @@ impl Persons {
             store,
             lake,
             index: Arc::new(RwLock::new(None)),
+            linking: Default::default(),
         }
     }
 
@@ -270,7 +466,7 @@ impl Persons {
             let v = self
                 .lake
                 .scan(c, "entity resolution", &source_sql(&s), |row| {
-                    push_person(&mut recs, &s.table, row);
+                    push_source_row(&mut recs, &s, row);
                 })
                 .await?;
             if let Some(v) = v.get(&s.table) {
@@ -284,17 +480,24 @@ impl Persons {
     pub async fn resolve(&self, c: &Caller) -> Result<RunReport> {
         self.require(c, perm::IDENTITY_RESOLVE, "identity.resolve")
             .await?;
+        let _one = self.linking.lock().await;
         let (recs, versions) = self.read_sources(c).await?;
         let settings = person_settings();
         let decisions = runs::decisions(&self.store, KIND).await?;
         let previous = runs::previous(&self.store, KIND).await?;
+        let landed = landing_links(&self.store).await?;
+        let previous_for_landing = previous.clone();
         let (res, recs) = tokio::task::spawn_blocking(move || {
             let r = resolve(&recs, &settings, &decisions, None);
-            r.map(|r| (r, recs))
+            r.map(|mut r| {
+                keep_landing_links(&recs, &mut r, &landed, &previous_for_landing);
+                (r, recs)
+            })
         })
         .await
         .map_err(Error::internal)??;
-        let (person_ids, changes) = ids::assign(&recs, &res.cluster, &previous, "P");
+        let (person_ids, mut changes) = ids::assign(&recs, &res.cluster, &previous, "P");
+        changes.moves = moves(&recs, &res, &previous, &person_ids);
         let (run_id, persons) = runs::record(
             &self.store,
             c,
@@ -501,6 +704,10 @@ impl Persons {
         )
         .await;
         Ok(file)
+    }
+
+    pub(crate) async fn require_view(&self, c: &Caller, action: &str) -> Result<()> {
+        self.require(c, perm::IDENTITY_VIEW, action).await
     }
 
     async fn require_purpose(&self, c: &Caller, action: &str) -> Result<()> {
@@ -1014,52 +1221,67 @@ impl Persons {
     }
 
     /// Match the person records a delivery just brought (the rows of `table` written by lake job
-    /// `job`) against the persons of the last run, as they land: a known citizen ID joins its
-    /// person, a confident model match (probability ≥ the run's threshold) joins the best
-    /// candidate, anything else becomes a new person. Records already linked keep their person.
-    /// The next full run starts from these IDs, so none is renumbered. Nothing happens before the
-    /// first run or for tables that name no persons.
+    /// `job`) as they land: a known citizen ID joins its person, a confident model match
+    /// (probability ≥ the run's threshold) joins the best candidate, anything else becomes a new
+    /// person. Each record joins the match index at once, so the next record — of this delivery
+    /// or the next — links to it. Records already linked keep their person. Before the first
+    /// full run the model is trained on the person sources the lake holds, and the index starts
+    /// empty. The next full run starts from these IDs, so none is renumbered. Tables that name
+    /// no persons are left alone.
     pub async fn absorb(&self, c: &Caller, table: &str, job: i64) -> Result<Absorbed> {
         self.require(c, perm::IDENTITY_RESOLVE, "identity.absorb")
             .await?;
+        let _one = self.linking.lock().await;
         let mut out = Absorbed::default();
         let sources = self.sources().await?;
         let mine: Vec<&PersonSource> = sources.iter().filter(|s| s.table == table).collect();
         if mine.is_empty() {
             return Ok(out);
         }
-        let Some(ix) = self.index.read().ok().and_then(|g| g.clone()) else {
-            return Ok(out);
+        let run_id = db::runs(&self.store, KIND, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|r| r.id);
+        let ix = match (self.index.read().ok().and_then(|g| g.clone()), run_id) {
+            (Some(ix), Some(_)) => ix,
+            // Before the first run, every delivery retrains on all the lake holds.
+            (_, None) => self.first_index(c).await?,
+            // A run exists but its index is not loaded: the run's links would be missed.
+            (None, Some(_)) => return Ok(out),
         };
-        let Some(run) = db::runs(&self.store, KIND, 1).await?.into_iter().next() else {
-            return Ok(out);
-        };
-        let mut rows: Vec<Vec<Option<String>>> = Vec::new();
+        let mut rows: Vec<(&PersonSource, Vec<Option<String>>)> = Vec::new();
         for source in mine {
             let sql = format!("{} WHERE \"_job\" = {job}", source_sql(source));
             self.lake
                 .scan(c, "entity resolution (a delivery as it lands)", &sql, |r| {
-                    rows.push(r.iter().map(|v| v.map(str::to_owned)).collect());
+                    rows.push((source, r.iter().map(|v| v.map(str::to_owned)).collect()));
                 })
                 .await?;
         }
         let threshold = person_settings().threshold;
         let mut links: Vec<(String, String, String)> = Vec::new();
-        for row in &rows {
-            let Some(key) = row.first().cloned().flatten() else {
+        for (source, row) in &rows {
+            let row: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
+            let Some(key) = row.first().copied().flatten() else {
                 continue;
             };
             out.records += 1;
-            if db::entity_of(&self.store, KIND, table, &key)
+            if db::entity_of(&self.store, KIND, table, key)
                 .await?
                 .is_some()
             {
                 out.already_linked += 1;
                 continue;
             }
-            let f = |i: usize| row.get(i).and_then(|v| v.as_deref());
+            let mut q = Records::new(person_fields());
+            let Some(r) = push_source_row(&mut q, source, &row) else {
+                continue;
+            };
+            let written = q.value(r, 5).map(str::to_owned);
+            let f = |i: usize| row.get(i).copied().flatten();
             let best = ix
-                .find(f(1), [f(2), f(3), f(4), f(5), f(6)])?
+                .find(written.as_deref(), [f(2), f(3), f(4), f(5), f(6)])?
                 .into_iter()
                 .next()
                 .filter(|c| c.probability >= threshold);
@@ -1068,7 +1290,7 @@ impl Persons {
                 Some(b) => (b.person_id, "model"),
                 None => {
                     out.new_persons += 1;
-                    (ids::mint_for("P", table, &key), "new")
+                    (ids::mint_for("P", table, key), "new")
                 }
             };
             match method {
@@ -1076,11 +1298,13 @@ impl Persons {
                 "model" => out.by_model += 1,
                 _ => {}
             }
-            links.push((key, person, method.to_owned()));
+            ix.add(source, &row, &person);
+            links.push((key.to_owned(), person, method.to_owned()));
         }
         if !links.is_empty() {
             let mut tx = self.store.write().await?;
-            db::add_links(&mut tx, KIND, table, &links, run.id).await?;
+            // Links made before any run carry run 0.
+            db::add_links(&mut tx, KIND, table, &links, run_id.unwrap_or(0)).await?;
             audit::append(
                 &mut tx,
                 &c.entry(
@@ -1100,6 +1324,39 @@ impl Persons {
         Ok(out)
     }
 
+    /// Before any full run: an index of the records linked as they landed, with a model trained
+    /// on every person source the lake holds (the delivery that landed included), installed for
+    /// what follows.
+    async fn first_index(&self, c: &Caller) -> Result<Arc<MatchIndex>> {
+        // Landings before a restart left links: index them.
+        if self.load_index(c).await?
+            && let Some(ix) = self.index.read().ok().and_then(|g| g.clone())
+        {
+            return Ok(ix);
+        }
+        let (recs, _) = self.read_sources(c).await?;
+        let settings = person_settings();
+        let model = tokio::task::spawn_blocking(move || {
+            let blocking = crate::block::Blocking::new(&recs, &settings.rules, settings.max_block)?;
+            Ok::<_, Error>(Model::train(
+                &recs,
+                &blocking,
+                settings.link_only,
+                settings.seed,
+            ))
+        })
+        .await
+        .map_err(Error::internal)??;
+        let ix = Arc::new(MatchIndex::build(
+            Records::new(person_fields()),
+            model,
+            person_settings(),
+            Vec::new(),
+        )?);
+        self.install_index(ix.clone());
+        Ok(ix)
+    }
+
     /// Resolution runs, newest first.
     pub async fn runs(&self, c: &Caller) -> Result<Vec<db::RunRow>> {
         self.require(c, perm::IDENTITY_VIEW, "identity.runs")
@@ -1117,21 +1374,8 @@ impl MatchIndex {
         ids: Vec<String>,
     ) -> Result<MatchIndex> {
         let blocking = crate::block::Blocking::new(&recs, &settings.rules, settings.max_block)?;
-        let mut blocks: Vec<HashMap<u64, Vec<Rec>>> = vec![HashMap::new(); settings.rules.len()];
-        let mut by_citizen_id = HashMap::new();
-        for r in 0..recs.len() as Rec {
-            for (i, b) in blocks.iter_mut().enumerate() {
-                if let Some(k) = blocking.key(i, r) {
-                    b.entry(k).or_default().push(r);
-                }
-            }
-            if let Some(id) = recs.id(r) {
-                by_citizen_id.insert(id.into(), r);
-            }
-        }
-        drop(blocking);
         let mut interned: HashMap<String, Arc<str>> = HashMap::new();
-        let person = ids
+        let person: Vec<Arc<str>> = ids
             .into_iter()
             .map(|p| {
                 interned
@@ -1140,23 +1384,56 @@ impl MatchIndex {
                     .clone()
             })
             .collect();
+        let mut blocks: Vec<HashMap<u64, Vec<Rec>>> = vec![HashMap::new(); settings.rules.len()];
+        let mut by_citizen_id = HashMap::new();
+        for r in 0..recs.len() as Rec {
+            for (i, b) in blocks.iter_mut().enumerate() {
+                if let Some(k) = blocking.key(i, r) {
+                    b.entry(k).or_default().push(r);
+                }
+            }
+            // A record nobody linked yet does not stand for its ID.
+            if let Some(id) = recs.id(r)
+                && person.get(r as usize).is_some_and(|p| !p.is_empty())
+            {
+                by_citizen_id.entry(id.into()).or_insert(r);
+            }
+        }
+        drop(blocking);
+        let landed = RwLock::new(Layer::empty(&settings));
         Ok(MatchIndex {
-            recs,
             model,
             settings,
-            blocks,
-            by_citizen_id,
-            person,
+            base: Layer {
+                recs,
+                blocks,
+                by_citizen_id,
+                person,
+            },
+            landed,
         })
     }
 
-    /// Records indexed.
+    /// Records indexed, those landed since the run included.
     pub fn len(&self) -> usize {
-        self.recs.len()
+        self.base.recs.len() + self.landed.read().map_or(0, |l| l.recs.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.recs.is_empty()
+        self.len() == 0
+    }
+
+    /// Add a record that landed (a row read by [`source_sql`] of `source`) under `person`: the
+    /// next record matched can link to it.
+    pub fn add(&self, source: &PersonSource, row: &[Option<&str>], person: &str) {
+        let Ok(mut l) = self.landed.write() else {
+            return;
+        };
+        if let Some(r) = push_source_row(&mut l.recs, source, row) {
+            let rules = rule_parts(&self.settings, &l.recs);
+            l.person.push(person.into());
+            l.index(&rules, r);
+        }
     }
 
     /// The best persons (at most five) for one record, with their probability and why. Blocks
@@ -1166,7 +1443,6 @@ impl MatchIndex {
         citizen_id: Option<&str>,
         fields: [Option<&str>; 5],
     ) -> Result<Vec<Candidate>> {
-        let ix = self;
         // The query as a one-record set, normalised the same way.
         let mut q = Records::new(person_fields());
         let row: Vec<Option<&str>> = [Some("query"), citizen_id]
@@ -1175,47 +1451,59 @@ impl MatchIndex {
             .collect();
         let r = push_person(&mut q, "query", &row)
             .ok_or_else(|| Error::invalid("record", "empty record"))?;
-        if let Some(id) = q.id(r)
-            && let Some(&hit) = ix.by_citizen_id.get(id)
-        {
-            return Ok(vec![Candidate::certain(
-                ix.person[hit as usize].to_string(),
-            )]);
-        }
-        let mut seen = HashSet::new();
-        let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
-        for (i, rule) in ix.settings.rules.iter().enumerate() {
-            let parts: Vec<(usize, Take)> = rule
-                .parts
-                .iter()
-                .filter_map(|(f, t)| q.field(f).map(|f| (f, *t)))
-                .collect();
-            let Some(k) = crate::block::key_of(&q, r, &parts).map(|k| k.max(1)) else {
-                continue;
-            };
-            let block = ix.blocks[i].get(&k).map(Vec::as_slice).unwrap_or_default();
-            if block.len() > ix.settings.max_block {
-                continue;
+        let landed = self
+            .landed
+            .read()
+            .map_err(|_| Error::internal("match index poisoned"))?;
+        for layer in [&self.base, &*landed] {
+            if let Some(id) = q.id(r)
+                && let Some(&hit) = layer.by_citizen_id.get(id)
+                && !layer.person[hit as usize].is_empty()
+            {
+                return Ok(vec![Candidate::certain(
+                    layer.person[hit as usize].to_string(),
+                )]);
             }
-            for &cand in block {
-                if !seen.insert(cand) {
+        }
+        let rules = rule_parts(&self.settings, &q);
+        let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
+        for layer in [&self.base, &*landed] {
+            let mut seen = HashSet::new();
+            for (i, parts) in &rules {
+                let Some(k) = crate::block::key_of(&q, r, parts).map(|k| k.max(1)) else {
+                    continue;
+                };
+                let block = layer.blocks[*i]
+                    .get(&k)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                if block.len() > self.settings.max_block {
                     continue;
                 }
-                let e = ix.model.explain_across(&q, r, &ix.recs, cand);
-                if e.probability < ix.settings.review.0 {
-                    continue;
-                }
-                let pid = ix.person[cand as usize].clone();
-                let better = best.get(&pid).is_none_or(|b| b.probability < e.probability);
-                if better {
-                    best.insert(
-                        pid.clone(),
-                        Candidate {
-                            person_id: pid.to_string(),
-                            probability: e.probability,
-                            explanation: e,
-                        },
-                    );
+                for &cand in block {
+                    if !seen.insert(cand) {
+                        continue;
+                    }
+                    let e = self.model.explain_across(&q, r, &layer.recs, cand);
+                    if e.probability < self.settings.review.0 {
+                        continue;
+                    }
+                    let pid = layer.person[cand as usize].clone();
+                    // A record no run or landing linked yet is nobody's.
+                    if pid.is_empty() {
+                        continue;
+                    }
+                    let better = best.get(&pid).is_none_or(|b| b.probability < e.probability);
+                    if better {
+                        best.insert(
+                            pid.clone(),
+                            Candidate {
+                                person_id: pid.to_string(),
+                                probability: e.probability,
+                                explanation: e,
+                            },
+                        );
+                    }
                 }
             }
         }

@@ -168,6 +168,17 @@ fn digits(s: &str) -> Cow<'_, str> {
 /// The longest text value the platform keeps, in bytes, whatever the column declares.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
+/// What the load notes beside a legacy ID kept in its widened form.
+pub const WIDENED: &str = "widened from a 15-digit legacy ID to its 18-digit form (GB 11643)";
+
+/// Whether cleaning `raw` for `col` widened a legacy 15-digit citizen ID.
+pub fn widened(col: &ColumnSpec, raw: &str) -> bool {
+    matches!(col.check, Some(Check::CitizenId)) && {
+        let t = raw.trim();
+        t.len() == 15 && t.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
 /// Clean one raw value for a column; `Err` carries the reason, never the value.
 pub fn clean<'a>(col: &ColumnSpec, raw: &'a str) -> Result<Value<'a>, String> {
     clean_text(col, raw, false)
@@ -216,6 +227,10 @@ pub fn clean_text<'a>(col: &ColumnSpec, raw: &'a str, plain: bool) -> Result<Val
                     // Only the check character can be a letter (`x` for X): anything else in
                     // lower case is not an ID, whatever its case.
                     let up = if s.ends_with('x') { upper(cow) } else { cow };
+                    // A legacy 15-digit ID is kept in its 18-digit form (the load marks it).
+                    if let Some(id) = CitizenId::widen(&up) {
+                        return Ok(Value::Text(Cow::Owned(id.as_str().to_owned())));
+                    }
                     return CitizenId::parse(&up)
                         .map(|_| Value::Text(up))
                         .map_err(|e| e.message.to_string());
@@ -327,6 +342,13 @@ mod tests {
         assert!(e.contains("check"), "{e}");
         assert!(!e.contains("110105"), "the reason never repeats the value");
         assert_eq!(clean(&id, " "), Err("missing".into()));
+        assert_eq!(
+            clean(&id, "110105491231002"),
+            Ok(Value::Text("11010519491231002X".into())),
+            "a legacy 15-digit ID is widened"
+        );
+        assert!(widened(&id, " 110105491231002 "));
+        assert!(!widened(&id, "11010519491231002X"));
         let codes = col(Kind::Text, Some(Check::Codes(vec!["1".into(), "2".into()])));
         assert!(clean(&codes, "1").is_ok());
         assert!(clean(&codes, "3").is_err());

@@ -369,7 +369,13 @@ impl Cleaner {
         for (c, col) in self.spec.columns.iter().enumerate() {
             let raw = self.source_of[c].map(|i| fields[i]).unwrap_or("");
             match clean_text(col, raw, self.plain) {
-                Ok(v) => values.push(v),
+                Ok(v) => {
+                    // Kept, and marked: the value as written stays in `_raw`.
+                    if crate::clean::widened(col, raw) {
+                        self.flags.push((c, crate::clean::WIDENED.to_owned()));
+                    }
+                    values.push(v)
+                }
                 Err(reason) => {
                     // Kept and flagged (invariant 10) unless the column says reject: a value
                     // missing from a required column, or a bad key that is not text, has no

@@ -37,6 +37,7 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub exchange: shuju_exchange::ExchangeConfig,
     pub web: WebConfig,
+    pub identity: IdentityConfig,
     /// What reading one delivery may hold: record length, fields, a workbook's expanded parts.
     pub limits: shuju_lake::read::Limits,
 }
@@ -56,6 +57,7 @@ impl Default for Config {
             catalog: CatalogConfig::default(),
             exchange: Default::default(),
             web: WebConfig::default(),
+            identity: IdentityConfig::default(),
             limits: Default::default(),
         }
     }
@@ -173,6 +175,53 @@ pub fn hide_password(url: &str) -> String {
     }
 }
 
+/// The `[identity]` section of `shuju.toml`: when the full resolution runs (deliveries are
+/// matched as they land between runs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// The time of day (Beijing time, `HH:MM`) the full resolution of persons and enterprises
+    /// runs each day; `off` for never (a data officer starts it).
+    pub full_run: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            full_run: "02:00".into(),
+        }
+    }
+}
+
+impl IdentityConfig {
+    /// The daily time of the full run, `None` when off. A time that does not read is refused
+    /// when the platform opens.
+    pub fn full_run_at(&self) -> shuju_types::Result<Option<chrono::NaiveTime>> {
+        let t = self.full_run.trim();
+        if t.eq_ignore_ascii_case("off") || t.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveTime::parse_from_str(t, "%H:%M")
+            .map(Some)
+            .map_err(|_| {
+                shuju_types::Error::invalid("identity.full_run", "a time as HH:MM, or off")
+            })
+    }
+}
+
+/// How long from `now` until the next `at` (Beijing time).
+pub fn until_next(
+    now: chrono::DateTime<chrono::Utc>,
+    at: chrono::NaiveTime,
+) -> std::time::Duration {
+    let local = now.naive_utc() + chrono::Duration::hours(8);
+    let mut next = local.date().and_time(at);
+    if next <= local {
+        next += chrono::Duration::days(1);
+    }
+    (next - local).to_std().unwrap_or_default()
+}
+
 /// The `[web]` section of `shuju.toml`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -210,6 +259,27 @@ impl Default for WebConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_full_run_is_nightly_unless_off() {
+        use chrono::TimeZone;
+        let c = IdentityConfig::default();
+        let at = c.full_run_at().unwrap().unwrap();
+        // 01:00 Beijing is 17:00 UTC the day before: an hour to wait.
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 17, 0, 0).unwrap();
+        assert_eq!(until_next(now, at).as_secs(), 3600);
+        // 03:00 Beijing: the next is tomorrow's.
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 19, 0, 0).unwrap();
+        assert_eq!(until_next(now, at).as_secs(), 23 * 3600);
+        let off = IdentityConfig {
+            full_run: "off".into(),
+        };
+        assert_eq!(off.full_run_at().unwrap(), None);
+        let bad = IdentityConfig {
+            full_run: "25:99".into(),
+        };
+        assert!(bad.full_run_at().is_err());
+    }
 
     #[test]
     fn hides_passwords() {

@@ -14,7 +14,7 @@
 
 mod config;
 
-pub use config::{Config, Overrides, WebConfig, hide_password, sqlite_url};
+pub use config::{Config, IdentityConfig, Overrides, WebConfig, hide_password, sqlite_url};
 
 use shuju_admin::{Admin, Caller};
 use shuju_catalog::Catalog;
@@ -76,6 +76,7 @@ impl Platform {
     /// [`Platform::open`], migrating the database or only checking it is current.
     pub async fn open_with(cfg: &Config, migrate: Migrate) -> Result<Platform> {
         private_dir(&cfg.data_dir)?;
+        cfg.identity.full_run_at()?;
         let store = Store::open(&cfg.database_url(), migrate).await?;
         let admin = Admin::new(store.clone(), cfg.admin.clone());
         let first_password = if migrate == Migrate::Apply {
@@ -241,6 +242,17 @@ impl Platform {
                 }
             }));
         }
+        // The nightly full resolution (`[identity] full_run`), one at a time with the matching
+        // of deliveries as they land.
+        if let Ok(Some(at)) = self.config.identity.full_run_at() {
+            let p = self.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(config::until_next(chrono::Utc::now(), at)).await;
+                    p.full_run().await;
+                }
+            }));
+        }
         // Every 30 seconds: requests past their answer deadline escalated (once each), and bulk
         // subscribers whose tables changed without a delivery (a build) served.
         {
@@ -262,6 +274,25 @@ impl Platform {
             }));
         }
         Background { tasks }
+    }
+
+    /// The full resolution of persons, then enterprises, as the platform (what the schedule
+    /// starts); not while deliveries are being matched as they land.
+    pub async fn full_run(&self) {
+        let _one = self.draining.lock().await;
+        let sys = Caller::system();
+        match self.persons.resolve(&sys).await {
+            Ok(r) => tracing::info!(
+                run = r.run_id,
+                persons = r.persons,
+                "scheduled person resolution"
+            ),
+            Err(e) => tracing::warn!(error = %e.report(), "scheduled person resolution"),
+        }
+        match self.enterprises.resolve(&sys).await {
+            Ok(r) => tracing::info!(run = r.run_id, "scheduled enterprise resolution"),
+            Err(e) => tracing::warn!(error = %e.report(), "scheduled enterprise resolution"),
+        }
     }
 
     /// Close the database's connections.

@@ -268,3 +268,90 @@ pub async fn runs(store: &Store, kind: &str, limit: i64) -> Result<Vec<RunRow>> 
     q.bind(kind).push(" ORDER BY id DESC LIMIT ").bind(limit);
     q.fetch_all(store.pool()).await
 }
+
+/// Which links a listing takes: one source, one run (0: made as deliveries landed before any
+/// run), one method (`id`, `model`, `new`, `alone` …).
+#[derive(Clone, Debug, Default)]
+pub struct LinkFilter {
+    pub source: Option<String>,
+    /// Only these sources (the tables the reader's data scope covers); `None`: every source.
+    pub within: Option<Vec<String>>,
+    pub run: Option<i64>,
+    pub method: Option<String>,
+}
+
+impl LinkFilter {
+    fn from(&self, kind: &str) -> Sql {
+        let mut q = Sql::new(" FROM identity_links WHERE kind = ");
+        q.bind(kind);
+        if let Some(s) = &self.source {
+            q.push(" AND source = ").bind(s.as_str());
+        }
+        if let Some(w) = &self.within {
+            if w.is_empty() {
+                q.push(" AND 1 = 0");
+            } else {
+                q.push(" AND source IN ").bind_list(w);
+            }
+        }
+        if let Some(r) = self.run {
+            q.push(" AND run_id = ").bind(r);
+        }
+        if let Some(m) = &self.method {
+            q.push(" AND method = ").bind(m.as_str());
+        }
+        q
+    }
+}
+
+/// One page of the links of `kind`, by source and key.
+pub async fn links_page(
+    store: &Store,
+    kind: &str,
+    filter: &LinkFilter,
+    page: crate::Page,
+) -> Result<crate::Paged<LinkRow>> {
+    crate::sql::paged(
+        store.pool(),
+        "SELECT *",
+        &filter.from(kind),
+        " ORDER BY source, record_key",
+        page,
+    )
+    .await
+}
+
+/// An entity and how many records (from how many sources) it gathers.
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct ClusterRow {
+    pub entity_id: String,
+    pub records: i64,
+    pub sources: i64,
+}
+
+/// One page of the entities of `kind` among the links `filter` takes, with at least
+/// `min_records` records each; largest first.
+pub async fn clusters_page(
+    store: &Store,
+    kind: &str,
+    filter: &LinkFilter,
+    min_records: i64,
+    page: crate::Page,
+) -> Result<crate::Paged<ClusterRow>> {
+    let mut inner =
+        Sql::new("SELECT entity_id, COUNT(*) AS records, COUNT(DISTINCT source) AS sources");
+    inner.append(&filter.from(kind));
+    inner
+        .push(" GROUP BY entity_id HAVING COUNT(*) >= ")
+        .bind(min_records);
+    let mut from = Sql::new(" FROM (");
+    from.append(&inner).push(") c");
+    crate::sql::paged(
+        store.pool(),
+        "SELECT entity_id, records, sources",
+        &from,
+        " ORDER BY records DESC, entity_id",
+        page,
+    )
+    .await
+}

@@ -126,6 +126,21 @@ fn variant(name: &str, rng: &mut StdRng) -> String {
     out.into_iter().collect()
 }
 
+/// The registry writes the sub-district (街道, 镇) the others leave out: 聊城市东昌府区古楼街道柳园路….
+fn registry_address(address: &str, county: usize, household: usize) -> String {
+    const SUBDISTRICTS: &[&str] = &[
+        "古楼街道",
+        "柳园街道",
+        "新区街道",
+        "湖西街道",
+        "郑家镇",
+        "张秋镇",
+    ];
+    let name = COUNTIES[county].1;
+    let sub = SUBDISTRICTS[household % SUBDISTRICTS.len()];
+    address.replacen(name, &format!("{name}{sub}"), 1)
+}
+
 /// A wrong check character: what a clerk's typo looks like.
 fn wrong_check(id: &str) -> String {
     let mut b = id.as_bytes().to_vec();
@@ -134,6 +149,135 @@ fn wrong_check(id: &str) -> String {
         b[17] = b'3';
     }
     String::from_utf8_lossy(&b).into_owned()
+}
+
+/// The ways a clerk gets a citizen ID wrong, as a delivery carries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdFault {
+    /// The check character mistyped.
+    Check,
+    /// Two neighbouring digits swapped.
+    Transposed,
+    /// The legacy 15-digit form (persons born in the 1900s; others get a wrong check).
+    Legacy,
+    /// A birth-date part that is no date (month 13 or more, or day 32 or more).
+    ImpossibleDate,
+}
+
+impl IdFault {
+    const ALL: [IdFault; 4] = [
+        IdFault::Check,
+        IdFault::Transposed,
+        IdFault::Legacy,
+        IdFault::ImpossibleDate,
+    ];
+
+    /// `id` written with this fault (never a valid ID, except the legacy form, which widens).
+    pub fn apply(self, id: &CitizenId, rng: &mut StdRng) -> String {
+        let s = id.as_str();
+        match self {
+            IdFault::Check => wrong_check(s),
+            IdFault::Legacy if &s[6..8] == "19" => format!("{}{}", &s[..6], &s[8..17]),
+            IdFault::Legacy => wrong_check(s),
+            IdFault::Transposed => {
+                let mut b = s.as_bytes().to_vec();
+                // Two different neighbouring digits among the first 17, swapped.
+                let spots: Vec<usize> = (0..16).filter(|&i| b[i] != b[i + 1]).collect();
+                for _ in 0..8 {
+                    let i = spots[rng.gen_range(0..spots.len())];
+                    b.swap(i, i + 1);
+                    let t = String::from_utf8_lossy(&b).into_owned();
+                    if CitizenId::parse(&t).is_err() {
+                        return t;
+                    }
+                    b.swap(i, i + 1);
+                }
+                wrong_check(s)
+            }
+            IdFault::ImpossibleDate => {
+                let mut b = s.as_bytes().to_vec();
+                if rng.gen_bool(0.5) {
+                    b[10] = b'1';
+                    b[11] = b"3456789"[rng.gen_range(0..7)];
+                } else {
+                    b[12] = b'3';
+                    b[13] = b"23456789"[rng.gen_range(0..8)];
+                }
+                String::from_utf8_lossy(&b).into_owned()
+            }
+        }
+    }
+
+    /// One of the faults, drawn evenly.
+    pub fn any(rng: &mut StdRng) -> IdFault {
+        IdFault::ALL[rng.gen_range(0..IdFault::ALL.len())]
+    }
+}
+
+/// The key a keyed-by-ID table keeps a row under, as the lake does: a valid ID as it is, a
+/// legacy one widened, a bad one flagged (`!` and the value as written).
+pub fn lake_key(written: &str) -> String {
+    if CitizenId::parse(written).is_ok() {
+        written.to_owned()
+    } else if let Some(id) = CitizenId::widen(written) {
+        id.as_str().to_owned()
+    } else {
+        format!("!{written}")
+    }
+}
+
+/// A birth date as a clerk may write it wrong: day and month swapped (when both could be a
+/// month), or a day off.
+fn birth_slip(d: NaiveDate, rng: &mut StdRng) -> NaiveDate {
+    use chrono::Datelike;
+    if rng.gen_bool(0.5)
+        && d.day() <= 12
+        && d.day() != d.month()
+        && let Some(s) = NaiveDate::from_ymd_opt(d.year(), d.day(), d.month())
+    {
+        return s;
+    }
+    d + chrono::Duration::days(if rng.gen_bool(0.5) { 1 } else { -1 })
+}
+
+/// A name as another clerk wrote it: a homophone or a dropped character ([`variant`]), the
+/// given name's characters swapped, or a traditional form.
+fn name_slip(name: &str, rng: &mut StdRng) -> String {
+    let c: Vec<char> = name.chars().collect();
+    match rng.gen_range(0..3) {
+        0 if c.len() == 3 && c[1] != c[2] => [c[0], c[2], c[1]].iter().collect(),
+        1 => {
+            const TRADITIONAL: &[(char, char)] = &[
+                ('伟', '偉'),
+                ('华', '華'),
+                ('军', '軍'),
+                ('丽', '麗'),
+                ('东', '東'),
+                ('国', '國'),
+                ('兰', '蘭'),
+                ('涛', '濤'),
+                ('杰', '傑'),
+                ('陈', '陳'),
+                ('刘', '劉'),
+                ('张', '張'),
+                ('杨', '楊'),
+                ('黄', '黃'),
+                ('赵', '趙'),
+                ('吴', '吳'),
+            ];
+            let t: String = c
+                .iter()
+                .map(|ch| {
+                    TRADITIONAL
+                        .iter()
+                        .find(|(s, _)| s == ch)
+                        .map_or(*ch, |(_, t)| *t)
+                })
+                .collect();
+            if t != name { t } else { variant(name, rng) }
+        }
+        _ => variant(name, rng),
+    }
 }
 
 fn full_width_digits(s: &str) -> String {
@@ -300,8 +444,8 @@ pub fn generate(
     )?;
     let mut rows = 0;
     for (uid, p) in people.iter().enumerate() {
-        let id = if rng.gen_bool(0.01) {
-            wrong_check(p.id.as_str())
+        let id = if rng.gen_bool(0.013) {
+            IdFault::any(&mut rng).apply(&p.id, &mut rng)
         } else {
             p.id.as_str().to_owned()
         };
@@ -317,12 +461,12 @@ pub fn generate(
                 p.name,
                 p.birth.format("%Y%m%d"),
                 p.household,
-                p.address,
+                registry_address(&p.address, p.county, p.household),
                 COUNTIES[p.county].0,
                 p.phone
             ),
         )?;
-        io(writeln!(truth, "gongan_hukou,{id},{uid}"))?;
+        io(writeln!(truth, "gongan_hukou,{},{uid}", lake_key(&id)))?;
         rows += 1;
         tick(&mut written, 1);
     }
@@ -337,20 +481,26 @@ pub fn generate(
         if !(18..=75).contains(&age) || !rng.gen_bool(0.6) {
             continue;
         }
+        // A tenth of the IDs bad, evenly in the four ways; a few missing.
         let id = if rng.gen_bool(0.01) {
             None
-        } else if rng.gen_bool(0.005) {
-            Some(wrong_check(p.id.as_str()))
+        } else if rng.gen_bool(0.10) {
+            Some(IdFault::any(&mut rng).apply(&p.id, &mut rng))
         } else {
             Some(p.id.as_str().to_owned())
         };
-        let name = if rng.gen_bool(0.02) {
-            variant(&p.name, &mut rng)
+        let name = if rng.gen_bool(0.04) {
+            name_slip(&p.name, &mut rng)
         } else {
             p.name.clone()
         };
+        let birth = if rng.gen_bool(0.02) {
+            birth_slip(p.birth, &mut rng)
+        } else {
+            p.birth
+        };
         let key = format!("SB{uid:09}");
-        let line = serde_json::json!({"cbrybh": key, "sfzh": id, "xm": name, "csrq": p.birth.format("%Y-%m-%d").to_string(), "xzlx": XZLX[uid % 3],
+        let line = serde_json::json!({"cbrybh": key, "sfzh": id, "xm": name, "csrq": birth.format("%Y-%m-%d").to_string(), "xzlx": XZLX[uid % 3],
             "jfjs": rng.gen_range(3000..20000), "cbzt": if rng.gen_bool(0.9) { "1" } else { "2" }, "gxsj": format!("2026-0{}-{:02}T08:00:00+08:00", rng.gen_range(1..10), rng.gen_range(1..29))})
         .to_string();
         io(writeln!(w, "{line}"))?;

@@ -102,6 +102,58 @@ impl CitizenId {
         Ok(CitizenId(a))
     }
 
+    /// Widen a legacy 15-digit ID (issued before 1999) to its 18-digit form, as GB 11643 says:
+    /// the year gains `19` and a check character is added. `None` when it is not 15 digits or
+    /// the widened form is not a valid ID.
+    pub fn widen(s: &str) -> Option<Self> {
+        let b = s.trim().as_bytes();
+        if b.len() != 15 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut first17 = Vec::with_capacity(18);
+        first17.extend_from_slice(&b[..6]);
+        first17.extend_from_slice(b"19");
+        first17.extend_from_slice(&b[6..]);
+        let c = Self::check_char(&first17)?;
+        first17.push(c);
+        Self::parse(std::str::from_utf8(&first17).ok()?).ok()
+    }
+
+    /// Parse an ID as written, widening a legacy 15-digit one; whether it was widened.
+    pub fn parse_or_widen(s: &str) -> Result<(Self, bool)> {
+        match Self::widen(s) {
+            Some(id) => Ok((id, true)),
+            None => Self::parse(s).map(|id| (id, false)),
+        }
+    }
+
+    /// What an ID that failed its check still says: the birth date and sex its digits encode,
+    /// when they are a real date and digit (an 18- or 15-digit number with a typo elsewhere).
+    pub fn embedded(s: &str) -> Option<(NaiveDate, Sex)> {
+        let b = s.trim().as_bytes();
+        let (date, sex) = match b.len() {
+            18 => (std::str::from_utf8(&b[6..14]).ok()?.to_owned(), b[16]),
+            15 => (format!("19{}", std::str::from_utf8(&b[6..12]).ok()?), b[14]),
+            _ => return None,
+        };
+        if !date.bytes().all(|c| c.is_ascii_digit()) || !sex.is_ascii_digit() {
+            return None;
+        }
+        let d = NaiveDate::parse_from_str(&date, "%Y%m%d").ok()?;
+        let year = chrono::Datelike::year(&d);
+        if !(1880..=2100).contains(&year) {
+            return None;
+        }
+        Some((
+            d,
+            if (sex - b'0') % 2 == 1 {
+                Sex::Male
+            } else {
+                Sex::Female
+            },
+        ))
+    }
+
     /// Build a valid ID from its parts (used by the synthetic city and tests).
     pub fn from_parts(division: &str, birth: NaiveDate, sequence: u16) -> Result<Self> {
         let mut s = format!("{division}{}{:03}", birth.format("%Y%m%d"), sequence % 1000);
@@ -190,6 +242,24 @@ mod tests {
         assert!(format!("{id:?}").contains("********"));
     }
 
+    #[test]
+    fn legacy_ids_widen_and_bad_ids_still_say_their_birth_date() {
+        // 15 digits: 6 of division, YYMMDD, 3 of sequence.
+        let id = CitizenId::widen("110105491231002").unwrap();
+        assert_eq!(id.as_str(), "11010519491231002X");
+        assert_eq!(
+            CitizenId::parse_or_widen("110105491231002").unwrap(),
+            (id, true)
+        );
+        assert!(!CitizenId::parse_or_widen("11010519491231002X").unwrap().1);
+        assert!(CitizenId::widen("110105491331002").is_none(), "month 13");
+        assert!(CitizenId::widen("11010519491231002X").is_none());
+        let (d, sex) = CitizenId::embedded("110105194912310021").unwrap();
+        assert_eq!(d, NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(sex, Sex::Female);
+        assert!(CitizenId::embedded("110105194913310021").is_none());
+    }
+
     fn arb_id() -> impl Strategy<Value = CitizenId> {
         (
             prop::sample::select(vec![
@@ -221,8 +291,19 @@ mod tests {
         }
 
         #[test]
+        fn a_widened_id_keeps_what_the_legacy_one_said(id in arb_id()) {
+            let s = id.as_str();
+            if &s[6..8] == "19" {
+                let legacy = format!("{}{}", &s[..6], &s[8..17]);
+                prop_assert_eq!(CitizenId::widen(&legacy), Some(id));
+            }
+        }
+
+        #[test]
         fn never_panics(s in "\\PC{0,24}") {
             let _ = CitizenId::parse(&s);
+            let _ = CitizenId::widen(&s);
+            let _ = CitizenId::embedded(&s);
         }
     }
 }

@@ -1301,7 +1301,7 @@ pub async fn er(
     let ca = city_accuracy(&store, "person", &city_dir.join("truth.csv")).await?;
     goals.push(ca.f1 >= 0.99);
     rows.push_str(&format!(
-        "| Synthetic city ({city} persons, {} records in {} sources, through the lake) | {} | {} | {} | {:.4} | {:.4} | **{:.4}** | ≥ 0.99 | {city_secs:.2} |\n",
+        "| Synthetic city as delivered ({city} persons, {} records in {} sources, through the lake; a tenth of the social-insurance IDs bad) | {} | {} | {} | {:.4} | {:.4} | **{:.4}** | ≥ 0.99 | {city_secs:.2} |\n",
         run.records,
         run.versions.len(),
         ca.true_pairs, ca.predicted_pairs, ca.correct_pairs, ca.precision, ca.recall, ca.f1
@@ -1399,34 +1399,41 @@ Goals: FEBRL4 F1 ≥ 0.997 — {}; FEBRL3 F1 ≥ 0.99 — {}; city F1 ≥ 0.99 �
     Ok(())
 }
 
-/// Pairwise accuracy of the last run of `kind` in `store` against a truth file
-/// (source, record key, entity number).
+/// Pairwise accuracy of the last run of `kind` in `store` against a truth file (source, record
+/// key, entity number), as delivered: every record the truth names counts, and one the platform
+/// did not link (quarantined, or not read) stands alone.
 async fn city_accuracy(
     store: &Store,
     kind: &str,
     truth_file: &Path,
 ) -> anyhow::Result<shuju_identity::Accuracy> {
-    let mut truth_of: HashMap<(String, String), u64> = HashMap::new();
-    let mut rd = csv::Reader::from_path(truth_file)?;
-    for row in rd.records() {
-        let row = row?;
-        if let (Some(s), Some(k), Some(u)) = (row.get(0), row.get(1), row.get(2)) {
-            truth_of.insert((s.to_owned(), k.to_owned()), u.parse()?);
-        }
-    }
     let links = shuju_identity::links(store, kind)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let entity_of: HashMap<(&str, &str), &str> = links
+        .iter()
+        .map(|l| {
+            (
+                (l.source.as_str(), l.record_key.as_str()),
+                l.entity_id.as_str(),
+            )
+        })
+        .collect();
+    let mut ids: HashMap<String, u32> = HashMap::new();
     let (mut cl, mut truth) = (Vec::new(), Vec::new());
-    for l in &links {
+    let mut rd = csv::Reader::from_path(truth_file)?;
+    for row in rd.records() {
+        let row = row?;
+        let (Some(s), Some(k), Some(u)) = (row.get(0), row.get(1), row.get(2)) else {
+            continue;
+        };
+        let entity = match entity_of.get(&(s, k)) {
+            Some(e) => (*e).to_owned(),
+            None => format!("unlinked {s}/{k}"),
+        };
         let n = ids.len() as u32;
-        cl.push(*ids.entry(l.entity_id.as_str()).or_insert(n));
-        truth.push(
-            truth_of
-                .get(&(l.source.clone(), l.record_key.clone()))
-                .copied(),
-        );
+        cl.push(*ids.entry(entity).or_insert(n));
+        truth.push(Some(u.parse()?));
     }
     Ok(shuju_identity::accuracy(&cl, &truth))
 }

@@ -2,6 +2,7 @@
 //! and the clerical review queue. Answers name persons by their person ID and explain matches by
 //! field, level and weight — never by the values compared.
 
+use super::Paged;
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Json, Path, Query};
@@ -17,6 +18,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(resolve))
         .routes(routes!(runs))
+        .routes(routes!(links))
+        .routes(routes!(clusters))
+        .routes(routes!(export_links))
         .routes(routes!(match_record))
         .routes(routes!(reviews))
         .routes(routes!(decide))
@@ -135,6 +139,138 @@ pub async fn resolve(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json
     responses((status = 200, body = Vec<RunView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn runs(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<Vec<RunView>>> {
     Ok(Json(runs_view(s.persons.runs(&c).await?)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LinksQuery {
+    /// `person` (the default) or `enterprise`.
+    pub kind: Option<String>,
+    /// One source (lake table).
+    pub source: Option<String>,
+    /// One run; 0: links made as deliveries landed before any run.
+    pub run: Option<i64>,
+    /// How records were linked: `id`, `model`, `new`, `alone`, `review` ….
+    pub method: Option<String>,
+    /// Clusters only: at least this many records (default 2).
+    pub min_records: Option<i64>,
+    pub page: Option<u32>,
+    pub size: Option<u32>,
+}
+
+impl LinksQuery {
+    fn filter(&self) -> shuju_identity::LinkFilter {
+        shuju_identity::LinkFilter {
+            source: self.source.clone(),
+            within: None,
+            run: self.run,
+            method: self.method.clone(),
+        }
+    }
+}
+
+/// A source record and the entity it belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct LinkView {
+    pub source: String,
+    /// The record's key in its source (a citizen ID masked unless you may read personal data).
+    pub record_key: String,
+    pub entity_id: String,
+    pub method: String,
+    pub run_id: i64,
+}
+
+/// An entity and how many records, from how many sources, it gathers.
+#[derive(Serialize, ToSchema)]
+pub struct ClusterView {
+    pub entity_id: String,
+    pub records: i64,
+    pub sources: i64,
+}
+
+/// Every record's person (or enterprise), paged, by source and key; only the sources your data
+/// scope covers.
+#[utoipa::path(get, path = "/api/v1/persons/links", tag = "persons", security(("bearer" = [])), params(LinksQuery),
+    responses((status = 200, body = Paged<LinkView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn links(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<LinksQuery>,
+) -> ApiResult<Json<Paged<LinkView>>> {
+    let p = s
+        .persons
+        .links(
+            &c,
+            q.kind.as_deref(),
+            q.filter(),
+            shuju_store::Page::new(q.page, q.size),
+        )
+        .await?;
+    Ok(Json(Paged::map(p, |l| LinkView {
+        source: l.source,
+        record_key: l.record_key,
+        entity_id: l.entity_id,
+        method: l.method,
+        run_id: l.run_id,
+    })))
+}
+
+/// The persons (or enterprises) gathering several records, largest first, paged.
+#[utoipa::path(get, path = "/api/v1/persons/clusters", tag = "persons", security(("bearer" = [])), params(LinksQuery),
+    responses((status = 200, body = Paged<ClusterView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn clusters(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<LinksQuery>,
+) -> ApiResult<Json<Paged<ClusterView>>> {
+    let p = s
+        .persons
+        .clusters(
+            &c,
+            q.kind.as_deref(),
+            q.filter(),
+            q.min_records.unwrap_or(2),
+            shuju_store::Page::new(q.page, q.size),
+        )
+        .await?;
+    Ok(Json(Paged::map(p, |r| ClusterView {
+        entity_id: r.entity_id,
+        records: r.records,
+        sources: r.sources,
+    })))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `person` (the default) or `enterprise`.
+    pub kind: Option<String>,
+}
+
+/// A run's links as CSV (source, record_key, entity_id, method, run_id), for audit; run 0 is
+/// the links made as deliveries landed before any run. The export is itself audited.
+#[utoipa::path(get, path = "/api/v1/persons/runs/{id}/links.csv", tag = "persons", security(("bearer" = [])), params(("id" = i64, Path), ExportQuery),
+    responses((status = 200, description = "CSV, UTF-8", content_type = "text/csv"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn export_links(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let body = s.persons.export_links(&c, q.kind.as_deref(), id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"links-run-{id}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

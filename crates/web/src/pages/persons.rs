@@ -140,6 +140,7 @@ fn facts(facts: &[shuju_identity::files::Fact]) -> Vec<minijinja::Value> {
             context! {
                 kind => x.kind, table => x.table, version => x.version, key => x.record_key, method => x.method,
                 date => x.date, delivered => x.delivered, delivered_in => x.delivered_in, entity => x.entity,
+                flagged => x.flagged.iter().map(|(c, why)| (c.clone(), why.clone(), x.as_written.get(c).cloned())).collect::<Vec<_>>(),
                 fields => x.row.iter().map(|(k, v)| (k.clone(), match v {
                     serde_json::Value::String(s) => s.clone(),
                     serde_json::Value::Null => "—".into(),

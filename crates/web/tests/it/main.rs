@@ -8,6 +8,7 @@ mod exchange;
 mod gateway;
 mod lake;
 mod licenses;
+mod matching;
 mod openapi_and_pages;
 mod persons;
 mod profiles;
