@@ -60,37 +60,76 @@ pub fn citizen_id(s: &str) -> Option<String> {
 }
 
 /// Two hanzi names with one surname whose given names hold the same characters in another
-/// order (林帆秀 / 林秀帆).
+/// order (林帆秀 / 林秀帆). No allocation: it runs on every pair of names that differ.
 pub fn given_swapped(a: &str, b: &str) -> bool {
-    let (mut x, mut y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if x.len() < 3 || x.len() != y.len() || x[0] != y[0] || !has_hanzi(a) {
+    const MAX: usize = 8;
+    if a.len() != b.len() || a.len() > MAX * 4 {
         return false;
     }
-    x.sort_unstable();
-    y.sort_unstable();
-    x == y
+    let (mut x, mut y) = (['\0'; MAX], ['\0'; MAX]);
+    let (mut n, mut m) = (0, 0);
+    for c in a.chars() {
+        if n == MAX {
+            return false;
+        }
+        x[n] = c;
+        n += 1;
+    }
+    for c in b.chars() {
+        if m == MAX {
+            return false;
+        }
+        y[m] = c;
+        m += 1;
+    }
+    if n < 3 || n != m || x[0] != y[0] || !('\u{4E00}'..='\u{9FFF}').contains(&x[0]) {
+        return false;
+    }
+    x[..n].sort_unstable();
+    y[..m].sort_unstable();
+    x[..n] == y[..m]
 }
 
-/// Two names with one surname, one the other with a character dropped (林秀帆 / 林帆).
+/// Two names with one surname, one the other with a character dropped (林秀帆 / 林帆). No
+/// allocation.
 pub fn one_dropped(a: &str, b: &str) -> bool {
-    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (long, short) = if x.len() > y.len() { (x, y) } else { (y, x) };
-    if long.len() != short.len() + 1 || short.len() < 2 || long[0] != short[0] {
+    let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+    let Some(first) = short.chars().next() else {
+        return false;
+    };
+    let gap = long.len() - short.len();
+    if !(1..=4).contains(&gap) || !long.starts_with(first) || short.chars().nth(1).is_none() {
         return false;
     }
-    (1..long.len()).any(|skip| {
-        long.iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .map(|(_, c)| c)
-            .eq(short.iter())
+    // Skip one character of the long name, somewhere after the surname, and the rest agree.
+    let mut l = long.char_indices();
+    l.next();
+    l.any(|(i, c)| {
+        c.len_utf8() == gap
+            && short.get(..i) == Some(&long[..i])
+            && short.get(i..) == long.get(i + gap..)
     })
 }
 
 /// Two `YYYYMMDD` dates one day apart (a birth written the day after, across month ends too).
 pub fn one_day_apart(a: &str, b: &str) -> bool {
-    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y%m%d").ok();
-    match (d(a), d(b)) {
+    fn day(s: &str) -> Option<chrono::NaiveDate> {
+        let b = s.as_bytes();
+        if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n =
+            |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        chrono::NaiveDate::from_ymd_opt(n(0..4) as i32, n(4..6), n(6..8))
+    }
+    // Dates in years other than the same or the next are never a day apart: most pairs end
+    // here without a date built.
+    let year = |s: &str| s.get(..4).and_then(|y| y.parse::<i32>().ok());
+    match (year(a), year(b)) {
+        (Some(x), Some(y)) if (x - y).abs() <= 1 => {}
+        _ => return false,
+    }
+    match (day(a), day(b)) {
         (Some(x), Some(y)) => (x - y).num_days().abs() == 1,
         _ => false,
     }
@@ -293,6 +332,39 @@ mod tests {
         assert_eq!(clean(" 王　伟 ", false), "王伟");
         assert_eq!(clean("ＡＢ１２", false), "ab12");
         assert_eq!(clean("  light   street ", true), "light street");
+    }
+
+    #[test]
+    fn names_compared_without_allocating() {
+        assert!(given_swapped("林帆秀", "林秀帆"));
+        assert!(
+            !given_swapped("林帆秀", "帆林秀"),
+            "the surname stays first"
+        );
+        assert!(!given_swapped("王伟", "王伟"[..3].repeat(2).as_str()));
+        assert!(one_dropped("林秀帆", "林帆"));
+        assert!(one_dropped("林帆", "林秀帆"));
+        assert!(one_dropped("王子涵", "王子"));
+        assert!(!one_dropped("林秀帆", "李帆"));
+        assert!(!one_dropped("林秀帆", "林"), "one character is no name");
+        assert!(one_dropped("anna", "ana"));
+        assert!(!one_dropped("a林", "林"));
+        assert!(one_day_apart("19991231", "20000101"));
+        assert!(!one_day_apart("19991231", "20001231"));
+        assert!(!one_day_apart("1999123", "19991231"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn name_comparisons_never_panic_and_are_symmetric(a in "[林秀帆a-c王]{0,5}", b in "[林秀帆a-c王]{0,5}") {
+            proptest::prop_assert_eq!(one_dropped(&a, &b), one_dropped(&b, &a));
+            proptest::prop_assert_eq!(given_swapped(&a, &b), given_swapped(&b, &a));
+        }
+
+        #[test]
+        fn any_text_is_safe(a in "\\PC{0,12}", b in "\\PC{0,12}") {
+            let _ = (one_dropped(&a, &b), given_swapped(&a, &b), citizen_id(&a), name(&b));
+        }
     }
 
     #[test]

@@ -40,11 +40,23 @@ pub fn for_each(
     Ok(())
 }
 
-/// The person settings, as a two-file linkage: a record links to at most one of the other file.
+/// The person settings, as a two-file linkage: a record links to at most one of the other file,
+/// blocked by the three rules the Splink peer uses too (birth date; name and address; phone) so
+/// the speed comparison is like for like. The platform's own resolution adds rules for IDs as
+/// written and for mistyped names and dates (`person_settings`), measured on the city.
 pub fn settings() -> Settings {
+    use crate::block::{Rule, Take};
     Settings {
         link_only: true,
         one_to_one: true,
+        rules: vec![
+            Rule::new("birth", &[("birth", Take::Whole)]),
+            Rule::new(
+                "name+address",
+                &[("name", Take::Sound), ("address", Take::Whole)],
+            ),
+            Rule::new("phone", &[("phone", Take::Whole)]),
+        ],
         ..person_settings()
     }
 }
