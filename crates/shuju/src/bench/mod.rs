@@ -824,6 +824,33 @@ async fn scratch_lake(
     Ok((store, lake, specs))
 }
 
+/// A scratch lake in `dir` holding the synthetic city's deliveries in `city_dir` (only the tables
+/// named in `only`, unless it is empty).
+async fn city_lake(
+    dir: &Path,
+    city_dir: &Path,
+    only: &[&str],
+) -> anyhow::Result<(Store, shuju_lake::Lake)> {
+    let (store, lake, specs) = scratch_lake(dir).await?;
+    let sys = Caller::system();
+    for (s, spec) in &specs {
+        let Some(file) = s.file else { continue };
+        if !only.is_empty() && !only.contains(&s.table) {
+            continue;
+        }
+        lake.ingest(
+            &sys,
+            &spec.resource_code,
+            &city_dir.join(file),
+            file,
+            Default::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{file}: {}", e.message))?;
+    }
+    Ok((store, lake))
+}
+
 /// Write an N-row household-registry delivery (UTF-8 CSV, 8 columns), 1% with a wrong check digit.
 fn write_delivery(path: &std::path::Path, rows: u64) -> anyhow::Result<u64> {
     use std::io::Write;
@@ -1277,20 +1304,8 @@ pub async fn er(
     let city_dir = dir.path().join("city");
     shuju_synth::city::generate(city, 42, &city_dir, |_| {})
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let (store, lake, specs) = scratch_lake(dir.path()).await?;
+    let (store, lake) = city_lake(dir.path(), &city_dir, &[]).await?;
     let sys = Caller::system();
-    for (s, spec) in &specs {
-        let Some(file) = s.file else { continue };
-        lake.ingest(
-            &sys,
-            &spec.resource_code,
-            &city_dir.join(file),
-            file,
-            Default::default(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{file}: {}", e.message))?;
-    }
     let persons = shuju_identity::persons::Persons::new(store.clone(), lake.clone());
     let t = Instant::now();
     let run = persons
@@ -1333,19 +1348,7 @@ pub async fn er(
     const TWO: [&str; 2] = ["gongan_hukou", "rsj_shebao"];
     let two_dir = dir.path().join("two");
     std::fs::create_dir_all(&two_dir)?;
-    let (store, lake, specs) = scratch_lake(&two_dir).await?;
-    for (s, spec) in specs.iter().filter(|(s, _)| TWO.contains(&s.table)) {
-        let Some(file) = s.file else { continue };
-        lake.ingest(
-            &sys,
-            &spec.resource_code,
-            &city_dir.join(file),
-            file,
-            Default::default(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{file}: {}", e.message))?;
-    }
+    let (store, lake) = city_lake(&two_dir, &city_dir, &TWO).await?;
     let t = Instant::now();
     let run = shuju_identity::persons::Persons::new(store.clone(), lake.clone())
         .resolve(&sys)

@@ -147,6 +147,26 @@ async fn deliver(app: &TestApp, token: &str, table: &str, file: &str, body: &str
     r.json().await.unwrap()
 }
 
+/// The registry's file about `people`, then the insurance file about them.
+async fn deliver_both(app: &TestApp, token: &str, people: &[Newcomer]) -> Value {
+    deliver(
+        app,
+        token,
+        "gongan_hukou",
+        "hukou_new.csv",
+        &registry_csv(people),
+    )
+    .await;
+    deliver(
+        app,
+        token,
+        "rsj_shebao",
+        "shebao_new.jsonl",
+        &insurance_lines(people),
+    )
+    .await
+}
+
 /// Every link of one source: record key → person.
 async fn links_of(app: &TestApp, token: &str, source: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -184,22 +204,7 @@ async fn two_deliveries_link_to_each_other_before_any_full_run_and_flagged_recor
     let people = newcomers(24);
 
     // No full run: the registry's new persons, then the insurance file about them.
-    deliver(
-        &app,
-        &token,
-        "gongan_hukou",
-        "hukou_new.csv",
-        &registry_csv(&people),
-    )
-    .await;
-    let report = deliver(
-        &app,
-        &token,
-        "rsj_shebao",
-        "shebao_new.jsonl",
-        &insurance_lines(&people),
-    )
-    .await;
+    let report = deliver_both(&app, &token, &people).await;
     // Every record kept: the bad IDs flagged (the legacy one widened and noted), none rejected.
     assert_eq!(report["rejected"].as_u64(), Some(0), "{report}");
     assert_eq!(
@@ -309,22 +314,7 @@ async fn a_full_run_after_an_unchanged_redelivery_moves_and_renumbers_nothing() 
     let first: Value = app
         .post_json(&token, "/api/v1/persons/resolve", json!({}))
         .await;
-    deliver(
-        &app,
-        &token,
-        "gongan_hukou",
-        "hukou_new.csv",
-        &registry_csv(&people),
-    )
-    .await;
-    deliver(
-        &app,
-        &token,
-        "rsj_shebao",
-        "shebao_new.jsonl",
-        &insurance_lines(&people),
-    )
-    .await;
+    deliver_both(&app, &token, &people).await;
     let second: Value = app
         .post_json(&token, "/api/v1/persons/resolve", json!({}))
         .await;
@@ -335,22 +325,7 @@ async fn a_full_run_after_an_unchanged_redelivery_moves_and_renumbers_nothing() 
     );
 
     // The same files again, then a full run: nothing moves, nobody is renumbered.
-    deliver(
-        &app,
-        &token,
-        "gongan_hukou",
-        "hukou_new.csv",
-        &registry_csv(&people),
-    )
-    .await;
-    deliver(
-        &app,
-        &token,
-        "rsj_shebao",
-        "shebao_new.jsonl",
-        &insurance_lines(&people),
-    )
-    .await;
+    deliver_both(&app, &token, &people).await;
     let third: Value = app
         .post_json(&token, "/api/v1/persons/resolve", json!({}))
         .await;
