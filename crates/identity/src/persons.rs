@@ -163,23 +163,13 @@ pub fn push_source_row(recs: &mut Records, s: &PersonSource, row: &[Option<&str>
     push_person(recs, &s.table, &r)
 }
 
-/// The records linked by the model as they landed: (source, key) → person.
-async fn landing_links(store: &Store) -> Result<HashMap<(String, String), String>> {
-    Ok(db::links(store, KIND)
-        .await?
-        .into_iter()
-        .filter(|l| l.method == "model")
-        .map(|l| ((l.source, l.record_key), l.entity_id))
-        .collect())
-}
-
 /// A record the model linked as it landed stays with its person when the full run finds no
 /// link for it at all (evidence no stronger than the landing's): it rejoins the cluster of the
 /// person's other records. A run that links it elsewhere moves it, and says why.
 fn keep_landing_links(
     recs: &Records,
     res: &mut crate::resolve::Resolution,
-    landed: &HashMap<(String, String), String>,
+    landed: &HashSet<(String, String)>,
     previous: &HashMap<(String, String), String>,
 ) {
     if landed.is_empty() {
@@ -196,13 +186,11 @@ fn keep_landing_links(
     let mut strays: Vec<(Rec, &str)> = Vec::new();
     for r in 0..recs.len() as Rec {
         let k = key(r);
-        match landed.get(&k) {
-            Some(p) if alone(r, &size) => strays.push((r, p.as_str())),
-            _ => {
-                if let Some(p) = previous.get(&k) {
-                    home.entry(p.as_str()).or_insert(res.cluster[r as usize]);
-                }
-            }
+        let Some(p) = previous.get(&k) else { continue };
+        if landed.contains(&k) && alone(r, &size) {
+            strays.push((r, p.as_str()));
+        } else {
+            home.entry(p.as_str()).or_insert(res.cluster[r as usize]);
         }
     }
     for (r, p) in strays {
@@ -331,6 +319,9 @@ impl Candidate {
 pub struct MatchIndex {
     model: Model,
     settings: Settings,
+    /// Each blocking rule's parts as field indices of the person fields (every layer and query
+    /// has them).
+    rules: Vec<(usize, Vec<(usize, Take)>)>,
     base: Layer,
     landed: RwLock<Layer>,
 }
@@ -484,14 +475,22 @@ impl Persons {
         let (recs, versions) = self.read_sources(c).await?;
         let settings = person_settings();
         let decisions = runs::decisions(&self.store, KIND).await?;
-        let previous = runs::previous(&self.store, KIND).await?;
-        let landed = landing_links(&self.store).await?;
-        let previous_for_landing = previous.clone();
-        let (res, recs) = tokio::task::spawn_blocking(move || {
+        // The last links, read once: every record's person, and those the model linked as
+        // they landed.
+        let mut previous = HashMap::new();
+        let mut landed = HashSet::new();
+        for l in db::links(&self.store, KIND).await? {
+            let k = (l.source, l.record_key);
+            if l.method == "model" {
+                landed.insert(k.clone());
+            }
+            previous.insert(k, l.entity_id);
+        }
+        let (res, recs, previous) = tokio::task::spawn_blocking(move || {
             let r = resolve(&recs, &settings, &decisions, None);
             r.map(|mut r| {
-                keep_landing_links(&recs, &mut r, &landed, &previous_for_landing);
-                (r, recs)
+                keep_landing_links(&recs, &mut r, &landed, &previous);
+                (r, recs, previous)
             })
         })
         .await
@@ -1274,11 +1273,8 @@ impl Persons {
                 out.already_linked += 1;
                 continue;
             }
-            let mut q = Records::new(person_fields());
-            let Some(r) = push_source_row(&mut q, source, &row) else {
-                continue;
-            };
-            let written = q.value(r, 5).map(str::to_owned);
+            // The ID as written (a flagged one from `_raw`); the match normalises it.
+            let written = id_as_written(source, &row);
             let f = |i: usize| row.get(i).copied().flatten();
             let best = ix
                 .find(written.as_deref(), [f(2), f(3), f(4), f(5), f(6)])?
@@ -1401,9 +1397,11 @@ impl MatchIndex {
         }
         drop(blocking);
         let landed = RwLock::new(Layer::empty(&settings));
+        let rules = rule_parts(&settings, &recs);
         Ok(MatchIndex {
             model,
             settings,
+            rules,
             base: Layer {
                 recs,
                 blocks,
@@ -1430,9 +1428,8 @@ impl MatchIndex {
             return;
         };
         if let Some(r) = push_source_row(&mut l.recs, source, row) {
-            let rules = rule_parts(&self.settings, &l.recs);
             l.person.push(person.into());
-            l.index(&rules, r);
+            l.index(&self.rules, r);
         }
     }
 
@@ -1465,11 +1462,10 @@ impl MatchIndex {
                 )]);
             }
         }
-        let rules = rule_parts(&self.settings, &q);
         let mut best: HashMap<Arc<str>, Candidate> = HashMap::new();
         for layer in [&self.base, &*landed] {
             let mut seen = HashSet::new();
-            for (i, parts) in &rules {
+            for (i, parts) in &self.rules {
                 let Some(k) = crate::block::key_of(&q, r, parts).map(|k| k.max(1)) else {
                     continue;
                 };
