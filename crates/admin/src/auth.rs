@@ -269,7 +269,9 @@ impl Admin {
         }
         let mut permissions = Vec::new();
         let mut scopes = Vec::new();
+        let mut role_keys = Vec::new();
         for r in roles::of_user(&self.store, user.id).await? {
+            role_keys.push(r.role_key.clone());
             permissions.extend(roles::permissions(&self.store, r.id).await?);
             scopes.push(match r.data_scope.as_str() {
                 "all" => DataScope::All,
@@ -289,6 +291,7 @@ impl Admin {
             display_name: user.display_name,
             dept_id: Some(user.dept_id),
             permissions,
+            roles: role_keys,
             scopes,
             token_scopes,
             must_change_password: must_change,

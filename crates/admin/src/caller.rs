@@ -13,6 +13,8 @@ pub struct Caller {
     pub dept_id: Option<i64>,
     /// Permission patterns from all the caller's active roles.
     pub permissions: Vec<String>,
+    /// The keys of the caller's active roles (a service case's task names the role that acts).
+    pub roles: Vec<String>,
     /// The data scopes of the caller's roles, combined with OR.
     pub scopes: Vec<DataScope>,
     /// With an API token: the patterns the token is limited to.
@@ -38,6 +40,7 @@ impl Caller {
             display_name: "系统".into(),
             dept_id: None,
             permissions: vec![perm::ALL.into()],
+            roles: vec![],
             scopes: vec![DataScope::All],
             token_scopes: None,
             must_change_password: false,

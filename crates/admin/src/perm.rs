@@ -81,6 +81,11 @@ pub const LICENSE_VERIFY: &str = "license:license:verify";
 pub const LICENSE_KEYS: &str = "license:key:rotate";
 pub const WALLET: &str = "license:wallet:use";
 
+pub const SERVICE_MATTERS: &str = "service:matter:edit";
+pub const SERVICE_INTAKE: &str = "service:case:intake";
+pub const SERVICE_HANDLE: &str = "service:task:handle";
+pub const SERVICE_APPLY: &str = "service:case:apply";
+
 /// Every permission the platform checks, with its Chinese and English label, for the role editor.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (DEPT_LIST, "部门查询", "List departments"),
@@ -205,6 +210,26 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (LICENSE_VERIFY, "证照核验", "Verify shown e-licenses"),
     (LICENSE_KEYS, "签发密钥轮换", "Rotate issuer keys"),
+    (
+        SERVICE_MATTERS,
+        "事项与流程维护",
+        "Edit service matters and their processes",
+    ),
+    (
+        SERVICE_INTAKE,
+        "一窗受理",
+        "Open cases for applicants at a service centre",
+    ),
+    (
+        SERVICE_HANDLE,
+        "办件审批",
+        "Act on the service tasks of your department and role",
+    ),
+    (
+        SERVICE_APPLY,
+        "网上申办",
+        "Apply for matters, see your own cases",
+    ),
 ];
 
 /// The security auditor's permissions (三员分立, GB/T 22239 level 3): reading the audit trail

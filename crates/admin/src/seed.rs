@@ -29,6 +29,8 @@ pub const CLERK_ROLE: &str = "window_clerk";
 pub const APPROVER_ROLE: &str = "approver";
 /// The bureau's data officer for one person, one file: runs resolution, reviews pairs.
 pub const IDENTITY_OFFICER_ROLE: &str = "identity_officer";
+/// The bureau's keeper of service matters, guides and processes.
+pub const SERVICE_ADMIN_ROLE: &str = "service_admin";
 
 /// A unified social credit code for a government organ (登记管理部门 1, 机关 1) of a division.
 pub fn organ_uscc(division: &str, n: u32) -> String {
@@ -233,6 +235,7 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::IDENTITY_VIEW,
                 perm::LICENSE_VERIFY,
                 perm::DICT_LIST,
+                perm::SERVICE_INTAKE,
             ]
             .map(String::from)
             .to_vec(),
@@ -252,6 +255,7 @@ fn builtin_roles() -> Vec<RoleFields> {
                 perm::LICENSE_LIST,
                 perm::LICENSE_ISSUE,
                 perm::DICT_LIST,
+                perm::SERVICE_HANDLE,
             ]
             .map(String::from)
             .to_vec(),
@@ -284,7 +288,19 @@ fn builtin_roles() -> Vec<RoleFields> {
             status: "active".into(),
             sort_order: 5,
             remark: Some("公众与企业经办人：自己的电子证照与亮证".into()),
-            permissions: vec![perm::WALLET.into()],
+            permissions: vec![perm::WALLET.into(), perm::SERVICE_APPLY.into()],
+            dept_ids: vec![],
+        },
+        RoleFields {
+            role_key: SERVICE_ADMIN_ROLE.into(),
+            name: "政务服务事项管理员".into(),
+            data_scope: "all".into(),
+            status: "active".into(),
+            sort_order: 10,
+            remark: Some("维护政务服务事项、办事指南与审批流程（每次保存为新版本）".into()),
+            permissions: [perm::SERVICE_MATTERS, perm::CATALOG_LIST, perm::DICT_LIST]
+                .map(String::from)
+                .to_vec(),
             dept_ids: vec![],
         },
     ]

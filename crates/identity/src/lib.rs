@@ -18,6 +18,7 @@ pub mod facts;
 #[cfg(feature = "bench")]
 pub mod febrl;
 pub mod files;
+pub mod fill;
 pub mod grid;
 #[cfg(feature = "bench")]
 pub mod linkage;

@@ -615,7 +615,7 @@ impl Persons {
         Ok(out)
     }
 
-    async fn by_citizen_id(&self, id: &CitizenId) -> Result<Vec<Candidate>> {
+    pub(crate) async fn by_citizen_id(&self, id: &CitizenId) -> Result<Vec<Candidate>> {
         if db::runs(&self.store, KIND, 1).await?.is_empty() {
             return Err(Error::conflict(
                 "no resolution has run yet: resolve the persons first",
@@ -721,7 +721,7 @@ impl Persons {
     }
 
     /// The file as `reader` may see it (its masking), without checks or audit of our own.
-    async fn read_file(
+    pub(crate) async fn read_file(
         &self,
         reader: &Caller,
         person_id: &str,

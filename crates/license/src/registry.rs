@@ -513,6 +513,31 @@ impl Licenses {
         store::types(&self.store).await
     }
 
+    /// The license ID (GB/T 36904) of a valid license of a type (by key or name) that `holder`
+    /// holds: which license serves a service case's material, for a case the holder consented to
+    /// be read for. Nothing of its claims.
+    pub async fn held(&self, holder: &str, license_type: &str) -> Result<Option<String>> {
+        let Some(t) = store::types(&self.store)
+            .await?
+            .into_iter()
+            .find(|t| t.type_key == license_type || t.name == license_type)
+        else {
+            return Ok(None);
+        };
+        let f = store::LicenseFilter {
+            holder_id: Some(holder.to_owned()),
+            type_id: Some(t.id),
+            status: Some("valid".into()),
+            ..Default::default()
+        };
+        Ok(store::list(&self.store, &f, Page::new(None, Some(1)))
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .map(|r| r.license_id))
+    }
+
     pub async fn matters(&self) -> Result<Vec<store::Matter>> {
         store::matters(&self.store).await
     }
@@ -545,9 +570,10 @@ impl Licenses {
         self.issue_from(c, input, predecessor, None).await
     }
 
-    /// Issue a license; `from`: the lake record it is issued from (`table:key`) and the
-    /// department that holds it, which is then the issuer.
-    pub(crate) async fn issue_from(
+    /// Issue a license; `from`: the record it is issued from (a lake record `table:key`, or a
+    /// service case `case:<id>`) and the department that holds or decided it, which is then the
+    /// issuer.
+    pub async fn issue_from(
         &self,
         c: &Caller,
         input: IssueInput,

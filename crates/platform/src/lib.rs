@@ -25,6 +25,7 @@ use shuju_identity::enterprises::Enterprises;
 use shuju_identity::persons::Persons;
 use shuju_lake::{Lake, LoadReport};
 use shuju_license::registry::Licenses;
+use shuju_service::Services;
 use shuju_store::{Migrate, Store, outbox};
 use shuju_types::{Error, Result};
 use std::path::Path;
@@ -47,6 +48,7 @@ pub struct Platform {
     pub gateway: Gateway,
     pub persons: Persons,
     pub enterprises: Enterprises,
+    pub services: Services,
     /// The `admin` account's one-time password, when this start made it (the first).
     pub first_password: Option<String>,
     /// One reader of the outbox at a time.
@@ -111,10 +113,18 @@ impl Platform {
             cfg.exchange.deadlines.clone(),
         );
         let gateway = Gateway::new(store.clone(), exchange.clone(), lake.clone());
+        let persons = Persons::new(store.clone(), lake.clone());
+        let services = Services::new(
+            store.clone(),
+            persons.clone(),
+            licenses.clone(),
+            cfg.exchange.calendar.clone(),
+        );
         Ok(Platform {
             config: Arc::new(cfg.clone()),
             projects: Projects::new(admin.clone()),
-            persons: Persons::new(store.clone(), lake.clone()),
+            persons,
+            services,
             enterprises: Enterprises::new(store.clone(), lake.clone()),
             store,
             admin,
@@ -269,6 +279,24 @@ impl Platform {
                     }
                     if let Err(e) = gateway.deliver_due().await {
                         tracing::warn!(error = %e.report(), "bulk delivery");
+                    }
+                }
+            }));
+        }
+        // Every 30 seconds: service cases' timers that are over go on, and tasks a working day
+        // from their deadline are escalated (once each).
+        {
+            let services = self.services.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    let today = chrono::Local::now().date_naive();
+                    match services.tick(today).await {
+                        Ok(n) if n > 0 => {
+                            tracing::info!(cases = n, "service timers and escalations")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e.report(), "service tick"),
                     }
                 }
             }));

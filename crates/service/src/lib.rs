@@ -1,4 +1,1263 @@
-//! Service matters, one-window applications, auto-fill, rules, routing and instant approval.
+//! Get it done once (一次办好): service matters and their guides, processes as versioned stage
+//! graphs, cases opened at one window (or online) whose materials resolve to shared data, shown
+//! e-licenses or uploads, forms that fill themselves after the applicant consents, and routing by
+//! an event-sourced stage engine on the working-day calendar.
 //!
-//! The crate exists so the dependency direction of DESIGN.md §3 is fixed from the start; its
-//! work begins with the issue that names it (see docs/ARCHITECTURE.md).
+//! - [`matter`]: matters (GB/T 39554.1), their checks, guiding questions and materials;
+//! - [`process`]: stage graphs and their checks (no cycle, every stage reachable, joins sound);
+//! - [`case`]: events, the fold that is a case's state, and the engine deciding the next events.
+
+pub mod case;
+pub mod matter;
+pub mod process;
+
+use case::{Act, Case, Engine, Event, FormValue, MaterialState, Pause};
+use chrono::NaiveDate;
+use matter::{Matter, Source};
+use process::Process;
+use serde::Serialize;
+use shuju_admin::{Caller, perm};
+use shuju_identity::persons::Persons;
+use shuju_license::registry::Licenses;
+use shuju_store::audit::{self, Outcome};
+use shuju_store::service::{self as db, CaseRow, NewCase, PullRow, TaskRow};
+use shuju_store::{Store, WriteTx};
+use shuju_types::calendar::Calendar;
+use shuju_types::{CitizenId, CreditCode, Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// The demo city's matters and processes.
+pub const DEMO: &str = include_str!("../demo/liaocheng.toml");
+
+/// Process versions read so far, by (name, version): a saved version never changes.
+type ProcessCache = HashMap<(String, i64), Arc<Process>>;
+
+/// The service flow, opened once by the platform.
+#[derive(Clone)]
+pub struct Services {
+    store: Store,
+    persons: Persons,
+    licenses: Licenses,
+    calendar: Calendar,
+    /// Escalate a task this many working days before its deadline.
+    warn_days: u32,
+    processes: Arc<Mutex<ProcessCache>>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// How a material would be served, shown before anything is read.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MaterialPreview {
+    pub id: String,
+    pub name: String,
+    /// `data`, `license` or `upload`: what serves it if the applicant consents.
+    pub served_by: String,
+    /// The fact or license type read.
+    pub reads: String,
+}
+
+/// A form field and what it would be filled from, before anything is read.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldPreview {
+    pub name: String,
+    pub label: String,
+    /// `element <name>` or `fact <name>`.
+    pub reads: String,
+    pub locked: bool,
+}
+
+/// What opening a case would read and ask for: shown to the applicant, who consents or not.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Preview {
+    pub matter: Matter,
+    pub materials: Vec<MaterialPreview>,
+    pub fields: Vec<FieldPreview>,
+    /// The promised completion date if the case were opened today.
+    pub promised_by: NaiveDate,
+}
+
+/// What a case is opened with.
+#[derive(Clone, Debug, Default)]
+pub struct OpenCase {
+    pub matter: String,
+    /// The applicant's citizen ID or credit code (at a window); online, the caller's own.
+    pub applicant: Option<String>,
+    pub answers: BTreeMap<String, String>,
+    /// The applicant agreed that the platform read their data for this case.
+    pub consent: bool,
+    /// Values the applicant writes into the form, by field name: any field not locked (a
+    /// locked field filled from data may not be changed).
+    pub values: BTreeMap<String, String>,
+}
+
+/// One stored event, as the history shows it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryItem {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub event: Event,
+}
+
+/// A case as its applicant and officers see it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseView {
+    pub id: i64,
+    pub status: String,
+    pub case: Case,
+    pub history: Vec<HistoryItem>,
+    /// What was read of the applicant's data for the case.
+    pub pulls: Vec<Pull>,
+}
+
+/// A read of an applicant's data for a case ("who used my data").
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Pull {
+    pub case_id: i64,
+    pub at: String,
+    pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub what: serde_json::Value,
+}
+
+impl From<PullRow> for Pull {
+    fn from(r: PullRow) -> Pull {
+        Pull {
+            case_id: r.case_id,
+            at: r.at,
+            actor: r.actor,
+            what: serde_json::from_str(&r.what).unwrap_or_default(),
+        }
+    }
+}
+
+/// An open task in an officer's list.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskView {
+    pub case_id: i64,
+    pub stage: String,
+    pub due: String,
+    /// `overdue`, `due_soon` (within the warning days) or `on_time`.
+    pub badge: String,
+    pub escalated: bool,
+    pub paused: bool,
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn truthy(v: Option<&serde_json::Value>) -> bool {
+    match v {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::Number(n)) => n.as_f64().is_some_and(|x| x != 0.0),
+        Some(serde_json::Value::String(s)) => !s.is_empty(),
+        Some(serde_json::Value::Array(a)) => !a.is_empty(),
+        _ => false,
+    }
+}
+
+/// A citizen ID or a credit code, in its standard form.
+fn subject(s: &str) -> Result<String> {
+    let s = s.trim();
+    match (CitizenId::parse(s), CreditCode::parse(s)) {
+        (Ok(id), _) => Ok(id.as_str().to_owned()),
+        (_, Ok(code)) => Ok(code.as_str().to_owned()),
+        (Err(e), Err(_)) => Err(e.in_field("applicant")),
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(Error::internal)
+}
+
+impl Services {
+    pub fn new(store: Store, persons: Persons, licenses: Licenses, calendar: Calendar) -> Services {
+        Services {
+            store,
+            persons,
+            licenses,
+            calendar,
+            warn_days: 1,
+            processes: Default::default(),
+        }
+    }
+
+    async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
+        c.require(&self.store, p, action, "service", None).await
+    }
+
+    async fn audited(
+        &self,
+        tx: &mut WriteTx,
+        c: &Caller,
+        action: &str,
+        id: i64,
+        detail: String,
+    ) -> Result<()> {
+        audit::append(
+            tx,
+            &c.entry(
+                action,
+                "case",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(detail),
+            ),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    // ---- matters and processes ----
+
+    /// Every version of a matter, oldest first.
+    async fn matter_versions(&self, code: &str) -> Result<Vec<Matter>> {
+        let mut out = Vec::new();
+        for r in db::matter_history(&self.store, code)
+            .await?
+            .into_iter()
+            .rev()
+        {
+            let mut m: Matter = serde_json::from_str(&r.body).map_err(Error::internal)?;
+            m.version = r.version;
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// The newest version of every matter (the guides are public).
+    pub async fn matters(&self) -> Result<Vec<Matter>> {
+        db::matters(&self.store)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let mut m: Matter = serde_json::from_str(&r.body).map_err(Error::internal)?;
+                m.version = r.version;
+                Ok(m)
+            })
+            .collect()
+    }
+
+    /// A matter's guide (办事指南): the version in effect today, or the newest if none is yet.
+    pub async fn matter(&self, code: &str) -> Result<Matter> {
+        let all = self.matter_versions(code).await?;
+        matter::in_effect(&all, today())
+            .or(all.last())
+            .cloned()
+            .ok_or_else(|| Error::not_found(format!("matter {code}")))
+    }
+
+    /// Every version of a matter, newest first.
+    pub async fn matter_history(&self, code: &str) -> Result<Vec<Matter>> {
+        let mut v = self.matter_versions(code).await?;
+        v.reverse();
+        Ok(v)
+    }
+
+    /// Save a new version of a matter, after checking it and that its process exists.
+    pub async fn save_matter(&self, c: &Caller, mut m: Matter) -> Result<Matter> {
+        const ACTION: &str = "service.matter.save";
+        self.require(c, perm::SERVICE_MATTERS, ACTION).await?;
+        let checked = async {
+            m.validate()?;
+            if db::process_history(&self.store, &m.process)
+                .await?
+                .is_empty()
+            {
+                return Err(Error::invalid(
+                    "process",
+                    format!("no process named {}; save the process first", m.process),
+                ));
+            }
+            let p = self.process(&m.process, None).await?;
+            m.fits(&p)
+        }
+        .await;
+        if let Err(e) = checked {
+            return Err(self.refused(c, ACTION, &m.code, e).await);
+        }
+        m.version = 0;
+        let mut tx = self.store.write().await?;
+        let v = db::save_matter(&mut tx, &m.code, &json(&m)?, &c.username).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "matter",
+                Some(format!("{}@{v}", m.code)),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        m.version = v;
+        Ok(m)
+    }
+
+    async fn refused(&self, c: &Caller, action: &str, object: &str, e: Error) -> Error {
+        let _ = audit::record(
+            &self.store,
+            &c.entry(
+                action,
+                "service",
+                Some(object.to_owned()),
+                Outcome::Rejected,
+                Some(format!(
+                    "{}: {}",
+                    e.field.as_deref().unwrap_or("-"),
+                    e.message
+                )),
+            ),
+        )
+        .await;
+        e
+    }
+
+    /// The departments by name, as process tasks name them.
+    async fn departments(&self) -> Result<BTreeMap<String, i64>> {
+        Ok(shuju_admin::departments::all(&self.store)
+            .await?
+            .into_iter()
+            .map(|d| (d.name, d.id))
+            .collect())
+    }
+
+    /// Save a new version of a process, after checking its graph, its departments and roles.
+    pub async fn save_process(&self, c: &Caller, mut p: Process) -> Result<Process> {
+        const ACTION: &str = "service.process.save";
+        self.require(c, perm::SERVICE_MATTERS, ACTION).await?;
+        let checked = async {
+            p.validate()?;
+            let depts = self.departments().await?;
+            for (id, s) in &p.stages {
+                if let process::Stage::Task {
+                    department, role, ..
+                } = s
+                {
+                    if !depts.contains_key(department) {
+                        return Err(Error::invalid(
+                            "stages",
+                            format!("task {id}: no department named {department}"),
+                        ));
+                    }
+                    if shuju_admin::roles::by_key(&self.store, role)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(Error::invalid(
+                            "stages",
+                            format!("task {id}: no role {role}"),
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = checked {
+            return Err(self.refused(c, ACTION, &p.name, e).await);
+        }
+        p.version = 0;
+        let mut tx = self.store.write().await?;
+        let v = db::save_process(&mut tx, &p.name, &json(&p)?, &c.username).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "process",
+                Some(format!("{}@{v}", p.name)),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        p.version = v;
+        Ok(p)
+    }
+
+    /// Save the processes and matters of a TOML file (`[[process]]` and `[[matter]]` tables, the
+    /// shape of `demo/liaocheng.toml`), each through the same checks as one saved alone; the
+    /// first refusal stops the import and names the entry. Returns (processes, matters) saved.
+    pub async fn import_toml(&self, c: &Caller, text: &str) -> Result<(usize, usize)> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[serde(default)]
+            process: Vec<Process>,
+            #[serde(default)]
+            matter: Vec<Matter>,
+        }
+        self.require(c, perm::SERVICE_MATTERS, "service.import")
+            .await?;
+        let f: File = toml::from_str(text).map_err(|e| Error::invalid("file", e.message()))?;
+        for p in &f.process {
+            self.save_process(c, p.clone()).await.map_err(|e| {
+                Error::invalid(
+                    format!("process {}: {}", p.name, e.field.as_deref().unwrap_or("-")),
+                    e.message,
+                )
+            })?;
+        }
+        for m in &f.matter {
+            self.save_matter(c, m.clone()).await.map_err(|e| {
+                Error::invalid(
+                    format!("matter {}: {}", m.code, e.field.as_deref().unwrap_or("-")),
+                    e.message,
+                )
+            })?;
+        }
+        Ok((f.process.len(), f.matter.len()))
+    }
+
+    /// The demo city's matters and processes (`demo/liaocheng.toml`), unless matters exist.
+    pub async fn seed_demo(&self) -> Result<(usize, usize)> {
+        if !db::matters(&self.store).await?.is_empty() {
+            return Ok((0, 0));
+        }
+        self.import_toml(&Caller::system(), DEMO).await
+    }
+
+    /// The newest version of every process.
+    pub async fn processes(&self) -> Result<Vec<Process>> {
+        db::processes(&self.store)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let mut p: Process = serde_json::from_str(&r.body).map_err(Error::internal)?;
+                p.version = r.version;
+                Ok(p)
+            })
+            .collect()
+    }
+
+    /// One version of a process (`None`: the newest).
+    async fn process(&self, name: &str, version: Option<i64>) -> Result<Arc<Process>> {
+        if let Some(v) = version
+            && let Some(p) = lock(&self.processes).get(&(name.to_owned(), v))
+        {
+            return Ok(p.clone());
+        }
+        let rows = db::process_history(&self.store, name).await?;
+        let r = match version {
+            Some(v) => rows.into_iter().find(|r| r.version == v),
+            None => rows.into_iter().next(),
+        }
+        .ok_or_else(|| Error::not_found(format!("process {name}")))?;
+        let mut p: Process = serde_json::from_str(&r.body).map_err(Error::internal)?;
+        p.version = r.version;
+        let p = Arc::new(p);
+        lock(&self.processes).insert((name.to_owned(), r.version), p.clone());
+        Ok(p)
+    }
+
+    // ---- intake ----
+
+    /// What opening a case of `code` would read and ask for, with these answers: nothing of the
+    /// applicant's is read.
+    pub async fn preview(&self, code: &str, answers: &BTreeMap<String, String>) -> Result<Preview> {
+        let m = self.matter(code).await?;
+        m.check_answers(answers)?;
+        let materials = m
+            .materials_for(answers)
+            .into_iter()
+            .map(|x| {
+                let (served_by, reads) = match &x.source {
+                    Source::Data { fact } => ("data", fact.clone()),
+                    Source::License { license_type } => ("license", license_type.clone()),
+                    Source::Upload => ("upload", String::new()),
+                };
+                MaterialPreview {
+                    id: x.id.clone(),
+                    name: x.name.clone(),
+                    served_by: served_by.into(),
+                    reads,
+                }
+            })
+            .collect();
+        let fields = m
+            .form
+            .iter()
+            .map(|f| FieldPreview {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                reads: match (&f.element, &f.fact) {
+                    (Some(e), _) => format!("element {e}"),
+                    (_, Some(x)) => format!("fact {x}"),
+                    _ => String::new(),
+                },
+                locked: f.locked,
+            })
+            .collect();
+        let promised_by = self.calendar.add_working_days(today(), m.promised_days);
+        Ok(Preview {
+            matter: m,
+            materials,
+            fields,
+            promised_by,
+        })
+    }
+
+    /// Open a case: at a window for an applicant named by citizen ID or credit code, or online
+    /// for the caller's own holder. With consent the applicant's file and licenses serve what
+    /// they can (each read recorded); without, nothing is read and every material is an upload.
+    pub async fn open(&self, c: &Caller, o: &OpenCase) -> Result<CaseView> {
+        const ACTION: &str = "service.case.open";
+        let (applicant, centre_id) = if c.can(perm::SERVICE_INTAKE) && o.applicant.is_some() {
+            let a = subject(o.applicant.as_deref().unwrap_or_default())?;
+            (a, c.dept_id)
+        } else {
+            self.require(c, perm::SERVICE_APPLY, ACTION).await?;
+            let holder = self.licenses.holder(c).await?.ok_or_else(|| {
+                Error::forbidden("this account is not bound to a citizen or an enterprise")
+            })?;
+            if let Some(a) = &o.applicant
+                && subject(a)? != holder
+            {
+                return Err(Error::forbidden("an applicant applies for themself"));
+            }
+            (holder, None)
+        };
+        let day = today();
+        let all = self.matter_versions(&o.matter).await?;
+        let m = matter::in_effect(&all, day)
+            .cloned()
+            .ok_or_else(|| Error::not_found(format!("matter {} in effect today", o.matter)))?;
+        m.check_answers(&o.answers)?;
+        for (k, v) in &o.values {
+            if !m.form.iter().any(|f| &f.name == k) {
+                return Err(Error::invalid(
+                    format!("values.{k}"),
+                    "is not a field of the matter's form",
+                ));
+            }
+            if v.chars().count() > 500 || v.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    format!("values.{k}"),
+                    "is at most 500 characters, without control characters",
+                ));
+            }
+        }
+        let p = self.process(&m.process, None).await?;
+        let depts = self.departments().await?;
+
+        // Read what the applicant consented to, and only that.
+        let elements: Vec<String> = m.form.iter().filter_map(|f| f.element.clone()).collect();
+        let filled = match (o.consent, CitizenId::parse(&applicant)) {
+            (true, Ok(id)) => self.persons.fill(&id, &elements).await?,
+            _ => None,
+        };
+        let mut materials = Vec::new();
+        let mut reads = Vec::new();
+        for x in m.materials_for(&o.answers) {
+            let (served_by, detail) = match (&x.source, o.consent) {
+                (Source::Data { fact }, true)
+                    if filled.as_ref().is_some_and(|f| truthy(f.facts.get(fact))) =>
+                {
+                    let v = filled
+                        .as_ref()
+                        .and_then(|f| f.fact_versions.get(fact))
+                        .copied()
+                        .unwrap_or(0);
+                    reads.push(serde_json::json!({"material": x.id, "fact": fact, "version": v}));
+                    ("data", format!("{fact}@{v}"))
+                }
+                (Source::License { license_type }, true) => {
+                    match self.licenses.held(&applicant, license_type).await? {
+                        Some(id) => {
+                            reads.push(serde_json::json!({"material": x.id, "license": id}));
+                            ("license", id)
+                        }
+                        None => ("upload", String::new()),
+                    }
+                }
+                _ => ("upload", String::new()),
+            };
+            materials.push(MaterialState {
+                id: x.id.clone(),
+                name: x.name.clone(),
+                served_by: served_by.into(),
+                detail,
+            });
+        }
+        let form: Vec<FormValue> = m
+            .form
+            .iter()
+            .map(|f| {
+                let (value, source) = match (&filled, &f.element, &f.fact) {
+                    (Some(fl), Some(e), _) => match fl.elements.get(e) {
+                        Some(s) => {
+                            reads.push(serde_json::json!({
+                                "field": f.name, "element": e, "table": s.table,
+                                "provider": s.provider, "version": s.version, "delivered": s.delivered
+                            }));
+                            (
+                                Some(s.value.clone()),
+                                format!(
+                                    "{}@{}, {}",
+                                    s.table,
+                                    s.version.unwrap_or(0),
+                                    s.delivered.as_deref().unwrap_or("")
+                                ),
+                            )
+                        }
+                        None => (None, String::new()),
+                    },
+                    (Some(fl), None, Some(x)) => match fl.facts.get(x) {
+                        Some(v) if !v.is_null() => {
+                            let ver = fl.fact_versions.get(x).copied().unwrap_or(0);
+                            reads.push(serde_json::json!({"field": f.name, "fact": x, "version": ver}));
+                            (
+                                Some(match v {
+                                    serde_json::Value::String(s) => s.clone(),
+                                    v => v.to_string(),
+                                }),
+                                format!("{x}@{ver}"),
+                            )
+                        }
+                        _ => (None, String::new()),
+                    },
+                    _ => (None, String::new()),
+                };
+                let locked = f.locked && value.is_some();
+                match o.values.get(&f.name) {
+                    Some(_) if locked => Err(Error::invalid(
+                        format!("values.{}", f.name),
+                        "is filled from shared data and locked",
+                    )),
+                    Some(v) => Ok(FormValue {
+                        name: f.name.clone(),
+                        label: f.label.clone(),
+                        locked: false,
+                        value: Some(v.clone()),
+                        source: "applicant".into(),
+                    }),
+                    None => Ok(FormValue {
+                        name: f.name.clone(),
+                        label: f.label.clone(),
+                        locked,
+                        value,
+                        source,
+                    }),
+                }
+            })
+            .collect::<Result<_>>()?;
+        let opened = Event::Opened {
+            matter: m.code.clone(),
+            matter_version: m.version,
+            process: p.name.clone(),
+            process_version: p.version,
+            applicant: applicant.clone(),
+            centre_id,
+            deciding: m.implementing_body.clone(),
+            answers: o.answers.clone(),
+            materials,
+            form,
+            consent: o.consent,
+            on: day,
+            promised_by: self.calendar.add_working_days(day, m.promised_days),
+        };
+        let events = self.engine(&p, &depts).open(opened, day)?;
+        let case = case::fold(&events)?;
+        let mut tx = self.store.write().await?;
+        let id = db::insert_case(
+            &mut tx,
+            &NewCase {
+                matter_code: &m.code,
+                matter_version: m.version,
+                process_name: &p.name,
+                process_version: p.version,
+                applicant: &applicant,
+                centre_id,
+                status: "open",
+                promised_by: &case.promised_by.to_string(),
+            },
+        )
+        .await?;
+        write_events(&mut tx, id, 0, &events, &case, &c.username).await?;
+        if !reads.is_empty() {
+            db::add_pull(&mut tx, id, &applicant, &json(&reads)?, &c.username).await?;
+            self.audited(
+                &mut tx,
+                c,
+                "service.pull",
+                id,
+                format!("{} values read with consent", reads.len()),
+            )
+            .await?;
+        }
+        self.audited(&mut tx, c, ACTION, id, format!("{}@{}", m.code, m.version))
+            .await?;
+        tx.commit().await?;
+        let case = self.issue_if_approved(id, case).await?;
+        self.view_of(id, case).await
+    }
+
+    fn engine<'a>(&'a self, p: &'a Process, depts: &'a BTreeMap<String, i64>) -> Engine<'a> {
+        Engine {
+            process: p,
+            calendar: &self.calendar,
+            departments: depts,
+            warn_days: self.warn_days,
+        }
+    }
+
+    // ---- reading cases ----
+
+    /// A case's row and state, replayed from its events.
+    async fn load(&self, id: i64) -> Result<(CaseRow, Case)> {
+        let row = db::case(&self.store, id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("case {id}")))?;
+        let events = self.events(id).await?;
+        let case = case::fold(events.iter().map(|h| &h.event))?;
+        Ok((row, case))
+    }
+
+    async fn events(&self, id: i64) -> Result<Vec<HistoryItem>> {
+        db::events(&self.store, id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(HistoryItem {
+                    seq: r.seq,
+                    at: r.at,
+                    actor: r.actor,
+                    event: serde_json::from_str(&r.body).map_err(Error::internal)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn view_of(&self, id: i64, case: Case) -> Result<CaseView> {
+        Ok(CaseView {
+            id,
+            status: case.status().into(),
+            history: self.events(id).await?,
+            pulls: db::pulls_of_case(&self.store, id)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            case,
+        })
+    }
+
+    /// May the caller see this case? Its applicant; the centre that received it; a department
+    /// that has held one of its tasks.
+    async fn may_see(&self, c: &Caller, case: &Case) -> Result<bool> {
+        if c.is_system() {
+            return Ok(true);
+        }
+        if c.can(perm::SERVICE_APPLY)
+            && self.licenses.holder(c).await?.as_deref() == Some(case.applicant.as_str())
+        {
+            return Ok(true);
+        }
+        Ok(c.dept_id.is_some_and(|d| {
+            (c.can(perm::SERVICE_HANDLE) && case.departments.contains(&d))
+                || (c.can(perm::SERVICE_INTAKE) && case.centre_id == Some(d))
+        }))
+    }
+
+    /// One case with its history and what was read for it, to whoever may see it (audited; the
+    /// case of someone else is answered as not found).
+    pub async fn case(&self, c: &Caller, id: i64) -> Result<CaseView> {
+        const ACTION: &str = "service.case.read";
+        let (_, case) = self.load(id).await?;
+        if !self.may_see(c, &case).await? {
+            let _ = audit::record(
+                &self.store,
+                &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Denied, None),
+            )
+            .await;
+            return Err(Error::not_found(format!("case {id}")));
+        }
+        let _ = audit::record(
+            &self.store,
+            &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Ok, None),
+        )
+        .await;
+        self.view_of(id, case).await
+    }
+
+    /// The caller's own cases (an applicant's), newest first.
+    pub async fn my_cases(&self, c: &Caller) -> Result<Vec<CaseRow>> {
+        self.require(c, perm::SERVICE_APPLY, "service.case.mine")
+            .await?;
+        let Some(h) = self.licenses.holder(c).await? else {
+            return Ok(Vec::new());
+        };
+        db::cases_of(&self.store, &h, 200).await
+    }
+
+    /// The open tasks of the caller's department for the caller's roles, soonest first, with
+    /// deadline badges.
+    pub async fn tasks(&self, c: &Caller) -> Result<Vec<TaskView>> {
+        self.require(c, perm::SERVICE_HANDLE, "service.task.list")
+            .await?;
+        let Some(dept) = c.dept_id else {
+            return Ok(Vec::new());
+        };
+        let day = today();
+        let soon = self
+            .calendar
+            .add_working_days(day, self.warn_days)
+            .to_string();
+        let day = day.to_string();
+        Ok(db::tasks_for(&self.store, dept, &c.roles, 500)
+            .await?
+            .into_iter()
+            .map(|t| TaskView {
+                badge: if t.due < day {
+                    "overdue"
+                } else if t.due <= soon {
+                    "due_soon"
+                } else {
+                    "on_time"
+                }
+                .into(),
+                case_id: t.case_id,
+                stage: t.stage,
+                due: t.due,
+                escalated: t.escalated != 0,
+                paused: t.paused != 0,
+            })
+            .collect())
+    }
+
+    /// Every read of a subject's data for service cases: to the subject, or to an officer who
+    /// may see who used whose data.
+    pub async fn data_use(&self, c: &Caller, who: Option<&str>) -> Result<Vec<Pull>> {
+        let own = self.licenses.holder(c).await?;
+        let s = match who {
+            Some(w) => subject(w)?,
+            None => own
+                .clone()
+                .ok_or_else(|| Error::invalid("subject", "name the citizen ID or credit code"))?,
+        };
+        if own.as_deref() != Some(s.as_str()) {
+            self.require(c, perm::DATA_USE_VIEW, "service.datause")
+                .await?;
+        }
+        Ok(db::pulls(&self.store, &s, 500)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    // ---- transitions ----
+
+    /// Write the events a transition decided, after the case's `before` state.
+    async fn commit(
+        &self,
+        c: &Caller,
+        id: i64,
+        before: &Case,
+        events: Vec<Event>,
+        action: &str,
+    ) -> Result<Case> {
+        let mut after = before.clone();
+        for e in &events {
+            after.apply(e)?;
+        }
+        let mut tx = self.store.write().await?;
+        write_events(
+            &mut tx,
+            id,
+            before.events as i64,
+            &events,
+            &after,
+            &c.username,
+        )
+        .await?;
+        let detail = events
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e)
+                    .ok()
+                    .and_then(|v| v["type"].as_str().map(String::from))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.audited(&mut tx, c, action, id, detail).await?;
+        tx.commit().await?;
+        self.issue_if_approved(id, after).await
+    }
+
+    /// After an approval, the matter's e-license is issued to the applicant (by the deciding
+    /// department, from the case's form) and the case records it, or why it could not be.
+    async fn issue_if_approved(&self, id: i64, case: Case) -> Result<Case> {
+        if case.status() != "approved" || case.issuing_done {
+            return Ok(case);
+        }
+        let m = self
+            .matter_versions(&case.matter)
+            .await?
+            .into_iter()
+            .find(|m| m.version == case.matter_version)
+            .ok_or_else(|| Error::internal("a case's matter version is missing"))?;
+        let Some(t) = m.issues_license else {
+            return Ok(case);
+        };
+        let ev = match self.issue(id, &case, &t).await {
+            Ok(lid) => Event::Issued {
+                license_id: Some(lid),
+                note: String::new(),
+            },
+            Err(e) => {
+                tracing::warn!(case = id, error = %e.message, "issuing the license of an approved case failed");
+                Event::Issued {
+                    license_id: None,
+                    note: format!(
+                        "{}{}",
+                        e.field.map(|f| format!("{f}: ")).unwrap_or_default(),
+                        e.message
+                    ),
+                }
+            }
+        };
+        let mut after = case.clone();
+        after.apply(&ev)?;
+        let sys = Caller::system();
+        let mut tx = self.store.write().await?;
+        write_events(
+            &mut tx,
+            id,
+            case.events as i64,
+            &[ev],
+            &after,
+            &sys.username,
+        )
+        .await?;
+        self.audited(
+            &mut tx,
+            &sys,
+            "service.case.issue",
+            id,
+            after.license.clone().unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Issue license type `t` for an approved case: its claims from the form's fields of the
+    /// same names (the holder's ID from the applicant).
+    async fn issue(&self, id: i64, case: &Case, t: &str) -> Result<String> {
+        let lt = self
+            .licenses
+            .types()
+            .await?
+            .into_iter()
+            .find(|x| x.type_key == t || x.name == t)
+            .ok_or_else(|| Error::invalid("issues_license", format!("no license type {t}")))?;
+        let names: Vec<serde_json::Value> =
+            serde_json::from_str(&lt.claims).map_err(Error::internal)?;
+        let form: BTreeMap<&str, &str> = case
+            .form
+            .iter()
+            .filter_map(|f| f.value.as_deref().map(|v| (f.name.as_str(), v)))
+            .collect();
+        let mut claims = serde_json::Map::new();
+        for n in names.iter().filter_map(|c| c["name"].as_str()) {
+            let v = match (form.get(n), n) {
+                (Some(v), _) => (*v).to_owned(),
+                (None, "citizen_id" | "uscc" | "holder_id") => case.applicant.clone(),
+                _ => {
+                    return Err(Error::invalid(
+                        format!("claims.{n}"),
+                        "the case's form has no value for it",
+                    ));
+                }
+            };
+            claims.insert(n.to_owned(), serde_json::Value::String(v));
+        }
+        let holder_name = ["holder_name", "name", "owner"]
+            .iter()
+            .find_map(|k| form.get(k))
+            .map(|v| (*v).to_owned())
+            .ok_or_else(|| Error::invalid("holder_name", "the case's form has no name"))?;
+        let dept = *self
+            .departments()
+            .await?
+            .get(&case.deciding)
+            .ok_or_else(|| Error::invalid("implementing_body", "no such department"))?;
+        let input = shuju_license::registry::IssueInput {
+            type_key: lt.type_key,
+            holder_id: case.applicant.clone(),
+            holder_name,
+            claims,
+            valid_from: None,
+            valid_until: None,
+            holder_jwk: None,
+        };
+        let v = self
+            .licenses
+            .issue_from(
+                &Caller::system(),
+                input,
+                None,
+                Some((&format!("case:{id}"), dept)),
+            )
+            .await?;
+        Ok(v.row.license_id)
+    }
+
+    /// An officer acts on a task of their department and role: approve, refuse (citing the
+    /// basis), ask for a correction or start a special step (both pause the clock).
+    pub async fn act(
+        &self,
+        c: &Caller,
+        id: i64,
+        stage: &str,
+        act: Act,
+        note: &str,
+    ) -> Result<CaseView> {
+        const ACTION: &str = "service.task.act";
+        self.require(c, perm::SERVICE_HANDLE, ACTION).await?;
+        let (_, case) = self.load(id).await?;
+        let Some(task) = case.tasks.get(stage) else {
+            return Err(Error::conflict(format!(
+                "task {stage} of case {id} is not open"
+            )));
+        };
+        if c.dept_id != Some(task.dept_id) || !c.roles.contains(&task.role) {
+            let e = Error::forbidden(format!(
+                "task {stage} is for another department or role ({})",
+                task.role
+            ));
+            let _ = audit::record(
+                &self.store,
+                &c.entry(
+                    ACTION,
+                    "case",
+                    Some(id.to_string()),
+                    Outcome::Denied,
+                    Some(e.message.clone()),
+                ),
+            )
+            .await;
+            return Err(e);
+        }
+        let p = self
+            .process(&case.process, Some(case.process_version))
+            .await?;
+        let depts = self.departments().await?;
+        let events = self
+            .engine(&p, &depts)
+            .act(&case, stage, &c.username, act, note, today())?;
+        let after = self.commit(c, id, &case, events, ACTION).await?;
+        self.view_of(id, after).await
+    }
+
+    /// The clock runs again: the applicant (or the receiving centre) has supplied the
+    /// correction, or a department holding a task has finished the special step.
+    pub async fn resume(&self, c: &Caller, id: i64) -> Result<CaseView> {
+        const ACTION: &str = "service.case.resume";
+        let (_, case) = self.load(id).await?;
+        let allowed = match case.paused {
+            Some(case::Paused {
+                pause: Pause::Correction,
+                ..
+            }) => {
+                (c.can(perm::SERVICE_APPLY)
+                    && self.licenses.holder(c).await?.as_deref() == Some(case.applicant.as_str()))
+                    || (c.can(perm::SERVICE_INTAKE)
+                        && c.dept_id.is_some()
+                        && c.dept_id == case.centre_id)
+            }
+            Some(case::Paused {
+                pause: Pause::SpecialStep,
+                ..
+            }) => {
+                c.can(perm::SERVICE_HANDLE)
+                    && case.tasks.values().any(|t| Some(t.dept_id) == c.dept_id)
+            }
+            None => return Err(Error::conflict("the case is not paused")),
+        };
+        if !allowed {
+            let _ = audit::record(
+                &self.store,
+                &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Denied, None),
+            )
+            .await;
+            return Err(Error::not_found(format!("case {id}")));
+        }
+        let p = self
+            .process(&case.process, Some(case.process_version))
+            .await?;
+        let depts = self.departments().await?;
+        let events = self.engine(&p, &depts).resume(&case, today())?;
+        let after = self.commit(c, id, &case, events, ACTION).await?;
+        self.view_of(id, after).await
+    }
+
+    /// What the clock brings on `day`: waits that are over go on, tasks near their deadline are
+    /// escalated. Returns the cases changed.
+    pub async fn tick(&self, day: NaiveDate) -> Result<usize> {
+        let by = self
+            .calendar
+            .add_working_days(day, self.warn_days)
+            .to_string();
+        let mut ids: Vec<i64> = db::tasks_due(&self.store, &by, 1000)
+            .await?
+            .into_iter()
+            .map(|t| t.case_id)
+            .collect();
+        ids.dedup();
+        let depts = self.departments().await?;
+        let sys = Caller::system();
+        let mut changed = 0;
+        for id in ids {
+            let (_, case) = self.load(id).await?;
+            let p = self
+                .process(&case.process, Some(case.process_version))
+                .await?;
+            let events = self.engine(&p, &depts).tick(&case, day)?;
+            if !events.is_empty() {
+                self.commit(&sys, id, &case, events, "service.case.tick")
+                    .await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Replay every case from its events and compare with the stored projection: the ids of the
+    /// cases whose history does not fold, or whose row or tasks differ from the fold.
+    pub async fn verify(&self, c: &Caller) -> Result<(usize, Vec<i64>)> {
+        self.require(c, perm::SERVICE_MATTERS, "service.verify")
+            .await?;
+        let mut bad = Vec::new();
+        let mut n = 0;
+        let mut after = 0;
+        loop {
+            let ids = db::case_ids(&self.store, after, 500).await?;
+            let Some(last) = ids.last() else { break };
+            after = *last;
+            for id in ids {
+                n += 1;
+                let ok = match self.load(id).await {
+                    Ok((row, case)) => {
+                        let tasks = db::tasks_of_case(&self.store, id).await?;
+                        row.status == case.status()
+                            && row.events == case.events as i64
+                            && row.promised_by == case.promised_by.to_string()
+                            && tasks == task_rows(id, &case)
+                    }
+                    Err(_) => false,
+                };
+                if !ok {
+                    bad.push(id);
+                }
+            }
+        }
+        Ok((n, bad))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The open tasks and timers of a case as the projection stores them (timers: department 0, no
+/// role, so no task list shows them).
+fn task_rows(id: i64, case: &Case) -> Vec<TaskRow> {
+    let paused = i64::from(case.paused.is_some());
+    let mut rows: Vec<TaskRow> = case
+        .tasks
+        .iter()
+        .map(|(s, t)| TaskRow {
+            case_id: id,
+            stage: s.clone(),
+            dept_id: t.dept_id,
+            role: t.role.clone(),
+            due: t.due.to_string(),
+            escalated: i64::from(t.escalated),
+            paused,
+        })
+        .chain(case.waits.iter().map(|(s, d)| TaskRow {
+            case_id: id,
+            stage: s.clone(),
+            dept_id: 0,
+            role: String::new(),
+            due: d.to_string(),
+            escalated: 0,
+            paused,
+        }))
+        .collect();
+    rows.sort_by(|a, b| a.stage.cmp(&b.stage));
+    rows
+}
+
+async fn write_events(
+    tx: &mut WriteTx,
+    id: i64,
+    after: i64,
+    events: &[Event],
+    case: &Case,
+    actor: &str,
+) -> Result<()> {
+    let bodies = events
+        .iter()
+        .map(|e| Ok((json(e)?, actor.to_owned())))
+        .collect::<Result<Vec<_>>>()?;
+    db::append(
+        tx,
+        id,
+        after,
+        &bodies,
+        case.status(),
+        &case.promised_by.to_string(),
+        &task_rows(id, case),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo file's processes and matters pass the checks a save makes on its own, and every
+    /// matter fits its process.
+    #[test]
+    fn the_demo_file_is_sound() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            process: Vec<Process>,
+            matter: Vec<Matter>,
+        }
+        let f: File = toml::from_str(DEMO).unwrap();
+        assert!(f.matter.len() >= 12, "a dozen matters");
+        let by_name: BTreeMap<&str, &Process> =
+            f.process.iter().map(|p| (p.name.as_str(), p)).collect();
+        for p in &f.process {
+            p.validate()
+                .unwrap_or_else(|e| panic!("{}: {}", p.name, e.message));
+        }
+        for m in &f.matter {
+            m.validate()
+                .unwrap_or_else(|e| panic!("{}: {}", m.code, e.message));
+            m.fits(by_name[m.process.as_str()])
+                .unwrap_or_else(|e| panic!("{}: {}", m.code, e.message));
+        }
+    }
+}

@@ -219,6 +219,14 @@ pub async fn grow(
         text.push_str(&format!("{user}\t{pw}\t持证人 (企业经办人: {holder})\n"));
         shuju_platform::write_secret(&file, &text).map_err(e("accounts"))?;
     }
+    let accounts = seed_services(p).await.map_err(e("service matters"))?;
+    if !accounts.is_empty() {
+        let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+        for (u, pw, role) in accounts {
+            text.push_str(&format!("{u}\t{pw}\t{role}\n"));
+        }
+        shuju_platform::write_secret(&file, &text).map_err(e("accounts"))?;
+    }
     let (entries, published, systems, cloud) = p.catalog.figures().await.unwrap_or_default();
     eprintln!(
         "  Demo city: 聊城市 (371500), {} departments, {entries} catalog entries ({published} published{}), {systems} information systems ({cloud} on the government cloud).",
@@ -290,4 +298,216 @@ async fn demo_wallet(
         .await?;
     licenses.bind_holder(&sys, user.user.id, &holder_id).await?;
     Ok(Some((USER.to_owned(), pw, holder_name)))
+}
+
+/// A demo account with one role, in a department by name; `holder`: bound to that citizen ID or
+/// credit code (its wallet and its own cases). `None` when the account exists.
+async fn demo_account(
+    p: &shuju_platform::Platform,
+    user: &str,
+    display_name: &str,
+    dept: &str,
+    role_key: &str,
+    holder: Option<&str>,
+) -> Result<Option<String>> {
+    let sys = Caller::system();
+    if shuju_admin::users::by_username(p.admin.store(), user)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let dept = shuju_admin::departments::all(p.admin.store())
+        .await?
+        .into_iter()
+        .find(|d| d.name == dept)
+        .ok_or_else(|| Error::not_found(dept.to_owned()))?;
+    let role = shuju_admin::roles::by_key(p.admin.store(), role_key)
+        .await?
+        .ok_or_else(|| Error::not_found(role_key.to_owned()))?;
+    let pw = shuju_admin::password::random();
+    let u = p
+        .admin
+        .create_user(
+            &sys,
+            shuju_admin::users::UserInput {
+                username: user.into(),
+                display_name: display_name.into(),
+                dept_id: dept.id,
+                role_ids: vec![role.id],
+                password: Some(pw.clone()),
+                must_change_password: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    if let Some(h) = holder {
+        p.licenses.bind_holder(&sys, u.user.id, h).await?;
+    }
+    Ok(Some(pw))
+}
+
+/// The service flow of the demo city (once): its dozen matters and their processes, accounts
+/// for the departments that co-approve and a citizen, and a few hundred cases from the
+/// household registry's residents in every state (open at each stage, paused for a correction
+/// or a special step, approved, refused). Returns the new accounts (user, password, role).
+async fn seed_services(p: &shuju_platform::Platform) -> Result<Vec<(String, String, String)>> {
+    use shuju_service::case::Act;
+    let (processes, matters) = p.services.seed_demo().await?;
+    if matters == 0 {
+        return Ok(vec![]);
+    }
+    eprintln!(
+        "  Service matters: {matters} matters and {processes} processes (政务服务事项) saved."
+    );
+    // Residents with valid IDs, from the generated city's ground truth.
+    let truth =
+        std::fs::read_to_string(p.config.data_dir.join("city/truth.csv")).unwrap_or_default();
+    let mut residents: Vec<String> = truth
+        .lines()
+        .filter_map(|l| l.strip_prefix("gongan_hukou,"))
+        .filter_map(|l| l.split(',').next())
+        .filter(|id| shuju_types::CitizenId::parse(id).is_ok())
+        .take(400)
+        .map(str::to_owned)
+        .collect();
+    residents.dedup();
+    let mut accounts = Vec::new();
+    let approver = shuju_admin::seed::APPROVER_ROLE;
+    for (user, name, dept, label) in [
+        (
+            "scjg_approver",
+            "郑市监",
+            "聊城市市场监督管理局",
+            "审批人员 (市场监管局): 并联审查食品经营许可",
+        ),
+        (
+            "shj_approver",
+            "冯环保",
+            "聊城市生态环境局",
+            "审批人员 (生态环境局): 并联审查食品经营许可",
+        ),
+        (
+            "mzj_approver",
+            "褚民政",
+            "聊城市民政局",
+            "审批人员 (民政局): 低保、残疾人证、婚姻核查",
+        ),
+        (
+            "service_admin",
+            "卫事项",
+            "聊城市大数据局",
+            "政务服务事项管理员: 事项、流程",
+        ),
+    ] {
+        let role = if user == "service_admin" {
+            shuju_admin::seed::SERVICE_ADMIN_ROLE
+        } else {
+            approver
+        };
+        if let Some(pw) = demo_account(p, user, name, dept, role, None).await? {
+            accounts.push((user.to_owned(), pw, label.to_owned()));
+        }
+    }
+    if let Some(first) = residents.first()
+        && let Some(pw) = demo_account(
+            p,
+            "shimin",
+            "市民",
+            "聊城市大数据局",
+            shuju_admin::seed::HOLDER_ROLE,
+            Some(first),
+        )
+        .await?
+    {
+        accounts.push((
+            "shimin".into(),
+            pw,
+            "市民 (申请人: 查看本人办件、谁用了我的数据)".into(),
+        ));
+    }
+    if residents.is_empty() {
+        return Ok(accounts);
+    }
+    let depts = shuju_admin::departments::all(p.admin.store()).await?;
+    let centre = depts
+        .iter()
+        .find(|d| d.name == "阳谷县行政审批服务局")
+        .map(|d| d.id);
+    let window = Caller {
+        username: "demo".into(),
+        dept_id: centre,
+        ..Caller::system()
+    };
+    let all = p.services.matters().await?;
+    let n = 240;
+    eprintln!("  Opening {n} demo cases at the 阳谷县 window and routing them …");
+    for i in 0..n {
+        let m = &all[i % all.len()];
+        let answers = m
+            .questions
+            .iter()
+            .map(|q| {
+                (
+                    q.id.clone(),
+                    q.answers[i / all.len() % q.answers.len()].clone(),
+                )
+            })
+            .collect();
+        let values = m
+            .form
+            .iter()
+            .filter(|f| f.element.is_none() && f.fact.is_none())
+            .map(|f| {
+                let v = match f.name.as_str() {
+                    "category" => "肢体残疾",
+                    "grade" => "三级",
+                    "trade_name" => "阳谷县狮子楼便民超市",
+                    "bank_account" => "6228480012345678901",
+                    "plate" => "鲁P·12345",
+                    _ => "见附件",
+                };
+                (f.name.clone(), v.to_owned())
+            })
+            .collect();
+        let o = shuju_service::OpenCase {
+            matter: m.code.clone(),
+            applicant: Some(residents[i % residents.len()].clone()),
+            answers,
+            // Reading a file is the slow part of opening a case: a quarter consent, and every
+            // applicant of a matter that issues a license (its claims come from the file).
+            consent: i % 4 == 0 || m.issues_license.is_some(),
+            values,
+        };
+        if i > 0 && i % 40 == 0 {
+            eprintln!("    {i} cases …");
+        }
+        let mut view = p.services.open(&window, &o).await?;
+        // How far the case goes: 0 steps (just received) up to the end; some are refused or
+        // paused for a correction or a special step on the way.
+        let steps = i % 7;
+        for step in 0..steps {
+            let Some((stage, task)) = view.case.tasks.iter().next() else {
+                break;
+            };
+            let officer = Caller {
+                username: "demo".into(),
+                dept_id: Some(task.dept_id),
+                roles: vec![task.role.clone()],
+                ..Caller::system()
+            };
+            let (act, note) = match (i % 13, step) {
+                (3, 0) => (Act::Correct, "请补正经营场所照片"),
+                (8, 1) => (Act::SpecialStep, "现场核查"),
+                (5, _) => (Act::Refuse, "不符合《社会救助暂行办法》第十一条规定的条件"),
+                _ => (Act::Approve, "材料齐全，符合条件"),
+            };
+            let stage = stage.clone();
+            view = p.services.act(&officer, view.id, &stage, act, note).await?;
+            if view.case.paused.is_some() || view.case.decided.is_some() {
+                break;
+            }
+        }
+    }
+    Ok(accounts)
 }

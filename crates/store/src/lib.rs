@@ -25,6 +25,7 @@ pub mod login_log;
 pub mod outbox;
 pub mod roles;
 pub mod rules;
+pub mod service;
 pub mod sessions;
 mod sql;
 pub mod users;

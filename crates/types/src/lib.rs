@@ -4,6 +4,7 @@
 //! Nothing here does I/O. Every type has a `parse` constructor that either returns a value that is
 //! valid by construction or an [`Error`] naming the field and the reason.
 
+pub mod calendar;
 pub mod citizen_id;
 pub mod credit_code;
 pub mod division;

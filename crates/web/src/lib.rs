@@ -86,6 +86,7 @@ fn metrics_handle() -> PrometheusHandle {
         (name = "lake", description = "The data lake: tables, deliveries, quarantine, lineage, quality, SQL"),
         (name = "persons", description = "One person, one file: resolution, search, match, files, review, one-click checks"),
         (name = "enterprises", description = "One enterprise, one file: search, files with penalties and a credit summary"),
+        (name = "service", description = "Get it done once (一次办好): matters and guides, processes, cases, tasks, who used my data"),
         (name = "pages", description = "Server-rendered pages (text/html)"),
     )
 )]

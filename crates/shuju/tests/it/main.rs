@@ -4,4 +4,5 @@
 mod cli;
 mod hostile;
 mod kill;
+mod service_crash;
 mod tidy;

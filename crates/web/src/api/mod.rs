@@ -13,6 +13,7 @@ pub mod licenses;
 pub mod persons;
 pub mod projects;
 pub mod roles;
+pub mod service;
 pub mod system;
 pub mod tokens;
 pub mod users;
@@ -39,6 +40,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(dicts::routes())
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(service::routes())
         .merge(system::routes())
 }
 

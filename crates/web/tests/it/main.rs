@@ -13,3 +13,4 @@ mod openapi_and_pages;
 mod persons;
 mod profiles;
 mod security;
+mod service;

@@ -1,0 +1,317 @@
+//! Service matters, processes and cases (owned by `shuju-service`). Matters and processes are
+//! versioned documents. A case is its events, stored in order; the case row (status, event count)
+//! and its open tasks are a projection written in the same transaction as the events they follow
+//! from, so an acknowledged event is never without its projection, nor the projection ahead.
+
+use crate::sql::Sql;
+use crate::{Store, VersionedRow, WriteTx, now};
+use shuju_types::{Error, Result};
+
+const MATTERS: crate::versioned::Table = crate::versioned::Table {
+    table: "service_matters",
+    key: "matter_code",
+};
+
+const PROCESSES: crate::versioned::Table = crate::versioned::Table {
+    table: "service_processes",
+    key: "process_name",
+};
+
+/// The newest version of every matter.
+pub async fn matters(store: &Store) -> Result<Vec<VersionedRow>> {
+    MATTERS.latest(store).await
+}
+
+/// Every version of one matter, newest first.
+pub async fn matter_history(store: &Store, code: &str) -> Result<Vec<VersionedRow>> {
+    MATTERS.history(store, code).await
+}
+
+/// Save a new version of a matter; returns its number.
+pub async fn save_matter(tx: &mut WriteTx, code: &str, body: &str, actor: &str) -> Result<i64> {
+    MATTERS.save(tx, code, body, actor).await
+}
+
+/// The newest version of every process.
+pub async fn processes(store: &Store) -> Result<Vec<VersionedRow>> {
+    PROCESSES.latest(store).await
+}
+
+/// Every version of one process, newest first.
+pub async fn process_history(store: &Store, name: &str) -> Result<Vec<VersionedRow>> {
+    PROCESSES.history(store, name).await
+}
+
+/// Save a new version of a process; returns its number.
+pub async fn save_process(tx: &mut WriteTx, name: &str, body: &str, actor: &str) -> Result<i64> {
+    PROCESSES.save(tx, name, body, actor).await
+}
+
+/// A case as its projection shows it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: i64,
+    pub matter_code: String,
+    pub matter_version: i64,
+    pub process_name: String,
+    pub process_version: i64,
+    pub applicant: String,
+    pub centre_id: Option<i64>,
+    pub status: String,
+    pub opened_at: String,
+    pub promised_by: String,
+    pub events: i64,
+    pub updated_at: String,
+}
+
+/// What a new case is opened with.
+pub struct NewCase<'a> {
+    pub matter_code: &'a str,
+    pub matter_version: i64,
+    pub process_name: &'a str,
+    pub process_version: i64,
+    pub applicant: &'a str,
+    pub centre_id: Option<i64>,
+    pub status: &'a str,
+    pub promised_by: &'a str,
+}
+
+/// One stored event of a case.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub case_id: i64,
+    pub seq: i64,
+    /// JSON.
+    pub body: String,
+    pub actor: String,
+    pub at: String,
+}
+
+/// An open task of a case (the projection officers' task lists read).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TaskRow {
+    pub case_id: i64,
+    pub stage: String,
+    pub dept_id: i64,
+    pub role: String,
+    /// `YYYY-MM-DD`.
+    pub due: String,
+    pub escalated: i64,
+    pub paused: i64,
+}
+
+/// Insert a case with no events yet; returns its id.
+pub async fn insert_case(tx: &mut WriteTx, c: &NewCase<'_>) -> Result<i64> {
+    let at = now();
+    let mut q = Sql::new(
+        "INSERT INTO service_cases (matter_code, matter_version, process_name, process_version, applicant, centre_id, status, opened_at, promised_by, events, updated_at) VALUES (",
+    );
+    q.bind(c.matter_code)
+        .push(", ")
+        .bind(c.matter_version)
+        .push(", ")
+        .bind(c.process_name)
+        .push(", ")
+        .bind(c.process_version)
+        .push(", ")
+        .bind(c.applicant)
+        .push(", ")
+        .bind(c.centre_id)
+        .push(", ")
+        .bind(c.status)
+        .push(", ")
+        .bind(at.as_str())
+        .push(", ")
+        .bind(c.promised_by)
+        .push(", 0, ")
+        .bind(at.as_str())
+        .push(") RETURNING id");
+    q.fetch_scalar_i64(&mut *tx.conn()).await
+}
+
+/// Append events to a case that has `after` events, and write the projection they lead to: the
+/// case's status and promised date, and its open tasks (replacing the ones before). A case whose
+/// event count is not `after` (another transition got there first) is a conflict, nothing written.
+pub async fn append(
+    tx: &mut WriteTx,
+    case_id: i64,
+    after: i64,
+    events: &[(String, String)],
+    status: &str,
+    promised_by: &str,
+    tasks: &[TaskRow],
+) -> Result<()> {
+    let at = now();
+    let mut q = Sql::new("UPDATE service_cases SET events = ");
+    q.bind(after + events.len() as i64)
+        .push(", status = ")
+        .bind(status)
+        .push(", promised_by = ")
+        .bind(promised_by)
+        .push(", updated_at = ")
+        .bind(at.as_str())
+        .push(" WHERE id = ")
+        .bind(case_id)
+        .push(" AND events = ")
+        .bind(after);
+    if q.execute(tx.conn()).await? != 1 {
+        return Err(Error::conflict(
+            "the case changed meanwhile; read it again and retry",
+        ));
+    }
+    for (i, (body, actor)) in events.iter().enumerate() {
+        let mut q = Sql::new("INSERT INTO service_events (case_id, seq, body, actor, at) VALUES (");
+        q.bind(case_id)
+            .push(", ")
+            .bind(after + 1 + i as i64)
+            .push(", ")
+            .bind(body)
+            .push(", ")
+            .bind(actor)
+            .push(", ")
+            .bind(at.as_str())
+            .push(")");
+        q.execute(tx.conn()).await?;
+    }
+    let mut q = Sql::new("DELETE FROM service_tasks WHERE case_id = ");
+    q.bind(case_id);
+    q.execute(tx.conn()).await?;
+    for t in tasks {
+        let mut q = Sql::new(
+            "INSERT INTO service_tasks (case_id, stage, dept_id, role, due, escalated, paused) VALUES (",
+        );
+        q.bind(case_id)
+            .push(", ")
+            .bind(t.stage.as_str())
+            .push(", ")
+            .bind(t.dept_id)
+            .push(", ")
+            .bind(t.role.as_str())
+            .push(", ")
+            .bind(t.due.as_str())
+            .push(", ")
+            .bind(t.escalated)
+            .push(", ")
+            .bind(t.paused)
+            .push(")");
+        q.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+pub async fn case(store: &Store, id: i64) -> Result<Option<CaseRow>> {
+    let mut q = Sql::new("SELECT * FROM service_cases WHERE id = ");
+    q.bind(id);
+    q.fetch_optional(store.pool()).await
+}
+
+/// A case's events, in order.
+pub async fn events(store: &Store, case_id: i64) -> Result<Vec<EventRow>> {
+    let mut q = Sql::new("SELECT * FROM service_events WHERE case_id = ");
+    q.bind(case_id).push(" ORDER BY seq");
+    q.fetch_all(store.pool()).await
+}
+
+/// The cases of one applicant, newest first.
+pub async fn cases_of(store: &Store, applicant: &str, limit: i64) -> Result<Vec<CaseRow>> {
+    let mut q = Sql::new("SELECT * FROM service_cases WHERE applicant = ");
+    q.bind(applicant)
+        .push(" ORDER BY id DESC LIMIT ")
+        .bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// Case ids after `after`, in order (replaying every case a page at a time).
+pub async fn case_ids(store: &Store, after: i64, limit: i64) -> Result<Vec<i64>> {
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        id: i64,
+    }
+    let mut q = Sql::new("SELECT id FROM service_cases WHERE id > ");
+    q.bind(after).push(" ORDER BY id LIMIT ").bind(limit);
+    let ids: Vec<Id> = q.fetch_all(store.pool()).await?;
+    Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// Open tasks of a department for the given roles, soonest due first.
+pub async fn tasks_for(
+    store: &Store,
+    dept_id: i64,
+    roles: &[String],
+    limit: i64,
+) -> Result<Vec<TaskRow>> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT * FROM service_tasks WHERE dept_id = ");
+    q.bind(dept_id)
+        .push(" AND role IN (")
+        .bind_list(roles)
+        .push(") ORDER BY due, case_id, stage LIMIT ")
+        .bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// Open tasks, not paused and not yet escalated, due on or before `day` (`YYYY-MM-DD`).
+pub async fn tasks_due(store: &Store, day: &str, limit: i64) -> Result<Vec<TaskRow>> {
+    let mut q =
+        Sql::new("SELECT * FROM service_tasks WHERE escalated = 0 AND paused = 0 AND due <= ");
+    q.bind(day)
+        .push(" ORDER BY due, case_id LIMIT ")
+        .bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// The open tasks of one case.
+pub async fn tasks_of_case(store: &Store, case_id: i64) -> Result<Vec<TaskRow>> {
+    let mut q = Sql::new("SELECT * FROM service_tasks WHERE case_id = ");
+    q.bind(case_id).push(" ORDER BY stage");
+    q.fetch_all(store.pool()).await
+}
+
+/// A pull of an applicant's data into a case's form.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PullRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub subject: String,
+    /// JSON: each value read with its source.
+    pub what: String,
+    pub actor: String,
+    pub at: String,
+}
+
+pub async fn add_pull(
+    tx: &mut WriteTx,
+    case_id: i64,
+    subject: &str,
+    what: &str,
+    actor: &str,
+) -> Result<i64> {
+    let mut q = Sql::new("INSERT INTO service_pulls (case_id, subject, what, actor, at) VALUES (");
+    q.bind(case_id)
+        .push(", ")
+        .bind(subject)
+        .push(", ")
+        .bind(what)
+        .push(", ")
+        .bind(actor)
+        .push(", ")
+        .bind(now())
+        .push(") RETURNING id");
+    q.fetch_scalar_i64(&mut *tx.conn()).await
+}
+
+/// Every pull of one subject's data, newest first.
+pub async fn pulls(store: &Store, subject: &str, limit: i64) -> Result<Vec<PullRow>> {
+    let mut q = Sql::new("SELECT * FROM service_pulls WHERE subject = ");
+    q.bind(subject).push(" ORDER BY id DESC LIMIT ").bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// The pulls made for one case.
+pub async fn pulls_of_case(store: &Store, case_id: i64) -> Result<Vec<PullRow>> {
+    let mut q = Sql::new("SELECT * FROM service_pulls WHERE case_id = ");
+    q.bind(case_id).push(" ORDER BY id");
+    q.fetch_all(store.pool()).await
+}

@@ -1,0 +1,271 @@
+//! Get it done once (一次办好): matters and their guides, processes, cases opened at a window or
+//! online, officers' tasks, and who used an applicant's data.
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Auth, Json, Path, Query};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use shuju_service::case::Act;
+use shuju_service::matter::Matter;
+use shuju_service::process::Process;
+use shuju_service::{CaseView, OpenCase, Preview, Pull, TaskView};
+use shuju_store::service::CaseRow;
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(matters, save_matter))
+        .routes(routes!(matter))
+        .routes(routes!(matter_versions))
+        .routes(routes!(preview))
+        .routes(routes!(processes, save_process))
+        .routes(routes!(my_cases, open_case))
+        .routes(routes!(case))
+        .routes(routes!(act))
+        .routes(routes!(resume))
+        .routes(routes!(tasks))
+        .routes(routes!(data_use))
+        .routes(routes!(verify))
+}
+
+/// The guides of every matter (public: no sign-in needed).
+#[utoipa::path(get, path = "/api/v1/matters", tag = "service",
+    responses((status = 200, body = Vec<Matter>)))]
+pub async fn matters(State(s): State<AppState>) -> ApiResult<Json<Vec<Matter>>> {
+    Ok(Json(s.services.matters().await?))
+}
+
+/// Save a new version of a matter (checked whole; its process must exist).
+#[utoipa::path(post, path = "/api/v1/matters", tag = "service", security(("bearer" = [])), request_body = Matter,
+    responses((status = 200, body = Matter), (status = 400, body = ErrorBody)))]
+pub async fn save_matter(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(m): Json<Matter>,
+) -> ApiResult<Json<Matter>> {
+    Ok(Json(s.services.save_matter(&c, m).await?))
+}
+
+/// A matter's guide (办事指南): the version in effect today.
+#[utoipa::path(get, path = "/api/v1/matters/{code}", tag = "service", params(("code" = String, Path)),
+    responses((status = 200, body = Matter), (status = 404, body = ErrorBody)))]
+pub async fn matter(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Matter>> {
+    Ok(Json(s.services.matter(&code).await?))
+}
+
+/// Every version of a matter, newest first.
+#[utoipa::path(get, path = "/api/v1/matters/{code}/versions", tag = "service", params(("code" = String, Path)),
+    responses((status = 200, body = Vec<Matter>), (status = 404, body = ErrorBody)))]
+pub async fn matter_versions(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Vec<Matter>>> {
+    Ok(Json(s.services.matter_history(&code).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    /// Answers to the matter's guiding questions (情形引导), by question id.
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
+}
+
+/// What a case of this matter would ask for and read, for these answers: nothing is read.
+#[utoipa::path(post, path = "/api/v1/matters/{code}/preview", tag = "service", params(("code" = String, Path)), request_body = PreviewBody,
+    responses((status = 200, body = Preview), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn preview(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Json(b): Json<PreviewBody>,
+) -> ApiResult<Json<Preview>> {
+    Ok(Json(s.services.preview(&code, &b.answers).await?))
+}
+
+/// The newest version of every process.
+#[utoipa::path(get, path = "/api/v1/processes", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Process>)))]
+pub async fn processes(State(s): State<AppState>, Auth(_c): Auth) -> ApiResult<Json<Vec<Process>>> {
+    Ok(Json(s.services.processes().await?))
+}
+
+/// Save a new version of a process: the graph is checked whole (no cycle, every stage reachable,
+/// departments and roles exist); running cases stay on their version.
+#[utoipa::path(post, path = "/api/v1/processes", tag = "service", security(("bearer" = [])), request_body = Process,
+    responses((status = 200, body = Process), (status = 400, body = ErrorBody)))]
+pub async fn save_process(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(p): Json<Process>,
+) -> ApiResult<Json<Process>> {
+    Ok(Json(s.services.save_process(&c, p).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBody {
+    /// The matter's implementing code.
+    pub matter: String,
+    /// At a window: the applicant's citizen ID or credit code. Online: absent (the caller).
+    pub applicant: Option<String>,
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
+    /// The applicant agreed that the platform reads their data for this case. Without it
+    /// nothing is read and every material is an upload.
+    #[serde(default)]
+    pub consent: bool,
+    /// Values the applicant writes into the form's fields that are not locked, by field name.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+/// Open a case (一窗受理, or online by the applicant).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "service", security(("bearer" = [])), request_body = OpenBody,
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn open_case(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(b): Json<OpenBody>,
+) -> ApiResult<Json<CaseView>> {
+    let o = OpenCase {
+        matter: b.matter,
+        applicant: b.applicant,
+        answers: b.answers,
+        consent: b.consent,
+        values: b.values,
+    };
+    Ok(Json(s.services.open(&c, &o).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseDto {
+    pub id: i64,
+    pub matter_code: String,
+    pub matter_version: i64,
+    /// open | paused | approved | refused
+    pub status: String,
+    pub opened_at: String,
+    pub promised_by: String,
+    pub updated_at: String,
+}
+
+impl From<CaseRow> for CaseDto {
+    fn from(r: CaseRow) -> Self {
+        CaseDto {
+            id: r.id,
+            matter_code: r.matter_code,
+            matter_version: r.matter_version,
+            status: r.status,
+            opened_at: r.opened_at,
+            promised_by: r.promised_by,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The caller's own cases, newest first.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CaseDto>)))]
+pub async fn my_cases(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<Vec<CaseDto>>> {
+    Ok(Json(
+        s.services
+            .my_cases(&c)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// One case: its state (the fold of its events), history and what was read for it.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+pub async fn case(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CaseView>> {
+    Ok(Json(s.services.case(&c, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActBody {
+    pub act: Act,
+    /// The reason; for a refusal, its legal basis.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Act on a task of your department and role: approve, refuse, ask for a correction (补正) or
+/// start a special step (both stop the clock).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/tasks/{stage}", tag = "service", security(("bearer" = [])),
+    params(("id" = i64, Path), ("stage" = String, Path)), request_body = ActBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn act(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((id, stage)): Path<(i64, String)>,
+    Json(b): Json<ActBody>,
+) -> ApiResult<Json<CaseView>> {
+    Ok(Json(s.services.act(&c, id, &stage, b.act, &b.note).await?))
+}
+
+/// The correction is supplied or the special step is over: the clock runs again.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/resume", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resume(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CaseView>> {
+    Ok(Json(s.services.resume(&c, id).await?))
+}
+
+/// The open tasks of your department for your roles, soonest deadline first.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TaskView>)))]
+pub async fn tasks(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<Vec<TaskView>>> {
+    Ok(Json(s.services.tasks(&c).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DataUseQuery {
+    /// A citizen ID or credit code; absent: your own.
+    pub subject: Option<String>,
+}
+
+/// Who used my data (for service cases): every read, with the case, the reader and what.
+#[utoipa::path(get, path = "/api/v1/service/data-use", tag = "service", security(("bearer" = [])), params(DataUseQuery),
+    responses((status = 200, body = Vec<Pull>)))]
+pub async fn data_use(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<DataUseQuery>,
+) -> ApiResult<Json<Vec<Pull>>> {
+    Ok(Json(s.services.data_use(&c, q.subject.as_deref()).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyReport {
+    pub cases: usize,
+    /// Cases whose events do not fold to their stored state.
+    pub mismatched: Vec<i64>,
+}
+
+/// Replay every case from its events and compare with the stored state (administrators).
+#[utoipa::path(post, path = "/api/v1/service/verify", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = VerifyReport)))]
+pub async fn verify(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<VerifyReport>> {
+    let (cases, mismatched) = s.services.verify(&c).await?;
+    Ok(Json(VerifyReport { cases, mismatched }))
+}
