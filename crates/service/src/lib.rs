@@ -20,18 +20,23 @@ use shuju_admin::{Caller, perm};
 use shuju_identity::persons::Persons;
 use shuju_license::registry::Licenses;
 use shuju_store::audit::{self, Outcome};
-use shuju_store::service::{self as db, CaseRow, NewCase, PullRow, TaskRow};
+use shuju_store::service::{self as db, NewCase, PullRow, TaskRow};
 use shuju_store::{Store, WriteTx};
 use shuju_types::calendar::Calendar;
 use shuju_types::{CitizenId, CreditCode, Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+pub use shuju_store::service::CaseRow;
+
 /// The demo city's matters and processes.
 pub const DEMO: &str = include_str!("../demo/liaocheng.toml");
 
 /// Process versions read so far, by (name, version): a saved version never changes.
 type ProcessCache = HashMap<(String, i64), Arc<Process>>;
+
+/// The departments by name and when they were read.
+type DepartmentsRead = (std::time::Instant, Arc<BTreeMap<String, i64>>);
 
 /// The service flow, opened once by the platform.
 #[derive(Clone)]
@@ -43,6 +48,84 @@ pub struct Services {
     /// Escalate a task this many working days before its deadline.
     warn_days: u32,
     processes: Arc<Mutex<ProcessCache>>,
+    /// The departments by name, read at most every few seconds (a renamed department is seen
+    /// within [`DEPT_TTL`]).
+    departments: Arc<Mutex<Option<DepartmentsRead>>>,
+    /// Group commit: transitions queued here are written by one task, as many as are waiting
+    /// in one transaction, and each caller is answered after that transaction commits.
+    committer: Option<tokio::sync::mpsc::UnboundedSender<Pending>>,
+}
+
+const DEPT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A transition waiting for the group commit.
+struct Pending {
+    id: i64,
+    after: i64,
+    bodies: Vec<(String, String)>,
+    status: &'static str,
+    promised_by: String,
+    tasks: Vec<TaskRow>,
+    at: String,
+    audit: audit::AuditEntry,
+    reply: tokio::sync::oneshot::Sender<Result<()>>,
+}
+
+/// Write queued transitions, each batch in one transaction: a transition whose case moved on
+/// meanwhile is answered with a conflict and the rest of its batch still commits.
+async fn committer(store: Store, mut rx: tokio::sync::mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let written = async {
+            let mut tx = store.write().await?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for p in &batch {
+                match db::append(
+                    &mut tx,
+                    p.id,
+                    p.after,
+                    &p.bodies,
+                    p.status,
+                    &p.promised_by,
+                    &p.tasks,
+                    &p.at,
+                )
+                .await
+                {
+                    Ok(()) => {
+                        audit::append(&mut tx, &p.audit).await?;
+                        outcomes.push(Ok(()));
+                    }
+                    Err(e) if e.code == shuju_types::ErrorCode::Conflict => outcomes.push(Err(e)),
+                    Err(e) => return Err(e),
+                }
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        }
+        .await;
+        match written {
+            Ok(outcomes) => {
+                for (p, r) in batch.into_iter().zip(outcomes) {
+                    let _ = p.reply.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e.report(), n = batch.len(), "a batch of case transitions failed");
+                for p in batch {
+                    let _ = p.reply.send(Err(Error::unavailable(
+                        "the transition could not be written; try again",
+                    )));
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Services {
@@ -187,12 +270,18 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
 impl Services {
     pub fn new(store: Store, persons: Persons, licenses: Licenses, calendar: Calendar) -> Services {
         Services {
-            store,
             persons,
             licenses,
             calendar,
             warn_days: 1,
             processes: Default::default(),
+            departments: Default::default(),
+            committer: tokio::runtime::Handle::try_current().ok().map(|h| {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                h.spawn(committer(store.clone(), rx));
+                tx
+            }),
+            store,
         }
     }
 
@@ -329,12 +418,21 @@ impl Services {
     }
 
     /// The departments by name, as process tasks name them.
-    async fn departments(&self) -> Result<BTreeMap<String, i64>> {
-        Ok(shuju_admin::departments::all(&self.store)
-            .await?
-            .into_iter()
-            .map(|d| (d.name, d.id))
-            .collect())
+    async fn departments(&self) -> Result<Arc<BTreeMap<String, i64>>> {
+        if let Some((at, m)) = lock(&self.departments).as_ref()
+            && at.elapsed() < DEPT_TTL
+        {
+            return Ok(m.clone());
+        }
+        let m: Arc<BTreeMap<String, i64>> = Arc::new(
+            shuju_admin::departments::all(&self.store)
+                .await?
+                .into_iter()
+                .map(|d| (d.name, d.id))
+                .collect(),
+        );
+        *lock(&self.departments) = Some((std::time::Instant::now(), m.clone()));
+        Ok(m)
     }
 
     /// Save a new version of a process, after checking its graph, its departments and roles.
@@ -704,8 +802,9 @@ impl Services {
         self.audited(&mut tx, c, ACTION, id, format!("{}@{}", m.code, m.version))
             .await?;
         tx.commit().await?;
-        let case = self.issue_if_approved(id, case).await?;
-        self.view_of(id, case).await
+        let history = self.events(id).await?;
+        let (case, history) = self.issue_if_approved(id, case, history).await?;
+        self.view_of(id, case, history).await
     }
 
     fn engine<'a>(&'a self, p: &'a Process, depts: &'a BTreeMap<String, i64>) -> Engine<'a> {
@@ -719,14 +818,14 @@ impl Services {
 
     // ---- reading cases ----
 
-    /// A case's row and state, replayed from its events.
-    async fn load(&self, id: i64) -> Result<(CaseRow, Case)> {
-        let row = db::case(&self.store, id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("case {id}")))?;
+    /// A case's state, replayed from its events, and the events.
+    async fn load(&self, id: i64) -> Result<(Case, Vec<HistoryItem>)> {
         let events = self.events(id).await?;
+        if events.is_empty() {
+            return Err(Error::not_found(format!("case {id}")));
+        }
         let case = case::fold(events.iter().map(|h| &h.event))?;
-        Ok((row, case))
+        Ok((case, events))
     }
 
     async fn events(&self, id: i64) -> Result<Vec<HistoryItem>> {
@@ -744,11 +843,11 @@ impl Services {
             .collect()
     }
 
-    async fn view_of(&self, id: i64, case: Case) -> Result<CaseView> {
+    async fn view_of(&self, id: i64, case: Case, history: Vec<HistoryItem>) -> Result<CaseView> {
         Ok(CaseView {
             id,
             status: case.status().into(),
-            history: self.events(id).await?,
+            history,
             pulls: db::pulls_of_case(&self.store, id)
                 .await?
                 .into_iter()
@@ -779,7 +878,7 @@ impl Services {
     /// case of someone else is answered as not found).
     pub async fn case(&self, c: &Caller, id: i64) -> Result<CaseView> {
         const ACTION: &str = "service.case.read";
-        let (_, case) = self.load(id).await?;
+        let (case, history) = self.load(id).await?;
         if !self.may_see(c, &case).await? {
             let _ = audit::record(
                 &self.store,
@@ -793,7 +892,7 @@ impl Services {
             &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Ok, None),
         )
         .await;
-        self.view_of(id, case).await
+        self.view_of(id, case, history).await
     }
 
     /// The caller's own cases (an applicant's), newest first.
@@ -872,21 +971,12 @@ impl Services {
         before: &Case,
         events: Vec<Event>,
         action: &str,
-    ) -> Result<Case> {
+    ) -> Result<(Case, Vec<HistoryItem>)> {
         let mut after = before.clone();
         for e in &events {
             after.apply(e)?;
         }
-        let mut tx = self.store.write().await?;
-        write_events(
-            &mut tx,
-            id,
-            before.events as i64,
-            &events,
-            &after,
-            &c.username,
-        )
-        .await?;
+        let at = shuju_store::now();
         let detail = events
             .iter()
             .map(|e| {
@@ -897,16 +987,77 @@ impl Services {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        self.audited(&mut tx, c, action, id, detail).await?;
-        tx.commit().await?;
-        self.issue_if_approved(id, after).await
+        let audit = c.entry(
+            action,
+            "case",
+            Some(id.to_string()),
+            Outcome::Ok,
+            Some(detail),
+        );
+        let bodies = events
+            .iter()
+            .map(|e| Ok((json(e)?, c.username.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        let after_n = before.events as i64;
+        match &self.committer {
+            Some(q) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                q.send(Pending {
+                    id,
+                    after: after_n,
+                    bodies,
+                    status: after.status(),
+                    promised_by: after.promised_by.to_string(),
+                    tasks: task_rows(id, &after),
+                    at: at.clone(),
+                    audit,
+                    reply,
+                })
+                .map_err(|_| Error::unavailable("the service is shutting down"))?;
+                answer
+                    .await
+                    .map_err(|_| Error::unavailable("the service is shutting down"))??;
+            }
+            None => {
+                let mut tx = self.store.write().await?;
+                db::append(
+                    &mut tx,
+                    id,
+                    after_n,
+                    &bodies,
+                    after.status(),
+                    &after.promised_by.to_string(),
+                    &task_rows(id, &after),
+                    &at,
+                )
+                .await?;
+                audit::append(&mut tx, &audit).await?;
+                tx.commit().await?;
+            }
+        }
+        let added = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| HistoryItem {
+                seq: after_n + 1 + i as i64,
+                at: at.clone(),
+                actor: c.username.clone(),
+                event,
+            })
+            .collect();
+        Ok((after, added))
     }
 
     /// After an approval, the matter's e-license is issued to the applicant (by the deciding
     /// department, from the case's form) and the case records it, or why it could not be.
-    async fn issue_if_approved(&self, id: i64, case: Case) -> Result<Case> {
+    async fn issue_if_approved(
+        &self,
+        id: i64,
+        case: Case,
+        mut history: Vec<HistoryItem>,
+    ) -> Result<(Case, Vec<HistoryItem>)> {
         if case.status() != "approved" || case.issuing_done {
-            return Ok(case);
+            return Ok((case, history));
         }
         let m = self
             .matter_versions(&case.matter)
@@ -915,7 +1066,7 @@ impl Services {
             .find(|m| m.version == case.matter_version)
             .ok_or_else(|| Error::internal("a case's matter version is missing"))?;
         let Some(t) = m.issues_license else {
-            return Ok(case);
+            return Ok((case, history));
         };
         let ev = match self.issue(id, &case, &t).await {
             Ok(lid) => Event::Issued {
@@ -934,29 +1085,11 @@ impl Services {
                 }
             }
         };
-        let mut after = case.clone();
-        after.apply(&ev)?;
-        let sys = Caller::system();
-        let mut tx = self.store.write().await?;
-        write_events(
-            &mut tx,
-            id,
-            case.events as i64,
-            &[ev],
-            &after,
-            &sys.username,
-        )
-        .await?;
-        self.audited(
-            &mut tx,
-            &sys,
-            "service.case.issue",
-            id,
-            after.license.clone().unwrap_or_default(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        let (after, added) = self
+            .commit(&Caller::system(), id, &case, vec![ev], "service.case.issue")
+            .await?;
+        history.extend(added);
+        Ok((after, history))
     }
 
     /// Issue license type `t` for an approved case: its claims from the form's fields of the
@@ -1033,7 +1166,33 @@ impl Services {
     ) -> Result<CaseView> {
         const ACTION: &str = "service.task.act";
         self.require(c, perm::SERVICE_HANDLE, ACTION).await?;
-        let (_, case) = self.load(id).await?;
+        // Another department's transition may land between reading the case and writing this
+        // one (parallel co-approval): read it again and decide again, a few times.
+        let mut tries = 0;
+        loop {
+            match self.act_once(c, id, stage, act, note).await {
+                Err(e)
+                    if e.code == shuju_types::ErrorCode::Conflict
+                        && e.message.starts_with("the case changed meanwhile")
+                        && tries < 5 =>
+                {
+                    tries += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    async fn act_once(
+        &self,
+        c: &Caller,
+        id: i64,
+        stage: &str,
+        act: Act,
+        note: &str,
+    ) -> Result<CaseView> {
+        const ACTION: &str = "service.task.act";
+        let (case, mut history) = self.load(id).await?;
         let Some(task) = case.tasks.get(stage) else {
             return Err(Error::conflict(format!(
                 "task {stage} of case {id} is not open"
@@ -1064,15 +1223,17 @@ impl Services {
         let events = self
             .engine(&p, &depts)
             .act(&case, stage, &c.username, act, note, today())?;
-        let after = self.commit(c, id, &case, events, ACTION).await?;
-        self.view_of(id, after).await
+        let (after, added) = self.commit(c, id, &case, events, ACTION).await?;
+        history.extend(added);
+        let (after, history) = self.issue_if_approved(id, after, history).await?;
+        self.view_of(id, after, history).await
     }
 
     /// The clock runs again: the applicant (or the receiving centre) has supplied the
     /// correction, or a department holding a task has finished the special step.
     pub async fn resume(&self, c: &Caller, id: i64) -> Result<CaseView> {
         const ACTION: &str = "service.case.resume";
-        let (_, case) = self.load(id).await?;
+        let (case, mut history) = self.load(id).await?;
         let allowed = match case.paused {
             Some(case::Paused {
                 pause: Pause::Correction,
@@ -1106,8 +1267,10 @@ impl Services {
             .await?;
         let depts = self.departments().await?;
         let events = self.engine(&p, &depts).resume(&case, today())?;
-        let after = self.commit(c, id, &case, events, ACTION).await?;
-        self.view_of(id, after).await
+        let (after, added) = self.commit(c, id, &case, events, ACTION).await?;
+        history.extend(added);
+        let (after, history) = self.issue_if_approved(id, after, history).await?;
+        self.view_of(id, after, history).await
     }
 
     /// What the clock brings on `day`: waits that are over go on, tasks near their deadline are
@@ -1127,14 +1290,16 @@ impl Services {
         let sys = Caller::system();
         let mut changed = 0;
         for id in ids {
-            let (_, case) = self.load(id).await?;
+            let (case, history) = self.load(id).await?;
             let p = self
                 .process(&case.process, Some(case.process_version))
                 .await?;
             let events = self.engine(&p, &depts).tick(&case, day)?;
             if !events.is_empty() {
-                self.commit(&sys, id, &case, events, "service.case.tick")
+                let (after, _) = self
+                    .commit(&sys, id, &case, events, "service.case.tick")
                     .await?;
+                self.issue_if_approved(id, after, history).await?;
                 changed += 1;
             }
         }
@@ -1155,15 +1320,16 @@ impl Services {
             after = *last;
             for id in ids {
                 n += 1;
-                let ok = match self.load(id).await {
-                    Ok((row, case)) => {
+                let row = db::case(&self.store, id).await?;
+                let ok = match (row, self.load(id).await) {
+                    (Some(row), Ok((case, _))) => {
                         let tasks = db::tasks_of_case(&self.store, id).await?;
                         row.status == case.status()
                             && row.events == case.events as i64
                             && row.promised_by == case.promised_by.to_string()
                             && tasks == task_rows(id, &case)
                     }
-                    Err(_) => false,
+                    _ => false,
                 };
                 if !ok {
                     bad.push(id);
@@ -1228,6 +1394,7 @@ async fn write_events(
         case.status(),
         &case.promised_by.to_string(),
         &task_rows(id, case),
+        &shuju_store::now(),
     )
     .await
 }

@@ -132,6 +132,7 @@ pub async fn insert_case(tx: &mut WriteTx, c: &NewCase<'_>) -> Result<i64> {
 /// Append events to a case that has `after` events, and write the projection they lead to: the
 /// case's status and promised date, and its open tasks (replacing the ones before). A case whose
 /// event count is not `after` (another transition got there first) is a conflict, nothing written.
+#[allow(clippy::too_many_arguments)]
 pub async fn append(
     tx: &mut WriteTx,
     case_id: i64,
@@ -140,8 +141,9 @@ pub async fn append(
     status: &str,
     promised_by: &str,
     tasks: &[TaskRow],
+    at: &str,
 ) -> Result<()> {
-    let at = now();
+    let at = at.to_owned();
     let mut q = Sql::new("UPDATE service_cases SET events = ");
     q.bind(after + events.len() as i64)
         .push(", status = ")

@@ -1,6 +1,7 @@
 //! `shuju bench …`: the benchmarks whose figures go to docs/BENCHMARKS.md. Each measures Shuju and
 //! a peer in the same run on the same data, and reports medians and tails, not single timings.
 
+pub mod service;
 pub mod soak;
 
 use anyhow::Context;
@@ -2035,6 +2036,27 @@ pub enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// The service flow: cases from intake to outcome (every transition durable) beside
+    /// SpiffWorkflow on the same process, and the latency of opening a case with auto-fill.
+    Service {
+        #[arg(long, default_value_t = 2_000)]
+        cases: usize,
+        /// Cases in flight at once.
+        #[arg(long, default_value_t = 8)]
+        workers: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Persons in the city for the auto-fill latency (0: skip it).
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+        /// A Python with SpiffWorkflow installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
     #[command(hide = true)]
     ErRun {
@@ -2112,6 +2134,28 @@ pub async fn run(cmd: &BenchCommand) -> anyhow::Result<std::process::ExitCode> {
         BenchCommand::Soak { minutes, markdown } => {
             init_tracing("warn");
             soak::soak(*minutes, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Service {
+            cases,
+            workers,
+            rounds,
+            persons,
+            queries,
+            python,
+            markdown,
+        } => {
+            init_tracing("warn");
+            service::service(
+                *cases,
+                *workers,
+                *rounds,
+                *persons,
+                *queries,
+                python.clone(),
+                markdown.clone(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::ErRun { a, b, out } => {

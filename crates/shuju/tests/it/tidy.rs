@@ -24,10 +24,11 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("identity", &["identity", "rules"]),
     ("lake", &["lake"]),
     ("license", &["license"]),
+    ("service", &["service"]),
 ];
 const JOURNALS: &[&str] = &["audit", "outbox"];
 /// Crates that build on the domains without owning a table: they may append to the journals.
-const DOMAIN_USERS: &[&str] = &["platform", "service", "cityops"];
+const DOMAIN_USERS: &[&str] = &["platform", "cityops"];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
