@@ -40,6 +40,8 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// What reading one delivery may hold: record length, fields, a workbook's expanded parts.
     pub limits: shuju_lake::read::Limits,
+    /// Where the service flow's notices go: the SMTP relay and the SMS gateway.
+    pub notices: shuju_notify::NoticeConfig,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             web: WebConfig::default(),
             identity: IdentityConfig::default(),
             limits: Default::default(),
+            notices: Default::default(),
         }
     }
 }
@@ -156,6 +159,8 @@ impl Config {
         let mut c = self.clone();
         c.database = c.database.as_deref().map(hide_password);
         c.kek = c.kek.as_ref().map(|_| "***".to_owned());
+        c.notices.smtp = c.notices.smtp.as_deref().map(hide_password);
+        c.notices.sms_token = c.notices.sms_token.as_ref().map(|_| "***".to_owned());
         Ok(toml::to_string_pretty(&c)?)
     }
 }
@@ -288,5 +293,18 @@ mod tests {
             "postgres://shuju:***@localhost:5432/shuju"
         );
         assert_eq!(hide_password("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn printing_hides_the_notice_secrets() {
+        let mut c = Config::default();
+        c.notices.smtp = Some("smtp://mailer:relay-pw@mail.gov.local:25".into());
+        c.notices.sms_token = Some("gateway-token".into());
+        c.kek = Some("ab".repeat(32));
+        let out = c.printable().unwrap();
+        assert!(out.contains("smtp://mailer:***@mail.gov.local:25"), "{out}");
+        for secret in ["relay-pw", "gateway-token", &"ab".repeat(32)] {
+            assert!(!out.contains(secret), "{secret} printed: {out}");
+        }
     }
 }

@@ -49,6 +49,8 @@ pub struct Platform {
     pub persons: Persons,
     pub enterprises: Enterprises,
     pub services: Services,
+    /// The SMTP relay and SMS gateway the service flow's notices leave by.
+    pub transports: Arc<shuju_notify::Transports>,
     /// The `admin` account's one-time password, when this start made it (the first).
     pub first_password: Option<String>,
     /// One reader of the outbox at a time.
@@ -114,6 +116,7 @@ impl Platform {
         );
         let gateway = Gateway::new(store.clone(), exchange.clone(), lake.clone());
         let persons = Persons::new(store.clone(), lake.clone());
+        let transports = Arc::new(shuju_notify::Transports::open(&cfg.notices)?);
         let services = Services::new(
             store.clone(),
             persons.clone(),
@@ -125,6 +128,7 @@ impl Platform {
             projects: Projects::new(admin.clone()),
             persons,
             services,
+            transports,
             enterprises: Enterprises::new(store.clone(), lake.clone()),
             store,
             admin,
@@ -297,6 +301,19 @@ impl Platform {
                         }
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e.report(), "service tick"),
+                    }
+                }
+            }));
+        }
+        // The notice outbox: what is due is sent; temporary failures wait and are tried again.
+        {
+            let (services, transports) = (self.services.clone(), self.transports.clone());
+            let cfg = self.config.notices.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(cfg.every_ms.max(50))).await;
+                    if let Err(e) = services.deliver_notices(&transports, &cfg).await {
+                        tracing::warn!(error = %e.report(), "notice delivery");
                     }
                 }
             }));

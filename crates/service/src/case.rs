@@ -40,6 +40,58 @@ pub struct FormValue {
     pub locked: bool,
 }
 
+/// Where the applicant is told of the case's progress (受理, 补正, 办结), if anywhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A mainland mobile number (11 digits, 1 then 3–9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.phone.is_none()
+    }
+
+    /// Refuse an address or number no notice could reach, naming it.
+    pub fn check(&self) -> Result<()> {
+        if let Some(e) = &self.email {
+            let ok = e.len() <= 254
+                && !e
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+                && e.split_once('@').is_some_and(|(l, d)| {
+                    !l.is_empty()
+                        && d.contains('.')
+                        && !d.starts_with('.')
+                        && !d.ends_with('.')
+                        && !d.contains('@')
+                });
+            if !ok {
+                return Err(Error::invalid("contact.email", "is not an email address"));
+            }
+        }
+        if let Some(p) = &self.phone {
+            let b = p.as_bytes();
+            let ok = b.len() == 11
+                && b[0] == b'1'
+                && (b'3'..=b'9').contains(&b[1])
+                && b.iter().all(u8::is_ascii_digit);
+            if !ok {
+                return Err(Error::invalid(
+                    "contact.phone",
+                    "is not a mainland mobile number (11 digits starting 13–19)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +139,9 @@ pub enum Event {
         consent: bool,
         on: NaiveDate,
         promised_by: NaiveDate,
+        /// Where the applicant is told of the case's progress.
+        #[serde(default, skip_serializing_if = "Contact::is_empty")]
+        contact: Contact,
     },
     TaskOpened {
         stage: String,
@@ -184,6 +239,7 @@ pub struct Case {
     pub materials: Vec<MaterialState>,
     pub form: Vec<FormValue>,
     pub consent: bool,
+    pub contact: Contact,
     pub opened_on: NaiveDate,
     pub promised_by: NaiveDate,
     pub tasks: BTreeMap<String, OpenTask>,
@@ -348,6 +404,7 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Case> {
         consent,
         on,
         promised_by,
+        contact,
     }) = it.next()
     else {
         return Err(Error::conflict("a case's history starts with its opening"));
@@ -364,6 +421,7 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Case> {
         materials: materials.clone(),
         form: form.clone(),
         consent: *consent,
+        contact: contact.clone(),
         opened_on: *on,
         promised_by: *promised_by,
         tasks: BTreeMap::new(),
@@ -671,6 +729,7 @@ mod tests {
             consent: false,
             on,
             promised_by: on,
+            contact: Default::default(),
         }
     }
 

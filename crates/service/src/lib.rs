@@ -5,22 +5,26 @@
 //!
 //! - [`matter`]: matters (GB/T 39554.1), their checks, guiding questions and materials;
 //! - [`process`]: stage graphs and their checks (no cycle, every stage reachable, joins sound);
-//! - [`case`]: events, the fold that is a case's state, and the engine deciding the next events.
+//! - [`case`]: events, the fold that is a case's state, and the engine deciding the next events;
+//! - [`notices`]: which transition tells the applicant what, from versioned templates.
 
 pub mod case;
 pub mod matter;
+pub mod notices;
 pub mod process;
 
-use case::{Act, Case, Engine, Event, FormValue, MaterialState, Pause};
+use case::{Act, Case, Contact, Engine, Event, FormValue, MaterialState, Pause};
 use chrono::NaiveDate;
 use matter::{Matter, Source};
+use notices::{Template, TemplateView, Templates};
 use process::Process;
 use serde::Serialize;
 use shuju_admin::{Caller, perm};
 use shuju_identity::persons::Persons;
 use shuju_license::registry::Licenses;
+use shuju_notify::{Channel, Failure, NoticeConfig, Transports};
 use shuju_store::audit::{self, Outcome};
-use shuju_store::service::{self as db, NewCase, PullRow, TaskRow};
+use shuju_store::service::{self as db, NewCase, NewNotice, NoticeRow, PullRow, TaskRow};
 use shuju_store::{Store, WriteTx};
 use shuju_types::calendar::Calendar;
 use shuju_types::{CitizenId, CreditCode, Error, Result};
@@ -34,6 +38,9 @@ pub const DEMO: &str = include_str!("../demo/liaocheng.toml");
 
 /// Process versions read so far, by (name, version): a saved version never changes.
 type ProcessCache = HashMap<(String, i64), Arc<Process>>;
+
+/// The notice templates in force and when they were read.
+type TemplatesRead = (std::time::Instant, Arc<Templates>);
 
 /// The departments by name and when they were read.
 type DepartmentsRead = (std::time::Instant, Arc<BTreeMap<String, i64>>);
@@ -54,6 +61,12 @@ pub struct Services {
     /// Group commit: transitions queued here are written by one task, as many as are waiting
     /// in one transaction, and each caller is answered after that transaction commits.
     committer: Option<tokio::sync::mpsc::UnboundedSender<Pending>>,
+    /// The notice templates in force, read at most every few seconds (and at once after a save).
+    templates: Arc<Mutex<Option<TemplatesRead>>>,
+    /// Matters' names by (code, version): a saved version never changes.
+    matter_names: Arc<Mutex<HashMap<(String, i64), String>>>,
+    /// One delivery pass at a time.
+    delivering: Arc<tokio::sync::Mutex<()>>,
 }
 
 const DEPT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -68,6 +81,7 @@ struct Pending {
     tasks: Vec<TaskRow>,
     at: String,
     audit: audit::AuditEntry,
+    notices: Vec<NewNotice>,
     reply: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
@@ -100,6 +114,7 @@ async fn committer(store: Store, mut rx: tokio::sync::mpsc::UnboundedReceiver<Pe
                 {
                     Ok(()) => {
                         audit::append(&mut tx, &p.audit).await?;
+                        db::add_notices(&mut tx, &p.notices, &p.at).await?;
                         outcomes.push(Ok(()));
                     }
                     Err(e) if e.code == shuju_types::ErrorCode::Conflict => outcomes.push(Err(e)),
@@ -180,6 +195,8 @@ pub struct OpenCase {
     /// Values the applicant writes into the form, by field name: any field not locked (a
     /// locked field filled from data may not be changed).
     pub values: BTreeMap<String, String>,
+    /// Where the applicant is told of the case's progress.
+    pub contact: Contact,
 }
 
 /// One stored event, as the history shows it.
@@ -239,6 +256,55 @@ pub struct TaskView {
     pub paused: bool,
 }
 
+/// A notice of a case and how far its delivery got.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeView {
+    pub id: i64,
+    /// The event it tells of.
+    pub seq: i64,
+    pub kind: String,
+    pub channel: String,
+    /// Masked: `z***@example.cn`, `138****5678`.
+    pub recipient: String,
+    /// The template's version (0: built in).
+    pub template_version: i64,
+    pub subject: String,
+    pub text: String,
+    /// `queued`, `sent`, `retrying` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    /// When the next attempt is due (while queued or retrying).
+    pub next_at: String,
+    pub last_error: Option<String>,
+    /// What the relay or gateway answered when it took the notice.
+    pub receipt: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<NoticeRow> for NoticeView {
+    fn from(n: NoticeRow) -> NoticeView {
+        NoticeView {
+            id: n.id,
+            seq: n.seq,
+            kind: n.kind,
+            channel: n.channel,
+            recipient: notices::mask(&n.recipient),
+            template_version: n.template_version,
+            subject: n.subject,
+            text: n.body,
+            state: n.state,
+            attempts: n.attempts,
+            next_at: n.next_at,
+            last_error: n.last_error,
+            receipt: n.receipt,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+        }
+    }
+}
+
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -276,6 +342,9 @@ impl Services {
             warn_days: 1,
             processes: Default::default(),
             departments: Default::default(),
+            templates: Default::default(),
+            matter_names: Default::default(),
+            delivering: Default::default(),
             committer: tokio::runtime::Handle::try_current().ok().map(|h| {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
                 h.spawn(committer(store.clone(), rx));
@@ -631,6 +700,7 @@ impl Services {
             }
             (holder, None)
         };
+        o.contact.check()?;
         let day = today();
         let all = self.matter_versions(&o.matter).await?;
         let m = matter::in_effect(&all, day)
@@ -769,6 +839,7 @@ impl Services {
             consent: o.consent,
             on: day,
             promised_by: self.calendar.add_working_days(day, m.promised_days),
+            contact: o.contact.clone(),
         };
         let events = self.engine(&p, &depts).open(opened, day)?;
         let case = case::fold(&events)?;
@@ -788,6 +859,11 @@ impl Services {
         )
         .await?;
         write_events(&mut tx, id, 0, &events, &case, &c.username).await?;
+        if !case.contact.is_empty() {
+            let t = self.templates().await?;
+            let n = notices::notices_for(id, &case, 1, &events, &m.name, &t);
+            db::add_notices(&mut tx, &n, &shuju_store::now()).await?;
+        }
         if !reads.is_empty() {
             db::add_pull(&mut tx, id, &applicant, &json(&reads)?, &c.username).await?;
             self.audited(
@@ -961,6 +1037,179 @@ impl Services {
             .collect())
     }
 
+    // ---- notices ----
+
+    /// The notice templates in force.
+    async fn templates(&self) -> Result<Arc<Templates>> {
+        if let Some((at, t)) = lock(&self.templates).as_ref()
+            && at.elapsed() < DEPT_TTL
+        {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(Templates::from_saved(
+            db::templates(&self.store)
+                .await?
+                .into_iter()
+                .map(|r| (r.name, r.version, r.body)),
+        )?);
+        *lock(&self.templates) = Some((std::time::Instant::now(), t.clone()));
+        Ok(t)
+    }
+
+    /// A matter version's name (for a notice's text).
+    async fn matter_name(&self, code: &str, version: i64) -> Result<String> {
+        let key = (code.to_owned(), version);
+        if let Some(n) = lock(&self.matter_names).get(&key) {
+            return Ok(n.clone());
+        }
+        let name = self
+            .matter_versions(code)
+            .await?
+            .into_iter()
+            .find(|m| m.version == version)
+            .map(|m| m.name)
+            .unwrap_or_else(|| code.to_owned());
+        lock(&self.matter_names).insert(key, name.clone());
+        Ok(name)
+    }
+
+    /// Every kind of notice and channel with the template in force (version 0: built in).
+    pub async fn notice_templates(&self, c: &Caller) -> Result<Vec<TemplateView>> {
+        self.require(c, perm::SERVICE_MATTERS, "service.notice.templates")
+            .await?;
+        let rows = db::templates(&self.store).await?;
+        let by = rows
+            .iter()
+            .map(|r| (r.name.clone(), (r.updated_by.clone(), r.updated_at.clone())))
+            .collect();
+        let t = Templates::from_saved(rows.into_iter().map(|r| (r.name, r.version, r.body)))?;
+        Ok(t.views(&by))
+    }
+
+    /// Save a new version of a notice template, after checking that it renders and fits its
+    /// channel; notices written from now on use it.
+    pub async fn save_notice_template(
+        &self,
+        c: &Caller,
+        kind: &str,
+        channel: &str,
+        t: Template,
+    ) -> Result<TemplateView> {
+        const ACTION: &str = "service.notice.template.save";
+        self.require(c, perm::SERVICE_MATTERS, ACTION).await?;
+        let name = format!("{kind}.{channel}");
+        if let Err(e) = notices::check(kind, channel, &t) {
+            return Err(self.refused(c, ACTION, &name, e).await);
+        }
+        let mut tx = self.store.write().await?;
+        let v = db::save_template(&mut tx, &name, &json(&t)?, &c.username).await?;
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "notice_template",
+                Some(format!("{name}@{v}")),
+                Outcome::Ok,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        *lock(&self.templates) = None;
+        Ok(TemplateView {
+            kind: kind.into(),
+            channel: channel.into(),
+            version: v,
+            subject: t.subject,
+            text: t.text,
+            updated_by: Some(c.username.clone()),
+            updated_at: Some(shuju_store::now()),
+        })
+    }
+
+    /// A case's notices and how far each got, to whoever may see the case (the recipient
+    /// masked).
+    pub async fn notices(&self, c: &Caller, id: i64) -> Result<Vec<NoticeView>> {
+        const ACTION: &str = "service.notice.read";
+        let (case, _) = self.load(id).await?;
+        if !self.may_see(c, &case).await? {
+            let _ = audit::record(
+                &self.store,
+                &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Denied, None),
+            )
+            .await;
+            return Err(Error::not_found(format!("case {id}")));
+        }
+        Ok(db::notices_of_case(&self.store, id)
+            .await?
+            .into_iter()
+            .map(NoticeView::from)
+            .collect())
+    }
+
+    /// How many notices are in each delivery state.
+    pub async fn notice_states(&self) -> Result<Vec<(String, i64)>> {
+        db::notice_states(&self.store).await
+    }
+
+    /// Send the notices that are due, one pass: a notice sent is `sent` with the transport's
+    /// answer; a temporary failure is tried again after `retry_secs`, doubling each time, until
+    /// `max_attempts`, then `failed`; a permanent failure is `failed` at once. Each notice is
+    /// claimed before it is sent, so senders in several processes send it once. Returns how many
+    /// were attempted.
+    pub async fn deliver_notices(&self, t: &Transports, cfg: &NoticeConfig) -> Result<usize> {
+        let _one = self.delivering.lock().await;
+        let now = chrono::Utc::now();
+        let due = db::notices_due(&self.store, &shuju_store::fmt_time(now), 100).await?;
+        // A send may take `timeout_secs`; the lease outlasts it.
+        let lease = shuju_store::fmt_time(
+            now + chrono::Duration::seconds(cfg.timeout_secs.max(1) as i64 * 2 + 30),
+        );
+        let mut attempted = 0;
+        for n in &due {
+            if !db::claim_notice(&self.store, n.id, &n.next_at, &lease).await? {
+                continue;
+            }
+            attempted += 1;
+            let attempts = n.attempts + 1;
+            let sent = match Channel::parse(&n.channel) {
+                Some(ch) => t.send(ch, &n.recipient, &n.subject, &n.body).await,
+                None => Err(Failure::Permanent(format!("unknown channel {}", n.channel))),
+            };
+            let (state, next_at, receipt, error) = match sent {
+                Ok(r) => ("sent", n.next_at.clone(), Some(r), None),
+                Err(Failure::Temporary(m)) if attempts < i64::from(cfg.max_attempts.max(1)) => {
+                    let wait = cfg
+                        .retry_secs
+                        .saturating_mul(1u64 << (attempts - 1).clamp(0, 20));
+                    let next = now + chrono::Duration::seconds(wait.min(86_400 * 7) as i64);
+                    ("retrying", shuju_store::fmt_time(next), None, Some(m))
+                }
+                Err(Failure::Temporary(m)) => (
+                    "failed",
+                    n.next_at.clone(),
+                    None,
+                    Some(format!("{m}; gave up after {attempts} attempts")),
+                ),
+                Err(Failure::Permanent(m)) => ("failed", n.next_at.clone(), None, Some(m)),
+            };
+            if state != "sent" {
+                tracing::warn!(notice = n.id, case = n.case_id, channel = %n.channel, state, reason = error.as_deref().unwrap_or(""), "notice not sent");
+            }
+            db::notice_attempted(
+                &self.store,
+                n.id,
+                state,
+                attempts,
+                &next_at,
+                receipt.as_deref(),
+                error.as_deref(),
+            )
+            .await?;
+        }
+        Ok(attempted)
+    }
+
     // ---- transitions ----
 
     /// Write the events a transition decided, after the case's `before` state.
@@ -999,6 +1248,15 @@ impl Services {
             .map(|e| Ok((json(e)?, c.username.clone())))
             .collect::<Result<Vec<_>>>()?;
         let after_n = before.events as i64;
+        let notices = if after.contact.is_empty() {
+            Vec::new()
+        } else {
+            let name = self
+                .matter_name(&after.matter, after.matter_version)
+                .await?;
+            let t = self.templates().await?;
+            notices::notices_for(id, &after, after_n + 1, &events, &name, &t)
+        };
         match &self.committer {
             Some(q) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
@@ -1011,6 +1269,7 @@ impl Services {
                     tasks: task_rows(id, &after),
                     at: at.clone(),
                     audit,
+                    notices,
                     reply,
                 })
                 .map_err(|_| Error::unavailable("the service is shutting down"))?;
@@ -1032,6 +1291,7 @@ impl Services {
                 )
                 .await?;
                 audit::append(&mut tx, &audit).await?;
+                db::add_notices(&mut tx, &notices, &at).await?;
                 tx.commit().await?;
             }
         }

@@ -478,6 +478,8 @@ async fn seed_services(p: &shuju_platform::Platform) -> Result<Vec<(String, Stri
             // applicant of a matter that issues a license (its claims come from the file).
             consent: i % 4 == 0 || m.issues_license.is_some(),
             values,
+            // The demo city sends no notices: no relay is configured.
+            contact: Default::default(),
         };
         if i > 0 && i % 40 == 0 {
             eprintln!("    {i} cases …");

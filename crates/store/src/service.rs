@@ -12,6 +12,11 @@ const MATTERS: crate::versioned::Table = crate::versioned::Table {
     key: "matter_code",
 };
 
+const TEMPLATES: crate::versioned::Table = crate::versioned::Table {
+    table: "service_notice_templates",
+    key: "template",
+};
+
 const PROCESSES: crate::versioned::Table = crate::versioned::Table {
     table: "service_processes",
     key: "process_name",
@@ -316,4 +321,172 @@ pub async fn pulls_of_case(store: &Store, case_id: i64) -> Result<Vec<PullRow>> 
     let mut q = Sql::new("SELECT * FROM service_pulls WHERE case_id = ");
     q.bind(case_id).push(" ORDER BY id");
     q.fetch_all(store.pool()).await
+}
+
+// ---- notices ----
+
+/// The newest version of every saved notice template (named `kind.channel`).
+pub async fn templates(store: &Store) -> Result<Vec<VersionedRow>> {
+    TEMPLATES.latest(store).await
+}
+
+/// Every version of one template, newest first.
+pub async fn template_history(store: &Store, name: &str) -> Result<Vec<VersionedRow>> {
+    TEMPLATES.history(store, name).await
+}
+
+/// Save a new version of a template; returns its number.
+pub async fn save_template(tx: &mut WriteTx, name: &str, body: &str, actor: &str) -> Result<i64> {
+    TEMPLATES.save(tx, name, body, actor).await
+}
+
+/// A notice to be sent, rendered when its event was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewNotice {
+    pub case_id: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub template_version: i64,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A notice and how far its delivery got.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub template_version: i64,
+    pub subject: String,
+    pub body: String,
+    /// `queued`, `sent`, `retrying` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: String,
+    pub last_error: Option<String>,
+    pub receipt: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Queue notices, inside the transaction of the events they tell of.
+pub async fn add_notices(tx: &mut WriteTx, notices: &[NewNotice], at: &str) -> Result<()> {
+    for n in notices {
+        let mut q = Sql::new(
+            "INSERT INTO service_notices (case_id, seq, kind, channel, recipient, template_version, subject, body, state, attempts, next_at, created_at, updated_at) VALUES (",
+        );
+        q.bind(n.case_id)
+            .push(", ")
+            .bind(n.seq)
+            .push(", ")
+            .bind(n.kind.as_str())
+            .push(", ")
+            .bind(n.channel.as_str())
+            .push(", ")
+            .bind(n.recipient.as_str())
+            .push(", ")
+            .bind(n.template_version)
+            .push(", ")
+            .bind(n.subject.as_str())
+            .push(", ")
+            .bind(n.body.as_str())
+            .push(", 'queued', 0, ")
+            .bind(at)
+            .push(", ")
+            .bind(at)
+            .push(", ")
+            .bind(at)
+            .push(")");
+        q.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+/// Notices whose (next) attempt is due at `now`, oldest first.
+pub async fn notices_due(store: &Store, now: &str, limit: i64) -> Result<Vec<NoticeRow>> {
+    let mut q = Sql::new(
+        "SELECT * FROM service_notices WHERE state IN ('queued', 'retrying') AND next_at <= ",
+    );
+    q.bind(now).push(" ORDER BY next_at, id LIMIT ").bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// Take a due notice for one attempt: its `next_at` moved to `lease_until`, only if no other
+/// sender took it since it was read (its `next_at` still `seen_next_at`). Two processes sending
+/// from one database send each notice once; a sender that dies mid-attempt leaves the notice to
+/// be tried again when the lease ends.
+pub async fn claim_notice(
+    store: &Store,
+    id: i64,
+    seen_next_at: &str,
+    lease_until: &str,
+) -> Result<bool> {
+    let mut tx = store.write().await?;
+    let mut q = Sql::new("UPDATE service_notices SET next_at = ");
+    q.bind(lease_until)
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND next_at = ")
+        .bind(seen_next_at)
+        .push(" AND state IN ('queued', 'retrying')");
+    let n = q.execute(tx.conn()).await?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Record one attempt's result: the new state, the attempts so far, when to try next, and the
+/// transport's answer (`receipt` on success, `error` on failure).
+pub async fn notice_attempted(
+    store: &Store,
+    id: i64,
+    state: &str,
+    attempts: i64,
+    next_at: &str,
+    receipt: Option<&str>,
+    error: Option<&str>,
+) -> Result<()> {
+    let mut tx = store.write().await?;
+    let mut q = Sql::new("UPDATE service_notices SET state = ");
+    q.bind(state)
+        .push(", attempts = ")
+        .bind(attempts)
+        .push(", next_at = ")
+        .bind(next_at)
+        .push(", receipt = ")
+        .bind(receipt)
+        .push(", last_error = ")
+        .bind(error)
+        .push(", updated_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(id);
+    q.execute(tx.conn()).await?;
+    tx.commit().await
+}
+
+/// The notices of one case, in order.
+pub async fn notices_of_case(store: &Store, case_id: i64) -> Result<Vec<NoticeRow>> {
+    let mut q = Sql::new("SELECT * FROM service_notices WHERE case_id = ");
+    q.bind(case_id).push(" ORDER BY id");
+    q.fetch_all(store.pool()).await
+}
+
+/// How many notices are in each state.
+pub async fn notice_states(store: &Store) -> Result<Vec<(String, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct N {
+        state: String,
+        n: i64,
+    }
+    let rows: Vec<N> =
+        Sql::new("SELECT state, count(*) AS n FROM service_notices GROUP BY state ORDER BY state")
+            .fetch_all(store.pool())
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
 }

@@ -52,6 +52,7 @@ conformance!(
     exchange_requests_grants_and_projects,
     gateway_calls_usage_and_subscriptions,
     license_types_licenses_keys_and_holders,
+    service_notices_queue_claim_and_settle,
 );
 
 fn dept(name: &str, parent: Option<i64>, uscc: Option<&str>) -> DepartmentFields {
@@ -1866,4 +1867,122 @@ async fn license_types_licenses_keys_and_holders(store: Store, _: &str) {
         Some("91371500MA3C00002X")
     );
     assert!(lic::holder_of(&store, u + 1).await.unwrap().is_none());
+}
+
+async fn service_notices_queue_claim_and_settle(store: Store, _: &str) {
+    use shuju_store::service as db;
+    let mut tx = store.write().await.unwrap();
+    let case = db::insert_case(
+        &mut tx,
+        &db::NewCase {
+            matter_code: "371500-T0001-01",
+            matter_version: 1,
+            process_name: "p",
+            process_version: 1,
+            applicant: "11010519491231002X",
+            centre_id: None,
+            status: "open",
+            promised_by: "2026-12-31",
+        },
+    )
+    .await
+    .unwrap();
+    let notice = |channel: &str, to: &str| db::NewNotice {
+        case_id: case,
+        seq: 1,
+        kind: "received".into(),
+        channel: channel.into(),
+        recipient: to.into(),
+        template_version: 0,
+        subject: "受理".into(),
+        body: "您的申请已受理".into(),
+    };
+    let t0 = "2026-12-04T08:00:00.000Z";
+    db::add_notices(
+        &mut tx,
+        &[
+            notice("email", "a@example.cn"),
+            notice("sms", "13800138000"),
+        ],
+        t0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // Notices queued in a transaction that rolls back are never sent.
+    let mut tx = store.write().await.unwrap();
+    db::add_notices(&mut tx, &[notice("email", "b@example.cn")], t0)
+        .await
+        .unwrap();
+    drop(tx);
+    let due = db::notices_due(&store, "2026-12-04T08:00:01.000Z", 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|n| n.state == "queued" && n.attempts == 0));
+    assert!(
+        db::notices_due(&store, "2026-12-04T07:59:59.000Z", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due before next_at"
+    );
+    // One sender claims a notice; a second that read it at the same time does not.
+    let lease = "2026-12-04T08:01:00.000Z";
+    let (a, b) = (&due[0], &due[1]);
+    assert!(
+        db::claim_notice(&store, a.id, &a.next_at, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db::claim_notice(&store, a.id, &a.next_at, lease)
+            .await
+            .unwrap()
+    );
+    // While claimed it is not due; a sender that died leaves it due again after the lease.
+    let due = db::notices_due(&store, "2026-12-04T08:00:30.000Z", 10)
+        .await
+        .unwrap();
+    assert_eq!(due.iter().map(|n| n.id).collect::<Vec<_>>(), [b.id]);
+    assert_eq!(
+        db::notices_due(&store, "2026-12-04T08:01:01.000Z", 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    db::notice_attempted(&store, a.id, "sent", 1, lease, Some("250 ok"), None)
+        .await
+        .unwrap();
+    assert!(
+        db::claim_notice(&store, b.id, &b.next_at, lease)
+            .await
+            .unwrap()
+    );
+    db::notice_attempted(
+        &store,
+        b.id,
+        "retrying",
+        1,
+        "2026-12-04T08:02:00.000Z",
+        None,
+        Some("the gateway answered 503"),
+    )
+    .await
+    .unwrap();
+    // A settled notice cannot be claimed again.
+    assert!(!db::claim_notice(&store, a.id, lease, lease).await.unwrap());
+    let all = db::notices_of_case(&store, case).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].state, "sent");
+    assert_eq!(all[0].receipt.as_deref(), Some("250 ok"));
+    assert_eq!(all[1].state, "retrying");
+    assert_eq!(
+        all[1].last_error.as_deref(),
+        Some("the gateway answered 503")
+    );
+    let mut states = db::notice_states(&store).await.unwrap();
+    states.sort();
+    assert_eq!(states, [("retrying".to_owned(), 1), ("sent".to_owned(), 1)]);
 }

@@ -6,10 +6,11 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Json, Path, Query};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use shuju_service::case::Act;
+use shuju_service::case::{Act, Contact};
 use shuju_service::matter::Matter;
+use shuju_service::notices::{Template, TemplateView};
 use shuju_service::process::Process;
-use shuju_service::{CaseRow, CaseView, OpenCase, Preview, Pull, TaskView};
+use shuju_service::{CaseRow, CaseView, NoticeView, OpenCase, Preview, Pull, TaskView};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +25,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(processes, save_process))
         .routes(routes!(my_cases, open_case))
         .routes(routes!(case))
+        .routes(routes!(case_notices))
+        .routes(routes!(notice_templates))
+        .routes(routes!(save_notice_template))
         .routes(routes!(act))
         .routes(routes!(resume))
         .routes(routes!(tasks))
@@ -123,6 +127,10 @@ pub struct OpenBody {
     /// Values the applicant writes into the form's fields that are not locked, by field name.
     #[serde(default)]
     pub values: BTreeMap<String, String>,
+    /// Where the applicant is told of the case's progress (an email address, a mobile number
+    /// or both); none: no notices are sent.
+    #[serde(default)]
+    pub contact: Option<Contact>,
 }
 
 /// Open a case (一窗受理, or online by the applicant).
@@ -139,6 +147,7 @@ pub async fn open_case(
         answers: b.answers,
         consent: b.consent,
         values: b.values,
+        contact: b.contact.unwrap_or_default(),
     };
     Ok(Json(s.services.open(&c, &o).await?))
 }
@@ -192,6 +201,47 @@ pub async fn case(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CaseView>> {
     Ok(Json(s.services.case(&c, id).await?))
+}
+
+/// The notices of a case (受理, 补正, 办结, 发证) and how far each one's delivery got; the
+/// recipients masked. Whoever may see the case may see them.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/notices", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<NoticeView>), (status = 404, body = ErrorBody)))]
+pub async fn case_notices(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<NoticeView>>> {
+    Ok(Json(s.services.notices(&c, id).await?))
+}
+
+/// The notice templates in effect, one per kind and channel (version 0: the built-in text).
+#[utoipa::path(get, path = "/api/v1/service/notice-templates", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TemplateView>), (status = 403, body = ErrorBody)))]
+pub async fn notice_templates(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<Vec<TemplateView>>> {
+    Ok(Json(s.services.notice_templates(&c).await?))
+}
+
+/// Save a new version of a notice template (kinds: received, correction, approved, refused,
+/// issued; channels: email, sms). Each part must render with the variables a notice has (an
+/// unknown one is refused); the subject is one line, a text message at most 500 characters.
+#[utoipa::path(put, path = "/api/v1/service/notice-templates/{kind}/{channel}", tag = "service", security(("bearer" = [])),
+    params(("kind" = String, Path), ("channel" = String, Path)), request_body = Template,
+    responses((status = 200, body = TemplateView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn save_notice_template(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((kind, channel)): Path<(String, String)>,
+    Json(t): Json<Template>,
+) -> ApiResult<Json<TemplateView>> {
+    Ok(Json(
+        s.services
+            .save_notice_template(&c, &kind, &channel, t)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -98,6 +98,17 @@ pub async fn metrics(
         }
         Err(e) => tracing::warn!(error = %e.report(), "sharing rates not measured"),
     }
+    // The service flow's notices by delivery state: a growing `failed` or `retrying` is a relay
+    // or gateway to look at.
+    match s.services.notice_states().await {
+        Ok(states) => {
+            for state in ["queued", "retrying", "sent", "failed"] {
+                let n = states.iter().find(|(s, _)| s == state).map_or(0, |x| x.1);
+                metrics::gauge!("shuju_service_notices", "state" => state).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e.report(), "notice states not measured"),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

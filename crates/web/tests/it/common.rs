@@ -43,28 +43,36 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb) -> TestApp {
-        Self::spawn_configured(db, shuju_web::WebConfig::default()).await
+        Self::spawn_configured(db, |_| {}).await
     }
 
     /// A server on SQLite with these web settings.
-    pub async fn spawn_with(cfg: shuju_web::WebConfig) -> TestApp {
-        Self::spawn_configured(testing::sqlite(), cfg).await
+    pub async fn spawn_with(web: shuju_web::WebConfig) -> TestApp {
+        Self::spawn_configured(testing::sqlite(), |c| c.web = web).await
     }
 
-    async fn spawn_configured(db: TestDb, web: shuju_web::WebConfig) -> TestApp {
+    /// A server on SQLite whose notices go to this SMTP relay and SMS gateway.
+    pub async fn spawn_with_notices(notices: shuju_notify::NoticeConfig) -> TestApp {
+        Self::spawn_configured(testing::sqlite(), |c| c.notices = notices).await
+    }
+
+    async fn spawn_configured(
+        db: TestDb,
+        configure: impl FnOnce(&mut shuju_platform::Config),
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let kek_hex = shuju_license::kek::LocalKek::new_hex();
-        let cfg = shuju_platform::Config {
+        let mut cfg = shuju_platform::Config {
             data_dir: dir.path().join("data"),
             database: Some(db.url.clone()),
             public_url: Some("http://shuju.test".into()),
             lake: Some(dir.path().join("lake").display().to_string()),
             kek: Some(kek_hex.clone()),
-            web,
             ..Default::default()
         };
+        configure(&mut cfg);
         let platform = shuju_platform::Platform::open(&cfg).await.unwrap();
         let initial_password = platform
             .first_password

@@ -9,6 +9,7 @@ mod gateway;
 mod lake;
 mod licenses;
 mod matching;
+mod notices;
 mod openapi_and_pages;
 mod persons;
 mod profiles;

@@ -15,7 +15,7 @@ const MARKET: &str = "聊城市市场监督管理局";
 const ENV: &str = "聊城市生态环境局";
 
 /// Two residents of the registry with valid IDs (the first and last by ID).
-async fn residents(app: &TestApp) -> (String, String) {
+pub(crate) async fn residents(app: &TestApp) -> (String, String) {
     let rows = app
         .lake
         .sql(
@@ -32,7 +32,13 @@ async fn residents(app: &TestApp) -> (String, String) {
 }
 
 /// An account in a department with one built-in role, signed in: its token and user id.
-async fn account(app: &TestApp, admin: &str, user: &str, dept: i64, role: &str) -> (String, i64) {
+pub(crate) async fn account(
+    app: &TestApp,
+    admin: &str,
+    user: &str,
+    dept: i64,
+    role: &str,
+) -> (String, i64) {
     let role = shuju_store::roles::by_key(app.admin.store(), role)
         .await
         .unwrap()
@@ -56,7 +62,7 @@ async fn account(app: &TestApp, admin: &str, user: &str, dept: i64, role: &str) 
     )
 }
 
-fn process(name: &str, review_days: u32) -> Value {
+pub(crate) fn process(name: &str, review_days: u32) -> Value {
     json!({
         "name": name, "title": "受理，市场监管与生态环境并联审查，决定", "start": "accept",
         "stages": {
@@ -71,7 +77,7 @@ fn process(name: &str, review_days: u32) -> Value {
     })
 }
 
-fn matter(promised: u32, statutory: u32) -> Value {
+pub(crate) fn matter(promised: u32, statutory: u32) -> Value {
     json!({
         "code": "371521-T0001-01", "basic_code": "T0001", "name": "残疾人证核发（测试）",
         "matter_type": "公共服务", "department": "聊城市民政局", "implementing_body": CENTRE,
@@ -95,20 +101,20 @@ fn matter(promised: u32, statutory: u32) -> Value {
     })
 }
 
-struct Actors {
-    admin: String,
-    service_admin: String,
-    clerk: String,
-    centre: String,
-    market: String,
-    env: String,
+pub(crate) struct Actors {
+    pub admin: String,
+    pub service_admin: String,
+    pub clerk: String,
+    pub centre: String,
+    pub market: String,
+    pub env: String,
     /// The first resident's own account, and the resident.
-    holder: String,
-    x: String,
-    y: String,
+    pub holder: String,
+    pub x: String,
+    pub y: String,
 }
 
-async fn set_up(app: &TestApp) -> Actors {
+pub(crate) async fn set_up(app: &TestApp) -> Actors {
     let admin = app.admin_token().await;
     let city = app.dept_id(&admin, "聊城市人民政府").await;
     let mut ids = Vec::new();
@@ -151,7 +157,13 @@ async fn set_up(app: &TestApp) -> Actors {
     }
 }
 
-async fn act(app: &TestApp, token: &str, case: i64, stage: &str, act: &str) -> reqwest::Response {
+pub(crate) async fn act(
+    app: &TestApp,
+    token: &str,
+    case: i64,
+    stage: &str,
+    act: &str,
+) -> reqwest::Response {
     app.post(
         token,
         &format!("/api/v1/cases/{case}/tasks/{stage}"),
@@ -160,7 +172,7 @@ async fn act(app: &TestApp, token: &str, case: i64, stage: &str, act: &str) -> r
     .await
 }
 
-async fn approve(app: &TestApp, token: &str, case: i64, stage: &str) -> Value {
+pub(crate) async fn approve(app: &TestApp, token: &str, case: i64, stage: &str) -> Value {
     let r = act(app, token, case, stage, "approve").await;
     assert_eq!(r.status(), StatusCode::OK, "{stage}: {:?}", r.text().await);
     r.json().await.unwrap()
