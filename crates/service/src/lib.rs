@@ -953,22 +953,30 @@ impl Services {
     /// One case with its history and what was read for it, to whoever may see it (audited; the
     /// case of someone else is answered as not found).
     pub async fn case(&self, c: &Caller, id: i64) -> Result<CaseView> {
-        const ACTION: &str = "service.case.read";
+        let (case, history) = self.readable(c, id, "service.case.read").await?;
+        self.view_of(id, case, history).await
+    }
+
+    /// A case and its history for a read by whoever may see it, the read audited (a refused
+    /// one as denied, and answered as not found: another's case is not confirmed to exist).
+    async fn readable(
+        &self,
+        c: &Caller,
+        id: i64,
+        action: &str,
+    ) -> Result<(Case, Vec<HistoryItem>)> {
         let (case, history) = self.load(id).await?;
-        if !self.may_see(c, &case).await? {
-            let _ = audit::record(
-                &self.store,
-                &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Denied, None),
-            )
-            .await;
-            return Err(Error::not_found(format!("case {id}")));
-        }
+        let seen = self.may_see(c, &case).await?;
+        let outcome = if seen { Outcome::Ok } else { Outcome::Denied };
         let _ = audit::record(
             &self.store,
-            &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Ok, None),
+            &c.entry(action, "case", Some(id.to_string()), outcome, None),
         )
         .await;
-        self.view_of(id, case, history).await
+        if !seen {
+            return Err(Error::not_found(format!("case {id}")));
+        }
+        Ok((case, history))
     }
 
     /// The caller's own cases (an applicant's), newest first.
@@ -1128,18 +1136,9 @@ impl Services {
     }
 
     /// A case's notices and how far each got, to whoever may see the case (the recipient
-    /// masked).
+    /// masked; the read audited).
     pub async fn notices(&self, c: &Caller, id: i64) -> Result<Vec<NoticeView>> {
-        const ACTION: &str = "service.notice.read";
-        let (case, _) = self.load(id).await?;
-        if !self.may_see(c, &case).await? {
-            let _ = audit::record(
-                &self.store,
-                &c.entry(ACTION, "case", Some(id.to_string()), Outcome::Denied, None),
-            )
-            .await;
-            return Err(Error::not_found(format!("case {id}")));
-        }
+        self.readable(c, id, "service.notice.read").await?;
         Ok(db::notices_of_case(&self.store, id)
             .await?
             .into_iter()

@@ -330,11 +330,6 @@ pub async fn templates(store: &Store) -> Result<Vec<VersionedRow>> {
     TEMPLATES.latest(store).await
 }
 
-/// Every version of one template, newest first.
-pub async fn template_history(store: &Store, name: &str) -> Result<Vec<VersionedRow>> {
-    TEMPLATES.history(store, name).await
-}
-
 /// Save a new version of a template; returns its number.
 pub async fn save_template(tx: &mut WriteTx, name: &str, body: &str, actor: &str) -> Result<i64> {
     TEMPLATES.save(tx, name, body, actor).await
