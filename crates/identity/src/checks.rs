@@ -31,6 +31,11 @@ pub const BUILT_IN: &[(&str, &str, &str)] = &[
         "个体工商户登记预审",
         include_str!("../rules/individual_business.json"),
     ),
+    (
+        "vehicle_entry",
+        "货车城区通行证秒批",
+        include_str!("../rules/vehicle_entry.json"),
+    ),
 ];
 
 const ALLOWED: &[&str] = &[
@@ -40,6 +45,9 @@ const ALLOWED: &[&str] = &[
     "expressionNode",
     "switchNode",
 ];
+
+/// A vetted decision model, ready to evaluate.
+pub type Rules = Arc<DecisionContent>;
 
 /// Parse and vet a decision model: JSON, a graph, only the allowed node kinds, and it runs.
 pub fn parse(jdm: &str) -> Result<Arc<DecisionContent>> {
@@ -77,6 +85,12 @@ pub struct RuleOutcome {
     pub rule: String,
     pub pass: bool,
     pub reason: String,
+    /// The row sends the case to an officer (an instant matter's manual route).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
+    /// The legal-basis clause the row applies.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub basis: String,
 }
 
 /// A check's answer: yes or no, the reason for each rule, and the facts it was given.
@@ -93,14 +107,39 @@ pub struct CheckResult {
 
 /// Evaluate a decision model on `facts`.
 pub fn evaluate(content: Arc<DecisionContent>, facts: &Value) -> Result<Vec<RuleOutcome>> {
+    evaluate_many(content, std::slice::from_ref(facts))
+        .pop()
+        .unwrap_or_else(|| Err(Error::internal("no answer")))
+}
+
+/// Evaluate a decision model on many sets of facts (a replay), the decision built once.
+pub fn evaluate_many(
+    content: Arc<DecisionContent>,
+    facts: &[Value],
+) -> Vec<Result<Vec<RuleOutcome>>> {
     let engine = DecisionEngine::default();
-    let decision = engine
-        .create_decision(content)
-        .map_err(|e| Error::invalid("jdm", e.to_string()))?;
-    // The engine's futures stay on this thread; no I/O happens in them.
-    let out = futures::executor::block_on(decision.evaluate(facts.clone().into()))
-        .map_err(|e| Error::invalid("jdm", format!("evaluation failed: {e}")))?;
-    let result: Value = out.result.to_value();
+    let decision = match engine.create_decision(content) {
+        Ok(d) => d,
+        Err(e) => {
+            let why = e.to_string();
+            return facts
+                .iter()
+                .map(|_| Err(Error::invalid("jdm", why.clone())))
+                .collect();
+        }
+    };
+    facts
+        .iter()
+        .map(|f| {
+            // The engine's futures stay on this thread; no I/O happens in them.
+            let out = futures::executor::block_on(decision.evaluate(f.clone().into()))
+                .map_err(|e| Error::invalid("jdm", format!("evaluation failed: {e}")))?;
+            outcomes(out.result.to_value())
+        })
+        .collect()
+}
+
+fn outcomes(result: Value) -> Result<Vec<RuleOutcome>> {
     let checks = result
         .get("checks")
         .and_then(Value::as_array)
@@ -120,6 +159,21 @@ pub fn evaluate(content: Arc<DecisionContent>, facts: &Value) -> Result<Vec<Rule
                 })?,
                 reason: c
                     .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                manual: match c.get("manual") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            "jdm",
+                            "a rule row's manual output is true or false",
+                        ));
+                    }
+                },
+                basis: c
+                    .get("basis")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
@@ -161,6 +215,26 @@ mod tests {
         let house = r.iter().find(|x| x.rule == "房产").unwrap();
         assert!(!house.pass && house.reason.contains("两套"), "{house:?}");
         assert!(r.iter().filter(|x| x.rule != "房产").all(|x| x.pass));
+    }
+
+    #[test]
+    fn vehicle_entry_rows_pass_fail_and_send_to_an_officer() {
+        let rules = parse(BUILT_IN[3].2).unwrap();
+        let r = evaluate(
+            rules.clone(),
+            &json!({"id_valid": true, "age": 30, "vehicles": 1}),
+        )
+        .unwrap();
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert!(passed(&r) && r.iter().all(|x| !x.manual && !x.basis.is_empty()));
+        let r = evaluate(
+            rules.clone(),
+            &json!({"id_valid": true, "age": 30, "vehicles": 0}),
+        )
+        .unwrap();
+        assert!(!passed(&r) && r.iter().any(|x| x.rule == "车辆" && !x.pass));
+        let r = evaluate(rules, &json!({"id_valid": true, "age": 30, "vehicles": 5})).unwrap();
+        assert!(r.iter().any(|x| x.manual), "{r:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod held;
 pub mod jose;
 pub mod kek;
 pub mod nonces;
+pub mod receipt;
 pub mod registry;
 pub mod sdjwt;
 pub mod seal;

@@ -8,6 +8,7 @@ use crate::sdjwt::{self, Credential, Expect, Status, TrustList, Verified};
 use crate::seal;
 use crate::status::StatusList;
 use p256::ecdsa::SigningKey;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use shuju_admin::departments;
 use shuju_admin::{Admin, Caller, perm};
@@ -23,7 +24,7 @@ pub const STATUS_PATH: &str = "/api/v1/licenses/status/1";
 /// How long a status list token or trust list may be cached.
 pub const TTL_SECONDS: i64 = 3600;
 
-/// The seven types the reference city uses. Type codes: the State Council's definer USCC + 3 digits.
+/// The eight types the reference city uses. Type codes: the State Council's definer USCC + 3 digits.
 const DEFINER: &str = "11100000000013127D";
 type TypeSeed = (
     &'static str,
@@ -134,6 +135,19 @@ const TYPES: &[TypeSeed] = &[
         ],
         Some(10 * 365),
     ),
+    (
+        "vehicle_entry_pass",
+        "货车城区通行证",
+        "008",
+        "citizen",
+        &[
+            ("name", "姓名"),
+            ("citizen_id", "公民身份号码"),
+            ("plate", "号牌号码"),
+            ("zone", "通行区域"),
+        ],
+        Some(365),
+    ),
 ];
 
 /// Matters that accept a shown license, with the claims each needs.
@@ -169,6 +183,28 @@ const MATTERS: &[(&str, &str, &str, &[&str])] = &[
         &["name", "spouse", "registered"],
     ),
 ];
+
+/// Where a holder's newest license of a type stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Valid(String),
+    /// Its validity ended (the license ID).
+    Expired(String),
+    /// Revoked or suspended (the license ID and its status).
+    Withdrawn(String, String),
+    Missing,
+}
+
+/// A decision receipt's signatures: ES256 (compact JWS over the payload) and the SM2 seal over
+/// the payload's canonical JSON, each with its key's id in the trust list.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Signed {
+    pub jws: String,
+    pub es256_kid: String,
+    pub seal: String,
+    pub sm2_kid: String,
+}
 
 /// What an official submits to issue a license.
 #[derive(Clone, Debug)]
@@ -337,9 +373,15 @@ impl Licenses {
 
     async fn seed(&self) -> Result<()> {
         let sys = Caller::system();
-        if store::types(&self.store).await?.is_empty() {
+        let have = store::types(&self.store).await?;
+        let first = have.is_empty();
+        let missing: Vec<_> = TYPES
+            .iter()
+            .filter(|t| !have.iter().any(|h| h.type_key == t.0))
+            .collect();
+        if !missing.is_empty() {
             let mut tx = self.store.write().await?;
-            for (key, name, n, kind, claims, days) in TYPES {
+            for (key, name, n, kind, claims, days) in missing.iter().copied() {
                 let claims: Vec<Value> = claims
                     .iter()
                     .map(|(c, l)| json!({"name": c, "label": l}))
@@ -357,8 +399,11 @@ impl Licenses {
                 };
                 store::insert_type(&mut tx, &t).await?;
             }
-            for (code, name, t, claims) in MATTERS {
-                store::insert_matter(&mut tx, code, name, t, &json!(claims).to_string()).await?;
+            if first {
+                for (code, name, t, claims) in MATTERS {
+                    store::insert_matter(&mut tx, code, name, t, &json!(claims).to_string())
+                        .await?;
+                }
             }
             audit::append(
                 &mut tx,
@@ -367,7 +412,7 @@ impl Licenses {
                     "license_type",
                     None,
                     Outcome::Ok,
-                    Some(format!("{} types", TYPES.len())),
+                    Some(format!("{} types", missing.len())),
                 ),
             )
             .await?;
@@ -513,29 +558,47 @@ impl Licenses {
         store::types(&self.store).await
     }
 
-    /// The license ID (GB/T 36904) of a valid license of a type (by key or name) that `holder`
-    /// holds: which license serves a service case's material, for a case the holder consented to
-    /// be read for. Nothing of its claims.
+    /// The license ID (GB/T 36904) of a valid, unexpired license of a type (by key or name) that
+    /// `holder` holds: which license serves a service case's material, for a case the holder
+    /// consented to be read for. Nothing of its claims.
     pub async fn held(&self, holder: &str, license_type: &str) -> Result<Option<String>> {
+        Ok(match self.standing(holder, license_type).await? {
+            Standing::Valid(id) => Some(id),
+            _ => None,
+        })
+    }
+
+    /// Where `holder`'s newest license of a type (by key or name) stands today: valid, expired,
+    /// withdrawn (revoked or suspended), or none held. Nothing of its claims.
+    pub async fn standing(&self, holder: &str, license_type: &str) -> Result<Standing> {
         let Some(t) = store::types(&self.store)
             .await?
             .into_iter()
             .find(|t| t.type_key == license_type || t.name == license_type)
         else {
-            return Ok(None);
+            return Ok(Standing::Missing);
         };
         let f = store::LicenseFilter {
             holder_id: Some(holder.to_owned()),
             type_id: Some(t.id),
-            status: Some("valid".into()),
             ..Default::default()
         };
-        Ok(store::list(&self.store, &f, Page::new(None, Some(1)))
+        let Some(r) = store::list(&self.store, &f, Page::new(None, Some(1)))
             .await?
             .items
             .into_iter()
             .next()
-            .map(|r| r.license_id))
+        else {
+            return Ok(Standing::Missing);
+        };
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        Ok(match r.status.as_str() {
+            "valid" if r.valid_until.as_deref().is_some_and(|u| u < today.as_str()) => {
+                Standing::Expired(r.license_id)
+            }
+            "valid" => Standing::Valid(r.license_id),
+            _ => Standing::Withdrawn(r.license_id, r.status),
+        })
     }
 
     pub async fn matters(&self) -> Result<Vec<store::Matter>> {
@@ -1194,6 +1257,26 @@ impl Licenses {
     /// Shows counted by month, matter and type; each show saves one paper copy.
     pub async fn figures(&self) -> Result<Vec<(String, String, String, i64)>> {
         store::show_counts(&self.store).await
+    }
+
+    /// Sign a decision receipt with the bureau's active ES256 key and SM2 seal.
+    pub async fn sign_receipt(&self, payload: &Value) -> Result<Signed> {
+        let (es_kid, es_secret) = self.active_key("ES256").await?;
+        let es_key =
+            SigningKey::from_slice(&es_secret).map_err(|e| Error::internal(e.to_string()))?;
+        let (sm_kid, sm_secret) = self.active_key("SM2").await?;
+        let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        Ok(Signed {
+            jws: jose::sign(
+                &json!({"alg": "ES256", "typ": "decision-receipt+jwt", "kid": es_kid}),
+                payload,
+                &es_key,
+            ),
+            es256_kid: es_kid,
+            seal: seal::seal(payload, &sm_key),
+            sm2_kid: sm_kid,
+        })
     }
 
     /// A signed receipt of a show, for the holder's case file: b64 of the show record, signed with

@@ -100,6 +100,63 @@ pub enum Decision {
     Refuse,
 }
 
+/// Where an instant matter's rules send a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    Approve,
+    Refuse,
+    /// To an officer: the rules could not settle it, or its data is missing or withdrawn.
+    Manual,
+}
+
+/// A rule row that fired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RuleRow {
+    pub rule: String,
+    pub pass: bool,
+    #[serde(default)]
+    pub manual: bool,
+    pub reason: String,
+    /// The legal-basis clause the row applies.
+    #[serde(default)]
+    pub basis: String,
+}
+
+/// A fact of the applicant's file the rules read: its value (canonical JSON) stays in the case
+/// file; a receipt carries only its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FactUsed {
+    pub name: String,
+    /// Where it came from: `person_file`.
+    pub source: String,
+    /// The fact definition's version.
+    pub version: i64,
+    pub value: String,
+}
+
+/// How an instant matter's rules screened a case, before any officer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Screened {
+    pub rule_set: String,
+    pub rule_set_version: i64,
+    pub route: Route,
+    /// Shown to the applicant: why refused, or why an officer decides.
+    pub reasons: Vec<String>,
+    /// Every row that fired.
+    pub rows: Vec<RuleRow>,
+    pub facts: Vec<FactUsed>,
+    /// The e-licenses shown (their IDs).
+    pub licenses: Vec<String>,
+    /// Salts the facts' hashes in the receipt (random, kept only in the case file).
+    #[serde(default)]
+    pub salt: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -143,6 +200,8 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Contact::is_empty")]
         contact: Contact,
     },
+    /// An instant matter's rules ran (秒批): decided, or sent to an officer with the reasons.
+    Screened(Screened),
     TaskOpened {
         stage: String,
         dept_id: i64,
@@ -240,6 +299,8 @@ pub struct Case {
     pub form: Vec<FormValue>,
     pub consent: bool,
     pub contact: Contact,
+    /// An instant matter's screening, if it ran.
+    pub screened: Option<Screened>,
     pub opened_on: NaiveDate,
     pub promised_by: NaiveDate,
     pub tasks: BTreeMap<String, OpenTask>,
@@ -307,6 +368,12 @@ impl Case {
         match e {
             Event::Issued { .. } => unreachable!("handled above"),
             Event::Opened { .. } => return Err(self.bad("opened twice")),
+            Event::Screened(sc) => {
+                if self.screened.is_some() || self.events != 1 {
+                    return Err(self.bad("screened other than right after the opening"));
+                }
+                self.screened = Some(sc.clone());
+            }
             Event::TaskOpened {
                 stage,
                 dept_id,
@@ -422,6 +489,7 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Case> {
         form: form.clone(),
         consent: *consent,
         contact: contact.clone(),
+        screened: None,
         opened_on: *on,
         promised_by: *promised_by,
         tasks: BTreeMap::new(),

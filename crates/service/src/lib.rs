@@ -9,9 +9,11 @@
 //! - [`notices`]: which transition tells the applicant what, from versioned templates.
 
 pub mod case;
+pub mod instant;
 pub mod matter;
 pub mod notices;
 pub mod process;
+pub mod replay;
 
 use case::{Act, Case, Contact, Engine, Event, FormValue, MaterialState, Pause};
 use chrono::NaiveDate;
@@ -67,6 +69,8 @@ pub struct Services {
     matter_names: Arc<Mutex<HashMap<(String, i64), String>>>,
     /// One delivery pass at a time.
     delivering: Arc<tokio::sync::Mutex<()>>,
+    /// Instant matters' rule sets, vetted, by (key, version): a saved version never changes.
+    rules_cache: Arc<Mutex<HashMap<(String, i64), shuju_identity::checks::Rules>>>,
 }
 
 const DEPT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -345,6 +349,7 @@ impl Services {
             templates: Default::default(),
             matter_names: Default::default(),
             delivering: Default::default(),
+            rules_cache: Default::default(),
             committer: tokio::runtime::Handle::try_current().ok().map(|h| {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
                 h.spawn(committer(store.clone(), rx));
@@ -442,7 +447,12 @@ impl Services {
                 ));
             }
             let p = self.process(&m.process, None).await?;
-            m.fits(&p)
+            m.fits(&p)?;
+            // An instant matter's rules exist and pass the vetting (no code, no network).
+            if let Some(i) = &m.instant {
+                self.rules(&i.rules).await?;
+            }
+            Ok(())
         }
         .await;
         if let Err(e) = checked {
@@ -841,7 +851,39 @@ impl Services {
             promised_by: self.calendar.add_working_days(day, m.promised_days),
             contact: o.contact.clone(),
         };
-        let events = self.engine(&p, &depts).open(opened, day)?;
+        let screened = match &m.instant {
+            Some(i) => Some(
+                self.screen(i, &applicant, o.consent, filled.as_ref())
+                    .await?,
+            ),
+            None => None,
+        };
+        let events = match screened {
+            // Decided by the rules: no officer's task is opened.
+            Some(s) if s.route != case::Route::Manual => {
+                let (outcome, basis) = if s.route == case::Route::Approve {
+                    (case::Outcome::Approved, String::new())
+                } else {
+                    (case::Outcome::Refused, s.reasons.join("；"))
+                };
+                vec![
+                    opened,
+                    Event::Screened(s),
+                    Event::Decided {
+                        outcome,
+                        basis,
+                        on: day,
+                    },
+                ]
+            }
+            other => {
+                let mut events = self.engine(&p, &depts).open(opened, day)?;
+                if let Some(s) = other {
+                    events.insert(1, Event::Screened(s));
+                }
+                events
+            }
+        };
         let case = case::fold(&events)?;
         let mut tx = self.store.write().await?;
         let id = db::insert_case(
@@ -859,6 +901,31 @@ impl Services {
         )
         .await?;
         write_events(&mut tx, id, 0, &events, &case, &c.username).await?;
+        if let Some(s) = &case.screened {
+            let facts: serde_json::Map<String, serde_json::Value> = s
+                .facts
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        serde_json::from_str(&f.value).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            db::add_screening(
+                &mut tx,
+                &db::ScreeningRow {
+                    case_id: id,
+                    rule_set: s.rule_set.clone(),
+                    rule_set_version: s.rule_set_version,
+                    route: json(&s.route)?.trim_matches('"').to_owned(),
+                    ruled: i64::from(!s.rows.is_empty()),
+                    facts: serde_json::Value::Object(facts).to_string(),
+                    rows: json(&s.rows)?,
+                },
+            )
+            .await?;
+        }
         if !case.contact.is_empty() {
             let t = self.templates().await?;
             let n = notices::notices_for(id, &case, 1, &events, &m.name, &t);
@@ -1310,6 +1377,17 @@ impl Services {
     /// After an approval, the matter's e-license is issued to the applicant (by the deciding
     /// department, from the case's form) and the case records it, or why it could not be.
     async fn issue_if_approved(
+        &self,
+        id: i64,
+        case: Case,
+        history: Vec<HistoryItem>,
+    ) -> Result<(Case, Vec<HistoryItem>)> {
+        let (case, history) = self.issue_license(id, case, history).await?;
+        self.receipt_for(id, &case, &history).await;
+        Ok((case, history))
+    }
+
+    async fn issue_license(
         &self,
         id: i64,
         case: Case,

@@ -104,6 +104,24 @@ pub struct Field {
     pub locked: bool,
 }
 
+/// An instant matter (秒批): decided by a rule set over facts drawn only from the applicant's
+/// file and the e-licenses shown, with no officer in the loop; what the rules cannot settle, or
+/// data missing, expired or revoked, goes to the matter's process (the manual route).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Instant {
+    /// The rule set (a one-click check's key) that decides; its newest version when the case
+    /// opens.
+    pub rules: String,
+    /// The facts of the applicant's file the rules read: a fact the file lacks sends the case
+    /// to an officer.
+    pub facts: Vec<String>,
+    /// E-license types the applicant must hold, valid and unexpired, for an instant decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -156,6 +174,9 @@ pub struct Matter {
     /// The license type an approval issues into the holder's wallet, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issues_license: Option<String>,
+    /// Decided in seconds by rules (秒批), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instant: Option<Instant>,
     /// The saved version (0 before the first save).
     #[serde(default)]
     pub version: i64,
@@ -367,6 +388,29 @@ impl Matter {
                         f.name
                     ),
                 ));
+            }
+        }
+        if let Some(i) = &self.instant {
+            if !ident(&i.rules) {
+                return Err(Error::invalid(
+                    "instant.rules",
+                    "names a rule set by its key (lowercase letters, digits and _)",
+                ));
+            }
+            if i.facts.is_empty() {
+                return Err(Error::invalid(
+                    "instant.facts",
+                    "an instant matter names the facts its rules read",
+                ));
+            }
+            if let Some(f) = i.facts.iter().find(|f| !ident(f)) {
+                return Err(Error::invalid(
+                    "instant.facts",
+                    format!("{f:?} is not a fact's name"),
+                ));
+            }
+            if i.licenses.iter().any(|l| l.trim().is_empty()) {
+                return Err(Error::invalid("instant.licenses", "names license types"));
             }
         }
         for s in &self.special_steps {

@@ -465,6 +465,7 @@ async fn seed_services(p: &shuju_platform::Platform) -> Result<Vec<(String, Stri
                     "trade_name" => "阳谷县狮子楼便民超市",
                     "bank_account" => "6228480012345678901",
                     "plate" => "鲁P·12345",
+                    "zone" => "东昌府区主城区",
                     _ => "见附件",
                 };
                 (f.name.clone(), v.to_owned())

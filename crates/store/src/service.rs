@@ -485,3 +485,142 @@ pub async fn notice_states(store: &Store) -> Result<Vec<(String, i64)>> {
             .await?;
     Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
 }
+
+/// A decided case's signed receipt.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReceiptRow {
+    pub case_id: i64,
+    /// JSON, as signed.
+    pub payload: String,
+    pub jws: String,
+    pub es256_kid: String,
+    pub seal: String,
+    pub sm2_kid: String,
+    pub created_at: String,
+}
+
+/// Keep a case's receipt; a case has one (a second write of it is a no-op and answers false).
+pub async fn add_receipt(tx: &mut WriteTx, r: &ReceiptRow) -> Result<bool> {
+    let mut q = Sql::new(
+        "INSERT INTO service_receipts (case_id, payload, jws, es256_kid, seal, sm2_kid, created_at) VALUES (",
+    );
+    q.bind(r.case_id)
+        .push(", ")
+        .bind(r.payload.as_str())
+        .push(", ")
+        .bind(r.jws.as_str())
+        .push(", ")
+        .bind(r.es256_kid.as_str())
+        .push(", ")
+        .bind(r.seal.as_str())
+        .push(", ")
+        .bind(r.sm2_kid.as_str())
+        .push(", ")
+        .bind(r.created_at.as_str())
+        .push(") ON CONFLICT (case_id) DO NOTHING");
+    Ok(q.execute(tx.conn()).await? > 0)
+}
+
+pub async fn receipt(store: &Store, case_id: i64) -> Result<Option<ReceiptRow>> {
+    let mut q = Sql::new("SELECT * FROM service_receipts WHERE case_id = ");
+    q.bind(case_id);
+    q.fetch_optional(store.pool()).await
+}
+
+/// An instant matter's case as its rules screened it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ScreeningRow {
+    pub case_id: i64,
+    pub rule_set: String,
+    pub rule_set_version: i64,
+    pub route: String,
+    /// 1: the rules ran (no data was missing or withdrawn).
+    pub ruled: i64,
+    /// JSON object: each fact the rules read, by name.
+    pub facts: String,
+    /// JSON: the rows that fired.
+    pub rows: String,
+}
+
+pub async fn add_screening(tx: &mut WriteTx, r: &ScreeningRow) -> Result<()> {
+    let mut q = Sql::new(
+        "INSERT INTO service_screenings (case_id, rule_set, rule_set_version, route, ruled, facts, rows) VALUES (",
+    );
+    q.bind(r.case_id)
+        .push(", ")
+        .bind(r.rule_set.as_str())
+        .push(", ")
+        .bind(r.rule_set_version)
+        .push(", ")
+        .bind(r.route.as_str())
+        .push(", ")
+        .bind(r.ruled)
+        .push(", ")
+        .bind(r.facts.as_str())
+        .push(", ")
+        .bind(r.rows.as_str())
+        .push(")");
+    q.execute(tx.conn()).await.map(|_| ())
+}
+
+/// The cases a rule set screened in which the rules ran, oldest first (at most `limit`).
+pub async fn screenings(store: &Store, rule_set: &str, limit: i64) -> Result<Vec<ScreeningRow>> {
+    let mut q = Sql::new("SELECT * FROM service_screenings WHERE rule_set = ");
+    q.bind(rule_set)
+        .push(" AND ruled = 1 ORDER BY case_id LIMIT ")
+        .bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// A replay of a draft rule set over past cases.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReplayRow {
+    pub id: i64,
+    pub rule_set: String,
+    pub draft_sha256: String,
+    /// JSON.
+    pub report: String,
+    pub run_by: String,
+    pub run_at: String,
+    pub seen_by: Option<String>,
+    pub seen_at: Option<String>,
+}
+
+pub async fn add_replay(
+    tx: &mut WriteTx,
+    rule_set: &str,
+    draft_sha256: &str,
+    report: &str,
+    run_by: &str,
+) -> Result<i64> {
+    let mut q = Sql::new(
+        "INSERT INTO rule_replays (rule_set, draft_sha256, report, run_by, run_at) VALUES (",
+    );
+    q.bind(rule_set)
+        .push(", ")
+        .bind(draft_sha256)
+        .push(", ")
+        .bind(report)
+        .push(", ")
+        .bind(run_by)
+        .push(", ")
+        .bind(now())
+        .push(") RETURNING id");
+    q.fetch_scalar_i64(&mut *tx.conn()).await
+}
+
+pub async fn replay(store: &Store, id: i64) -> Result<Option<ReplayRow>> {
+    crate::sql::by_id(store, "rule_replays", id).await
+}
+
+/// Record that `by` has seen a replay's report (the first to see it is kept).
+pub async fn replay_seen(tx: &mut WriteTx, id: i64, by: &str) -> Result<()> {
+    let mut q = Sql::new("UPDATE rule_replays SET seen_by = ");
+    q.bind(by)
+        .push(", seen_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND seen_by IS NULL");
+    q.execute(tx.conn()).await.map(|_| ())
+}

@@ -514,9 +514,14 @@ pub struct RuleSetBody {
     /// decision-table, expression and switch nodes are accepted.
     #[schema(value_type = Object)]
     pub jdm: serde_json::Value,
+    /// The replay of this draft over past cases, seen by another account: needed when the rule
+    /// set decides instant matters (秒批).
+    #[serde(default)]
+    pub replay: Option<i64>,
 }
 
-/// Save a new version of a rule set.
+/// Save a new version of a rule set (one deciding instant matters: with a replay of this draft
+/// that another account has seen).
 #[utoipa::path(put, path = "/api/v1/rules/{key}", tag = "persons", security(("bearer" = [])), params(("key" = String, Path)), request_body = RuleSetBody,
     responses((status = 200, body = SavedRuleSet), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn save_rule_set(
@@ -526,8 +531,8 @@ pub async fn save_rule_set(
     Json(b): Json<RuleSetBody>,
 ) -> ApiResult<Json<SavedRuleSet>> {
     let version = s
-        .persons
-        .save_rule_set(&c, &key, &b.name, &b.jdm.to_string())
+        .services
+        .publish_rules(&c, &key, &b.name, &b.jdm.to_string(), b.replay)
         .await?;
     Ok(Json(SavedRuleSet {
         rule_key: key,

@@ -7,9 +7,11 @@ use crate::extract::{Auth, Json, Path, Query};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use shuju_service::case::{Act, Contact};
+use shuju_service::instant::ReceiptView;
 use shuju_service::matter::Matter;
 use shuju_service::notices::{Template, TemplateView};
 use shuju_service::process::Process;
+use shuju_service::replay::ReplayView;
 use shuju_service::{CaseRow, CaseView, NoticeView, OpenCase, Preview, Pull, TaskView};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +28,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(my_cases, open_case))
         .routes(routes!(case))
         .routes(routes!(case_notices))
+        .routes(routes!(case_receipt))
+        .routes(routes!(replay_rules))
+        .routes(routes!(replay_report))
+        .routes(routes!(replay_seen))
         .routes(routes!(notice_templates))
         .routes(routes!(save_notice_template))
         .routes(routes!(act))
@@ -213,6 +219,66 @@ pub async fn case_notices(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<NoticeView>>> {
     Ok(Json(s.services.notices(&c, id).await?))
+}
+
+/// A decided case's receipt (决定回执): what decided it (the rule rows with their legal basis, or
+/// the officers' steps), the facts used as salted hashes, the e-licenses shown and the outcome,
+/// signed with the bureau's ES256 key (JWS) and SM2 seal; check it offline against
+/// `/api/v1/licenses/trust-list`. Whoever may see the case may see it.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/receipt", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ReceiptView), (status = 404, body = ErrorBody)))]
+pub async fn case_receipt(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ReceiptView>> {
+    Ok(Json(s.services.receipt(&c, id).await?))
+}
+
+/// A draft of a rule set to replay.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayBody {
+    /// The draft JSON Decision Model.
+    #[schema(value_type = Object)]
+    pub jdm: serde_json::Value,
+}
+
+/// Replay a draft of a rule set over the past cases its rules decided: who flips (approve →
+/// refuse, refuse → approve, → manual) and why (the rules whose rows differ), with a gap
+/// analysis (input ranges no row covers, rows that clash or are never reached). Kept; publishing
+/// a rule set that decides instant matters names a replay another account has seen.
+#[utoipa::path(post, path = "/api/v1/rules/{key}/replay", tag = "service", security(("bearer" = [])), params(("key" = String, Path)), request_body = ReplayBody,
+    responses((status = 200, body = ReplayView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn replay_rules(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(key): Path<String>,
+    Json(b): Json<ReplayBody>,
+) -> ApiResult<Json<ReplayView>> {
+    Ok(Json(s.services.replay(&c, &key, &b.jdm.to_string()).await?))
+}
+
+/// A replay's report.
+#[utoipa::path(get, path = "/api/v1/rule-replays/{id}", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ReplayView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn replay_report(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ReplayView>> {
+    Ok(Json(s.services.replay_view(&c, id).await?))
+}
+
+/// Record that the caller (not the account that ran it) has seen a replay's report.
+#[utoipa::path(post, path = "/api/v1/rule-replays/{id}/seen", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ReplayView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn replay_seen(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ReplayView>> {
+    Ok(Json(s.services.replay_seen(&c, id).await?))
 }
 
 /// The notice templates in effect, one per kind and channel (version 0: the built-in text).

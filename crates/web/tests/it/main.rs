@@ -6,6 +6,7 @@ mod catalog;
 mod common;
 mod exchange;
 mod gateway;
+mod instant;
 mod lake;
 mod licenses;
 mod matching;
