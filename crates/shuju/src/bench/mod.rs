@@ -1,6 +1,7 @@
 //! `shuju bench …`: the benchmarks whose figures go to docs/BENCHMARKS.md. Each measures Shuju and
 //! a peer in the same run on the same data, and reports medians and tails, not single timings.
 
+pub mod instant;
 pub mod service;
 pub mod soak;
 
@@ -2057,6 +2058,26 @@ pub enum BenchCommand {
         #[arg(long)]
         markdown: Option<String>,
     },
+    /// Instant decisions (秒批) end to end and a replay of a draft rule version over past cases,
+    /// beside zen-engine evaluating the same tables over the same facts.
+    Instant {
+        #[arg(long, default_value_t = 2_000)]
+        decisions: usize,
+        /// Cases in flight at once.
+        #[arg(long, default_value_t = 8)]
+        workers: usize,
+        /// Persons in the city.
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        /// Past cases the replay reads.
+        #[arg(long, default_value_t = 100_000)]
+        replay: usize,
+        /// A Python with zen-engine installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long)]
+        markdown: Option<String>,
+    },
     /// (Used by `bench er`: resolve a two-file linkage in a process of its own.)
     #[command(hide = true)]
     ErRun {
@@ -2134,6 +2155,26 @@ pub async fn run(cmd: &BenchCommand) -> anyhow::Result<std::process::ExitCode> {
         BenchCommand::Soak { minutes, markdown } => {
             init_tracing("warn");
             soak::soak(*minutes, markdown.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Instant {
+            decisions,
+            workers,
+            persons,
+            replay,
+            python,
+            markdown,
+        } => {
+            init_tracing("warn");
+            instant::instant(
+                *decisions,
+                *workers,
+                *persons,
+                *replay,
+                python.clone(),
+                markdown.clone(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Service {
