@@ -1259,6 +1259,17 @@ impl Licenses {
         store::show_counts(&self.store).await
     }
 
+    /// Revoke a license by its identifier (GB/T 36904): an approval found wrong after the fact
+    /// withdraws the license it issued. The service's own call; audited as the system's.
+    pub async fn revoke_by_license_id(&self, license_id: &str, reason: &str) -> Result<()> {
+        let row = store::by_license_id(&self.store, license_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("license {license_id}")))?;
+        self.set_status(&Caller::system(), row.id, Status::Revoked, reason)
+            .await
+            .map(|_| ())
+    }
+
     /// Sign a decision receipt with the bureau's active ES256 key and SM2 seal.
     pub async fn sign_receipt(&self, payload: &Value) -> Result<Signed> {
         let (es_kid, es_secret) = self.active_key("ES256").await?;

@@ -155,6 +155,9 @@ pub struct Screened {
     /// Salts the facts' hashes in the receipt (random, kept only in the case file).
     #[serde(default)]
     pub salt: String,
+    /// An instant approval drawn for an officer's check after the fact (随机抽查).
+    #[serde(default)]
+    pub sampled: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,6 +250,13 @@ pub enum Event {
         basis: String,
         on: NaiveDate,
     },
+    /// A check after the fact (随机抽查) found an instant approval wrong: withdrawn, with the
+    /// license it issued revoked.
+    Withdrawn {
+        finding: String,
+        by: String,
+        on: NaiveDate,
+    },
     /// After an approval: the matter's e-license issued into the holder's wallet, or why not
     /// (`license_id` absent, `note` the reason).
     Issued {
@@ -314,12 +324,17 @@ pub struct Case {
     pub license: Option<String>,
     /// Issuing was tried after the approval (issued or failed).
     pub issuing_done: bool,
+    /// Why a check after the fact withdrew the approval.
+    pub withdrawn: Option<String>,
     pub events: usize,
 }
 
 impl Case {
-    /// `open`, `paused`, `approved` or `refused`.
+    /// `open`, `paused`, `approved`, `refused` or `withdrawn`.
     pub fn status(&self) -> &'static str {
+        if self.withdrawn.is_some() {
+            return "withdrawn";
+        }
         match (&self.decided, &self.paused) {
             (
                 Some(Decided {
@@ -362,11 +377,19 @@ impl Case {
             self.events += 1;
             return Ok(());
         }
+        if let Event::Withdrawn { finding, .. } = e {
+            if self.status() != "approved" {
+                return Err(self.bad("only an approval is withdrawn, once"));
+            }
+            self.withdrawn = Some(finding.clone());
+            self.events += 1;
+            return Ok(());
+        }
         if self.decided.is_some() {
             return Err(self.bad("the case is already decided"));
         }
         match e {
-            Event::Issued { .. } => unreachable!("handled above"),
+            Event::Issued { .. } | Event::Withdrawn { .. } => unreachable!("handled above"),
             Event::Opened { .. } => return Err(self.bad("opened twice")),
             Event::Screened(sc) => {
                 if self.screened.is_some() || self.events != 1 {
@@ -500,6 +523,7 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Case> {
         departments: BTreeSet::new(),
         license: None,
         issuing_done: false,
+        withdrawn: None,
         events: 1,
     };
     for e in it {

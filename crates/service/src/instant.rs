@@ -3,13 +3,13 @@
 //! every decided case, instant or manual, gets a receipt signed with the bureau's ES256 key and
 //! SM2 seal, carrying the rows that fired and a salted hash of each fact used (never its value).
 
-use crate::case::{Case, Event, FactUsed, Route, RuleRow, Screened};
+use crate::case::{Case, Event, FactUsed, Outcome as Decision, Route, RuleRow, Screened};
 use crate::matter::Instant;
 use crate::{HistoryItem, Services};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use shuju_admin::Caller;
+use shuju_admin::{Caller, perm};
 use shuju_identity::checks;
 use shuju_identity::fill::Filled;
 use shuju_license::registry::Standing;
@@ -203,7 +203,10 @@ pub fn receipt_payload(
         "facts": facts,
         "licenses_shown": shown,
         "officer_steps": steps,
-        "outcome": case.status(),
+        "outcome": match decided.outcome {
+            Decision::Approved => "approved",
+            Decision::Refused => "refused",
+        },
         "basis": decided.basis,
         "decided_by": decided_by,
         "decided_on": decided.on,
@@ -299,16 +302,20 @@ impl Services {
             facts: used,
             licenses,
             salt: hex::encode(salt),
+            sampled: false,
         };
         if !reasons.is_empty() {
             return Ok(Screened { reasons, ..base });
         }
         let rows = evaluate(rules, Value::Object(facts)).await?;
         let (route, reasons) = route(&rows);
+        let sampled = route == Route::Approve
+            && rand::Rng::gen_range(&mut rand::thread_rng(), 0..100u32) < i.sample_percent;
         Ok(Screened {
             route,
             reasons,
             rows,
+            sampled,
             ..base
         })
     }
@@ -378,6 +385,122 @@ impl Services {
             .await?
             .map(Into::into)
             .ok_or_else(|| Error::internal("a receipt just written is missing"))
+    }
+}
+
+/// An instant approval waiting for its check after the fact.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SpotCheck {
+    pub case_id: i64,
+    pub matter: String,
+    pub rule_set: String,
+    pub rule_set_version: i64,
+    pub decided_on: String,
+    pub license: Option<String>,
+}
+
+impl Services {
+    /// May the caller check this case after the fact: an officer of its deciding body.
+    async fn may_check(&self, c: &Caller, case: &Case) -> Result<bool> {
+        let deciding = self.departments().await?.get(&case.deciding).copied();
+        Ok(c.can(perm::SERVICE_HANDLE) && deciding.is_some() && c.dept_id == deciding)
+    }
+
+    /// The instant approvals of the caller's department drawn for a check after the fact
+    /// (随机抽查) and not checked yet.
+    pub async fn spot_checks(&self, c: &Caller) -> Result<Vec<SpotCheck>> {
+        c.require(
+            &self.store,
+            perm::SERVICE_HANDLE,
+            "service.spot_check.list",
+            "service",
+            None,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for s in db::unchecked_samples(&self.store, 500).await? {
+            let (case, _) = self.load(s.case_id).await?;
+            if !self.may_check(c, &case).await? {
+                continue;
+            }
+            out.push(SpotCheck {
+                case_id: s.case_id,
+                matter: case.matter.clone(),
+                rule_set: s.rule_set,
+                rule_set_version: s.rule_set_version,
+                decided_on: case
+                    .decided
+                    .as_ref()
+                    .map(|d| d.on.to_string())
+                    .unwrap_or_default(),
+                license: case.license.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Record the check of a sampled instant approval: upheld, or found wrong — then the
+    /// approval is withdrawn and the license it issued revoked. Once per case; audited.
+    pub async fn spot_check(
+        &self,
+        c: &Caller,
+        id: i64,
+        upheld: bool,
+        finding: &str,
+    ) -> Result<crate::CaseView> {
+        const ACTION: &str = "service.spot_check";
+        c.require(&self.store, perm::SERVICE_HANDLE, ACTION, "service", None)
+            .await?;
+        if finding.trim().is_empty() || finding.chars().count() > 500 {
+            return Err(Error::invalid(
+                "finding",
+                "say what the check found (at most 500 characters)",
+            ));
+        }
+        let (case, mut history) = self.load(id).await?;
+        if !self.may_check(c, &case).await? {
+            return Err(Error::not_found(format!("a check of case {id}")));
+        }
+        if !db::sample_open(&self.store, id).await? {
+            return Err(Error::conflict(format!(
+                "case {id} is not an instant approval waiting for its check"
+            )));
+        }
+        let mut tx = self.store.write().await?;
+        if !db::record_check(&mut tx, id, &c.username, upheld, finding).await? {
+            return Err(Error::conflict(format!("case {id} was checked already")));
+        }
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "case",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(if upheld { "upheld" } else { "withdrawn" }.into()),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        if upheld {
+            return self.view_of(id, case, history).await;
+        }
+        if let Some(l) = &case.license {
+            self.licenses
+                .revoke_by_license_id(l, &format!("随机抽查：{finding}"))
+                .await?;
+        }
+        let ev = Event::Withdrawn {
+            finding: finding.to_owned(),
+            by: c.username.clone(),
+            on: chrono::Local::now().date_naive(),
+        };
+        let (after, added) = self
+            .commit(c, id, &case, vec![ev], "service.case.withdraw")
+            .await?;
+        history.extend(added);
+        self.view_of(id, after, history).await
     }
 }
 

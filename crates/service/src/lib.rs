@@ -922,6 +922,7 @@ impl Services {
                     ruled: i64::from(!s.rows.is_empty()),
                     facts: serde_json::Value::Object(facts).to_string(),
                     rows: json(&s.rows)?,
+                    sampled: i64::from(s.sampled),
                 },
             )
             .await?;

@@ -120,6 +120,10 @@ pub struct Instant {
     /// E-license types the applicant must hold, valid and unexpired, for an instant decision.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<String>,
+    /// The share of instant approvals (in percent) drawn for an officer's check after the fact
+    /// (随机抽查).
+    #[serde(default)]
+    pub sample_percent: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -407,6 +411,12 @@ impl Matter {
                 return Err(Error::invalid(
                     "instant.facts",
                     format!("{f:?} is not a fact's name"),
+                ));
+            }
+            if i.sample_percent > 100 {
+                return Err(Error::invalid(
+                    "instant.sample_percent",
+                    "is a share in percent, 0 to 100",
                 ));
             }
             if i.licenses.iter().any(|l| l.trim().is_empty()) {

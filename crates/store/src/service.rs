@@ -540,11 +540,13 @@ pub struct ScreeningRow {
     pub facts: String,
     /// JSON: the rows that fired.
     pub rows: String,
+    /// 1: an instant approval drawn for a check after the fact.
+    pub sampled: i64,
 }
 
 pub async fn add_screening(tx: &mut WriteTx, r: &ScreeningRow) -> Result<()> {
     let mut q = Sql::new(
-        "INSERT INTO service_screenings (case_id, rule_set, rule_set_version, route, ruled, facts, rows) VALUES (",
+        "INSERT INTO service_screenings (case_id, rule_set, rule_set_version, route, ruled, facts, rows, sampled) VALUES (",
     );
     q.bind(r.case_id)
         .push(", ")
@@ -559,8 +561,50 @@ pub async fn add_screening(tx: &mut WriteTx, r: &ScreeningRow) -> Result<()> {
         .bind(r.facts.as_str())
         .push(", ")
         .bind(r.rows.as_str())
+        .push(", ")
+        .bind(r.sampled)
         .push(")");
     q.execute(tx.conn()).await.map(|_| ())
+}
+
+/// Instant approvals drawn for a check after the fact and not checked yet, oldest first.
+pub async fn unchecked_samples(store: &Store, limit: i64) -> Result<Vec<ScreeningRow>> {
+    let mut q = Sql::new(
+        "SELECT * FROM service_screenings WHERE sampled = 1 AND checked_at IS NULL ORDER BY case_id LIMIT ",
+    );
+    q.bind(limit);
+    q.fetch_all(store.pool()).await
+}
+
+/// Is this case an instant approval drawn for a check and not checked yet?
+pub async fn sample_open(store: &Store, case_id: i64) -> Result<bool> {
+    let mut q = Sql::new(
+        "SELECT count(*) FROM service_screenings WHERE sampled = 1 AND checked_at IS NULL AND case_id = ",
+    );
+    q.bind(case_id);
+    Ok(q.fetch_scalar_i64(store.pool()).await? > 0)
+}
+
+/// Record a check after the fact, once: false when the case was checked already.
+pub async fn record_check(
+    tx: &mut WriteTx,
+    case_id: i64,
+    by: &str,
+    upheld: bool,
+    finding: &str,
+) -> Result<bool> {
+    let mut q = Sql::new("UPDATE service_screenings SET checked_by = ");
+    q.bind(by)
+        .push(", checked_at = ")
+        .bind(now())
+        .push(", upheld = ")
+        .bind(i64::from(upheld))
+        .push(", finding = ")
+        .bind(finding)
+        .push(" WHERE case_id = ")
+        .bind(case_id)
+        .push(" AND sampled = 1 AND checked_at IS NULL");
+    Ok(q.execute(tx.conn()).await? > 0)
 }
 
 /// The cases a rule set screened in which the rules ran, oldest first (at most `limit`).

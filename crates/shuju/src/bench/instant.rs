@@ -267,6 +267,7 @@ pub async fn instant(
                 ruled: 1,
                 facts: f.to_string(),
                 rows: Value::Array(rows).to_string(),
+                sampled: 0,
             },
         )
         .await

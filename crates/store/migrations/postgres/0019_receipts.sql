@@ -17,7 +17,12 @@ CREATE TABLE service_screenings (
     route            TEXT    NOT NULL,
     ruled            BIGINT  NOT NULL,
     facts            TEXT    NOT NULL,
-    rows             TEXT    NOT NULL
+    rows             TEXT    NOT NULL,
+    sampled          BIGINT NOT NULL DEFAULT 0,   -- 1: drawn for a check after the fact (随机抽查)
+    checked_by       TEXT,
+    checked_at       TEXT,
+    upheld           BIGINT,                      -- 1: the approval stands; 0: withdrawn
+    finding          TEXT
 );
 CREATE INDEX service_screenings_rules ON service_screenings (rule_set, case_id);
 

@@ -19,7 +19,12 @@ CREATE TABLE service_screenings (
     route            TEXT    NOT NULL,            -- approve | refuse | manual
     ruled            INTEGER NOT NULL,            -- 1: the rules ran (no data was missing)
     facts            TEXT    NOT NULL,            -- JSON object: name -> value
-    rows             TEXT    NOT NULL             -- JSON: the rows that fired
+    rows             TEXT    NOT NULL,             -- JSON: the rows that fired
+    sampled          INTEGER NOT NULL DEFAULT 0,   -- 1: drawn for a check after the fact (随机抽查)
+    checked_by       TEXT,
+    checked_at       TEXT,
+    upheld           INTEGER,                      -- 1: the approval stands; 0: withdrawn
+    finding          TEXT
 );
 CREATE INDEX service_screenings_rules ON service_screenings (rule_set, case_id);
 

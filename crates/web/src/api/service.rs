@@ -7,7 +7,7 @@ use crate::extract::{Auth, Json, Path, Query};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use shuju_service::case::{Act, Contact};
-use shuju_service::instant::ReceiptView;
+use shuju_service::instant::{ReceiptView, SpotCheck};
 use shuju_service::matter::Matter;
 use shuju_service::notices::{Template, TemplateView};
 use shuju_service::process::Process;
@@ -29,6 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(case))
         .routes(routes!(case_notices))
         .routes(routes!(case_receipt))
+        .routes(routes!(spot_checks))
+        .routes(routes!(spot_check))
         .routes(routes!(replay_rules))
         .routes(routes!(replay_report))
         .routes(routes!(replay_seen))
@@ -233,6 +235,40 @@ pub async fn case_receipt(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ReceiptView>> {
     Ok(Json(s.services.receipt(&c, id).await?))
+}
+
+/// The instant approvals of the caller's department drawn for a check after the fact (随机抽查)
+/// and not checked yet.
+#[utoipa::path(get, path = "/api/v1/service/spot-checks", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SpotCheck>), (status = 403, body = ErrorBody)))]
+pub async fn spot_checks(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+) -> ApiResult<Json<Vec<SpotCheck>>> {
+    Ok(Json(s.services.spot_checks(&c).await?))
+}
+
+/// What a check after the fact found.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpotCheckBody {
+    /// The approval stands; false: it was wrong, and is withdrawn with its license revoked.
+    pub upheld: bool,
+    pub finding: String,
+}
+
+/// Record the check of a sampled instant approval (an officer of its deciding body, once).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/spot-check", tag = "service", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SpotCheckBody,
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn spot_check(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<SpotCheckBody>,
+) -> ApiResult<Json<CaseView>> {
+    Ok(Json(
+        s.services.spot_check(&c, id, b.upheld, &b.finding).await?,
+    ))
 }
 
 /// A draft of a rule set to replay.

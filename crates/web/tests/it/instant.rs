@@ -74,7 +74,7 @@ fn entry_matter(code: &str, rules: &str) -> Value {
         "statutory_days": 5, "promised_days": 2, "fee": "不收费", "online": true,
         "process": "police_decide", "effective_from": "2026-01-01",
         "issues_license": "vehicle_entry_pass",
-        "instant": {"rules": rules, "facts": ["id_valid", "age", "vehicles"], "licenses": ["driving_licence"]},
+        "instant": {"rules": rules, "facts": ["id_valid", "age", "vehicles"], "licenses": ["driving_licence"], "sample_percent": 100},
         "materials": [
             {"id": "driver", "name": "机动车驾驶证", "source": {"by": "license", "license_type": "driving_licence"}}
         ],
@@ -450,6 +450,55 @@ async fn the_instant_flow(app: &TestApp) {
     assert_eq!(p["officer_steps"][0]["stage"], "decide");
     assert!(p["screening_reasons"].to_string().contains("人工核查"));
     shuju_license::receipt::verify(&receipt, &trust).expect("verifies");
+    // 随机抽查: every instant approval of this matter is drawn for a check; the deciding body's
+    // officer finds the first one wrong: withdrawn, its pass revoked, once.
+    let list: Vec<Value> = app.get_json(officer, "/api/v1/service/spot-checks").await;
+    assert_eq!(
+        list.iter()
+            .map(|x| x["case_id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![id],
+        "{list:?}"
+    );
+    let other_dept: Vec<Value> = app.get_json(&a.market, "/api/v1/service/spot-checks").await;
+    assert!(other_dept.is_empty(), "{other_dept:?}");
+    let r = app
+        .post(
+            &a.market,
+            &format!("/api/v1/cases/{id}/spot-check"),
+            json!({"upheld": false, "finding": "号牌与登记不符"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let c: Value = app
+        .post_json(
+            officer,
+            &format!("/api/v1/cases/{id}/spot-check"),
+            json!({"upheld": false, "finding": "号牌与登记不符"}),
+        )
+        .await;
+    assert_eq!(c["status"], "withdrawn", "{c}");
+    let lic: Value = app
+        .get_json(&a.admin, &format!("/api/v1/licenses?holder_id={owner}"))
+        .await;
+    let pass_row = lic["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["license_id"] == json!(pass))
+        .unwrap_or_else(|| panic!("{lic}"));
+    assert_eq!(pass_row["status"], "revoked", "{pass_row}");
+    let r = app
+        .post(
+            officer,
+            &format!("/api/v1/cases/{id}/spot-check"),
+            json!({"upheld": true, "finding": "复查"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let list: Vec<Value> = app.get_json(officer, "/api/v1/service/spot-checks").await;
+    assert!(list.is_empty());
+
     // An undecided case has no receipt yet.
     let r = app
         .get(
