@@ -498,6 +498,17 @@ impl Licenses {
         Ok((k.kid, secret))
     }
 
+    /// The active ES256 and SM2 keys with their ids, unsealed.
+    async fn signing_keys(&self) -> Result<((String, SigningKey), (String, sm2::dsa::SigningKey))> {
+        let (es_kid, es_secret) = self.active_key("ES256").await?;
+        let es_key =
+            SigningKey::from_slice(&es_secret).map_err(|e| Error::internal(e.to_string()))?;
+        let (sm_kid, sm_secret) = self.active_key("SM2").await?;
+        let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        Ok(((es_kid, es_key), (sm_kid, sm_key)))
+    }
+
     /// The published trust list: every ES256 and SM2 key, active or retired.
     pub async fn trust_list(&self) -> Result<Value> {
         let keys = store::keys(&self.store).await?;
@@ -665,12 +676,7 @@ impl Licenses {
                     })
             })
         });
-        let (es_kid, es_secret) = self.active_key("ES256").await?;
-        let es_key =
-            SigningKey::from_slice(&es_secret).map_err(|e| Error::internal(e.to_string()))?;
-        let (sm_kid, sm_secret) = self.active_key("SM2").await?;
-        let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let ((es_kid, es_key), (sm_kid, sm_key)) = self.signing_keys().await?;
         // The holder key: the holder's own (public part given), or one the custodial wallet keeps.
         let (holder_vk, holder_sk) = match &input.holder_jwk {
             Some(jwk) => (
@@ -1272,12 +1278,7 @@ impl Licenses {
 
     /// Sign a decision receipt with the bureau's active ES256 key and SM2 seal.
     pub async fn sign_receipt(&self, payload: &Value) -> Result<Signed> {
-        let (es_kid, es_secret) = self.active_key("ES256").await?;
-        let es_key =
-            SigningKey::from_slice(&es_secret).map_err(|e| Error::internal(e.to_string()))?;
-        let (sm_kid, sm_secret) = self.active_key("SM2").await?;
-        let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let ((es_kid, es_key), (sm_kid, sm_key)) = self.signing_keys().await?;
         Ok(Signed {
             jws: jose::sign(
                 &json!({"alg": "ES256", "typ": "decision-receipt+jwt", "kid": es_kid}),

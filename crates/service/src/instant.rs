@@ -75,8 +75,12 @@ pub(crate) async fn evaluate(rules: checks::Rules, facts: Value) -> Result<Vec<R
     let out = tokio::task::spawn_blocking(move || checks::evaluate(rules, &facts))
         .await
         .map_err(Error::internal)??;
-    Ok(out
-        .into_iter()
+    Ok(rule_rows(out))
+}
+
+/// The engine's answers as a case keeps them.
+pub(crate) fn rule_rows(out: Vec<checks::RuleOutcome>) -> Vec<RuleRow> {
+    out.into_iter()
         .map(|r| RuleRow {
             rule: r.rule,
             pass: r.pass,
@@ -84,7 +88,7 @@ pub(crate) async fn evaluate(rules: checks::Rules, facts: Value) -> Result<Vec<R
             reason: r.reason,
             basis: r.basis,
         })
-        .collect())
+        .collect()
 }
 
 /// A decided case's receipt as its readers get it.

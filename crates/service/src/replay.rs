@@ -489,16 +489,7 @@ impl Services {
                 report.errors += 1;
                 continue;
             };
-            let after: Vec<RuleRow> = after
-                .into_iter()
-                .map(|r| RuleRow {
-                    rule: r.rule,
-                    pass: r.pass,
-                    manual: r.manual,
-                    reason: r.reason,
-                    basis: r.basis,
-                })
-                .collect();
+            let after = crate::instant::rule_rows(after);
             let before: Vec<RuleRow> = serde_json::from_str(&s.rows).unwrap_or_default();
             let from = route(&before).0;
             let to = route(&after).0;

@@ -52,20 +52,8 @@ pub async fn instant(
     markdown: Option<String>,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let cfg = shuju_platform::Config {
-        data_dir: dir.path().to_owned(),
-        ..Default::default()
-    };
-    let p = shuju_platform::Platform::open(&cfg).await.map_err(err)?;
+    let p = super::service::city(dir.path(), persons).await?;
     let sys = Caller::system();
-    p.admin.seed_demo().await.map_err(err)?;
-    eprintln!("  Gathering a city of {persons} persons …");
-    crate::demo::seed_lake(&p.catalog, &p.lake, &p.admin, dir.path(), persons)
-        .await
-        .map_err(err)?;
-    eprintln!("  Resolving {persons} persons …");
-    p.persons.resolve(&sys).await.map_err(err)?;
-    p.services.seed_demo().await.map_err(err)?;
 
     // Applicants: residents, four in five of them owners of a vehicle.
     let truth = std::fs::read_to_string(dir.path().join("city/truth.csv"))?;

@@ -177,23 +177,33 @@ async fn shuju_round(cases: usize, workers: usize) -> anyhow::Result<(f64, f64)>
     Ok((cases as f64 / secs, (cases * 5) as f64 / secs))
 }
 
+/// A platform in `dir` with the demo city's departments, a lake of `persons` persons resolved
+/// into files, and the demo city's matters.
+pub(crate) async fn city(
+    dir: &std::path::Path,
+    persons: usize,
+) -> anyhow::Result<shuju_platform::Platform> {
+    let cfg = shuju_platform::Config {
+        data_dir: dir.to_owned(),
+        ..Default::default()
+    };
+    let p = shuju_platform::Platform::open(&cfg).await.map_err(err)?;
+    p.admin.seed_demo().await.map_err(err)?;
+    eprintln!("  Gathering a city of {persons} persons …");
+    crate::demo::seed_lake(&p.catalog, &p.lake, &p.admin, dir, persons)
+        .await
+        .map_err(err)?;
+    eprintln!("  Resolving {persons} persons …");
+    p.persons.resolve(&Caller::system()).await.map_err(err)?;
+    p.services.seed_demo().await.map_err(err)?;
+    Ok(p)
+}
+
 /// The latency of opening a case with consent for a person among `persons`: the file read, the
 /// form filled, the pull recorded, the case and its first task written.
 async fn autofill(persons: usize, queries: usize) -> anyhow::Result<Vec<Duration>> {
     let dir = tempfile::tempdir()?;
-    let cfg = shuju_platform::Config {
-        data_dir: dir.path().to_owned(),
-        ..Default::default()
-    };
-    let p = shuju_platform::Platform::open(&cfg).await.map_err(err)?;
-    let sys = Caller::system();
-    p.admin.seed_demo().await.map_err(err)?;
-    crate::demo::seed_lake(&p.catalog, &p.lake, &p.admin, dir.path(), persons)
-        .await
-        .map_err(err)?;
-    eprintln!("  Resolving {persons} persons …");
-    p.persons.resolve(&sys).await.map_err(err)?;
-    p.services.seed_demo().await.map_err(err)?;
+    let p = city(dir.path(), persons).await?;
     let truth = std::fs::read_to_string(dir.path().join("city/truth.csv"))?;
     let residents: Vec<&str> = truth
         .lines()
