@@ -570,6 +570,80 @@ impl Services {
         self.replay_view(c, id).await
     }
 
+    /// Import decided cases of an instant matter from a predecessor system, so that replay has
+    /// their history: each set of facts becomes a decided case with its screening under the
+    /// rule set in force (its route as the rules give it). One transaction; audited.
+    pub async fn import_screenings(
+        &self,
+        c: &Caller,
+        matter: &str,
+        past: &[Value],
+    ) -> Result<usize> {
+        const ACTION: &str = "service.screenings.import";
+        c.require(&self.store, perm::SERVICE_MATTERS, ACTION, "service", None)
+            .await?;
+        let m = self.matter(matter).await?;
+        let i = m.instant.as_ref().ok_or_else(|| {
+            Error::invalid("matter", format!("{matter} is not an instant matter"))
+        })?;
+        let (version, rules) = self.rules(&i.rules).await?;
+        let facts = past.to_vec();
+        let answers = tokio::task::spawn_blocking(move || checks::evaluate_many(rules, &facts))
+            .await
+            .map_err(Error::internal)?;
+        let process_version = self.process(&m.process, None).await?.version;
+        let mut tx = self.store.write().await?;
+        for (f, a) in past.iter().zip(answers) {
+            let rows = crate::instant::rule_rows(a?);
+            let r = route(&rows).0;
+            let id = db::insert_case(
+                &mut tx,
+                &db::NewCase {
+                    matter_code: &m.code,
+                    matter_version: m.version,
+                    process_name: &m.process,
+                    process_version,
+                    applicant: "imported",
+                    centre_id: None,
+                    status: match r {
+                        Route::Approve => "approved",
+                        Route::Refuse => "refused",
+                        Route::Manual => "open",
+                    },
+                    promised_by: "",
+                },
+            )
+            .await?;
+            db::add_screening(
+                &mut tx,
+                &db::ScreeningRow {
+                    case_id: id,
+                    rule_set: i.rules.clone(),
+                    rule_set_version: version,
+                    route: route_name(r).into(),
+                    ruled: 1,
+                    facts: f.to_string(),
+                    rows: serde_json::to_string(&rows).map_err(Error::internal)?,
+                    sampled: 0,
+                },
+            )
+            .await?;
+        }
+        audit::append(
+            &mut tx,
+            &c.entry(
+                ACTION,
+                "matter",
+                Some(m.code.clone()),
+                Outcome::Ok,
+                Some(format!("{} past cases", past.len())),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(past.len())
+    }
+
     /// Save a new version of a rule set. One that decides an instant matter needs a replay of
     /// exactly this draft whose report another account has seen.
     pub async fn publish_rules(

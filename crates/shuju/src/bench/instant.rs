@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use shuju_admin::Caller;
 use shuju_identity::checks;
 use shuju_service::OpenCase;
-use shuju_store::service as db;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -219,49 +218,11 @@ pub async fn instant(
             f
         })
         .collect();
-    eprintln!("  Writing {replay_cases} past cases …");
-    let current = checks::parse(checks::BUILT_IN[3].2).map_err(err)?;
-    let before = checks::evaluate_many(current, &past);
-    let matter = p.services.matter(MATTER).await.map_err(err)?;
-    let mut tx = p.store.write().await.map_err(err)?;
-    for (f, rows) in past.iter().zip(before) {
-        let rows: Vec<Value> = rows
-            .map_err(err)?
-            .into_iter()
-            .map(|r| json!({"rule": r.rule, "pass": r.pass, "manual": r.manual, "reason": r.reason, "basis": r.basis}))
-            .collect();
-        let id = db::insert_case(
-            &mut tx,
-            &db::NewCase {
-                matter_code: MATTER,
-                matter_version: matter.version,
-                process_name: &matter.process,
-                process_version: 1,
-                applicant: "bench",
-                centre_id: Some(centre),
-                status: "approved",
-                promised_by: "2026-01-01",
-            },
-        )
+    eprintln!("  Importing {replay_cases} past cases …");
+    p.services
+        .import_screenings(&sys, MATTER, &past)
         .await
         .map_err(err)?;
-        db::add_screening(
-            &mut tx,
-            &db::ScreeningRow {
-                case_id: id,
-                rule_set: "vehicle_entry".into(),
-                rule_set_version: 1,
-                route: "approve".into(),
-                ruled: 1,
-                facts: f.to_string(),
-                rows: Value::Array(rows).to_string(),
-                sampled: 0,
-            },
-        )
-        .await
-        .map_err(err)?;
-    }
-    tx.commit().await.map_err(err)?;
     let draft = draft()?;
     let t = Instant::now();
     let replay = p
