@@ -16,6 +16,7 @@ mod lake;
 mod licenses;
 mod logs;
 mod persons;
+mod service;
 
 use crate::extract::{SESSION_COOKIE, client_addr, cookie};
 use crate::i18n::{self, Lang};
@@ -40,6 +41,7 @@ pub fn routes(cfg: &WebConfig) -> OpenApiRouter<AppState> {
         .merge(catalog::routes(cfg))
         .merge(licenses::routes())
         .merge(exchange::routes())
+        .merge(service::routes())
         .merge(lake::routes(cfg))
         .merge(persons::routes())
         .merge(elements::routes())
@@ -118,6 +120,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "data_use.html",
         include_str!("../../templates/data_use.html"),
     ),
+    ("receipt.html", include_str!("../../templates/receipt.html")),
     ("usage.html", include_str!("../../templates/usage.html")),
     ("wallet.html", include_str!("../../templates/wallet.html")),
     ("rule.html", include_str!("../../templates/rule.html")),

@@ -365,11 +365,46 @@ async fn the_instant_flow(app: &TestApp) {
         ));
         assert_eq!(python_verdict(&bad, &trust).map(|v| v.1), Some(false));
     }
+    // The receipt as a page for its applicant: the outcome, the rows, the hashes, verified.
+    let (browser, _) = crate::common::browser_login(
+        app,
+        "owner_a",
+        "Changed-Pass-2",
+        &format!("/cases/{id}/receipt"),
+    )
+    .await;
+    let page = app.page(&browser, &format!("/cases/{id}/receipt")).await;
+    assert!(
+        page.contains("id=\"receipt-verified\" class=\"ok\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("名下有登记的机动车") && page.contains(pass),
+        "{page}"
+    );
+    assert!(
+        page.contains(facts[0]["sha256"].as_str().unwrap()),
+        "the facts' hashes"
+    );
+    assert!(!page.contains(owner.as_str()), "no ID on the page");
     // Another resident may not read it.
     let other = citizen(app, &a.admin, "other_b", &without[0]).await;
     let r = app
         .get(&other, &format!("/api/v1/cases/{id}/receipt"))
         .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (other_browser, _) = crate::common::browser_login(
+        app,
+        "other_b",
+        "Changed-Pass-2",
+        &format!("/cases/{id}/receipt"),
+    )
+    .await;
+    let r = other_browser
+        .get(app.url(&format!("/cases/{id}/receipt")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // 2. No vehicle: refused by the rules, the reason and its basis shown.
