@@ -88,16 +88,7 @@ pub async fn instant(
         .collect();
     applicants.sort();
     applicants.dedup();
-    let centre = p
-        .admin
-        .dept_tree()
-        .await
-        .map_err(err)?
-        .depts
-        .into_iter()
-        .find(|d| d.name == CENTRE)
-        .map(|d| d.id)
-        .ok_or_else(|| anyhow::anyhow!("no {CENTRE}"))?;
+    let centre = super::service::dept_id(&p, CENTRE).await?;
     eprintln!(
         "  Issuing {} driving licences to the applicants …",
         applicants.len()

@@ -199,6 +199,19 @@ pub(crate) async fn city(
     Ok(p)
 }
 
+/// The id of the department named `name`.
+pub(crate) async fn dept_id(p: &shuju_platform::Platform, name: &str) -> anyhow::Result<i64> {
+    p.admin
+        .dept_tree()
+        .await
+        .map_err(err)?
+        .depts
+        .into_iter()
+        .find(|d| d.name == name)
+        .map(|d| d.id)
+        .ok_or_else(|| anyhow::anyhow!("no department {name}"))
+}
+
 /// The latency of opening a case with consent for a person among `persons`: the file read, the
 /// form filled, the pull recorded, the case and its first task written.
 async fn autofill(persons: usize, queries: usize) -> anyhow::Result<Vec<Duration>> {
@@ -212,15 +225,7 @@ async fn autofill(persons: usize, queries: usize) -> anyhow::Result<Vec<Duration
         .filter(|id| shuju_types::CitizenId::parse(id).is_ok())
         .collect();
     anyhow::ensure!(!residents.is_empty(), "no residents");
-    let centre = p
-        .admin
-        .dept_tree()
-        .await
-        .map_err(err)?
-        .depts
-        .into_iter()
-        .find(|d| d.name == CENTRE)
-        .map(|d| d.id);
+    let centre = Some(dept_id(&p, CENTRE).await?);
     let window = Caller {
         username: "bench".into(),
         dept_id: centre,
