@@ -109,11 +109,9 @@ impl LiveTables {
     pub async fn load(lake: &Lake) -> Result<LiveTables> {
         let mut specs = Vec::new();
         let mut versions = BTreeMap::new();
-        for t in lake.tables(&Caller::system()).await? {
-            if let Some(v) = t.version {
-                versions.insert(t.spec.name.clone(), v);
-                specs.push(t.spec);
-            }
+        for (spec, v) in lake.live().await? {
+            versions.insert(spec.name.clone(), v);
+            specs.push(spec);
         }
         Ok(LiveTables { specs, versions })
     }

@@ -39,11 +39,11 @@ impl Persons {
         if !readers.sees_every_table() {
             let visible: Vec<String> = self
                 .lake
-                .tables(&Caller::system())
+                .live()
                 .await?
                 .into_iter()
-                .filter(|t| readers.sees(&t.spec))
-                .map(|t| t.spec.name)
+                .filter(|(spec, _)| readers.sees(spec))
+                .map(|(spec, _)| spec.name)
                 .collect();
             filter.within = Some(visible);
         }

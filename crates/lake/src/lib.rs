@@ -60,6 +60,9 @@ pub struct Lake {
     spaces: Option<PathBuf>,
     store: Store,
     locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// The newest snapshot of each folder table read, reused while its log has no newer
+    /// commit: opening a table replays its log, which reads of one record cannot afford.
+    latest: Arc<std::sync::Mutex<HashMap<Url, DeltaTable>>>,
     indexes: Arc<index::Indexes>,
     /// Threads that clean a CSV delivery's chunks while it is parsed; fewer than two: the
     /// loading thread cleans them itself (see [`Lake::with_cleaners`]).
@@ -263,6 +266,7 @@ impl Lake {
             spaces,
             store,
             locks: Default::default(),
+            latest: Default::default(),
             indexes: Default::default(),
             cleaners: default_cleaners(),
             limits: Default::default(),
@@ -325,9 +329,22 @@ impl Lake {
         {
             return Ok(None);
         }
-        let mut t = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
+        if version.is_none()
+            && let Some(t) = self.cached(&url)
+        {
+            return Ok(Some(t));
+        }
+        let mut t = DeltaTable::try_from_url(url.clone())
+            .await
+            .map_err(delta_err)?;
         if t.version().is_none() {
             return Ok(None);
+        }
+        if version.is_none() && url.scheme() == "file" {
+            self.latest
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(url, t.clone());
         }
         if let Some(v) = version {
             t.load_version(v as u64)
@@ -335,6 +352,22 @@ impl Lake {
                 .map_err(|_| Error::invalid("version", format!("the table has no version {v}")))?;
         }
         Ok(Some(t))
+    }
+
+    /// The cached newest snapshot of a folder table, if its log holds that commit and no later
+    /// one (a commit by any writer, this process or another, adds the next log file).
+    fn cached(&self, url: &Url) -> Option<DeltaTable> {
+        let t = self
+            .latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(url)
+            .cloned()?;
+        let v = t.version()?;
+        let log = url.to_file_path().ok()?.join("_delta_log");
+        let current = log.join(format!("{v:020}.json")).is_file()
+            && !log.join(format!("{:020}.json", v + 1)).exists();
+        current.then_some(t)
     }
 
     fn lock(&self, table: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -443,6 +476,19 @@ impl Lake {
             .iter()
             .map(|r| serde_json::from_str(&r.spec).map_err(Error::internal))
             .collect()
+    }
+
+    /// Every table holding data, with its newest version: what a read of one record needs,
+    /// without the counting [`Lake::tables`] does. Internal readers only (no caller: what a
+    /// caller may read is decided where the rows are read).
+    pub async fn live(&self) -> Result<Vec<(TableSpec, i64)>> {
+        let mut out = Vec::new();
+        for spec in self.specs().await? {
+            if let Some(v) = self.delta(&spec, None).await?.as_ref().and_then(ver) {
+                out.push((spec, v));
+            }
+        }
+        Ok(out)
     }
 
     /// Every table with its size, rejects, last job and quality.

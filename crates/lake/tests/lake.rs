@@ -1001,3 +1001,51 @@ async fn bad_values_keep_their_rows_flagged_and_redelivery_adds_nothing() {
     let r = people(&lake, &fixed, "fixed.csv").await.expect("ingest");
     assert_eq!((r.inserted, r.flagged), (1, 0));
 }
+
+#[tokio::test]
+async fn a_reader_sees_every_commit_of_another_process_through_its_cached_snapshot() {
+    let (dir, lake, db) = setup().await;
+    deliver_people(&lake, dir.path(), 100, 3000).await;
+    let count = |lake: &Lake| {
+        let lake = lake.clone();
+        async move {
+            let r = lake
+                .sql(
+                    &Caller::system(),
+                    "SELECT count(*) AS n, min(jfjs) AS lo FROM people",
+                    &BTreeMap::new(),
+                    10,
+                )
+                .await
+                .expect("sql");
+            (r.rows[0]["n"].clone(), r.rows[0]["lo"].clone())
+        }
+    };
+    // Read twice: the second read is served from the snapshot the first one opened.
+    assert_eq!(
+        count(&lake).await,
+        (serde_json::json!(99), serde_json::json!(3000.0))
+    );
+    assert_eq!(count(&lake).await.0, 99);
+    let before = lake.live().await.expect("live");
+    assert_eq!(before.len(), 1);
+    // Another process on the same folder commits: the cached snapshot is no longer the newest.
+    let other = Lake::open(
+        dir.path().join("lake").to_str().expect("path"),
+        db.open().await,
+    )
+    .expect("lake");
+    let file = dir.path().join("more.csv");
+    write_people(&file, 200, 4000);
+    people(&other, &file, "more.csv").await.expect("ingest");
+    assert_eq!(
+        count(&lake).await,
+        (serde_json::json!(198), serde_json::json!(4000.0))
+    );
+    let after = lake.live().await.expect("live");
+    assert_eq!(after[0].1, before[0].1 + 1, "{before:?} {after:?}");
+    // And this process's own commits are seen at once.
+    write_people(&file, 300, 5000);
+    people(&lake, &file, "more.csv").await.expect("ingest");
+    assert_eq!(count(&lake).await.0, 297);
+}

@@ -512,5 +512,41 @@ async fn seed_services(p: &shuju_platform::Platform) -> Result<Vec<(String, Stri
             }
         }
     }
+    seed_past_cases(p, &all).await?;
     Ok(accounts)
+}
+
+/// Past cases of every instant matter, as a predecessor system would hand them over, so that a
+/// replay before a rule change has a history to run over.
+async fn seed_past_cases(
+    p: &shuju_platform::Platform,
+    all: &[shuju_service::matter::Matter],
+) -> Result<()> {
+    use rand::{Rng, SeedableRng};
+    const PER_MATTER: usize = 1000;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(25);
+    for m in all {
+        let Some(i) = &m.instant else { continue };
+        let past: Vec<serde_json::Value> = (0..PER_MATTER)
+            .map(|_| {
+                let facts = i.facts.iter().map(|f| {
+                    let v = match f.as_str() {
+                        "income" => serde_json::json!(rng.gen_range(0..4000)),
+                        "age" => serde_json::json!(rng.gen_range(14..85)),
+                        "properties" | "vehicles" | "enterprises" | "individual_businesses" => {
+                            serde_json::json!(rng.gen_range(0..4))
+                        }
+                        _ => serde_json::json!(rng.gen_bool(0.9)),
+                    };
+                    (f.clone(), v)
+                });
+                serde_json::Value::Object(facts.collect())
+            })
+            .collect();
+        p.services
+            .import_screenings(&Caller::system(), &m.code, &past)
+            .await?;
+    }
+    eprintln!("  Past cases: {PER_MATTER} per instant matter, for replay before a rule change.");
+    Ok(())
 }
