@@ -160,6 +160,23 @@ pub struct Screened {
     pub sampled: bool,
 }
 
+impl Screened {
+    /// The facts the rules read, as the object the decision tables take (name → value).
+    pub fn facts_object(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.facts
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        serde_json::from_str(&f.value).unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -902,16 +902,6 @@ impl Services {
         .await?;
         write_events(&mut tx, id, 0, &events, &case, &c.username).await?;
         if let Some(s) = &case.screened {
-            let facts: serde_json::Map<String, serde_json::Value> = s
-                .facts
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        serde_json::from_str(&f.value).unwrap_or_default(),
-                    )
-                })
-                .collect();
             db::add_screening(
                 &mut tx,
                 &db::ScreeningRow {
@@ -920,7 +910,7 @@ impl Services {
                     rule_set_version: s.rule_set_version,
                     route: json(&s.route)?.trim_matches('"').to_owned(),
                     ruled: i64::from(!s.rows.is_empty()),
-                    facts: serde_json::Value::Object(facts).to_string(),
+                    facts: s.facts_object().to_string(),
                     rows: json(&s.rows)?,
                     sampled: i64::from(s.sampled),
                 },

@@ -187,19 +187,7 @@ pub async fn instant(
         .iter()
         .filter_map(|v| v.case.screened.as_ref())
         .filter(|s| !s.rows.is_empty())
-        .map(|s| {
-            Value::Object(
-                s.facts
-                    .iter()
-                    .map(|f| {
-                        (
-                            f.name.clone(),
-                            serde_json::from_str(&f.value).unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-            )
-        })
+        .map(shuju_service::case::Screened::facts_object)
         .collect();
     anyhow::ensure!(!facts.is_empty(), "no case was ruled");
     let past: Vec<Value> = (0..replay_cases)
