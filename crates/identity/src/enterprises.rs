@@ -13,7 +13,7 @@
 
 use crate::block::{Rule, Take};
 use crate::compare::Compare;
-use crate::files::{Fact, FactReader, LiveTables, quote, text};
+use crate::files::{Fact, FactReader, LiveTables, Rows, quote, text};
 use crate::ids::{self, Changes};
 use crate::normalize;
 use crate::persons::{Absorbed, RunReport};
@@ -411,24 +411,18 @@ impl Enterprises {
         let links = db::entity_records(&self.store, KIND, &enterprise_id).await?;
         let live = LiveTables::load(&self.lake).await?;
         let sources = enterprise_sources(&live.specs);
-        let mut fr = FactReader::new(&self.lake, &self.store, &live);
+        let mut fr = FactReader::new(&self.lake, &live);
         let mut facts = Vec::new();
         for s in &sources {
             let keys: Vec<&db::LinkRow> = links.iter().filter(|l| l.source == s.table).collect();
-            let cond = match (&code, keys.is_empty()) {
-                (_, false) => format!(
-                    "\"{}\" IN ({})",
-                    s.key,
-                    keys.iter()
-                        .map(|l| quote(&l.record_key))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                (Some(code), true) => format!("\"{}\" = {}", s.code, quote(code.as_str())),
+            let list: Vec<String> = keys.iter().map(|l| l.record_key.clone()).collect();
+            let rows = match (&code, keys.is_empty()) {
+                (_, false) => Rows::Keys(&list),
+                (Some(code), true) => Rows::Where(&s.code, code.as_str()),
                 (None, true) => continue,
             };
             for mut f in fr
-                .read(c, &s.table, &s.key, &cond, &s.fact, s.date.as_deref())
+                .read(c, &s.table, &s.key, rows, &s.fact, s.date.as_deref())
                 .await?
             {
                 f.method = keys

@@ -5,7 +5,6 @@
 use serde::Serialize;
 use shuju_admin::Caller;
 use shuju_lake::Lake;
-use shuju_store::Store;
 use shuju_types::Result;
 use std::collections::{BTreeMap, HashMap};
 
@@ -117,21 +116,38 @@ impl LiveTables {
     }
 }
 
-/// Reads facts, remembering table versions and delivery jobs across sources.
+/// Which rows of a source a file reads.
+pub enum Rows<'k> {
+    /// The rows with these values of the table's key.
+    Keys(&'k [String]),
+    /// The rows whose column holds a value (an enterprise's credit code).
+    Where(&'k str, &'k str),
+}
+
+/// The most rows read of one source for one file.
+const MAX_ROWS: usize = 1000;
+
+/// Reads facts, remembering table versions and delivery jobs across sources. A table held in the
+/// lake's key index is read from memory (its rows masked here as the masking view would); a table
+/// too big to hold, or keyed by several columns, by SQL.
 pub struct FactReader<'a> {
     lake: &'a Lake,
-    store: &'a Store,
+    specs: HashMap<String, shuju_lake::TableSpec>,
     pub versions: BTreeMap<String, i64>,
     jobs: HashMap<i64, Option<shuju_lake::JobRow>>,
     pub masked: bool,
 }
 
 impl<'a> FactReader<'a> {
-    pub fn new(lake: &'a Lake, store: &'a Store, live: &LiveTables) -> FactReader<'a> {
+    pub fn new(lake: &'a Lake, live: &LiveTables) -> FactReader<'a> {
         FactReader {
             versions: live.versions.clone(),
+            specs: live
+                .specs
+                .iter()
+                .map(|s| (s.name.clone(), s.clone()))
+                .collect(),
             lake,
-            store,
             jobs: HashMap::new(),
             masked: false,
         }
@@ -142,30 +158,98 @@ impl<'a> FactReader<'a> {
         self.versions.contains_key(table)
     }
 
-    /// The rows of `table` matching `cond` (SQL), as `reader` may see them, as facts of `kind`
-    /// (the method left empty for the caller to fill in).
+    /// The key index of a table a reader may query, when it is held and keyed by one column.
+    pub async fn index(
+        &self,
+        reader: &Caller,
+        table: &str,
+    ) -> Result<
+        Option<(
+            std::sync::Arc<shuju_lake::index::KeyIndex>,
+            &shuju_lake::TableSpec,
+        )>,
+    > {
+        let Some(spec) = self.specs.get(table).filter(|s| s.key.len() == 1) else {
+            return Ok(None);
+        };
+        if !reader.can(shuju_admin::perm::LAKE_QUERY) {
+            // The SQL path refuses, and records the refusal.
+            return Ok(None);
+        }
+        Ok(self.lake.key_index(spec).await?.map(|i| (i, spec)))
+    }
+
+    /// Rows of `table` as `reader` may see them, in key order.
+    async fn rows(
+        &mut self,
+        reader: &Caller,
+        table: &str,
+        key: &str,
+        rows: &Rows<'_>,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+        if let Some((index, spec)) = self.index(reader, table).await?
+            && spec.key.first().is_some_and(|k| k == key)
+        {
+            let mut out = match rows {
+                Rows::Keys(keys) => {
+                    let mut keys: Vec<&String> = keys.iter().collect();
+                    keys.sort();
+                    keys.dedup();
+                    keys.into_iter()
+                        .filter_map(|k| index.get(k).transpose())
+                        .take(MAX_ROWS)
+                        .collect::<Result<Vec<_>>>()?
+                }
+                Rows::Where(col, value) => index.rows_where(col, value, MAX_ROWS)?,
+            };
+            let masked = !reader.can(shuju_admin::perm::LAKE_UNMASKED);
+            if masked {
+                for r in &mut out {
+                    index.mask(spec, r);
+                }
+            }
+            let version = index.version;
+            self.masked |= masked;
+            if let Some(v) = version {
+                self.versions.insert(table.to_owned(), v);
+            }
+            return Ok(out);
+        }
+        let cond = match rows {
+            Rows::Keys(keys) => format!(
+                "\"{key}\" IN ({})",
+                keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")
+            ),
+            Rows::Where(col, value) => format!("\"{col}\" = {}", quote(value)),
+        };
+        let sql = format!("SELECT * FROM \"{table}\" WHERE {cond} ORDER BY \"{key}\"");
+        let r = self.lake.sql_across(reader, &sql, MAX_ROWS).await?;
+        self.masked |= r.masked;
+        Ok(r.rows)
+    }
+
+    /// The rows of `table` picked by `rows`, as `reader` may see them, as facts of `kind` (the
+    /// method left empty for the caller to fill in).
     pub async fn read(
         &mut self,
         reader: &Caller,
         table: &str,
         key: &str,
-        cond: &str,
+        rows: Rows<'_>,
         kind: &str,
         date: Option<&str>,
     ) -> Result<Vec<Fact>> {
         if !self.present(table) {
             return Ok(Vec::new());
         }
-        let sql = format!("SELECT * FROM \"{table}\" WHERE {cond} ORDER BY \"{key}\"");
-        let r = self.lake.sql_across(reader, &sql, 1000).await?;
-        self.masked |= r.masked;
-        let mut out = Vec::with_capacity(r.rows.len());
-        for row in r.rows {
+        let found = self.rows(reader, table, key, &rows).await?;
+        let mut out = Vec::with_capacity(found.len());
+        for row in found {
             let job = row.get("_job").and_then(serde_json::Value::as_i64);
             let job = match job {
                 Some(id) => {
                     if !self.jobs.contains_key(&id) {
-                        let j = shuju_lake::get_job(self.store, id).await?;
+                        let j = self.lake.delivery_job(id).await?;
                         self.jobs.insert(id, j);
                     }
                     self.jobs.get(&id).cloned().flatten()

@@ -100,3 +100,74 @@ impl Persons {
         }))
     }
 }
+
+/// A source the named facts read whose data is overdue: its newest delivery older than allowed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Overdue {
+    pub fact: String,
+    pub table: String,
+    /// When its newest delivery was loaded (`None`: never).
+    pub delivered: Option<String>,
+    /// The days allowed since.
+    pub days: u32,
+}
+
+/// Elements that do not age: a citizen ID and the birth date it encodes.
+const TIMELESS: &[&str] = &[crate::sources::CITIZEN_ID, "birth_date"];
+
+impl Persons {
+    /// The sources the named facts read (every table carrying one of their elements, for the
+    /// party the fact reads) whose newest delivery is older than `days`, or than the source's
+    /// own update cycle (更新周期) when `days` is `None` (a source without one is not checked).
+    pub async fn overdue(&self, facts: &[String], days: Option<u32>) -> Result<Vec<Overdue>> {
+        let defs = self.fact_defs().await?;
+        let live = crate::files::LiveTables::load(&self.lake).await?;
+        let sources = crate::sources::person_sources(&live.specs);
+        let now = chrono::Utc::now();
+        let mut out = Vec::new();
+        for name in facts {
+            let Some(d) = defs.iter().find(|d| &d.name == name) else {
+                continue;
+            };
+            let mut tables = std::collections::BTreeSet::new();
+            for p in &d.of {
+                let elements = std::iter::once(&p.element)
+                    .chain(p.conditions.keys())
+                    .chain(&p.also)
+                    .filter(|e| !TIMELESS.contains(&e.as_str()));
+                for e in elements {
+                    for s in sources
+                        .iter()
+                        .filter(|s| s.column(e).is_some() && (p.role.is_none() || p.role == s.role))
+                    {
+                        tables.insert(s.table.clone());
+                    }
+                }
+            }
+            for t in tables {
+                let cycle = live
+                    .specs
+                    .iter()
+                    .find(|s| s.name == t)
+                    .and_then(|s| s.cycle_days);
+                let Some(allowed) = days.or(cycle) else {
+                    continue;
+                };
+                let delivered = self.lake.last_delivered(&t).await?;
+                let old = delivered
+                    .as_deref()
+                    .and_then(shuju_store::parse_time)
+                    .is_none_or(|at| now - at > chrono::Duration::days(i64::from(allowed)));
+                if old {
+                    out.push(Overdue {
+                        fact: name.clone(),
+                        table: t,
+                        delivered,
+                        days: allowed,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -5,7 +5,7 @@
 use crate::block::{Rule, Take};
 use crate::checks;
 use crate::compare::Compare;
-use crate::files::{FactReader, LiveTables, quote, text};
+use crate::files::{FactReader, LiveTables, Rows, quote, text};
 use crate::ids::{self, Changes};
 use crate::model::{Explanation, Model};
 use crate::records::{FieldSpec, Rec, Records};
@@ -686,6 +686,25 @@ impl Persons {
             .await
     }
 
+    /// Hold the key indexes of the tables persons' files are read from, so that the first files
+    /// and forms after a start do not wait for them (what a server does in the background at
+    /// start). Returns the tables held.
+    pub async fn warm(&self) -> Result<usize> {
+        let live = LiveTables::load(&self.lake).await?;
+        let fr = FactReader::new(&self.lake, &live);
+        let mut n = 0;
+        let tables: std::collections::BTreeSet<String> = person_sources(&live.specs)
+            .into_iter()
+            .map(|s| s.table)
+            .collect();
+        for t in &tables {
+            if fr.index(&Caller::system(), t).await?.is_some() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// A person's file: every source record of the person, read from the lake with the
     /// viewer's masking, each with its table and version. Audited with the viewer's purpose.
     pub async fn file(&self, c: &Caller, person_id: &str) -> Result<PersonFile> {
@@ -733,7 +752,7 @@ impl Persons {
         // Each source at its current version (records absorbed since the run are in newer ones).
         let live = LiveTables::load(&self.lake).await?;
         let sources = person_sources(&live.specs);
-        let mut fr = FactReader::new(&self.lake, &self.store, &live);
+        let mut fr = FactReader::new(&self.lake, &live);
         let mut facts = Vec::new();
         for s in &sources {
             let keys: Vec<&db::LinkRow> = records
@@ -745,14 +764,19 @@ impl Persons {
             if keys.is_empty() {
                 continue;
             }
-            let list = keys
+            let list: Vec<String> = keys
                 .iter()
-                .map(|l| quote(s.table_key(&l.record_key)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let cond = format!("\"{}\" IN ({list})", s.key);
+                .map(|l| s.table_key(&l.record_key).to_owned())
+                .collect();
             for mut f in fr
-                .read(reader, &s.table, &s.key, &cond, &s.fact, s.date.as_deref())
+                .read(
+                    reader,
+                    &s.table,
+                    &s.key,
+                    Rows::Keys(&list),
+                    &s.fact,
+                    s.date.as_deref(),
+                )
                 .await?
             {
                 f.record_key = s.record_key(&f.record_key);
@@ -823,6 +847,44 @@ impl Persons {
             return Ok(Vec::new());
         }
         let sys = Caller::system();
+        // Read from the key index for a reader who may query the lake (others are refused by
+        // the SQL path, as before).
+        if reader.can(shuju_admin::perm::LAKE_QUERY)
+            && let Some((index, spec)) = fr.index(&sys, t).await?
+            && spec.key.first() == Some(&reg.key)
+        {
+            let mut holds = std::collections::BTreeSet::new();
+            for l in records.iter().filter(|l| l.source == *t) {
+                if let Some(row) = index.get(reg.table_key(&l.record_key))?
+                    && let Some(h) = text(&row, hh)
+                {
+                    holds.insert(h);
+                }
+            }
+            let unmasked = reader.can(shuju_admin::perm::LAKE_UNMASKED);
+            let mut out = Vec::new();
+            for h in holds.iter().take(10) {
+                for mut row in index.rows_where(hh, h, 50)? {
+                    let person_id = match text(&row, &reg.key) {
+                        Some(k) => db::entity_of(&self.store, KIND, t, &reg.record_key(&k))
+                            .await?
+                            .map(|l| l.entity_id),
+                        None => None,
+                    };
+                    if !unmasked {
+                        index.mask(spec, &mut row);
+                    }
+                    let field = |c: Option<&String>| c.and_then(|c| text(&row, c));
+                    out.push(Member {
+                        person_id,
+                        name: field(reg.name.as_ref()),
+                        sex: field(reg.sex.as_ref()),
+                        birth: field(reg.birth.as_ref()),
+                    });
+                }
+            }
+            return Ok(out);
+        }
         let none = BTreeMap::new();
         let key = &reg.key;
         let sql = format!(

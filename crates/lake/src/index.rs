@@ -23,6 +23,9 @@ pub const FRESH: Duration = Duration::from_secs(1);
 /// The largest table held in memory.
 pub const MAX_ROWS: usize = 2_000_000;
 
+/// A column's values, each with the rows (batch, row) holding it in key order.
+type ByValue = HashMap<String, Vec<(u32, u32)>>;
+
 /// One table version, its rows by key.
 #[derive(Debug)]
 pub struct KeyIndex {
@@ -31,6 +34,10 @@ pub struct KeyIndex {
     pub version: Option<i64>,
     batches: Vec<RecordBatch>,
     keys: BTreeMap<String, (u32, u32)>,
+    /// The columns held as text (masked as text; other personal data is withheld).
+    text: std::collections::HashSet<String>,
+    /// Rows by the value of another column, in key order: built on first use of the column.
+    by: std::sync::Mutex<HashMap<String, Arc<ByValue>>>,
 }
 
 impl KeyIndex {
@@ -50,6 +57,82 @@ impl KeyIndex {
     /// The row whose key is `key`, every column.
     pub fn get(&self, key: &str) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
         self.keys.get(key).map(|p| self.row(*p)).transpose()
+    }
+
+    /// The rows whose `column` holds `value` (compared as text), in key order, at most `limit`.
+    /// The first lookup by a column indexes it.
+    pub fn rows_where(
+        &self,
+        column: &str,
+        value: &str,
+        limit: usize,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+        let by = {
+            let mut by = self.by.lock().unwrap_or_else(|e| e.into_inner());
+            match by.get(column) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = Arc::new(self.index_column(column)?);
+                    by.insert(column.to_owned(), m.clone());
+                    m
+                }
+            }
+        };
+        by.get(value)
+            .map(|ps| ps.iter().take(limit).map(|p| self.row(*p)).collect())
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    fn index_column(&self, column: &str) -> Result<ByValue> {
+        let mut cols = Vec::with_capacity(self.batches.len());
+        for b in &self.batches {
+            let Some(c) = b.column_by_name(column) else {
+                return Err(Error::invalid(
+                    "column",
+                    format!("table {} has no column {column}", self.table),
+                ));
+            };
+            cols.push(
+                datafusion::arrow::compute::cast(c, &DataType::Utf8)
+                    .map_err(|e| Error::internal(e.to_string()))?,
+            );
+        }
+        let mut out = ByValue::new();
+        for &(b, r) in self.keys.values() {
+            let Some(c) = cols[b as usize].as_any().downcast_ref::<StringArray>() else {
+                return Err(Error::internal("column not text"));
+            };
+            if !c.is_null(r as usize) {
+                out.entry(c.value(r as usize).to_owned())
+                    .or_default()
+                    .push((b, r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A row as a reader without the unmasked permission sees it through SQL (the masking view):
+    /// sensitive text masked, other sensitive values and the values as written withheld.
+    pub fn mask(
+        &self,
+        spec: &crate::TableSpec,
+        row: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+        for (name, v) in row.iter_mut() {
+            if name == crate::spec::RAW {
+                *v = serde_json::Value::Null;
+            } else if spec.column(name).is_some_and(|c| c.sensitive) {
+                *v = match v {
+                    serde_json::Value::Null => serde_json::Value::Null,
+                    serde_json::Value::String(s) if self.text.contains(name) => {
+                        serde_json::Value::String(crate::query::mask_str(s))
+                    }
+                    _ => serde_json::Value::Null,
+                };
+            }
+        }
+        // As the rows SQL gives: a null value is left out.
+        row.retain(|_, v| !v.is_null());
     }
 
     /// At most `limit` rows in key order, after the key `after`.
@@ -186,6 +269,8 @@ impl Lake {
             version,
             batches: Vec::new(),
             keys: BTreeMap::new(),
+            text: Default::default(),
+            by: Default::default(),
         };
         let Some(v) = version else {
             return Ok(Some(Arc::new(empty())));
@@ -233,6 +318,20 @@ impl Lake {
                         .insert(col.value(r).to_owned(), (b as u32, r as u32));
                 }
             }
+        }
+        if let Some(b) = batches.first() {
+            index.text = b
+                .schema()
+                .fields()
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.data_type(),
+                        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+                    )
+                })
+                .map(|f| f.name().clone())
+                .collect();
         }
         index.batches = batches;
         tracing::info!(table = %spec.name, version = v, rows = index.len(), "key index built");

@@ -64,6 +64,10 @@ pub struct Lake {
     /// commit: opening a table replays its log, which reads of one record cannot afford.
     latest: Arc<std::sync::Mutex<HashMap<Url, DeltaTable>>>,
     indexes: Arc<index::Indexes>,
+    /// Finished load jobs by id (a finished job does not change again).
+    jobs: Arc<std::sync::Mutex<HashMap<i64, JobRow>>>,
+    /// Each table's last delivery, as read at most every [`DELIVERED_TTL`].
+    delivered: Arc<std::sync::Mutex<HashMap<String, Delivered>>>,
     /// Threads that clean a CSV delivery's chunks while it is parsed; fewer than two: the
     /// loading thread cleans them itself (see [`Lake::with_cleaners`]).
     cleaners: usize,
@@ -154,6 +158,13 @@ pub struct QueryResult {
 }
 
 pub const QUARANTINE: &str = "_quarantine";
+
+/// A table's last delivery (its time; `None`: never) and when that was read.
+type Delivered = (std::time::Instant, Option<String>);
+
+/// How long a table's last delivery, once read, is trusted (another process's loads show within
+/// it).
+pub const DELIVERED_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Flagged values in a table version: rows with any, and per column.
 #[derive(Default)]
@@ -267,6 +278,8 @@ impl Lake {
             store,
             locks: Default::default(),
             latest: Default::default(),
+            delivered: Default::default(),
+            jobs: Default::default(),
             indexes: Default::default(),
             cleaners: default_cleaners(),
             limits: Default::default(),
@@ -491,6 +504,46 @@ impl Lake {
         Ok(out)
     }
 
+    /// A load job by id: what delivered a row (`_job`). Finished jobs are kept in memory.
+    pub async fn delivery_job(&self, id: i64) -> Result<Option<JobRow>> {
+        if let Some(j) = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(Some(j.clone()));
+        }
+        let j = meta::get_job(&self.store, id).await?;
+        if let Some(j) = j.as_ref().filter(|j| j.status != "running") {
+            let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            if jobs.len() >= 100_000 {
+                jobs.clear();
+            }
+            jobs.insert(id, j.clone());
+        }
+        Ok(j)
+    }
+
+    /// When a table's newest delivery was loaded (its last job done; `None`: never), read at
+    /// most every [`DELIVERED_TTL`] (a load by this process shows at once).
+    pub async fn last_delivered(&self, table: &str) -> Result<Option<String>> {
+        if let Some((at, v)) = self
+            .delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(table)
+            && at.elapsed() < DELIVERED_TTL
+        {
+            return Ok(v.clone());
+        }
+        let last = meta::list_jobs(&self.store, Some(table), 20)
+            .await?
+            .into_iter()
+            .find(|j| j.status == "done")
+            .and_then(|j| j.finished_at);
+        self.delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(table.to_owned(), (std::time::Instant::now(), last.clone()));
+        Ok(last)
+    }
+
     /// Every table with its size, rejects, last job and quality.
     pub async fn tables(&self, c: &Caller) -> Result<Vec<TableInfo>> {
         self.require(c, perm::LAKE_LIST, "lake.table.list", None)
@@ -660,6 +713,10 @@ impl Lake {
         )
         .await?;
         tx.commit().await?;
+        self.delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&spec.name);
         if let Err(e) = result {
             if e.code == shuju_types::ErrorCode::Internal {
                 tracing::error!(job, error = %e.report(), "lake load failed");

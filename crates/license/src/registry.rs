@@ -1276,6 +1276,15 @@ impl Licenses {
             .map(|_| ())
     }
 
+    /// A valid license's credential as its holder carries it (the issuer-signed SD-JWT and every
+    /// disclosure): a permit handed over at issue (a self-service terminal shows it as a QR code).
+    pub async fn credential_of(&self, license_id: &str) -> Result<Option<String>> {
+        Ok(store::by_license_id(&self.store, license_id)
+            .await?
+            .filter(|r| r.status == "valid")
+            .map(|r| r.sd_jwt))
+    }
+
     /// Sign a decision receipt with the bureau's active ES256 key and SM2 seal.
     pub async fn sign_receipt(&self, payload: &Value) -> Result<Signed> {
         let ((es_kid, es_key), (sm_kid, sm_key)) = self.signing_keys().await?;

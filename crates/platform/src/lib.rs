@@ -240,6 +240,16 @@ impl Platform {
                 }
             }));
         }
+        // The key indexes persons' files and forms are read from.
+        {
+            let persons = self.persons.clone();
+            tasks.push(tokio::spawn(async move {
+                match persons.warm().await {
+                    Ok(n) => tracing::info!(tables = n, "file indexes held"),
+                    Err(e) => tracing::warn!(error = %e.report(), "file indexes not built"),
+                }
+            }));
+        }
         // Deliveries copied into DATA_DIR/drop/… are loaded once they stop growing; the outbox
         // tells the subscribers.
         tasks.push(tokio::spawn(self.lake.clone().watch_drop(

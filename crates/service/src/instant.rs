@@ -274,6 +274,21 @@ impl Services {
                     None => reasons.push(format!("档案中缺少数据：{name}，转人工办理")),
                 }
             }
+            for o in self.persons.overdue(&i.facts, i.fresh_days).await? {
+                reasons.push(match o.delivered {
+                    Some(at) => format!(
+                        "{} 的数据来源 {} 最近一次更新于 {}，超过 {} 天，转人工办理",
+                        o.fact,
+                        o.table,
+                        at.get(..10).unwrap_or(&at),
+                        o.days
+                    ),
+                    None => format!(
+                        "{} 的数据来源 {} 尚无成功交换的数据，转人工办理",
+                        o.fact, o.table
+                    ),
+                });
+            }
         } else {
             reasons.push("未找到申请人的档案，转人工办理".to_owned());
         }

@@ -10,6 +10,7 @@
 
 pub mod case;
 pub mod instant;
+pub mod kiosk;
 pub mod matter;
 pub mod notices;
 pub mod process;
@@ -71,6 +72,8 @@ pub struct Services {
     delivering: Arc<tokio::sync::Mutex<()>>,
     /// Instant matters' rule sets, vetted, by (key, version): a saved version never changes.
     rules_cache: Arc<Mutex<HashMap<(String, i64), shuju_identity::checks::Rules>>>,
+    /// The self-service terminals' check that the person holds the ID (人证核验).
+    presence: Arc<dyn kiosk::PresenceCheck>,
 }
 
 const DEPT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -350,6 +353,7 @@ impl Services {
             matter_names: Default::default(),
             delivering: Default::default(),
             rules_cache: Default::default(),
+            presence: Arc::new(kiosk::TestPresence),
             committer: tokio::runtime::Handle::try_current().ok().map(|h| {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
                 h.spawn(committer(store.clone(), rx));
@@ -357,6 +361,13 @@ impl Services {
             }),
             store,
         }
+    }
+
+    /// With the terminals' presence check a city plugs in (its ID-card readers and face
+    /// comparison) in place of the built-in test implementation.
+    pub fn with_presence(mut self, p: Arc<dyn kiosk::PresenceCheck>) -> Services {
+        self.presence = p;
+        self
     }
 
     async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {

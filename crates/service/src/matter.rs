@@ -124,6 +124,11 @@ pub struct Instant {
     /// (随机抽查).
     #[serde(default)]
     pub sample_percent: u32,
+    /// The oldest the data the rules read may be: days since the newest delivery of each source
+    /// carrying the facts' elements. Unset: each source's own update cycle (更新周期); older
+    /// data sends the case to an officer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -418,6 +423,9 @@ impl Matter {
                     "instant.sample_percent",
                     "is a share in percent, 0 to 100",
                 ));
+            }
+            if i.fresh_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+                return Err(Error::invalid("instant.fresh_days", "is 1 to 3650 days"));
             }
             if i.licenses.iter().any(|l| l.trim().is_empty()) {
                 return Err(Error::invalid("instant.licenses", "names license types"));

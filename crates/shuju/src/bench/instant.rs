@@ -113,6 +113,11 @@ pub async fn instant(
     use rand::seq::SliceRandom;
     applicants.shuffle(&mut rng);
 
+    // What a server does in the background at start: hold the file indexes.
+    eprintln!("  Holding the indexes persons' files are read from …");
+    let held = p.persons.warm().await.map_err(err)?;
+    eprintln!("  {held} tables held");
+
     // Decisions, `workers` in flight.
     let window = Caller {
         username: "bench".into(),

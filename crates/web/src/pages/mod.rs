@@ -121,6 +121,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/data_use.html"),
     ),
     ("receipt.html", include_str!("../../templates/receipt.html")),
+    ("kiosk.html", include_str!("../../templates/kiosk.html")),
     ("usage.html", include_str!("../../templates/usage.html")),
     ("wallet.html", include_str!("../../templates/wallet.html")),
     ("rule.html", include_str!("../../templates/rule.html")),
@@ -293,7 +294,7 @@ struct MenuGroup {
 type MenuEntry = (&'static str, &'static str, Option<&'static str>);
 
 fn menu(c: &Caller) -> Vec<MenuGroup> {
-    let groups: [(&str, &[MenuEntry]); 8] = [
+    let groups: [(&str, &[MenuEntry]); 9] = [
         ("home", &[("home", "/home", None)]),
         (
             "catalog_group",
@@ -347,6 +348,10 @@ fn menu(c: &Caller) -> Vec<MenuGroup> {
                 ("data_use", "/data-use", Some(perm::DATA_USE_VIEW)),
                 ("usage", "/exchange/usage", Some(perm::USAGE_VIEW)),
             ],
+        ),
+        (
+            "service_group",
+            &[("kiosk", "/kiosk", Some(perm::SERVICE_INTAKE))],
         ),
         (
             "license_group",

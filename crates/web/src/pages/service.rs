@@ -1,17 +1,24 @@
 //! Service pages: a decided case's receipt (决定回执), readable, its signatures checked against
-//! the trust list as the page is drawn.
+//! the trust list as the page is drawn; and the 24-hour self-service terminal (自助终端) for
+//! instant matters.
 
-use super::{Flash, PageCaller, base, page};
+use super::{CheckedForm, Flash, FormPairs, PageCaller, base, page, page_error, render};
 use crate::AppState;
 use crate::extract::Path;
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
+use shuju_admin::perm;
+use shuju_service::kiosk::KioskApply;
+use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(receipt_page))
+    OpenApiRouter::new()
+        .routes(routes!(receipt_page))
+        .routes(routes!(kiosk_page))
+        .routes(routes!(kiosk_matter_page, kiosk_apply))
 }
 
 /// A decided case's receipt: what decided it and why, the facts as hashes, the e-licenses shown,
@@ -55,4 +62,204 @@ pub async fn receipt_page(
     }
     .await;
     page("receipt.html", r)
+}
+
+/// The 24-hour self-service terminal: the instant matters in effect, to choose from. The
+/// terminal's account is one that may take applications at its centre.
+#[utoipa::path(get, path = "/kiosk", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn kiosk_page(State(s): State<AppState>, pc: PageCaller) -> Response {
+    let r = async {
+        if !pc.caller.can(perm::SERVICE_INTAKE) {
+            return Err(shuju_types::Error::forbidden(
+                "this page is for a self-service terminal's account",
+            ));
+        }
+        let matters = s.services.kiosk_matters().await?;
+        Ok(context! {
+            matters => matters,
+            presence => s.services.presence().describe(),
+            ..base(&pc, "kiosk", &Flash::default())
+        })
+    }
+    .await;
+    page("kiosk.html", r)
+}
+
+/// What the applicant writes, the questions, and what applying reads, for consent.
+async fn kiosk_form(
+    s: &AppState,
+    pc: &PageCaller,
+    code: &str,
+    f: Option<&FormPairs>,
+    err: Option<String>,
+) -> shuju_types::Result<minijinja::Value> {
+    if !pc.caller.can(perm::SERVICE_INTAKE) {
+        return Err(shuju_types::Error::forbidden(
+            "this page is for a self-service terminal's account",
+        ));
+    }
+    let m = s
+        .services
+        .kiosk_matters()
+        .await?
+        .into_iter()
+        .find(|m| m.code == code)
+        .ok_or_else(|| shuju_types::Error::not_found(format!("instant matter {code}")))?;
+    let answers: BTreeMap<String, String> = m
+        .questions
+        .iter()
+        .filter_map(|q| {
+            f.and_then(|f| f.get(&format!("answer.{}", q.id)))
+                .or_else(|| q.answers.first().cloned())
+                .map(|a| (q.id.clone(), a))
+        })
+        .collect();
+    let values: BTreeMap<String, String> = m
+        .form
+        .iter()
+        .filter_map(|x| {
+            f.and_then(|f| f.get(&format!("value.{}", x.name)))
+                .map(|v| (x.name.clone(), v))
+        })
+        .collect();
+    let preview = s.services.preview(code, &answers).await?;
+    let mut reads: Vec<String> = preview
+        .fields
+        .iter()
+        .filter(|x| !x.reads.is_empty())
+        .map(|x| x.label.clone())
+        .collect();
+    reads.extend(
+        preview
+            .materials
+            .iter()
+            .filter(|x| x.served_by != "upload")
+            .map(|x| x.name.clone()),
+    );
+    if let Some(i) = &m.instant {
+        reads.extend(i.facts.iter().map(|x| format!("{x}（秒批核验）")));
+        reads.extend(i.licenses.iter().map(|x| format!("{x}（电子证照）")));
+    }
+    reads.dedup();
+    let own: Vec<&shuju_service::matter::Field> = m
+        .form
+        .iter()
+        .filter(|x| x.element.is_none() && x.fact.is_none())
+        .collect();
+    let flash = err.map(Flash::err).unwrap_or_default();
+    Ok(context! {
+        matter => m,
+        own_fields => own,
+        reads => reads,
+        answers => answers,
+        values => values,
+        citizen_id => f.map(|f| f.str("citizen_id")),
+        name => f.map(|f| f.str("name")),
+        presence => s.services.presence().describe(),
+        ..base(pc, "kiosk", &flash)
+    })
+}
+
+/// One instant matter at the terminal: ID and name, the questions, the applicant's own fields,
+/// and consent.
+#[utoipa::path(get, path = "/kiosk/{code}", tag = "pages", params(("code" = String, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn kiosk_matter_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(code): Path<String>,
+) -> Response {
+    let r = kiosk_form(&s, &pc, &code, None, None).await;
+    page("kiosk.html", r)
+}
+
+/// Apply at the terminal: the real-person check, then the case opens and the rules decide; an
+/// approval shows the permit as a QR code. A refusal of the check or of the input shows the form
+/// again with the reason.
+#[utoipa::path(post, path = "/kiosk/{code}", tag = "pages", params(("code" = String, Path)), request_body(content = FormPairs, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "HTML page with the decision", content_type = "text/html")))]
+pub async fn kiosk_apply(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    CheckedForm { pc, f }: CheckedForm,
+) -> Response {
+    let pick = |prefix: &str| -> BTreeMap<String, String> {
+        f.0.iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(prefix)
+                    .filter(|_| !v.trim().is_empty())
+                    .map(|k| (k.to_owned(), v.trim().to_owned()))
+            })
+            .collect()
+    };
+    let apply = KioskApply {
+        matter: code.clone(),
+        citizen_id: f.str("citizen_id"),
+        name: f.str("name"),
+        evidence: f.str("evidence"),
+        consent: f.get("consent").is_some(),
+        answers: pick("answer."),
+        values: pick("value."),
+    };
+    match s.services.kiosk_apply(&pc.caller, &apply).await {
+        Ok(out) => {
+            let case = &out.case.case;
+            let matter = s
+                .services
+                .matter(&case.matter)
+                .await
+                .map(|m| m.name)
+                .unwrap_or_else(|_| case.matter.clone());
+            let mut reasons: Vec<String> = case
+                .screened
+                .as_ref()
+                .map(|x| x.reasons.clone())
+                .unwrap_or_default();
+            if let Some(d) = &case.decided
+                && !d.basis.is_empty()
+                && reasons.is_empty()
+            {
+                reasons.push(d.basis.clone());
+            }
+            let qr = out.permit.as_deref().and_then(|p| {
+                qrcode::QrCode::with_error_correction_level(p.as_bytes(), qrcode::EcLevel::L)
+                    .ok()
+                    .map(|q| {
+                        let svg = q
+                            .render::<qrcode::render::svg::Color<'_>>()
+                            .min_dimensions(360, 360)
+                            .build();
+                        svg.split_once("?>")
+                            .map(|(_, svg)| svg.to_owned())
+                            .unwrap_or(svg)
+                    })
+            });
+            render(
+                "kiosk.html",
+                context! {
+                    outcome => context! {
+                        id => out.case.id,
+                        status => out.case.status,
+                        matter => matter,
+                        license => case.license,
+                        reasons => reasons,
+                    },
+                    qr => qr.map(minijinja::Value::from_safe_string),
+                    presence => out.presence,
+                    ..base(&pc, "kiosk", &Flash::default())
+                },
+            )
+        }
+        Err(e) if e.code == shuju_types::ErrorCode::Internal => page_error(e),
+        Err(e) => {
+            let msg = match &e.field {
+                Some(field) => format!("{field}: {}", e.message),
+                None => e.message.clone(),
+            };
+            let r = kiosk_form(&s, &pc, &code, Some(&f), Some(msg)).await;
+            let mut resp = page("kiosk.html", r);
+            if resp.status().is_success() {
+                *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            resp
+        }
+    }
 }

@@ -17,6 +17,7 @@ use shuju_admin::Caller;
 
 const MATTER: &str = "371500-T0104003000-01";
 const MANUAL_MATTER: &str = "371500-T0104003000-02";
+const FRESH_MATTER: &str = "371500-T0104003000-03";
 /// The deciding body (it issues the pass) and the officer's department on the manual route.
 const POLICE: &str = "阳谷县行政审批服务局";
 
@@ -290,6 +291,15 @@ async fn the_instant_flow(app: &TestApp) {
     assert_eq!(s["rows"].as_array().unwrap().len(), 3, "{s}");
     assert!(c["case"]["tasks"].as_object().unwrap().is_empty());
     let pass = c["case"]["license"].as_str().expect("the pass issued");
+    // The name the form filled from the applicant's file (for the kiosk below).
+    let owner_name = c["case"]["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "name")
+        .and_then(|f| f["value"].as_str())
+        .unwrap_or_else(|| panic!("the name filled: {c}"))
+        .to_owned();
     let kinds: Vec<&str> = c["history"]
         .as_array()
         .unwrap()
@@ -542,6 +552,133 @@ async fn the_instant_flow(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    kiosk(app, &a.admin, owner, &owner_name, &without[0]).await;
+
+    // Stale data: a matter that wants the vehicle registry no older than 2 days, after the
+    // registry's last delivery is made 3 days old — to an officer, the source and date named.
+    let mut fresh = entry_matter(FRESH_MATTER, "vehicle_entry");
+    fresh["instant"]["fresh_days"] = json!(2);
+    let r = app.post(&a.service_admin, "/api/v1/matters", fresh).await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let mut ok = apply(FRESH_MATTER);
+    ok["applicant"] = json!(owners[3]);
+    let c: Value = app.post_json(&a.clerk, "/api/v1/cases", ok).await;
+    assert_eq!(c["status"], "approved", "fresh data decides: {c}");
+    let old = shuju_store::fmt_time(chrono::Utc::now() - chrono::Duration::days(3));
+    sqlx::query("UPDATE lake_jobs SET finished_at = $1 WHERE table_name = 'gongan_vehicles'")
+        .bind(&old)
+        .execute(app.admin.store().pool())
+        .await
+        .unwrap();
+    tokio::time::sleep(shuju_lake::DELIVERED_TTL).await;
+    let mut stale = apply(FRESH_MATTER);
+    stale["applicant"] = json!(owners[3]);
+    let c: Value = app.post_json(&a.clerk, "/api/v1/cases", stale).await;
+    assert_eq!(c["status"], "open", "{c}");
+    let reasons = c["case"]["screened"]["reasons"].to_string();
+    assert!(
+        reasons.contains("gongan_vehicles")
+            && reasons.contains(&old[..10])
+            && reasons.contains("超过 2 天"),
+        "{reasons}"
+    );
+    assert!(
+        !reasons.contains("gongan_hukou"),
+        "the registry is fresh: {reasons}"
+    );
+}
+
+/// The 24-hour self-service terminal, signed in as the centre's window account: the instant
+/// matters offered, the real-person check (the built-in test implementation, which says so)
+/// refusing a wrong name and an unknown ID, consent required, then an approval with the pass as
+/// a QR code; an account that may not take applications gets no terminal.
+async fn kiosk(app: &TestApp, admin: &str, owner: &str, owner_name: &str, stranger: &str) {
+    let (b, _) = crate::common::browser_login(app, "yg_window", "Changed-Pass-2", "/kiosk").await;
+    let home = app.page(&b, "/kiosk").await;
+    assert!(
+        home.contains(&format!("href=\"/kiosk/{MATTER}\"")) && home.contains("测试实现"),
+        "{home}"
+    );
+    let form = app.page(&b, &format!("/kiosk/{MATTER}")).await;
+    assert!(
+        form.contains("name=\"value.plate\"") && form.contains("name=\"consent\""),
+        "{form}"
+    );
+    assert!(
+        !form.contains("name=\"value.name\""),
+        "a field filled from data is not asked"
+    );
+    let csrf = crate::common::csrf_of(&form);
+    let post = |id: String, name: String, consent: bool| {
+        let mut f = vec![
+            ("_csrf".to_owned(), csrf.clone()),
+            ("citizen_id".to_owned(), id),
+            ("name".to_owned(), name),
+            ("value.plate".to_owned(), "鲁P·K0001".to_owned()),
+            ("value.zone".to_owned(), "东昌府区主城区".to_owned()),
+        ];
+        if consent {
+            f.push(("consent".to_owned(), "1".to_owned()));
+        }
+        let b = b.clone();
+        let url = app.url(&format!("/kiosk/{MATTER}"));
+        async move { b.post(url).form(&f).send().await.unwrap() }
+    };
+    // A wrong name, an ID with no file, and no consent: the form again, with the reason.
+    for (id, name, consent, says) in [
+        (owner, "不是本人", true, "姓名与身份证号码不一致"),
+        (stranger, owner_name, true, "人证核验未通过"),
+        (
+            "11010519491231002X",
+            owner_name,
+            true,
+            "未找到该身份证号码的档案",
+        ),
+        (owner, owner_name, false, "同意读取"),
+        ("110105194912310021", owner_name, true, "citizen_id"),
+    ] {
+        let r = post(id.to_owned(), name.to_owned(), consent).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{id} {name}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(says) && html.contains("id=\"kiosk-form\""),
+            "{says}: {html}"
+        );
+    }
+    // The holder, with consent: approved at once, the pass shown as a QR code.
+    let r = post(owner.to_owned(), format!(" {owner_name} "), true).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"kiosk-verdict\"") && html.contains("已批准"),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"kiosk-permit\"") && html.contains("<svg"),
+        "{html}"
+    );
+    let lic: Value = app
+        .get_json(admin, &format!("/api/v1/licenses?holder_id={owner}"))
+        .await;
+    let passes: Vec<&str> = lic["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["status"] == "valid" && l["type_key"] != "driving_licence")
+        .filter_map(|l| l["license_id"].as_str())
+        .collect();
+    assert!(
+        passes.iter().any(|p| html.contains(p)),
+        "the new pass named on the page: {passes:?}"
+    );
+    assert!(!html.contains(owner), "no ID on the terminal's answer page");
+    // A citizen's account is no terminal.
+    citizen(app, admin, "kiosk_citizen", "11010519491231002X").await;
+    let (c, _) =
+        crate::common::browser_login(app, "kiosk_citizen", "Changed-Pass-2", "/kiosk").await;
+    let r = c.get(app.url("/kiosk")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
