@@ -69,11 +69,7 @@ pub async fn receipt_page(
 #[utoipa::path(get, path = "/kiosk", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn kiosk_page(State(s): State<AppState>, pc: PageCaller) -> Response {
     let r = async {
-        if !pc.caller.can(perm::SERVICE_INTAKE) {
-            return Err(shuju_types::Error::forbidden(
-                "this page is for a self-service terminal's account",
-            ));
-        }
+        terminal(&pc)?;
         let matters = s.services.kiosk_matters().await?;
         Ok(context! {
             matters => matters,
@@ -85,6 +81,17 @@ pub async fn kiosk_page(State(s): State<AppState>, pc: PageCaller) -> Response {
     page("kiosk.html", r)
 }
 
+/// The terminal pages are for an account that takes applications at its centre.
+fn terminal(pc: &PageCaller) -> shuju_types::Result<()> {
+    if pc.caller.can(perm::SERVICE_INTAKE) {
+        Ok(())
+    } else {
+        Err(shuju_types::Error::forbidden(
+            "this page is for a self-service terminal's account",
+        ))
+    }
+}
+
 /// What the applicant writes, the questions, and what applying reads, for consent.
 async fn kiosk_form(
     s: &AppState,
@@ -93,11 +100,7 @@ async fn kiosk_form(
     f: Option<&FormPairs>,
     err: Option<String>,
 ) -> shuju_types::Result<minijinja::Value> {
-    if !pc.caller.can(perm::SERVICE_INTAKE) {
-        return Err(shuju_types::Error::forbidden(
-            "this page is for a self-service terminal's account",
-        ));
-    }
+    terminal(pc)?;
     let m = s
         .services
         .kiosk_matters()
