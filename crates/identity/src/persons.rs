@@ -408,6 +408,9 @@ pub struct Persons {
     index: Arc<RwLock<Option<Arc<MatchIndex>>>>,
     /// One writer of links at a time: a full run, or a delivery matched as it lands.
     linking: Arc<tokio::sync::Mutex<()>>,
+    /// The fact definitions' newest versions, read by every form and decision (cleared when
+    /// this process saves one).
+    facts: Arc<shuju_store::Cached<Vec<crate::facts::FactDef>>>,
 }
 
 const KIND: &str = "person";
@@ -436,6 +439,7 @@ impl Persons {
             lake,
             index: Arc::new(RwLock::new(None)),
             linking: Default::default(),
+            facts: Default::default(),
         }
     }
 
@@ -1067,6 +1071,10 @@ impl Persons {
 
     /// The fact definitions, newest versions (the built-in ones saved at first use).
     pub async fn fact_defs(&self) -> Result<Vec<crate::facts::FactDef>> {
+        Ok(self.facts.get(|| self.read_fact_defs()).await?.to_vec())
+    }
+
+    async fn read_fact_defs(&self) -> Result<Vec<crate::facts::FactDef>> {
         let mut have = rules_db::facts(&self.store).await?;
         let missing: Vec<_> = crate::facts::built_in()?
             .into_iter()
@@ -1156,6 +1164,7 @@ impl Persons {
         )
         .await?;
         tx.commit().await?;
+        self.facts.clear();
         Ok(v)
     }
 

@@ -213,7 +213,7 @@ fn newest_local(log: &std::path::Path) -> Option<i64> {
 impl Lake {
     /// The newest version of a table (`None`: nothing committed yet).
     pub(crate) async fn newest_version(&self, spec: &crate::TableSpec) -> Result<Option<i64>> {
-        let url = self.table_url(spec)?;
+        let url = self.locate(spec.library.key(), &spec.name)?;
         if url.scheme() == "file"
             && let Ok(p) = url.to_file_path()
         {

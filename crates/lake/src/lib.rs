@@ -68,6 +68,8 @@ pub struct Lake {
     jobs: Arc<std::sync::Mutex<HashMap<i64, JobRow>>>,
     /// Each table's last delivery, as read at most every [`DELIVERED_TTL`].
     delivered: Arc<std::sync::Mutex<HashMap<String, Delivered>>>,
+    /// The table specs, read by every record read (cleared when this lake saves one).
+    specs: Arc<shuju_store::Cached<Vec<TableSpec>>>,
     /// Threads that clean a CSV delivery's chunks while it is parsed; fewer than two: the
     /// loading thread cleans them itself (see [`Lake::with_cleaners`]).
     cleaners: usize,
@@ -171,6 +173,15 @@ pub const DELIVERED_TTL: std::time::Duration = std::time::Duration::from_secs(5)
 struct Flagged {
     rows: i64,
     columns: HashMap<String, i64>,
+}
+
+/// Whether a folder table's log holds commit `v` and no later one.
+fn current_in_log(url: &Url, v: i64) -> bool {
+    let Ok(p) = url.to_file_path() else {
+        return false;
+    };
+    let log = p.join("_delta_log");
+    log.join(format!("{v:020}.json")).is_file() && !log.join(format!("{:020}.json", v + 1)).exists()
 }
 
 /// Count the flagged values of a table version: one pass over its `_flagged` column (a table
@@ -279,6 +290,7 @@ impl Lake {
             locks: Default::default(),
             latest: Default::default(),
             delivered: Default::default(),
+            specs: Default::default(),
             jobs: Default::default(),
             indexes: Default::default(),
             cleaners: default_cleaners(),
@@ -331,7 +343,8 @@ impl Lake {
 
     /// The Delta table of a spec, `None` if nothing was ever committed to it.
     async fn delta(&self, spec: &TableSpec, version: Option<i64>) -> Result<Option<DeltaTable>> {
-        self.delta_at(self.table_url(spec)?, version).await
+        self.delta_at(self.locate(spec.library.key(), &spec.name)?, version)
+            .await
     }
 
     async fn delta_at(&self, url: Url, version: Option<i64>) -> Result<Option<DeltaTable>> {
@@ -376,11 +389,27 @@ impl Lake {
             .unwrap_or_else(|e| e.into_inner())
             .get(url)
             .cloned()?;
-        let v = t.version()?;
-        let log = url.to_file_path().ok()?.join("_delta_log");
-        let current = log.join(format!("{v:020}.json")).is_file()
-            && !log.join(format!("{:020}.json", v + 1)).exists();
-        current.then_some(t)
+        let v = t.version()? as i64;
+        current_in_log(url, v).then_some(t)
+    }
+
+    /// A table's newest version: the cached snapshot's while it is current (no snapshot
+    /// copied), else the table opened.
+    async fn current_version(&self, spec: &TableSpec) -> Result<Option<i64>> {
+        let url = self.locate(spec.library.key(), &spec.name)?;
+        let held = self
+            .latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&url)
+            .and_then(|t| t.version())
+            .map(|v| v as i64);
+        if let Some(v) = held
+            && current_in_log(&url, v)
+        {
+            return Ok(Some(v));
+        }
+        Ok(self.delta_at(url, None).await?.as_ref().and_then(ver))
     }
 
     fn lock(&self, table: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -449,7 +478,9 @@ impl Lake {
             ),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.specs.clear();
+        Ok(())
     }
 
     pub async fn spec(&self, c: &Caller, table: &str) -> Result<TableSpec> {
@@ -484,11 +515,20 @@ impl Lake {
     }
 
     async fn specs(&self) -> Result<Vec<TableSpec>> {
-        meta::list_tables(&self.store)
-            .await?
-            .iter()
-            .map(|r| serde_json::from_str(&r.spec).map_err(Error::internal))
-            .collect()
+        Ok(self.held_specs().await?.to_vec())
+    }
+
+    /// The table specs, held for a moment (see [`shuju_store::Cached`]).
+    async fn held_specs(&self) -> Result<Arc<Vec<TableSpec>>> {
+        self.specs
+            .get(|| async {
+                meta::list_tables(&self.store)
+                    .await?
+                    .iter()
+                    .map(|r| serde_json::from_str(&r.spec).map_err(Error::internal))
+                    .collect()
+            })
+            .await
     }
 
     /// Every table holding data, with its newest version: what a read of one record needs,
@@ -496,9 +536,9 @@ impl Lake {
     /// caller may read is decided where the rows are read).
     pub async fn live(&self) -> Result<Vec<(TableSpec, i64)>> {
         let mut out = Vec::new();
-        for spec in self.specs().await? {
-            if let Some(v) = self.delta(&spec, None).await?.as_ref().and_then(ver) {
-                out.push((spec, v));
+        for spec in self.held_specs().await?.iter() {
+            if let Some(v) = self.current_version(spec).await? {
+                out.push((spec.clone(), v));
             }
         }
         Ok(out)

@@ -252,7 +252,15 @@ pub struct Licenses {
     /// The trust list and status list as verification reads them, refreshed every second and
     /// after each write through this instance.
     cache: Cache,
+    /// The license types, read by nearly every request (cleared when this registry adds one).
+    types: std::sync::Arc<shuju_store::Cached<Vec<LicenseType>>>,
+    /// The active signing keys, unsealed and parsed (cleared when this registry rotates or
+    /// reseals them; another process's rotation shows within a second).
+    keys: std::sync::Arc<shuju_store::Cached<SigningKeys>>,
 }
+
+/// The active ES256 key and SM2 seal key, each with its id.
+type SigningKeys = ((String, SigningKey), (String, sm2::dsa::SigningKey));
 
 impl std::fmt::Debug for Licenses {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -288,6 +296,8 @@ impl Licenses {
             kek,
             nonces: Default::default(),
             cache: Default::default(),
+            types: Default::default(),
+            keys: Default::default(),
         };
         l.seal_keys_in_clear().await?;
         l.seed().await?;
@@ -343,6 +353,7 @@ impl Licenses {
             .await?;
         }
         tx.commit().await?;
+        self.keys.clear();
         Ok(n)
     }
 
@@ -417,6 +428,7 @@ impl Licenses {
             )
             .await?;
             tx.commit().await?;
+            self.types.clear();
         }
         if store::status_list(&self.store).await?.is_none() {
             let mut tx = self.store.write().await?;
@@ -472,6 +484,7 @@ impl Licenses {
         )
         .await?;
         tx.commit().await?;
+        self.keys.clear();
         self.invalidate();
         Ok(kid)
     }
@@ -499,14 +512,23 @@ impl Licenses {
     }
 
     /// The active ES256 and SM2 keys with their ids, unsealed.
-    async fn signing_keys(&self) -> Result<((String, SigningKey), (String, sm2::dsa::SigningKey))> {
-        let (es_kid, es_secret) = self.active_key("ES256").await?;
-        let es_key =
-            SigningKey::from_slice(&es_secret).map_err(|e| Error::internal(e.to_string()))?;
-        let (sm_kid, sm_secret) = self.active_key("SM2").await?;
-        let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
-            .map_err(|e| Error::internal(e.to_string()))?;
-        Ok(((es_kid, es_key), (sm_kid, sm_key)))
+    async fn signing_keys(&self) -> Result<std::sync::Arc<SigningKeys>> {
+        self.keys
+            .get(|| async {
+                let (es_kid, es_secret) = self.active_key("ES256").await?;
+                let es_key = SigningKey::from_slice(&es_secret)
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                let (sm_kid, sm_secret) = self.active_key("SM2").await?;
+                let sm_key = sm2::dsa::SigningKey::from_slice(seal::DISTID, &sm_secret)
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                Ok(((es_kid, es_key), (sm_kid, sm_key)))
+            })
+            .await
+    }
+
+    /// The license types (held for a moment: see [`shuju_store::Cached`]).
+    async fn cached_types(&self) -> Result<std::sync::Arc<Vec<LicenseType>>> {
+        self.types.get(|| store::types(&self.store)).await
     }
 
     /// The published trust list: every ES256 and SM2 key, active or retired.
@@ -566,7 +588,7 @@ impl Licenses {
     }
 
     pub async fn types(&self) -> Result<Vec<LicenseType>> {
-        store::types(&self.store).await
+        Ok(self.cached_types().await?.to_vec())
     }
 
     /// The license ID (GB/T 36904) of a valid, unexpired license of a type (by key or name) that
@@ -582,24 +604,16 @@ impl Licenses {
     /// Where `holder`'s newest license of a type (by key or name) stands today: valid, expired,
     /// withdrawn (revoked or suspended), or none held. Nothing of its claims.
     pub async fn standing(&self, holder: &str, license_type: &str) -> Result<Standing> {
-        let Some(t) = store::types(&self.store)
+        let Some(t) = self
+            .cached_types()
             .await?
-            .into_iter()
+            .iter()
             .find(|t| t.type_key == license_type || t.name == license_type)
+            .cloned()
         else {
             return Ok(Standing::Missing);
         };
-        let f = store::LicenseFilter {
-            holder_id: Some(holder.to_owned()),
-            type_id: Some(t.id),
-            ..Default::default()
-        };
-        let Some(r) = store::list(&self.store, &f, Page::new(None, Some(1)))
-            .await?
-            .items
-            .into_iter()
-            .next()
-        else {
+        let Some(r) = store::newest_of(&self.store, holder, t.id).await? else {
             return Ok(Standing::Missing);
         };
         let today = chrono::Local::now().format("%Y-%m-%d").to_string();
@@ -676,7 +690,8 @@ impl Licenses {
                     })
             })
         });
-        let ((es_kid, es_key), (sm_kid, sm_key)) = self.signing_keys().await?;
+        let keys = self.signing_keys().await?;
+        let ((es_kid, es_key), (sm_kid, sm_key)) = &*keys;
         // The holder key: the holder's own (public part given), or one the custodial wallet keeps.
         let (holder_vk, holder_sk) = match &input.holder_jwk {
             Some(jwk) => (
@@ -709,7 +724,7 @@ impl Licenses {
         let sd = sdjwt::issue(
             &Credential {
                 issuer: &self.issuer_uri(),
-                kid: &es_kid,
+                kid: es_kid,
                 vct: &t.type_key,
                 license_id: &lid.to_string(),
                 iat: now_secs(),
@@ -718,7 +733,7 @@ impl Licenses {
                 holder: &holder_vk,
                 status: Some((&self.status_uri(), idx as u64)),
             },
-            &es_key,
+            es_key,
         )?;
         let row = LicenseRow {
             id: 0,
@@ -736,8 +751,8 @@ impl Licenses {
             status: "valid".into(),
             status_idx: idx,
             sd_jwt: sd,
-            seal: seal::seal(&content, &sm_key),
-            seal_kid: sm_kid,
+            seal: seal::seal(&content, sm_key),
+            seal_kid: sm_kid.clone(),
             holder_jwk: jose::jwk(&holder_vk).to_string(),
             holder_secret: match &holder_sk {
                 Some(k) => self.kek.wrap(&k.to_bytes(), &lid.to_string())?,
@@ -837,10 +852,12 @@ impl Licenses {
     }
 
     async fn view(&self, row: LicenseRow) -> Result<LicenseView> {
-        let t = store::types(&self.store)
+        let t = self
+            .cached_types()
             .await?
-            .into_iter()
+            .iter()
             .find(|t| t.id == row.type_id)
+            .cloned()
             .ok_or_else(|| Error::internal("license without type"))?;
         Ok(LicenseView {
             row,
@@ -861,10 +878,12 @@ impl Licenses {
         if old.status == "revoked" {
             return Err(Error::conflict("a revoked license cannot be renewed"));
         }
-        let t = store::types(&self.store)
+        let t = self
+            .cached_types()
             .await?
-            .into_iter()
+            .iter()
             .find(|t| t.id == old.type_id)
+            .cloned()
             .ok_or_else(|| Error::internal("license without type"))?;
         let input = IssueInput {
             type_key: t.type_key,
@@ -1287,16 +1306,17 @@ impl Licenses {
 
     /// Sign a decision receipt with the bureau's active ES256 key and SM2 seal.
     pub async fn sign_receipt(&self, payload: &Value) -> Result<Signed> {
-        let ((es_kid, es_key), (sm_kid, sm_key)) = self.signing_keys().await?;
+        let keys = self.signing_keys().await?;
+        let ((es_kid, es_key), (sm_kid, sm_key)) = &*keys;
         Ok(Signed {
             jws: jose::sign(
                 &json!({"alg": "ES256", "typ": "decision-receipt+jwt", "kid": es_kid}),
                 payload,
-                &es_key,
+                es_key,
             ),
-            es256_kid: es_kid,
-            seal: seal::seal(payload, &sm_key),
-            sm2_kid: sm_kid,
+            es256_kid: es_kid.clone(),
+            seal: seal::seal(payload, sm_key),
+            sm2_kid: sm_kid.clone(),
         })
     }
 

@@ -12,6 +12,7 @@
 //! Times are stored as RFC 3339 UTC strings with milliseconds, which sort correctly as text.
 
 pub mod audit;
+mod cached;
 pub mod catalog;
 pub mod departments;
 pub mod dicts;
@@ -31,6 +32,7 @@ mod sql;
 pub mod users;
 mod versioned;
 
+pub use cached::Cached;
 pub use versioned::VersionedRow;
 
 pub use sql::{Page, Paged};

@@ -229,6 +229,16 @@ pub async fn list(store: &Store, f: &LicenseFilter, page: Page) -> Result<Paged<
     paged(store.pool(), "SELECT *", &from, " ORDER BY id DESC", page).await
 }
 
+/// A holder's newest license of a type (the highest id), without counting the others.
+pub async fn newest_of(store: &Store, holder_id: &str, type_id: i64) -> Result<Option<LicenseRow>> {
+    let mut q = Sql::new("SELECT * FROM licenses WHERE holder_id = ");
+    q.bind(holder_id)
+        .push(" AND type_id = ")
+        .bind(type_id)
+        .push(" ORDER BY id DESC LIMIT 1");
+    q.fetch_optional(store.pool()).await
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StatusRow {
     pub id: i64,
