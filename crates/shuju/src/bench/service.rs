@@ -326,9 +326,14 @@ pub async fn service(
     } else {
         String::new()
     };
+    let queries_arg = if persons > 0 {
+        format!(" --queries {queries}")
+    } else {
+        String::new()
+    };
     let body = format!(
         "### Service flow: cases from intake to outcome, beside SpiffWorkflow\n\n\
-Command: `cargo run --release -p shuju --features bench -- bench service --cases {cases} --workers {workers} --rounds {rounds} --persons {persons} --python <venv>/bin/python` (the venv: `pip install SpiffWorkflow==3.2.0`)\n\n\
+Command: `cargo run --release -p shuju --features bench -- bench service --cases {cases} --workers {workers} --rounds {rounds} --persons {persons}{queries_arg} --python <venv>/bin/python` (the venv: `pip install SpiffWorkflow==3.2.0`)\n\n\
 Machine: {}. Each case: opened at the window, accepted, co-approved by two departments in parallel, decided — five transitions, each an event appended and the case's state and tasks written in one SQLite transaction (WAL, synchronous FULL) before it is acknowledged, audited. Shuju: {workers} cases in flight, in-process calls into the service layer. SpiffWorkflow {} on the same graph as BPMN (user tasks, parallel gateways), one case after another in one Python process, its workflow serialised with its own serializer and written to SQLite (WAL, synchronous FULL) in a committed transaction after every step. Every Shuju round ends by replaying every case from its events against the stored state (all fold).\n\n\
 | round | Shuju cases/s | Shuju transitions/s | SpiffWorkflow cases/s | SpiffWorkflow transitions/s | ratio |\n|---|---|---|---|---|---|\n{rows}\n\
 Medians: Shuju {c:.0} cases/s, {t:.0} transitions/s; SpiffWorkflow {pc:.0} cases/s, {pt:.0} transitions/s; **{:.1}×**.{fill}",
