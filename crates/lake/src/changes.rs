@@ -31,7 +31,7 @@ impl Lake {
             .key
             .first()
             .ok_or_else(|| Error::internal("a lake table without a key"))?;
-        let to = self.newest_version(spec).await?;
+        let to = self.current_version(spec).await?;
         let mut out = Changes {
             from,
             to,

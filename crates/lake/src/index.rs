@@ -197,31 +197,7 @@ impl Indexes {
     }
 }
 
-/// The newest version in a local table's transaction log, without replaying it.
-fn newest_local(log: &std::path::Path) -> Option<i64> {
-    std::fs::read_dir(log)
-        .ok()?
-        .filter_map(|e| {
-            let name = e.ok()?.file_name();
-            let name = name.to_str()?;
-            let v = name.strip_suffix(".json")?;
-            (v.len() == 20).then(|| v.parse::<i64>().ok())?
-        })
-        .max()
-}
-
 impl Lake {
-    /// The newest version of a table (`None`: nothing committed yet).
-    pub(crate) async fn newest_version(&self, spec: &crate::TableSpec) -> Result<Option<i64>> {
-        let url = self.locate(spec.library.key(), &spec.name)?;
-        if url.scheme() == "file"
-            && let Ok(p) = url.to_file_path()
-        {
-            return Ok(newest_local(&p.join("_delta_log")));
-        }
-        Ok(self.delta(spec, None).await?.and_then(|t| crate::ver(&t)))
-    }
-
     /// The key index of a table's newest version, built on first use; `None` for a table too big
     /// to hold in memory. The rows are raw (unmasked): the caller masks what leaves.
     pub async fn key_index(&self, spec: &crate::TableSpec) -> Result<Option<Arc<KeyIndex>>> {
@@ -229,7 +205,7 @@ impl Lake {
             return Ok(i);
         }
         let g = self.indexes.generation.load(Ordering::SeqCst);
-        let version = self.newest_version(spec).await?;
+        let version = self.current_version(spec).await?;
         if let Some(i) = self.indexes.of_version(&spec.name, version, g) {
             return Ok(i);
         }
@@ -336,23 +312,5 @@ impl Lake {
         index.batches = batches;
         tracing::info!(table = %spec.name, version = v, rows = index.len(), "key index built");
         Ok(Some(Arc::new(index)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_newest_version_is_read_from_the_log_names() {
-        let d = tempfile::tempdir().unwrap();
-        assert_eq!(newest_local(d.path()), None);
-        for n in [0, 1, 12] {
-            std::fs::write(d.path().join(format!("{n:020}.json")), "").unwrap();
-        }
-        std::fs::write(d.path().join(format!("{:020}.checkpoint.parquet", 10)), "").unwrap();
-        std::fs::write(d.path().join("_last_checkpoint"), "").unwrap();
-        std::fs::write(d.path().join(format!("{:020}.json.tmp", 99)), "").unwrap();
-        assert_eq!(newest_local(d.path()), Some(12));
     }
 }

@@ -395,7 +395,7 @@ impl Lake {
 
     /// A table's newest version: the cached snapshot's while it is current (no snapshot
     /// copied), else the table opened.
-    async fn current_version(&self, spec: &TableSpec) -> Result<Option<i64>> {
+    pub(crate) async fn current_version(&self, spec: &TableSpec) -> Result<Option<i64>> {
         let url = self.locate(spec.library.key(), &spec.name)?;
         let held = self
             .latest
