@@ -72,7 +72,6 @@ pub(crate) type Answerable = (String, TableSpec, Vec<(ColumnSpec, bool)>);
 
 /// A grant as the gateway answers it.
 pub(crate) struct Resolved {
-    at: Instant,
     pub(crate) grant: GrantRow,
     /// The published entry's code, the table, the granted columns (masked or not), and the
     /// columns naming persons or enterprises. `Err` when the grant cannot be answered.
@@ -122,7 +121,8 @@ pub struct Gateway {
     /// Per grant: the second a window started and the calls in it.
     window: Arc<Mutex<HashMap<i64, (u64, i64)>>>,
     started: Instant,
-    grants: Arc<Mutex<HashMap<i64, Arc<Resolved>>>>,
+    /// Grants as answered, each kept for [`GRANT_FRESH`].
+    grants: Arc<shuju_store::Keyed<i64, Resolved>>,
     usage: UsageMap,
     writer: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
     /// Bulk deliveries one at a time: a subscription asked for and served by the platform at
@@ -174,7 +174,7 @@ impl Gateway {
             lake,
             window: Arc::new(Mutex::new(HashMap::new())),
             started: Instant::now(),
-            grants: Default::default(),
+            grants: Arc::new(shuju_store::Keyed::new(GRANT_FRESH)),
             usage: Default::default(),
             writer: Default::default(),
             delivering: Default::default(),
@@ -190,35 +190,29 @@ impl Gateway {
 
     /// Forget what is kept of a grant (its terms changed, it was revoked).
     pub fn forget(&self, grant_id: i64) {
-        lock(&self.grants).remove(&grant_id);
+        self.grants.clear(&grant_id);
     }
 
     /// A grant with its entry and columns, kept for [`GRANT_FRESH`].
     pub(crate) async fn resolved(&self, grant_id: i64) -> Result<Arc<Resolved>> {
-        if let Some(r) = lock(&self.grants).get(&grant_id)
-            && r.at.elapsed() < GRANT_FRESH
-        {
-            return Ok(r.clone());
-        }
-        let grant = store::get_grant(&self.store, grant_id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("grant {grant_id}")))?;
-        let data = self.columns(&grant).await;
-        if let Err(e) = &data
-            && !matches!(
-                e.code,
-                ErrorCode::PermissionDenied | ErrorCode::Unavailable | ErrorCode::NotFound
-            )
-        {
-            return Err(Error::new(e.code, e.message.clone()));
-        }
-        let r = Arc::new(Resolved {
-            at: Instant::now(),
-            grant,
-            data,
-        });
-        lock(&self.grants).insert(grant_id, r.clone());
-        Ok(r)
+        self.grants
+            .get(&grant_id, || async {
+                let grant = store::get_grant(&self.store, grant_id)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("grant {grant_id}")))?;
+                let data = self.columns(&grant).await;
+                // A grant that cannot be answered is kept with why; any other failure is not.
+                if let Err(e) = &data
+                    && !matches!(
+                        e.code,
+                        ErrorCode::PermissionDenied | ErrorCode::Unavailable | ErrorCode::NotFound
+                    )
+                {
+                    return Err(Error::new(e.code, e.message.clone()));
+                }
+                Ok(Resolved { grant, data })
+            })
+            .await
     }
 
     /// The entry's items as granted now (an item no longer shared is not answered), as columns

@@ -67,7 +67,7 @@ pub struct Lake {
     /// Finished load jobs by id (a finished job does not change again).
     jobs: Arc<std::sync::Mutex<HashMap<i64, JobRow>>>,
     /// Each table's last delivery, as read at most every [`DELIVERED_TTL`].
-    delivered: Arc<std::sync::Mutex<HashMap<String, Delivered>>>,
+    delivered: Arc<shuju_store::Keyed<String, Option<String>>>,
     /// The table specs, read by every record read (cleared when this lake saves one).
     specs: Arc<shuju_store::Cached<Vec<TableSpec>>>,
     /// Threads that clean a CSV delivery's chunks while it is parsed; fewer than two: the
@@ -160,9 +160,6 @@ pub struct QueryResult {
 }
 
 pub const QUARANTINE: &str = "_quarantine";
-
-/// A table's last delivery (its time; `None`: never) and when that was read.
-type Delivered = (std::time::Instant, Option<String>);
 
 /// How long a table's last delivery, once read, is trusted (another process's loads show within
 /// it).
@@ -289,7 +286,7 @@ impl Lake {
             store,
             locks: Default::default(),
             latest: Default::default(),
-            delivered: Default::default(),
+            delivered: Arc::new(shuju_store::Keyed::new(DELIVERED_TTL)),
             specs: Default::default(),
             jobs: Default::default(),
             indexes: Default::default(),
@@ -563,25 +560,17 @@ impl Lake {
     /// When a table's newest delivery was loaded (its last job done; `None`: never), read at
     /// most every [`DELIVERED_TTL`] (a load by this process shows at once).
     pub async fn last_delivered(&self, table: &str) -> Result<Option<String>> {
-        if let Some((at, v)) = self
+        let last = self
             .delivered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(table)
-            && at.elapsed() < DELIVERED_TTL
-        {
-            return Ok(v.clone());
-        }
-        let last = meta::list_jobs(&self.store, Some(table), 20)
-            .await?
-            .into_iter()
-            .find(|j| j.status == "done")
-            .and_then(|j| j.finished_at);
-        self.delivered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(table.to_owned(), (std::time::Instant::now(), last.clone()));
-        Ok(last)
+            .get(table, || async {
+                Ok(meta::list_jobs(&self.store, Some(table), 20)
+                    .await?
+                    .into_iter()
+                    .find(|j| j.status == "done")
+                    .and_then(|j| j.finished_at))
+            })
+            .await?;
+        Ok(last.as_ref().clone())
     }
 
     /// Every table with its size, rejects, last job and quality.
@@ -753,10 +742,7 @@ impl Lake {
         )
         .await?;
         tx.commit().await?;
-        self.delivered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&spec.name);
+        self.delivered.clear(&spec.name);
         if let Err(e) = result {
             if e.code == shuju_types::ErrorCode::Internal {
                 tracing::error!(job, error = %e.report(), "lake load failed");

@@ -238,7 +238,6 @@ pub struct Shown {
 
 /// What verification reads: the trust list and the status list.
 type Snapshot = std::sync::Arc<(TrustList, StatusList)>;
-type Cache = std::sync::Arc<std::sync::RwLock<Option<(std::time::Instant, Snapshot)>>>;
 
 #[derive(Clone)]
 pub struct Licenses {
@@ -251,12 +250,38 @@ pub struct Licenses {
     nonces: std::sync::Arc<Nonces>,
     /// The trust list and status list as verification reads them, refreshed every second and
     /// after each write through this instance.
-    cache: Cache,
+    cache: std::sync::Arc<shuju_store::Cached<(TrustList, StatusList)>>,
     /// The license types, read by nearly every request (cleared when this registry adds one).
     types: std::sync::Arc<shuju_store::Cached<Vec<LicenseType>>>,
     /// The active signing keys, unsealed and parsed (cleared when this registry rotates or
     /// reseals them; another process's rotation shows within a second).
     keys: std::sync::Arc<shuju_store::Cached<SigningKeys>>,
+    /// Status list indices taken from the store a block at a time, so a license is signed
+    /// before its write begins (an index taken and never used stays unset: nothing refers to it).
+    indices: std::sync::Arc<std::sync::Mutex<std::ops::Range<i64>>>,
+}
+
+/// How many status list indices one write takes ahead.
+const INDEX_BLOCK: i64 = 64;
+
+/// A license checked and signed, not yet written ([`Licenses::prepare`], [`Licenses::write`]).
+pub struct Prepared {
+    row: LicenseRow,
+    source: Option<String>,
+    predecessor: Option<(i64, i64)>,
+    audit: audit::AuditEntry,
+}
+
+impl Prepared {
+    /// The identifier the license will have.
+    pub fn license_id(&self) -> &str {
+        &self.row.license_id
+    }
+
+    /// Set the record it is issued from (e.g. a case whose number the same write assigns).
+    pub fn set_source(&mut self, source: String) {
+        self.source = Some(source);
+    }
 }
 
 /// The active ES256 key and SM2 seal key, each with its id.
@@ -298,6 +323,7 @@ impl Licenses {
             cache: Default::default(),
             types: Default::default(),
             keys: Default::default(),
+            indices: std::sync::Arc::new(std::sync::Mutex::new(0..0)),
         };
         l.seal_keys_in_clear().await?;
         l.seed().await?;
@@ -668,6 +694,29 @@ impl Licenses {
         predecessor: Option<&LicenseRow>,
         from: Option<(&str, i64)>,
     ) -> Result<LicenseView> {
+        let p = self.prepare(c, input, predecessor, from).await?;
+        let mut tx = self.store.write().await?;
+        let mut audits = Vec::with_capacity(1);
+        let id = self.write(&mut tx, &p, &mut audits).await?;
+        audit::append_many(&mut tx, &audits).await?;
+        tx.commit().await?;
+        self.invalidate();
+        self.view(
+            store::get(&self.store, id)
+                .await?
+                .ok_or_else(|| Error::not_found("license"))?,
+        )
+        .await
+    }
+
+    /// Check and sign a license to issue (see [`Licenses::issue_from`]), before any write begins.
+    pub async fn prepare(
+        &self,
+        c: &Caller,
+        input: IssueInput,
+        predecessor: Option<&LicenseRow>,
+        from: Option<(&str, i64)>,
+    ) -> Result<Prepared> {
         const ACTION: &str = "license.issue";
         self.require(c, perm::LICENSE_ISSUE, ACTION).await?;
         let checked = self
@@ -703,10 +752,7 @@ impl Licenses {
                 (*k.verifying_key(), Some(k))
             }
         };
-        let mut tx = self.store.write().await?;
-        let idx = store::take_status_index(&mut tx)
-            .await?
-            .ok_or_else(|| Error::unavailable("the status list is full"))?;
+        let idx = self.status_index().await?;
         let (serial, version, predecessor_id) = match predecessor {
             Some(p) => {
                 let old = LicenseId::parse(&p.license_id)?;
@@ -763,34 +809,68 @@ impl Licenses {
             updated_by: String::new(),
             updated_at: String::new(),
         };
-        let id = store::insert_license(&mut tx, &row).await?;
-        if let Some((source, _)) = from {
-            store::set_source_ref(&mut tx, id, source).await?;
+        Ok(Prepared {
+            row,
+            source: from.map(|(s, _)| s.to_owned()),
+            predecessor: predecessor.map(|p| (p.id, p.status_idx)),
+            audit: c.entry(ACTION, "license", None, Outcome::Ok, Some(t.type_key)),
+        })
+    }
+
+    /// Write a prepared license inside the caller's transaction; its audit record is added to
+    /// `audits` for the caller to append with the rest of the write. After the commit, call
+    /// [`Licenses::issued`].
+    pub async fn write(
+        &self,
+        tx: &mut shuju_store::WriteTx,
+        p: &Prepared,
+        audits: &mut Vec<audit::AuditEntry>,
+    ) -> Result<i64> {
+        let id = store::insert_license(tx, &p.row).await?;
+        if let Some(source) = &p.source {
+            store::set_source_ref(tx, id, source).await?;
         }
-        if let Some(p) = predecessor {
+        if let Some((old, old_idx)) = p.predecessor {
             // The previous version is superseded: revoked in the status list and the registry.
-            set_bit(&mut tx, p.status_idx, Status::Revoked).await?;
-            store::set_status(&mut tx, p.id, "revoked", &c.username).await?;
+            set_bit(tx, old_idx, Status::Revoked).await?;
+            store::set_status(tx, old, "revoked", &p.row.created_by).await?;
         }
-        audit::append(
-            &mut tx,
-            &c.entry(
-                ACTION,
-                "license",
-                Some(id.to_string()),
-                Outcome::Ok,
-                Some(t.type_key.clone()),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let mut a = p.audit.clone();
+        a.object_id = Some(id.to_string());
+        audits.push(a);
+        Ok(id)
+    }
+
+    /// After a commit that wrote licenses: what verification reads is read again.
+    pub fn issued(&self) {
         self.invalidate();
-        self.view(
-            store::get(&self.store, id)
-                .await?
-                .ok_or_else(|| Error::not_found("license"))?,
-        )
-        .await
+    }
+
+    /// A status list index for a new license, from the block this registry holds (a new block
+    /// taken in a short write of its own when it is used up).
+    async fn status_index(&self) -> Result<i64> {
+        if let Some(i) = self.next_index() {
+            return Ok(i);
+        }
+        let mut tx = self.store.write().await?;
+        // Another task may have taken a block while this one waited for the write.
+        if let Some(i) = self.next_index() {
+            return Ok(i);
+        }
+        let (from, to) = store::take_status_indices(&mut tx, INDEX_BLOCK)
+            .await?
+            .ok_or_else(|| Error::unavailable("the status list is full"))?;
+        tx.commit().await?;
+        let mut r = self.indices.lock().unwrap_or_else(|e| e.into_inner());
+        *r = from + 1..to;
+        Ok(from)
+    }
+
+    fn next_index(&self) -> Option<i64> {
+        self.indices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next()
     }
 
     async fn check_input(
@@ -1230,23 +1310,13 @@ impl Licenses {
     }
 
     fn invalidate(&self) {
-        if let Ok(mut g) = self.cache.write() {
-            *g = None;
-        }
+        self.cache.clear();
     }
 
     async fn snapshot(&self) -> Result<Snapshot> {
-        if let Ok(g) = self.cache.read()
-            && let Some((at, snap)) = g.as_ref()
-            && at.elapsed() < std::time::Duration::from_secs(1)
-        {
-            return Ok(snap.clone());
-        }
-        let snap = std::sync::Arc::new((self.trust().await?, self.status_list().await?));
-        if let Ok(mut g) = self.cache.write() {
-            *g = Some((std::time::Instant::now(), snap.clone()));
-        }
-        Ok(snap)
+        self.cache
+            .get(|| async { Ok((self.trust().await?, self.status_list().await?)) })
+            .await
     }
 
     /// Verify a shown presentation against the trust list and the status list.

@@ -356,36 +356,44 @@ impl Services {
         }
         let name = self.matter_name(&case.matter, case.matter_version).await?;
         let at = shuju_store::now();
-        let payload = receipt_payload(id, case, history, &name, &at)?;
-        let signed = self.licenses.sign_receipt(&payload).await?;
+        let (row, entry) = self.signed_receipt(id, case, history, &name, &at).await?;
         let mut tx = self.store.write().await?;
-        let added = db::add_receipt(
-            &mut tx,
-            &ReceiptRow {
+        if db::add_receipt(&mut tx, &row).await? {
+            audit::append(&mut tx, &entry).await?;
+        }
+        tx.commit().await
+    }
+
+    /// A decided case's receipt, signed, and the audit record of its signing.
+    pub(crate) async fn signed_receipt(
+        &self,
+        id: i64,
+        case: &Case,
+        history: &[HistoryItem],
+        matter_name: &str,
+        at: &str,
+    ) -> Result<(ReceiptRow, audit::AuditEntry)> {
+        let payload = receipt_payload(id, case, history, matter_name, at)?;
+        let signed = self.licenses.sign_receipt(&payload).await?;
+        let entry = Caller::system().entry(
+            "service.receipt.sign",
+            "case",
+            Some(id.to_string()),
+            Outcome::Ok,
+            Some(format!("{}: {}", payload["route"], case.status())),
+        );
+        Ok((
+            ReceiptRow {
                 case_id: id,
                 payload: payload.to_string(),
                 jws: signed.jws,
                 es256_kid: signed.es256_kid,
                 seal: signed.seal,
                 sm2_kid: signed.sm2_kid,
-                created_at: at,
+                created_at: at.to_owned(),
             },
-        )
-        .await?;
-        if added {
-            audit::append(
-                &mut tx,
-                &Caller::system().entry(
-                    "service.receipt.sign",
-                    "case",
-                    Some(id.to_string()),
-                    Outcome::Ok,
-                    Some(format!("{}: {}", payload["route"], case.status())),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await
+            entry,
+        ))
     }
 
     /// A decided case's signed receipt, to whoever may see the case (audited). A case decided

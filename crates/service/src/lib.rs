@@ -26,9 +26,9 @@ use shuju_admin::{Caller, perm};
 use shuju_identity::persons::Persons;
 use shuju_license::registry::Licenses;
 use shuju_notify::{Channel, Failure, NoticeConfig, Transports};
+use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
 use shuju_store::service::{self as db, NewCase, NewNotice, NoticeRow, PullRow, TaskRow};
-use shuju_store::{Store, WriteTx};
 use shuju_types::calendar::Calendar;
 use shuju_types::{CitizenId, CreditCode, Error, Result};
 use std::collections::{BTreeMap, HashMap};
@@ -372,28 +372,6 @@ impl Services {
 
     async fn require(&self, c: &Caller, p: &str, action: &str) -> Result<()> {
         c.require(&self.store, p, action, "service", None).await
-    }
-
-    async fn audited(
-        &self,
-        tx: &mut WriteTx,
-        c: &Caller,
-        action: &str,
-        id: i64,
-        detail: String,
-    ) -> Result<()> {
-        audit::append(
-            tx,
-            &c.entry(
-                action,
-                "case",
-                Some(id.to_string()),
-                Outcome::Ok,
-                Some(detail),
-            ),
-        )
-        .await
-        .map(|_| ())
     }
 
     // ---- matters and processes ----
@@ -869,7 +847,7 @@ impl Services {
             ),
             None => None,
         };
-        let events = match screened {
+        let mut events = match screened {
             // Decided by the rules: no officer's task is opened.
             Some(s) if s.route != case::Route::Manual => {
                 let (outcome, basis) = if s.route == case::Route::Approve {
@@ -895,7 +873,34 @@ impl Services {
                 events
             }
         };
-        let case = case::fold(&events)?;
+        let mut case = case::fold(&events)?;
+        let mut bodies = events
+            .iter()
+            .map(|e| Ok((json(e)?, c.username.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        // Approved by the rules: the license is signed now and written with the case, by the
+        // platform on the deciding department's behalf.
+        let mut license = None;
+        if case.status() == "approved"
+            && let Some(t) = m.issues_license.as_deref()
+        {
+            let issued = match self.prepare_license(&case, t).await {
+                Ok(p) => {
+                    let lid = p.license_id().to_owned();
+                    license = Some(p);
+                    Event::Issued {
+                        license_id: Some(lid),
+                        note: String::new(),
+                    }
+                }
+                Err(e) => issue_failed(&e),
+            };
+            case.apply(&issued)?;
+            bodies.push((json(&issued)?, Caller::system().username));
+            events.push(issued);
+        }
+        let at = shuju_store::now();
+        let mut audits = Vec::new();
         let mut tx = self.store.write().await?;
         let id = db::insert_case(
             &mut tx,
@@ -911,7 +916,17 @@ impl Services {
             },
         )
         .await?;
-        write_events(&mut tx, id, 0, &events, &case, &c.username).await?;
+        db::append(
+            &mut tx,
+            id,
+            0,
+            &bodies,
+            case.status(),
+            &case.promised_by.to_string(),
+            &task_rows(id, &case),
+            &at,
+        )
+        .await?;
         if let Some(s) = &case.screened {
             db::add_screening(
                 &mut tx,
@@ -933,22 +948,66 @@ impl Services {
             let n = notices::notices_for(id, &case, 1, &events, &m.name, &t);
             db::add_notices(&mut tx, &n, &shuju_store::now()).await?;
         }
+        let entry = |c: &Caller, action: &str, detail: String| {
+            c.entry(
+                action,
+                "case",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(detail),
+            )
+        };
         if !reads.is_empty() {
             db::add_pull(&mut tx, id, &applicant, &json(&reads)?, &c.username).await?;
-            self.audited(
-                &mut tx,
+            audits.push(entry(
                 c,
                 "service.pull",
-                id,
                 format!("{} values read with consent", reads.len()),
-            )
-            .await?;
+            ));
         }
-        self.audited(&mut tx, c, ACTION, id, format!("{}@{}", m.code, m.version))
-            .await?;
+        audits.push(entry(c, ACTION, format!("{}@{}", m.code, m.version)));
+        if let Some(p) = &mut license {
+            p.set_source(format!("case:{id}"));
+            self.licenses.write(&mut tx, p, &mut audits).await?;
+            audits.push(entry(
+                &Caller::system(),
+                "service.case.issue",
+                "issued".into(),
+            ));
+        }
+        let history: Vec<HistoryItem> = events
+            .into_iter()
+            .zip(bodies)
+            .enumerate()
+            .map(|(i, (event, (_, actor)))| HistoryItem {
+                seq: i as i64 + 1,
+                at: at.clone(),
+                actor,
+                event,
+            })
+            .collect();
+        // A decision's receipt is signed and kept with it; if it cannot be signed the decision
+        // stands and the receipt is made on its first read.
+        let receipted = case.decided.is_some()
+            && match self.signed_receipt(id, &case, &history, &m.name, &at).await {
+                Ok((row, audit)) => {
+                    db::add_receipt(&mut tx, &row).await?;
+                    audits.push(audit);
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
+                    false
+                }
+            };
+        audit::append_many(&mut tx, &audits).await?;
         tx.commit().await?;
-        let history = self.events(id).await?;
-        let (case, history) = self.issue_if_approved(id, case, history).await?;
+        if license.is_some() {
+            self.licenses.issued();
+        }
+        if !receipted {
+            self.receipt_for(id, &case, &history).await;
+        }
         self.view_of(id, case, history).await
     }
 
@@ -1414,14 +1473,7 @@ impl Services {
             },
             Err(e) => {
                 tracing::warn!(case = id, error = %e.message, "issuing the license of an approved case failed");
-                Event::Issued {
-                    license_id: None,
-                    note: format!(
-                        "{}{}",
-                        e.field.map(|f| format!("{f}: ")).unwrap_or_default(),
-                        e.message
-                    ),
-                }
+                issue_failed(&e)
             }
         };
         let (after, added) = self
@@ -1434,6 +1486,41 @@ impl Services {
     /// Issue license type `t` for an approved case: its claims from the form's fields of the
     /// same names (the holder's ID from the applicant).
     async fn issue(&self, id: i64, case: &Case, t: &str) -> Result<String> {
+        let (input, dept) = self.license_input(case, t).await?;
+        let v = self
+            .licenses
+            .issue_from(
+                &Caller::system(),
+                input,
+                None,
+                Some((&format!("case:{id}"), dept)),
+            )
+            .await?;
+        Ok(v.row.license_id)
+    }
+
+    /// Sign license type `t` for a case the rules approved, to be written with it (the case's
+    /// number is set as its source when the write assigns it).
+    async fn prepare_license(
+        &self,
+        case: &Case,
+        t: &str,
+    ) -> Result<shuju_license::registry::Prepared> {
+        let (input, dept) = self.license_input(case, t).await?;
+        self.licenses
+            .prepare(&Caller::system(), input, None, Some(("case:", dept)))
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(error = %e.message, "issuing the license of an approved case failed");
+            })
+    }
+
+    /// What license type `t` is issued with for a case, and by which department.
+    async fn license_input(
+        &self,
+        case: &Case,
+        t: &str,
+    ) -> Result<(shuju_license::registry::IssueInput, i64)> {
         let lt = self
             .licenses
             .types()
@@ -1481,16 +1568,7 @@ impl Services {
             valid_until: None,
             holder_jwk: None,
         };
-        let v = self
-            .licenses
-            .issue_from(
-                &Caller::system(),
-                input,
-                None,
-                Some((&format!("case:{id}"), dept)),
-            )
-            .await?;
-        Ok(v.row.license_id)
+        Ok((input, dept))
     }
 
     /// An officer acts on a task of their department and role: approve, refuse (citing the
@@ -1713,29 +1791,19 @@ fn task_rows(id: i64, case: &Case) -> Vec<TaskRow> {
     rows
 }
 
-async fn write_events(
-    tx: &mut WriteTx,
-    id: i64,
-    after: i64,
-    events: &[Event],
-    case: &Case,
-    actor: &str,
-) -> Result<()> {
-    let bodies = events
-        .iter()
-        .map(|e| Ok((json(e)?, actor.to_owned())))
-        .collect::<Result<Vec<_>>>()?;
-    db::append(
-        tx,
-        id,
-        after,
-        &bodies,
-        case.status(),
-        &case.promised_by.to_string(),
-        &task_rows(id, case),
-        &shuju_store::now(),
-    )
-    .await
+/// The event recording that an approved case's license could not be issued, and why.
+fn issue_failed(e: &Error) -> Event {
+    Event::Issued {
+        license_id: None,
+        note: format!(
+            "{}{}",
+            e.field
+                .as_ref()
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default(),
+            e.message
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,66 @@ impl<T> Cached<T> {
     }
 }
 
+/// One [`Cached`] value per key (a table, a grant), each read, held and cleared on its own. The
+/// keys are named by the system and bounded by what the database holds, so entries are never
+/// evicted.
+pub struct Keyed<K, T> {
+    ttl: Duration,
+    entries: Mutex<std::collections::HashMap<K, Arc<Cached<T>>>>,
+}
+
+impl<K, T> std::fmt::Debug for Keyed<K, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyed").field("ttl", &self.ttl).finish()
+    }
+}
+
+impl<K: std::hash::Hash + Eq, T> Keyed<K, T> {
+    pub fn new(ttl: Duration) -> Keyed<K, T> {
+        Keyed {
+            ttl,
+            entries: Mutex::new(Default::default()),
+        }
+    }
+
+    /// The value of `key`, read by `load` when none is held or it is older than the time to live.
+    pub async fn get<Q, F, Fut>(&self, key: &Q, load: F) -> Result<Arc<T>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let entry = {
+            let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            match m.get(key) {
+                Some(c) => c.clone(),
+                None => m
+                    .entry(key.to_owned())
+                    .or_insert_with(|| Arc::new(Cached::new(self.ttl)))
+                    .clone(),
+            }
+        };
+        entry.get(load).await
+    }
+
+    /// Forget the value of `key`: its next read goes to the store.
+    pub fn clear<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        if let Some(c) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            c.clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +166,17 @@ mod tests {
             2,
             "but it is not kept"
         );
+    }
+
+    #[tokio::test]
+    async fn keyed_values_are_held_and_cleared_each_on_its_own() {
+        let c: Keyed<String, u32> = Keyed::new(Duration::from_secs(60));
+        assert_eq!(*c.get("a", || async { Ok(1) }).await.unwrap(), 1);
+        assert_eq!(*c.get("b", || async { Ok(2) }).await.unwrap(), 2);
+        assert_eq!(*c.get("a", || async { Ok(3) }).await.unwrap(), 1, "held");
+        c.clear("a");
+        c.clear("never read");
+        assert_eq!(*c.get("a", || async { Ok(4) }).await.unwrap(), 4, "cleared");
+        assert_eq!(*c.get("b", || async { Ok(5) }).await.unwrap(), 2, "b kept");
     }
 }

@@ -32,7 +32,7 @@ mod sql;
 pub mod users;
 mod versioned;
 
-pub use cached::Cached;
+pub use cached::{Cached, Keyed};
 pub use versioned::VersionedRow;
 
 pub use sql::{Page, Paged};

@@ -276,6 +276,20 @@ pub async fn take_status_index(tx: &mut WriteTx) -> Result<Option<i64>> {
     }
 }
 
+/// Take up to `n` status list indices at once (fewer when the list is nearly full): the first and
+/// one past the last. `None` when the list is full.
+pub async fn take_status_indices(tx: &mut WriteTx, n: i64) -> Result<Option<(i64, i64)>> {
+    let mut q = Sql::new("UPDATE license_status_list SET next_idx = next_idx + ");
+    q.bind(n)
+        .push(" WHERE id = 1 AND next_idx + ")
+        .bind(n)
+        .push(" <= size RETURNING next_idx");
+    if let Some((end,)) = q.fetch_optional::<(i64,), _>(&mut *tx.conn()).await? {
+        return Ok(Some((end - n, end)));
+    }
+    Ok(take_status_index(tx).await?.map(|i| (i, i + 1)))
+}
+
 pub async fn save_status_list(
     tx: &mut WriteTx,
     size: i64,

@@ -354,6 +354,81 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
     assert_eq!(kid, active);
 }
 
+/// Status list indices are taken a block at a time so a license is signed before its write; two
+/// registries on one database (the server and a CLI beside it) never share one, and revoking one
+/// license withdraws only it.
+#[tokio::test]
+async fn two_registries_issue_licenses_with_distinct_status_entries() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let other = shuju_license::registry::Licenses::open(
+        app.admin.clone(),
+        "http://shuju.test",
+        app.kek.clone(),
+    )
+    .await
+    .unwrap();
+    let mut issued: Vec<Value> = Vec::new();
+    for i in 0..6 {
+        if i % 2 == 0 {
+            issued.push(
+                app.post_json(&token, "/api/v1/licenses", driving(HOLDER))
+                    .await,
+            );
+        } else {
+            let d = driving(HOLDER);
+            let input = shuju_license::registry::IssueInput {
+                type_key: "driving_licence".into(),
+                holder_id: HOLDER.into(),
+                holder_name: "张三".into(),
+                claims: d["claims"].as_object().unwrap().clone(),
+                valid_from: None,
+                valid_until: Some("2031-03-01".into()),
+                holder_jwk: None,
+            };
+            let v = other
+                .issue(&shuju_admin::Caller::system(), input, None)
+                .await
+                .unwrap();
+            issued.push(json!({"id": v.row.id, "status_idx": v.row.status_idx, "license_id": v.row.license_id}));
+        }
+    }
+    let idx: std::collections::BTreeSet<u64> = issued
+        .iter()
+        .map(|l| l["status_idx"].as_u64().unwrap())
+        .collect();
+    let ids: std::collections::BTreeSet<&str> = issued
+        .iter()
+        .map(|l| l["license_id"].as_str().unwrap())
+        .collect();
+    assert_eq!((idx.len(), ids.len()), (6, 6), "{issued:?}");
+    let first = &issued[1];
+    let r = app
+        .post(
+            &token,
+            &format!("/api/v1/licenses/{}/status", first["id"]),
+            json!({"status": "revoked", "reason": "核查"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let token_jwt = app.page(&app.client, "/api/v1/licenses/status/1").await;
+    let jws = shuju_license::jose::Jws::decode(&token_jwt, "status").unwrap();
+    let list = shuju_license::status::StatusList::decode(
+        jws.payload["status_list"]["lst"].as_str().unwrap(),
+    )
+    .unwrap();
+    for l in &issued {
+        let i = l["status_idx"].as_u64().unwrap() as usize;
+        let expect = if l["id"] == first["id"] {
+            shuju_license::sdjwt::Status::Revoked
+        } else {
+            shuju_license::sdjwt::Status::Valid
+        };
+        assert_eq!(list.get(i).unwrap(), expect, "{l}");
+    }
+}
+
 #[tokio::test]
 async fn the_registry_show_and_verify_pages() {
     let app = TestApp::spawn().await;
