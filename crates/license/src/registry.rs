@@ -24,7 +24,7 @@ pub const STATUS_PATH: &str = "/api/v1/licenses/status/1";
 /// How long a status list token or trust list may be cached.
 pub const TTL_SECONDS: i64 = 3600;
 
-/// The eight types the reference city uses. Type codes: the State Council's definer USCC + 3 digits.
+/// The nine types the reference city uses. Type codes: the State Council's definer USCC + 3 digits.
 const DEFINER: &str = "11100000000013127D";
 type TypeSeed = (
     &'static str,
@@ -147,6 +147,20 @@ const TYPES: &[TypeSeed] = &[
             ("zone", "通行区域"),
         ],
         Some(365),
+    ), // An individual business (个体工商户) is registered to the natural person who runs it: the
+    // licence is held by the operator, under their citizen ID.
+    (
+        "individual_business_licence",
+        "个体工商户营业执照",
+        "009",
+        "citizen",
+        &[
+            ("name", "经营者姓名"),
+            ("citizen_id", "公民身份号码"),
+            ("trade_name", "个体工商户名称"),
+            ("premises", "经营场所"),
+        ],
+        None,
     ),
 ];
 

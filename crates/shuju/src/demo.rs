@@ -463,6 +463,7 @@ async fn seed_services(p: &shuju_platform::Platform) -> Result<Vec<(String, Stri
                     "category" => "肢体残疾",
                     "grade" => "三级",
                     "trade_name" => "阳谷县狮子楼便民超市",
+                    "premises" => "阳谷县博济桥街道狮子楼路 18 号",
                     "bank_account" => "6228480012345678901",
                     "plate" => "鲁P·12345",
                     "zone" => "东昌府区主城区",

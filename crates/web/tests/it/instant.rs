@@ -695,6 +695,100 @@ async fn the_city_entry_pass_is_decided_in_seconds_on_postgres() {
     the_instant_flow(&app).await;
 }
 
+const BUSINESS: &str = "371500-T0201001000-01";
+
+/// Individual business registration (个体工商户设立登记) decided by the built-in rules from the
+/// operator's own file, and the business licence issued at once to the operator, a citizen, with
+/// the trade name and premises the applicant gave; the case, the licence and the receipt are
+/// one decision.
+#[tokio::test]
+async fn an_individual_business_is_registered_in_seconds_and_its_licence_held_by_the_operator() {
+    let app = TestApp::spawn().await;
+    let _city = app.gather(120, &["gongan_hukou", "scjg_entities"]).await;
+    let a = set_up(&app).await;
+    let run: Value = app
+        .post_json(&a.admin, "/api/v1/persons/resolve", json!({}))
+        .await;
+    assert!(run["persons"].as_i64().unwrap_or(0) > 0, "{run}");
+    let r = app
+        .post(
+            &a.service_admin,
+            "/api/v1/processes",
+            json!({"name": "window_decide", "title": "窗口审核", "start": "decide", "stages": {
+                "decide": {"kind": "task", "department": POLICE, "role": "approver", "days": 1, "next": "done"},
+                "done": {"kind": "end"}}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let r = app
+        .post(
+            &a.service_admin,
+            "/api/v1/matters",
+            json!({
+                "code": BUSINESS, "basic_code": "T0201001000", "name": "个体工商户设立登记（测试）",
+                "matter_type": "行政许可", "department": POLICE, "implementing_body": POLICE,
+                "legal_basis": "《促进个体工商户发展条例》第八条", "kind": "immediate",
+                "statutory_days": 3, "promised_days": 1, "fee": "不收费", "online": true,
+                "process": "window_decide", "effective_from": "2026-01-01",
+                "issues_license": "individual_business_licence",
+                "instant": {"rules": "individual_business", "facts": ["age", "individual_businesses", "registered"]},
+                "materials": [{"id": "lease", "name": "经营场所租赁合同", "source": {"by": "upload"}}],
+                "form": [
+                    {"name": "name", "label": "经营者姓名", "element": "person_name", "locked": true},
+                    {"name": "trade_name", "label": "个体工商户名称"},
+                    {"name": "premises", "label": "经营场所"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let adults = adults(
+        &app,
+        "SELECT sfzh FROM gongan_hukou WHERE _flagged IS NULL ORDER BY sfzh",
+    )
+    .await;
+    let mut approved = 0;
+    for (i, id) in adults.iter().take(8).enumerate() {
+        let me = citizen(&app, &a.admin, &format!("operator_{i}"), id).await;
+        let r = app
+            .post(
+                &me,
+                "/api/v1/cases",
+                json!({"matter": BUSINESS, "consent": true,
+                       "values": {"trade_name": format!("阳谷县小店{i}号"), "premises": "阳谷县博济桥街道"}}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+        let c: Value = r.json().await.unwrap();
+        if c["status"] != "approved" {
+            // Refused (a business already held) or sent to the window: no licence.
+            assert!(c["case"]["license"].is_null(), "{c}");
+            continue;
+        }
+        approved += 1;
+        let kinds: Vec<&str> = c["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["event"]["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["opened", "screened", "decided", "issued"], "{c}");
+        let lid = c["case"]["license"].as_str().expect("the licence issued");
+        let wallet: Value = app.get_json(&me, "/api/v1/wallet").await;
+        // The operator's wallet holds only this licence: its type and the trade name given.
+        let held = wallet.to_string();
+        assert!(held.contains(lid), "{lid} in the operator's wallet: {held}");
+        assert!(held.contains("individual_business_licence"), "{held}");
+        assert!(held.contains(&format!("阳谷县小店{i}号")), "{held}");
+        let receipt: Value = app
+            .get_json(&me, &format!("/api/v1/cases/{}/receipt", c["id"]))
+            .await;
+        assert_eq!(receipt["payload"]["outcome"], "approved", "{receipt}");
+        assert_eq!(receipt["payload"]["rule_set"]["key"], "individual_business");
+    }
+    assert!(approved > 0, "no operator of eight was approved");
+}
+
 const LOW_INCOME: &str = "371500-T0201010000-01";
 
 /// Replay before release: moving the refusal threshold of the low-income rules flips exactly
