@@ -67,6 +67,36 @@ async fn driving_licence(app: &TestApp, admin: &str, holder: &str, from: &str, u
     l["id"].as_i64().unwrap_or_else(|| panic!("{l}"))
 }
 
+/// A city of `persons` with these sources gathered, the service's accounts, and persons resolved
+/// (the temporary folder of the city's files is kept by the caller).
+async fn resolved_city(
+    app: &TestApp,
+    persons: usize,
+    tables: &[&str],
+) -> (tempfile::TempDir, crate::service::Actors) {
+    let city = app.gather(persons, tables).await;
+    let a = set_up(app).await;
+    let run: Value = app
+        .post_json(&a.admin, "/api/v1/persons/resolve", json!({}))
+        .await;
+    assert!(run["persons"].as_i64().unwrap_or(0) > 0, "{run}");
+    (city, a)
+}
+
+/// A process of one stage: the deciding department's approver decides within `days`.
+async fn one_stage(app: &TestApp, a: &crate::service::Actors, name: &str, title: &str, days: u32) {
+    let r = app
+        .post(
+            &a.service_admin,
+            "/api/v1/processes",
+            json!({"name": name, "title": title, "start": "decide", "stages": {
+                "decide": {"kind": "task", "department": POLICE, "role": "approver", "days": days, "next": "done"},
+                "done": {"kind": "end"}}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+}
+
 fn entry_matter(code: &str, rules: &str) -> Value {
     json!({
         "code": code, "basic_code": "T0104003000", "name": "车辆进城通行证核发（测试）",
@@ -190,12 +220,7 @@ fn tampered(payload: &Value) -> Vec<(String, Value)> {
 }
 
 async fn the_instant_flow(app: &TestApp) {
-    let _city = app.gather(150, &["gongan_hukou", "gongan_vehicles"]).await;
-    let a = set_up(app).await;
-    let run: Value = app
-        .post_json(&a.admin, "/api/v1/persons/resolve", json!({}))
-        .await;
-    assert!(run["persons"].as_i64().unwrap_or(0) > 0, "{run}");
+    let (_city, a) = resolved_city(app, 150, &["gongan_hukou", "gongan_vehicles"]).await;
     let (owners, without) = adults_by_vehicles(app).await;
     assert!(owners.len() >= 4 && !without.is_empty(), "{owners:?}");
 
@@ -241,16 +266,7 @@ async fn the_instant_flow(app: &TestApp) {
 
     // The process of the manual route, and the instant matters; one naming no rule set is
     // refused.
-    let r = app
-        .post(
-            &a.service_admin,
-            "/api/v1/processes",
-            json!({"name": "police_decide", "title": "公安审核", "start": "decide", "stages": {
-                "decide": {"kind": "task", "department": POLICE, "role": "approver", "days": 2, "next": "done"},
-                "done": {"kind": "end"}}}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    one_stage(app, &a, "police_decide", "公安审核", 2).await;
     let e = error_body(
         app.post(
             &a.service_admin,
@@ -704,22 +720,8 @@ const BUSINESS: &str = "371500-T0201001000-01";
 #[tokio::test]
 async fn an_individual_business_is_registered_in_seconds_and_its_licence_held_by_the_operator() {
     let app = TestApp::spawn().await;
-    let _city = app.gather(120, &["gongan_hukou", "scjg_entities"]).await;
-    let a = set_up(&app).await;
-    let run: Value = app
-        .post_json(&a.admin, "/api/v1/persons/resolve", json!({}))
-        .await;
-    assert!(run["persons"].as_i64().unwrap_or(0) > 0, "{run}");
-    let r = app
-        .post(
-            &a.service_admin,
-            "/api/v1/processes",
-            json!({"name": "window_decide", "title": "窗口审核", "start": "decide", "stages": {
-                "decide": {"kind": "task", "department": POLICE, "role": "approver", "days": 1, "next": "done"},
-                "done": {"kind": "end"}}}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let (_city, a) = resolved_city(&app, 120, &["gongan_hukou", "scjg_entities"]).await;
+    one_stage(&app, &a, "window_decide", "窗口审核", 1).await;
     let r = app
         .post(
             &a.service_admin,
@@ -798,22 +800,8 @@ const LOW_INCOME: &str = "371500-T0201010000-01";
 #[tokio::test]
 async fn a_rule_change_is_replayed_over_past_cases_before_it_is_published() {
     let app = TestApp::spawn().await;
-    let _city = app.gather(150, &["gongan_hukou", "rsj_shebao"]).await;
-    let a = set_up(&app).await;
-    let run: Value = app
-        .post_json(&a.admin, "/api/v1/persons/resolve", json!({}))
-        .await;
-    assert!(run["persons"].as_i64().unwrap_or(0) > 0, "{run}");
-    let r = app
-        .post(
-            &a.service_admin,
-            "/api/v1/processes",
-            json!({"name": "police_decide", "title": "民政审核", "start": "decide", "stages": {
-                "decide": {"kind": "task", "department": POLICE, "role": "approver", "days": 2, "next": "done"},
-                "done": {"kind": "end"}}}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let (_city, a) = resolved_city(&app, 150, &["gongan_hukou", "rsj_shebao"]).await;
+    one_stage(&app, &a, "police_decide", "民政审核", 2).await;
     let mut m = entry_matter(LOW_INCOME, "low_income");
     m["name"] = json!("最低生活保障审核（一键式审查，测试）");
     m["matter_type"] = json!("行政给付");
