@@ -232,13 +232,10 @@ pub async fn instant(
     });
     let job_file = dir.path().join("zen-job.json");
     std::fs::write(&job_file, job.to_string())?;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/bench_instant_zen.py"
-    );
+    let script = super::script("bench_instant_zen.py");
     let peer = run_json(
         &python,
-        [script, job_file.to_str().unwrap_or_default()],
+        [script.as_str(), job_file.to_str().unwrap_or_default()],
         "zen-engine",
     )?;
     let (peer_rate, peer_p99, peer_replay) = (

@@ -132,6 +132,16 @@ fn machine() -> String {
     format!("{cores} cores, {mem}, {cpu}")
 }
 
+/// A peer's script: `scripts/<name>` of the checkout the command runs in, else of the source tree
+/// this binary was built from (a binary copied elsewhere still finds its peers from a checkout).
+fn script(name: &str) -> String {
+    let here = std::path::Path::new("scripts").join(name);
+    if here.is_file() {
+        return here.to_string_lossy().into_owned();
+    }
+    format!("{}/../../scripts/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 /// Run a program (a peer's script, or this binary in a process of its own) and read the JSON
 /// object it prints last.
 fn run_json<I, A>(program: &str, args: I, what: &str) -> anyhow::Result<serde_json::Value>

@@ -274,10 +274,7 @@ pub async fn service(
     python: String,
     markdown: Option<String>,
 ) -> anyhow::Result<()> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/bench_service_spiff.py"
-    );
+    let script = super::script("bench_service_spiff.py");
     let (mut ours, mut ours_cases, mut peer, mut peer_cases) = (vec![], vec![], vec![], vec![]);
     let mut rows = String::new();
     for r in 0..rounds.max(1) {
@@ -286,7 +283,11 @@ pub async fn service(
         let db = dir.path().join("spiff.db");
         let v = run_json(
             &python,
-            [script, &cases.to_string(), db.to_str().unwrap_or_default()],
+            [
+                script.as_str(),
+                &cases.to_string(),
+                db.to_str().unwrap_or_default(),
+            ],
             "SpiffWorkflow",
         )?;
         let (pc, pt) = (
