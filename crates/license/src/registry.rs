@@ -281,7 +281,6 @@ const INDEX_BLOCK: i64 = 64;
 /// A license checked and signed, not yet written ([`Licenses::prepare`], [`Licenses::write`]).
 pub struct Prepared {
     row: LicenseRow,
-    source: Option<String>,
     predecessor: Option<(i64, i64)>,
     audit: audit::AuditEntry,
 }
@@ -290,11 +289,6 @@ impl Prepared {
     /// The identifier the license will have.
     pub fn license_id(&self) -> &str {
         &self.row.license_id
-    }
-
-    /// Set the record it is issued from (e.g. a case whose number the same write assigns).
-    pub fn set_source(&mut self, source: String) {
-        self.source = Some(source);
     }
 }
 
@@ -708,10 +702,14 @@ impl Licenses {
         predecessor: Option<&LicenseRow>,
         from: Option<(&str, i64)>,
     ) -> Result<LicenseView> {
-        let p = self.prepare(c, input, predecessor, from).await?;
+        let p = self
+            .prepare(c, input, predecessor, from.map(|(_, dept)| dept))
+            .await?;
         let mut tx = self.store.write().await?;
         let mut audits = Vec::with_capacity(1);
-        let id = self.write(&mut tx, &p, &mut audits).await?;
+        let id = self
+            .write(&mut tx, &p, from.map(|(s, _)| s), &mut audits)
+            .await?;
         audit::append_many(&mut tx, &audits).await?;
         tx.commit().await?;
         self.invalidate();
@@ -723,19 +721,20 @@ impl Licenses {
         .await
     }
 
-    /// Check and sign a license to issue (see [`Licenses::issue_from`]), before any write begins.
+    /// Check and sign a license to issue (see [`Licenses::issue_from`]); `issuer`: the department
+    /// that decided it, if not the caller's. Call it before the write it goes into begins: it
+    /// may take a short write of its own (a new block of status list indices), which would wait
+    /// forever on a write the same task holds.
     pub async fn prepare(
         &self,
         c: &Caller,
         input: IssueInput,
         predecessor: Option<&LicenseRow>,
-        from: Option<(&str, i64)>,
+        issuer: Option<i64>,
     ) -> Result<Prepared> {
         const ACTION: &str = "license.issue";
         self.require(c, perm::LICENSE_ISSUE, ACTION).await?;
-        let checked = self
-            .check_input(c, &input, from.map(|(_, dept)| dept))
-            .await;
+        let checked = self.check_input(c, &input, issuer).await;
         let (t, issuer_uscc, dept_id) = match checked {
             Ok(v) => v,
             Err(e) => return Err(self.refuse(c, ACTION, e).await),
@@ -825,23 +824,24 @@ impl Licenses {
         };
         Ok(Prepared {
             row,
-            source: from.map(|(s, _)| s.to_owned()),
             predecessor: predecessor.map(|p| (p.id, p.status_idx)),
             audit: c.entry(ACTION, "license", None, Outcome::Ok, Some(t.type_key)),
         })
     }
 
-    /// Write a prepared license inside the caller's transaction; its audit record is added to
-    /// `audits` for the caller to append with the rest of the write. After the commit, call
-    /// [`Licenses::issued`].
+    /// Write a prepared license inside the caller's transaction; `source`: the record it is
+    /// issued from (a lake record `table:key`, a service case `case:<id>`). Its audit record is
+    /// added to `audits` for the caller to append with the rest of the write. After the commit,
+    /// call [`Licenses::invalidate`].
     pub async fn write(
         &self,
         tx: &mut shuju_store::WriteTx,
         p: &Prepared,
+        source: Option<&str>,
         audits: &mut Vec<audit::AuditEntry>,
     ) -> Result<i64> {
         let id = store::insert_license(tx, &p.row).await?;
-        if let Some(source) = &p.source {
+        if let Some(source) = source {
             store::set_source_ref(tx, id, source).await?;
         }
         if let Some((old, old_idx)) = p.predecessor {
@@ -853,11 +853,6 @@ impl Licenses {
         a.object_id = Some(id.to_string());
         audits.push(a);
         Ok(id)
-    }
-
-    /// After a commit that wrote licenses: what verification reads is read again.
-    pub fn issued(&self) {
-        self.invalidate();
     }
 
     /// A status list index for a new license, from the block this registry holds (a new block
@@ -1323,7 +1318,9 @@ impl Licenses {
         })
     }
 
-    fn invalidate(&self) {
+    /// After a commit that wrote licenses or their status: what verification reads (the trust
+    /// list and status list) is read again.
+    pub fn invalidate(&self) {
         self.cache.clear();
     }
 

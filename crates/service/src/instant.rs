@@ -485,7 +485,7 @@ impl Services {
                 "say what the check found (at most 500 characters)",
             ));
         }
-        let (case, mut history) = self.load(id).await?;
+        let (case, history) = self.load(id).await?;
         if !self.may_check(c, &case).await? {
             return Err(Error::not_found(format!("a check of case {id}")));
         }
@@ -523,10 +523,9 @@ impl Services {
             by: c.username.clone(),
             on: chrono::Local::now().date_naive(),
         };
-        let (after, added) = self
-            .commit(c, id, &case, vec![ev], "service.case.withdraw")
+        let (after, history) = self
+            .commit(c, id, &case, history, vec![ev], "service.case.withdraw")
             .await?;
-        history.extend(added);
         self.view_of(id, after, history).await
     }
 }

@@ -24,7 +24,7 @@ use process::Process;
 use serde::Serialize;
 use shuju_admin::{Caller, perm};
 use shuju_identity::persons::Persons;
-use shuju_license::registry::Licenses;
+use shuju_license::registry::{Licenses, Prepared};
 use shuju_notify::{Channel, Failure, NoticeConfig, Transports};
 use shuju_store::Store;
 use shuju_store::audit::{self, Outcome};
@@ -63,7 +63,7 @@ pub struct Services {
     departments: Arc<Mutex<Option<DepartmentsRead>>>,
     /// Group commit: transitions queued here are written by one task, as many as are waiting
     /// in one transaction, and each caller is answered after that transaction commits.
-    committer: Option<tokio::sync::mpsc::UnboundedSender<Pending>>,
+    committer: Option<tokio::sync::mpsc::UnboundedSender<Queued>>,
     /// The notice templates in force, read at most every few seconds (and at once after a save).
     templates: Arc<Mutex<Option<TemplatesRead>>>,
     /// Matters' names by (code, version): a saved version never changes.
@@ -78,7 +78,8 @@ pub struct Services {
 
 const DEPT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// A transition waiting for the group commit.
+/// A transition's write: its events, and with a decision the license it issues and its
+/// signed receipt. Written by the group commit, or at once where there is none (no runtime).
 struct Pending {
     id: i64,
     after: i64,
@@ -87,14 +88,51 @@ struct Pending {
     promised_by: String,
     tasks: Vec<TaskRow>,
     at: String,
-    audit: audit::AuditEntry,
+    audits: Vec<audit::AuditEntry>,
     notices: Vec<NewNotice>,
-    reply: tokio::sync::oneshot::Sender<Result<()>>,
+    license: Option<Prepared>,
+    receipt: Option<(db::ReceiptRow, audit::AuditEntry)>,
 }
+
+impl Pending {
+    /// Write it inside `tx`; a case that moved on meanwhile is a conflict, found before
+    /// anything is written.
+    async fn write(&self, tx: &mut shuju_store::WriteTx, licenses: &Licenses) -> Result<()> {
+        db::append(
+            tx,
+            self.id,
+            self.after,
+            &self.bodies,
+            self.status,
+            &self.promised_by,
+            &self.tasks,
+            &self.at,
+        )
+        .await?;
+        let mut audits = self.audits.clone();
+        if let Some(p) = &self.license {
+            let source = format!("case:{}", self.id);
+            licenses.write(tx, p, Some(&source), &mut audits).await?;
+        }
+        if let Some((row, entry)) = &self.receipt
+            && db::add_receipt(tx, row).await?
+        {
+            audits.push(entry.clone());
+        }
+        audit::append_many(tx, &audits).await?;
+        db::add_notices(tx, &self.notices, &self.at).await
+    }
+}
+
+type Queued = (Pending, tokio::sync::oneshot::Sender<Result<()>>);
 
 /// Write queued transitions, each batch in one transaction: a transition whose case moved on
 /// meanwhile is answered with a conflict and the rest of its batch still commits.
-async fn committer(store: Store, mut rx: tokio::sync::mpsc::UnboundedReceiver<Pending>) {
+async fn committer(
+    store: Store,
+    licenses: Licenses,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < 512 {
@@ -106,24 +144,9 @@ async fn committer(store: Store, mut rx: tokio::sync::mpsc::UnboundedReceiver<Pe
         let written = async {
             let mut tx = store.write().await?;
             let mut outcomes = Vec::with_capacity(batch.len());
-            for p in &batch {
-                match db::append(
-                    &mut tx,
-                    p.id,
-                    p.after,
-                    &p.bodies,
-                    p.status,
-                    &p.promised_by,
-                    &p.tasks,
-                    &p.at,
-                )
-                .await
-                {
-                    Ok(()) => {
-                        audit::append(&mut tx, &p.audit).await?;
-                        db::add_notices(&mut tx, &p.notices, &p.at).await?;
-                        outcomes.push(Ok(()));
-                    }
+            for (p, _) in &batch {
+                match p.write(&mut tx, &licenses).await {
+                    Ok(()) => outcomes.push(Ok(())),
                     Err(e) if e.code == shuju_types::ErrorCode::Conflict => outcomes.push(Err(e)),
                     Err(e) => return Err(e),
                 }
@@ -134,14 +157,14 @@ async fn committer(store: Store, mut rx: tokio::sync::mpsc::UnboundedReceiver<Pe
         .await;
         match written {
             Ok(outcomes) => {
-                for (p, r) in batch.into_iter().zip(outcomes) {
-                    let _ = p.reply.send(r);
+                for ((_, reply), r) in batch.into_iter().zip(outcomes) {
+                    let _ = reply.send(r);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e.report(), n = batch.len(), "a batch of case transitions failed");
-                for p in batch {
-                    let _ = p.reply.send(Err(Error::unavailable(
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(Error::unavailable(
                         "the transition could not be written; try again",
                     )));
                 }
@@ -342,6 +365,7 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
 
 impl Services {
     pub fn new(store: Store, persons: Persons, licenses: Licenses, calendar: Calendar) -> Services {
+        let committing = licenses.clone();
         Services {
             persons,
             licenses,
@@ -356,7 +380,7 @@ impl Services {
             presence: Arc::new(kiosk::TestPresence),
             committer: tokio::runtime::Handle::try_current().ok().map(|h| {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                h.spawn(committer(store.clone(), rx));
+                h.spawn(committer(store.clone(), committing.clone(), rx));
                 tx
             }),
             store,
@@ -878,29 +902,18 @@ impl Services {
             .iter()
             .map(|e| Ok((json(e)?, c.username.clone())))
             .collect::<Result<Vec<_>>>()?;
-        // Approved by the rules: the license is signed now and written with the case, by the
-        // platform on the deciding department's behalf.
+        // Approved by the rules: the license is signed now and written with the case.
         let mut license = None;
         if case.status() == "approved"
             && let Some(t) = m.issues_license.as_deref()
         {
-            let issued = match self.prepare_license(&case, t).await {
-                Ok(p) => {
-                    let lid = p.license_id().to_owned();
-                    license = Some(p);
-                    Event::Issued {
-                        license_id: Some(lid),
-                        note: String::new(),
-                    }
-                }
-                Err(e) => issue_failed(&e),
-            };
+            let (p, issued) = self.license_for(&case, t).await;
+            license = p;
             case.apply(&issued)?;
             bodies.push((json(&issued)?, Caller::system().username));
             events.push(issued);
         }
         let at = shuju_store::now();
-        let mut audits = Vec::new();
         let mut tx = self.store.write().await?;
         let id = db::insert_case(
             &mut tx,
@@ -914,17 +927,6 @@ impl Services {
                 status: "open",
                 promised_by: &case.promised_by.to_string(),
             },
-        )
-        .await?;
-        db::append(
-            &mut tx,
-            id,
-            0,
-            &bodies,
-            case.status(),
-            &case.promised_by.to_string(),
-            &task_rows(id, &case),
-            &at,
         )
         .await?;
         if let Some(s) = &case.screened {
@@ -943,11 +945,6 @@ impl Services {
             )
             .await?;
         }
-        if !case.contact.is_empty() {
-            let t = self.templates().await?;
-            let n = notices::notices_for(id, &case, 1, &events, &m.name, &t);
-            db::add_notices(&mut tx, &n, &shuju_store::now()).await?;
-        }
         let entry = |c: &Caller, action: &str, detail: String| {
             c.entry(
                 action,
@@ -957,6 +954,7 @@ impl Services {
                 Some(detail),
             )
         };
+        let mut audits = Vec::new();
         if !reads.is_empty() {
             db::add_pull(&mut tx, id, &applicant, &json(&reads)?, &c.username).await?;
             audits.push(entry(
@@ -966,46 +964,65 @@ impl Services {
             ));
         }
         audits.push(entry(c, ACTION, format!("{}@{}", m.code, m.version)));
-        if let Some(p) = &mut license {
-            p.set_source(format!("case:{id}"));
-            self.licenses.write(&mut tx, p, &mut audits).await?;
+        if license.is_some() {
             audits.push(entry(
                 &Caller::system(),
                 "service.case.issue",
                 "issued".into(),
             ));
         }
+        let notices = if case.contact.is_empty() {
+            Vec::new()
+        } else {
+            let t = self.templates().await?;
+            notices::notices_for(id, &case, 1, &events, &m.name, &t)
+        };
         let history: Vec<HistoryItem> = events
             .into_iter()
-            .zip(bodies)
+            .zip(&bodies)
             .enumerate()
             .map(|(i, (event, (_, actor)))| HistoryItem {
                 seq: i as i64 + 1,
                 at: at.clone(),
-                actor,
+                actor: actor.clone(),
                 event,
             })
             .collect();
-        // A decision's receipt is signed and kept with it; if it cannot be signed the decision
-        // stands and the receipt is made on its first read.
-        let receipted = case.decided.is_some()
-            && match self.signed_receipt(id, &case, &history, &m.name, &at).await {
-                Ok((row, audit)) => {
-                    db::add_receipt(&mut tx, &row).await?;
-                    audits.push(audit);
-                    true
-                }
-                Err(e) => {
+        // A decision's receipt is signed and kept with it (the case's number is in it, so it is
+        // signed once the write has assigned one); if it cannot be signed the decision stands
+        // and the receipt is made on its first read.
+        let receipt = match case.decided {
+            Some(_) => self
+                .signed_receipt(id, &case, &history, &m.name, &at)
+                .await
+                .inspect_err(|e| {
                     tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
-                    false
-                }
-            };
-        audit::append_many(&mut tx, &audits).await?;
-        tx.commit().await?;
-        if license.is_some() {
-            self.licenses.issued();
+                })
+                .ok(),
+            None => None,
+        };
+        let receipted = receipt.is_some();
+        let issued = license.is_some();
+        Pending {
+            id,
+            after: 0,
+            bodies,
+            status: case.status(),
+            promised_by: case.promised_by.to_string(),
+            tasks: task_rows(id, &case),
+            at,
+            audits,
+            notices,
+            license,
+            receipt,
         }
-        if !receipted {
+        .write(&mut tx, &self.licenses)
+        .await?;
+        tx.commit().await?;
+        if issued {
+            self.licenses.invalidate();
+        }
+        if case.decided.is_some() && !receipted {
             self.receipt_for(id, &case, &history).await;
         }
         self.view_of(id, case, history).await
@@ -1339,13 +1356,17 @@ impl Services {
 
     // ---- transitions ----
 
-    /// Write the events a transition decided, after the case's `before` state.
+    /// Write the events a transition decided, after the case's `before` state and `history`;
+    /// returns the state after and the whole history. A transition that approves also issues the
+    /// matter's e-license (or records why it could not), and one that decides signs the
+    /// decision's receipt: each written in the same transaction as the events.
     async fn commit(
         &self,
         c: &Caller,
         id: i64,
         before: &Case,
-        events: Vec<Event>,
+        mut history: Vec<HistoryItem>,
+        mut events: Vec<Event>,
         action: &str,
     ) -> Result<(Case, Vec<HistoryItem>)> {
         let mut after = before.clone();
@@ -1363,156 +1384,144 @@ impl Services {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let audit = c.entry(
-            action,
-            "case",
-            Some(id.to_string()),
-            Outcome::Ok,
-            Some(detail),
-        );
-        let bodies = events
+        let entry = |c: &Caller, action: &str, detail: String| {
+            c.entry(
+                action,
+                "case",
+                Some(id.to_string()),
+                Outcome::Ok,
+                Some(detail),
+            )
+        };
+        let mut audits = vec![entry(c, action, detail)];
+        let mut bodies = events
             .iter()
             .map(|e| Ok((json(e)?, c.username.clone())))
             .collect::<Result<Vec<_>>>()?;
+        let mut license = None;
+        if after.status() == "approved" && !after.issuing_done {
+            let m = self
+                .matter_version(&after.matter, after.matter_version)
+                .await?;
+            if let Some(t) = m.issues_license.as_deref() {
+                let (p, issued) = self.license_for(&after, t).await;
+                after.apply(&issued)?;
+                bodies.push((json(&issued)?, Caller::system().username));
+                events.push(issued);
+                audits.push(entry(
+                    &Caller::system(),
+                    "service.case.issue",
+                    "issued".into(),
+                ));
+                license = p;
+            }
+        }
         let after_n = before.events as i64;
+        let name = self
+            .matter_name(&after.matter, after.matter_version)
+            .await?;
         let notices = if after.contact.is_empty() {
             Vec::new()
         } else {
-            let name = self
-                .matter_name(&after.matter, after.matter_version)
-                .await?;
             let t = self.templates().await?;
             notices::notices_for(id, &after, after_n + 1, &events, &name, &t)
+        };
+        history.extend(events.into_iter().zip(&bodies).enumerate().map(
+            |(i, (event, (_, actor)))| HistoryItem {
+                seq: after_n + 1 + i as i64,
+                at: at.clone(),
+                actor: actor.clone(),
+                event,
+            },
+        ));
+        let decides = before.decided.is_none() && after.decided.is_some();
+        let receipt = if decides {
+            self.signed_receipt(id, &after, &history, &name, &at)
+                .await
+                .inspect_err(|e| {
+                    tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
+                })
+                .ok()
+        } else {
+            None
+        };
+        let receipted = receipt.is_some();
+        let issued = license.is_some();
+        let pending = Pending {
+            id,
+            after: after_n,
+            bodies,
+            status: after.status(),
+            promised_by: after.promised_by.to_string(),
+            tasks: task_rows(id, &after),
+            at,
+            audits,
+            notices,
+            license,
+            receipt,
         };
         match &self.committer {
             Some(q) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
-                q.send(Pending {
-                    id,
-                    after: after_n,
-                    bodies,
-                    status: after.status(),
-                    promised_by: after.promised_by.to_string(),
-                    tasks: task_rows(id, &after),
-                    at: at.clone(),
-                    audit,
-                    notices,
-                    reply,
-                })
-                .map_err(|_| Error::unavailable("the service is shutting down"))?;
+                q.send((pending, reply))
+                    .map_err(|_| Error::unavailable("the service is shutting down"))?;
                 answer
                     .await
                     .map_err(|_| Error::unavailable("the service is shutting down"))??;
             }
             None => {
                 let mut tx = self.store.write().await?;
-                db::append(
-                    &mut tx,
-                    id,
-                    after_n,
-                    &bodies,
-                    after.status(),
-                    &after.promised_by.to_string(),
-                    &task_rows(id, &after),
-                    &at,
-                )
-                .await?;
-                audit::append(&mut tx, &audit).await?;
-                db::add_notices(&mut tx, &notices, &at).await?;
+                pending.write(&mut tx, &self.licenses).await?;
                 tx.commit().await?;
             }
         }
-        let added = events
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| HistoryItem {
-                seq: after_n + 1 + i as i64,
-                at: at.clone(),
-                actor: c.username.clone(),
-                event,
-            })
-            .collect();
-        Ok((after, added))
-    }
-
-    /// After an approval, the matter's e-license is issued to the applicant (by the deciding
-    /// department, from the case's form) and the case records it, or why it could not be.
-    async fn issue_if_approved(
-        &self,
-        id: i64,
-        case: Case,
-        history: Vec<HistoryItem>,
-    ) -> Result<(Case, Vec<HistoryItem>)> {
-        let (case, history) = self.issue_license(id, case, history).await?;
-        self.receipt_for(id, &case, &history).await;
-        Ok((case, history))
-    }
-
-    async fn issue_license(
-        &self,
-        id: i64,
-        case: Case,
-        mut history: Vec<HistoryItem>,
-    ) -> Result<(Case, Vec<HistoryItem>)> {
-        if case.status() != "approved" || case.issuing_done {
-            return Ok((case, history));
+        if issued {
+            self.licenses.invalidate();
         }
-        let m = self
-            .matter_versions(&case.matter)
-            .await?
-            .into_iter()
-            .find(|m| m.version == case.matter_version)
-            .ok_or_else(|| Error::internal("a case's matter version is missing"))?;
-        let Some(t) = m.issues_license else {
-            return Ok((case, history));
-        };
-        let ev = match self.issue(id, &case, &t).await {
-            Ok(lid) => Event::Issued {
-                license_id: Some(lid),
-                note: String::new(),
-            },
-            Err(e) => {
-                tracing::warn!(case = id, error = %e.message, "issuing the license of an approved case failed");
-                issue_failed(&e)
-            }
-        };
-        let (after, added) = self
-            .commit(&Caller::system(), id, &case, vec![ev], "service.case.issue")
-            .await?;
-        history.extend(added);
+        // A receipt that could not be signed is made on its first read (or tried again now).
+        if decides && !receipted {
+            self.receipt_for(id, &after, &history).await;
+        }
         Ok((after, history))
     }
 
-    /// Issue license type `t` for an approved case: its claims from the form's fields of the
-    /// same names (the holder's ID from the applicant).
-    async fn issue(&self, id: i64, case: &Case, t: &str) -> Result<String> {
-        let (input, dept) = self.license_input(case, t).await?;
-        let v = self
-            .licenses
-            .issue_from(
-                &Caller::system(),
-                input,
-                None,
-                Some((&format!("case:{id}"), dept)),
-            )
-            .await?;
-        Ok(v.row.license_id)
+    /// One version of a matter.
+    async fn matter_version(&self, code: &str, version: i64) -> Result<Matter> {
+        self.matter_versions(code)
+            .await?
+            .into_iter()
+            .find(|m| m.version == version)
+            .ok_or_else(|| Error::internal("a case's matter version is missing"))
     }
 
-    /// Sign license type `t` for a case the rules approved, to be written with it (the case's
-    /// number is set as its source when the write assigns it).
-    async fn prepare_license(
-        &self,
-        case: &Case,
-        t: &str,
-    ) -> Result<shuju_license::registry::Prepared> {
-        let (input, dept) = self.license_input(case, t).await?;
-        self.licenses
-            .prepare(&Caller::system(), input, None, Some(("case:", dept)))
-            .await
-            .inspect_err(|e| {
+    /// License type `t` for a case just approved, signed by the platform on the deciding
+    /// department's behalf to be written with the decision, and the event that records it (or
+    /// why it could not be issued).
+    async fn license_for(&self, case: &Case, t: &str) -> (Option<Prepared>, Event) {
+        let prepared = match self.license_input(case, t).await {
+            Ok((input, dept)) => {
+                self.licenses
+                    .prepare(&Caller::system(), input, None, Some(dept))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok(p) => {
+                let license_id = Some(p.license_id().to_owned());
+                (
+                    Some(p),
+                    Event::Issued {
+                        license_id,
+                        note: String::new(),
+                    },
+                )
+            }
+            Err(e) => {
                 tracing::warn!(error = %e.message, "issuing the license of an approved case failed");
-            })
+                (None, issue_failed(&e))
+            }
+        }
     }
 
     /// What license type `t` is issued with for a case, and by which department.
@@ -1609,7 +1618,7 @@ impl Services {
         note: &str,
     ) -> Result<CaseView> {
         const ACTION: &str = "service.task.act";
-        let (case, mut history) = self.load(id).await?;
+        let (case, history) = self.load(id).await?;
         let Some(task) = case.tasks.get(stage) else {
             return Err(Error::conflict(format!(
                 "task {stage} of case {id} is not open"
@@ -1640,9 +1649,7 @@ impl Services {
         let events = self
             .engine(&p, &depts)
             .act(&case, stage, &c.username, act, note, today())?;
-        let (after, added) = self.commit(c, id, &case, events, ACTION).await?;
-        history.extend(added);
-        let (after, history) = self.issue_if_approved(id, after, history).await?;
+        let (after, history) = self.commit(c, id, &case, history, events, ACTION).await?;
         self.view_of(id, after, history).await
     }
 
@@ -1650,7 +1657,7 @@ impl Services {
     /// correction, or a department holding a task has finished the special step.
     pub async fn resume(&self, c: &Caller, id: i64) -> Result<CaseView> {
         const ACTION: &str = "service.case.resume";
-        let (case, mut history) = self.load(id).await?;
+        let (case, history) = self.load(id).await?;
         let allowed = match case.paused {
             Some(case::Paused {
                 pause: Pause::Correction,
@@ -1684,9 +1691,7 @@ impl Services {
             .await?;
         let depts = self.departments().await?;
         let events = self.engine(&p, &depts).resume(&case, today())?;
-        let (after, added) = self.commit(c, id, &case, events, ACTION).await?;
-        history.extend(added);
-        let (after, history) = self.issue_if_approved(id, after, history).await?;
+        let (after, history) = self.commit(c, id, &case, history, events, ACTION).await?;
         self.view_of(id, after, history).await
     }
 
@@ -1713,10 +1718,8 @@ impl Services {
                 .await?;
             let events = self.engine(&p, &depts).tick(&case, day)?;
             if !events.is_empty() {
-                let (after, _) = self
-                    .commit(&sys, id, &case, events, "service.case.tick")
+                self.commit(&sys, id, &case, history, events, "service.case.tick")
                     .await?;
-                self.issue_if_approved(id, after, history).await?;
                 changed += 1;
             }
         }

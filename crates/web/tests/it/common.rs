@@ -29,6 +29,22 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// Another license registry on the server's database, as a CLI beside the server opens
+    /// one, under the server's key-encryption key.
+    pub async fn second_registry(&self) -> shuju_license::registry::Licenses {
+        self.registry_under(self.kek.clone()).await
+    }
+
+    /// A license registry on the server's database under key-encryption key `kek`.
+    pub async fn registry_under(
+        &self,
+        kek: std::sync::Arc<dyn shuju_license::kek::KeyWrap>,
+    ) -> shuju_license::registry::Licenses {
+        shuju_license::registry::Licenses::open(self.admin.clone(), "http://shuju.test", kek)
+            .await
+            .expect("the registry opens (its keys need not)")
+    }
 }
 
 impl TestApp {

@@ -295,13 +295,7 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
             json!({"matter": "vehicle_entry_pass", "aud": "w1", "nonce": n_rot}),
         )
         .await;
-    let other = shuju_license::registry::Licenses::open(
-        app.admin.clone(),
-        "http://shuju.test",
-        app.kek.clone(),
-    )
-    .await
-    .unwrap();
+    let other = app.second_registry().await;
     other
         .rotate(&shuju_admin::Caller::system(), "ES256")
         .await
@@ -361,13 +355,7 @@ async fn rotated_keys_stay_trusted_so_old_licenses_verify() {
 async fn two_registries_issue_licenses_with_distinct_status_entries() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let other = shuju_license::registry::Licenses::open(
-        app.admin.clone(),
-        "http://shuju.test",
-        app.kek.clone(),
-    )
-    .await
-    .unwrap();
+    let other = app.second_registry().await;
     let mut issued: Vec<Value> = Vec::new();
     for i in 0..6 {
         if i % 2 == 0 {

@@ -622,13 +622,9 @@ async fn a_copy_of_the_database_without_the_key_encryption_key_signs_nothing() {
         );
     }
     // The same database with another KEK: nothing signs.
-    let thief = shuju_license::registry::Licenses::open(
-        app.admin.clone(),
-        "http://shuju.test",
-        std::sync::Arc::new(shuju_license::kek::LocalKek::random()),
-    )
-    .await
-    .expect("the registry opens; its keys do not");
+    let thief = app
+        .registry_under(std::sync::Arc::new(shuju_license::kek::LocalKek::random()))
+        .await;
     let sys = shuju_admin::Caller::system();
     let d = driving("110105194912310118");
     let input = shuju_license::registry::IssueInput {
@@ -653,22 +649,10 @@ async fn a_copy_of_the_database_without_the_key_encryption_key_signs_nothing() {
 
     // Rotating the KEK seals every key again; the old KEK then opens none of them.
     let new = shuju_license::kek::LocalKek::random();
-    let owner = shuju_license::registry::Licenses::open(
-        app.admin.clone(),
-        "http://shuju.test",
-        app.kek.clone(),
-    )
-    .await
-    .unwrap();
+    let owner = app.second_registry().await;
     let n = owner.reseal_under(&new).await.unwrap();
     assert!(n >= 3, "issuer keys and the holder key: {n}");
-    let after = shuju_license::registry::Licenses::open(
-        app.admin.clone(),
-        "http://shuju.test",
-        std::sync::Arc::new(new),
-    )
-    .await
-    .unwrap();
+    let after = app.registry_under(std::sync::Arc::new(new)).await;
     assert!(after.status_token().await.is_ok());
     assert!(
         owner.status_token().await.is_err(),

@@ -435,6 +435,22 @@ async fn the_flow(app: &TestApp) {
         .to_owned();
     let w: Value = app.get_json(&a.holder, "/api/v1/wallet").await;
     assert!(w.to_string().contains(&lid), "{w}");
+    // The licence and the decision's signed receipt were written with the decision, the
+    // licence naming the case it was issued from.
+    let store = app.admin.store();
+    assert!(
+        shuju_store::service::receipt(store, id1)
+            .await
+            .unwrap()
+            .is_some(),
+        "the receipt is written with the decision, not on its first read"
+    );
+    assert!(
+        shuju_store::license::source_keys(store, "case")
+            .await
+            .unwrap()
+            .contains(&id1.to_string())
+    );
     // The market, having held a task, now sees the case; the tasks are gone from every list.
     let r = app.get(&a.market, &format!("/api/v1/cases/{id1}")).await;
     assert_eq!(r.status(), StatusCode::OK);
