@@ -272,7 +272,7 @@ pub struct Licenses {
     keys: std::sync::Arc<shuju_store::Cached<SigningKeys>>,
     /// Status list indices taken from the store a block at a time, so a license is signed
     /// before its write begins (an index taken and never used stays unset: nothing refers to it).
-    indices: std::sync::Arc<std::sync::Mutex<std::ops::Range<i64>>>,
+    indices: std::sync::Arc<shuju_store::Numbers>,
 }
 
 /// How many status list indices one write takes ahead.
@@ -331,7 +331,10 @@ impl Licenses {
             cache: Default::default(),
             types: Default::default(),
             keys: Default::default(),
-            indices: std::sync::Arc::new(std::sync::Mutex::new(0..0)),
+            indices: std::sync::Arc::new(shuju_store::Numbers::new(
+                shuju_store::Counter::StatusIndices,
+                INDEX_BLOCK,
+            )),
         };
         l.seal_keys_in_clear().await?;
         l.seed().await?;
@@ -858,28 +861,10 @@ impl Licenses {
     /// A status list index for a new license, from the block this registry holds (a new block
     /// taken in a short write of its own when it is used up).
     async fn status_index(&self) -> Result<i64> {
-        if let Some(i) = self.next_index() {
-            return Ok(i);
-        }
-        let mut tx = self.store.write().await?;
-        // Another task may have taken a block while this one waited for the write.
-        if let Some(i) = self.next_index() {
-            return Ok(i);
-        }
-        let (from, to) = store::take_status_indices(&mut tx, INDEX_BLOCK)
-            .await?
-            .ok_or_else(|| Error::unavailable("the status list is full"))?;
-        tx.commit().await?;
-        let mut r = self.indices.lock().unwrap_or_else(|e| e.into_inner());
-        *r = from + 1..to;
-        Ok(from)
-    }
-
-    fn next_index(&self) -> Option<i64> {
         self.indices
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .next()
+            .next(&self.store)
+            .await?
+            .ok_or_else(|| Error::unavailable("the status list is full"))
     }
 
     async fn check_input(

@@ -364,6 +364,24 @@ impl Services {
         tx.commit().await
     }
 
+    /// A decided case's receipt signed to be written with its decision, or `None` (logged) if
+    /// it cannot be: the decision stands and the receipt is made later.
+    pub(crate) async fn try_receipt(
+        &self,
+        id: i64,
+        case: &Case,
+        history: &[HistoryItem],
+        matter_name: &str,
+        at: &str,
+    ) -> Option<(ReceiptRow, audit::AuditEntry)> {
+        self.signed_receipt(id, case, history, matter_name, at)
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
+            })
+            .ok()
+    }
+
     /// A decided case's receipt, signed, and the audit record of its signing.
     pub(crate) async fn signed_receipt(
         &self,

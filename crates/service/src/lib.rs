@@ -74,13 +74,18 @@ pub struct Services {
     rules_cache: Arc<Mutex<HashMap<(String, i64), shuju_identity::checks::Rules>>>,
     /// The self-service terminals' check that the person holds the ID (人证核验).
     presence: Arc<dyn kiosk::PresenceCheck>,
+    /// Case numbers taken a block at a time, so a case is numbered (and its decision's receipt,
+    /// which names it, signed) before the write that opens it.
+    case_ids: Arc<shuju_store::Numbers>,
 }
 
 const DEPT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A transition's write: its events, and with a decision the license it issues and its
-/// signed receipt. Written by the group commit, or at once where there is none (no runtime).
+/// signed receipt; for a case just opened, its row, screening and consented reads too. Written
+/// by the group commit, or at once where there is none (no runtime).
 struct Pending {
+    opened: Option<Opened>,
     id: i64,
     after: i64,
     bodies: Vec<(String, String)>,
@@ -94,10 +99,21 @@ struct Pending {
     receipt: Option<(db::ReceiptRow, audit::AuditEntry)>,
 }
 
+/// A case opened by a transition: its row, its screening by an instant matter's rules, and
+/// what was read with the applicant's consent (subject, reads as JSON, by whom).
+struct Opened {
+    case: NewCase,
+    screening: Option<db::ScreeningRow>,
+    pull: Option<(String, String, String)>,
+}
+
 impl Pending {
     /// Write it inside `tx`; a case that moved on meanwhile is a conflict, found before
     /// anything is written.
     async fn write(&self, tx: &mut shuju_store::WriteTx, licenses: &Licenses) -> Result<()> {
+        if let Some(o) = &self.opened {
+            db::insert_case(tx, &o.case).await?;
+        }
         db::append(
             tx,
             self.id,
@@ -109,6 +125,14 @@ impl Pending {
             &self.at,
         )
         .await?;
+        if let Some(o) = &self.opened {
+            if let Some(s) = &o.screening {
+                db::add_screening(tx, s).await?;
+            }
+            if let Some((subject, reads, by)) = &o.pull {
+                db::add_pull(tx, self.id, subject, reads, by).await?;
+            }
+        }
         let mut audits = self.audits.clone();
         if let Some(p) = &self.license {
             let source = format!("case:{}", self.id);
@@ -378,6 +402,7 @@ impl Services {
             delivering: Default::default(),
             rules_cache: Default::default(),
             presence: Arc::new(kiosk::TestPresence),
+            case_ids: Arc::new(shuju_store::Numbers::new(shuju_store::Counter::CaseIds, 64)),
             committer: tokio::runtime::Handle::try_current().ok().map(|h| {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
                 h.spawn(committer(store.clone(), committing.clone(), rx));
@@ -907,44 +932,29 @@ impl Services {
         if case.status() == "approved"
             && let Some(t) = m.issues_license.as_deref()
         {
-            let (p, issued) = self.license_for(&case, t).await;
-            license = p;
-            case.apply(&issued)?;
-            bodies.push((json(&issued)?, Caller::system().username));
-            events.push(issued);
+            license = self
+                .license_for(&mut case, t, &mut events, &mut bodies)
+                .await?;
         }
+        let id = self
+            .case_ids
+            .next(&self.store)
+            .await?
+            .ok_or_else(|| Error::internal("no case number was taken"))?;
         let at = shuju_store::now();
-        let mut tx = self.store.write().await?;
-        let id = db::insert_case(
-            &mut tx,
-            &NewCase {
-                matter_code: &m.code,
-                matter_version: m.version,
-                process_name: &p.name,
-                process_version: p.version,
-                applicant: &applicant,
-                centre_id,
-                status: "open",
-                promised_by: &case.promised_by.to_string(),
-            },
-        )
-        .await?;
-        if let Some(s) = &case.screened {
-            db::add_screening(
-                &mut tx,
-                &db::ScreeningRow {
-                    case_id: id,
-                    rule_set: s.rule_set.clone(),
-                    rule_set_version: s.rule_set_version,
-                    route: json(&s.route)?.trim_matches('"').to_owned(),
-                    ruled: i64::from(!s.rows.is_empty()),
-                    facts: s.facts_object().to_string(),
-                    rows: json(&s.rows)?,
-                    sampled: i64::from(s.sampled),
-                },
-            )
-            .await?;
-        }
+        let screening = match &case.screened {
+            Some(s) => Some(db::ScreeningRow {
+                case_id: id,
+                rule_set: s.rule_set.clone(),
+                rule_set_version: s.rule_set_version,
+                route: json(&s.route)?.trim_matches('"').to_owned(),
+                ruled: i64::from(!s.rows.is_empty()),
+                facts: s.facts_object().to_string(),
+                rows: json(&s.rows)?,
+                sampled: i64::from(s.sampled),
+            }),
+            None => None,
+        };
         let entry = |c: &Caller, action: &str, detail: String| {
             c.entry(
                 action,
@@ -955,8 +965,11 @@ impl Services {
             )
         };
         let mut audits = Vec::new();
-        if !reads.is_empty() {
-            db::add_pull(&mut tx, id, &applicant, &json(&reads)?, &c.username).await?;
+        let pull = match reads.is_empty() {
+            true => None,
+            false => Some((applicant.clone(), json(&reads)?, c.username.clone())),
+        };
+        if pull.is_some() {
             audits.push(entry(
                 c,
                 "service.pull",
@@ -977,33 +990,30 @@ impl Services {
             let t = self.templates().await?;
             notices::notices_for(id, &case, 1, &events, &m.name, &t)
         };
-        let history: Vec<HistoryItem> = events
-            .into_iter()
-            .zip(&bodies)
-            .enumerate()
-            .map(|(i, (event, (_, actor)))| HistoryItem {
-                seq: i as i64 + 1,
-                at: at.clone(),
-                actor: actor.clone(),
-                event,
-            })
-            .collect();
-        // A decision's receipt is signed and kept with it (the case's number is in it, so it is
-        // signed once the write has assigned one); if it cannot be signed the decision stands
-        // and the receipt is made on its first read.
+        let history = history_items(events, &bodies, 0, &at);
+        // A decision's receipt is signed and kept with it; if it cannot be signed the decision
+        // stands and the receipt is made on its first read.
         let receipt = match case.decided {
-            Some(_) => self
-                .signed_receipt(id, &case, &history, &m.name, &at)
-                .await
-                .inspect_err(|e| {
-                    tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
-                })
-                .ok(),
+            Some(_) => self.try_receipt(id, &case, &history, &m.name, &at).await,
             None => None,
         };
         let receipted = receipt.is_some();
-        let issued = license.is_some();
-        Pending {
+        self.write_pending(Pending {
+            opened: Some(Opened {
+                case: NewCase {
+                    id,
+                    matter_code: m.code.clone(),
+                    matter_version: m.version,
+                    process_name: p.name.clone(),
+                    process_version: p.version,
+                    applicant: applicant.clone(),
+                    centre_id,
+                    status: "open".into(),
+                    promised_by: case.promised_by.to_string(),
+                },
+                screening,
+                pull,
+            }),
             id,
             after: 0,
             bodies,
@@ -1015,13 +1025,8 @@ impl Services {
             notices,
             license,
             receipt,
-        }
-        .write(&mut tx, &self.licenses)
+        })
         .await?;
-        tx.commit().await?;
-        if issued {
-            self.licenses.invalidate();
-        }
         if case.decided.is_some() && !receipted {
             self.receipt_for(id, &case, &history).await;
         }
@@ -1404,16 +1409,14 @@ impl Services {
                 .matter_version(&after.matter, after.matter_version)
                 .await?;
             if let Some(t) = m.issues_license.as_deref() {
-                let (p, issued) = self.license_for(&after, t).await;
-                after.apply(&issued)?;
-                bodies.push((json(&issued)?, Caller::system().username));
-                events.push(issued);
+                license = self
+                    .license_for(&mut after, t, &mut events, &mut bodies)
+                    .await?;
                 audits.push(entry(
                     &Caller::system(),
                     "service.case.issue",
                     "issued".into(),
                 ));
-                license = p;
             }
         }
         let after_n = before.events as i64;
@@ -1426,28 +1429,15 @@ impl Services {
             let t = self.templates().await?;
             notices::notices_for(id, &after, after_n + 1, &events, &name, &t)
         };
-        history.extend(events.into_iter().zip(&bodies).enumerate().map(
-            |(i, (event, (_, actor)))| HistoryItem {
-                seq: after_n + 1 + i as i64,
-                at: at.clone(),
-                actor: actor.clone(),
-                event,
-            },
-        ));
+        history.extend(history_items(events, &bodies, after_n, &at));
         let decides = before.decided.is_none() && after.decided.is_some();
-        let receipt = if decides {
-            self.signed_receipt(id, &after, &history, &name, &at)
-                .await
-                .inspect_err(|e| {
-                    tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
-                })
-                .ok()
-        } else {
-            None
+        let receipt = match decides {
+            true => self.try_receipt(id, &after, &history, &name, &at).await,
+            false => None,
         };
         let receipted = receipt.is_some();
-        let issued = license.is_some();
         let pending = Pending {
+            opened: None,
             id,
             after: after_n,
             bodies,
@@ -1460,6 +1450,17 @@ impl Services {
             license,
             receipt,
         };
+        self.write_pending(pending).await?;
+        // A receipt that could not be signed is made on its first read (or tried again now).
+        if decides && !receipted {
+            self.receipt_for(id, &after, &history).await;
+        }
+        Ok((after, history))
+    }
+
+    /// Write a transition: through the group commit, or at once where there is none.
+    async fn write_pending(&self, pending: Pending) -> Result<()> {
+        let issued = pending.license.is_some();
         match &self.committer {
             Some(q) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
@@ -1478,11 +1479,7 @@ impl Services {
         if issued {
             self.licenses.invalidate();
         }
-        // A receipt that could not be signed is made on its first read (or tried again now).
-        if decides && !receipted {
-            self.receipt_for(id, &after, &history).await;
-        }
-        Ok((after, history))
+        Ok(())
     }
 
     /// One version of a matter.
@@ -1495,9 +1492,15 @@ impl Services {
     }
 
     /// License type `t` for a case just approved, signed by the platform on the deciding
-    /// department's behalf to be written with the decision, and the event that records it (or
-    /// why it could not be issued).
-    async fn license_for(&self, case: &Case, t: &str) -> (Option<Prepared>, Event) {
+    /// department's behalf to be written with the decision, and the `Issued` event that records
+    /// it (or why it could not be issued) added to the transition's events.
+    async fn license_for(
+        &self,
+        case: &mut Case,
+        t: &str,
+        events: &mut Vec<Event>,
+        bodies: &mut Vec<(String, String)>,
+    ) -> Result<Option<Prepared>> {
         let prepared = match self.license_input(case, t).await {
             Ok((input, dept)) => {
                 self.licenses
@@ -1506,22 +1509,24 @@ impl Services {
             }
             Err(e) => Err(e),
         };
-        match prepared {
+        let (p, issued) = match prepared {
             Ok(p) => {
                 let license_id = Some(p.license_id().to_owned());
-                (
-                    Some(p),
-                    Event::Issued {
-                        license_id,
-                        note: String::new(),
-                    },
-                )
+                let issued = Event::Issued {
+                    license_id,
+                    note: String::new(),
+                };
+                (Some(p), issued)
             }
             Err(e) => {
                 tracing::warn!(error = %e.message, "issuing the license of an approved case failed");
                 (None, issue_failed(&e))
             }
-        }
+        };
+        case.apply(&issued)?;
+        bodies.push((json(&issued)?, Caller::system().username));
+        events.push(issued);
+        Ok(p)
     }
 
     /// What license type `t` is issued with for a case, and by which department.
@@ -1795,6 +1800,26 @@ fn task_rows(id: i64, case: &Case) -> Vec<TaskRow> {
 }
 
 /// The event recording that an approved case's license could not be issued, and why.
+/// The history items of events written after `after` events, each with its actor's name.
+fn history_items(
+    events: Vec<Event>,
+    bodies: &[(String, String)],
+    after: i64,
+    at: &str,
+) -> Vec<HistoryItem> {
+    events
+        .into_iter()
+        .zip(bodies)
+        .enumerate()
+        .map(|(i, (event, (_, actor)))| HistoryItem {
+            seq: after + 1 + i as i64,
+            at: at.to_owned(),
+            actor: actor.clone(),
+            event,
+        })
+        .collect()
+}
+
 fn issue_failed(e: &Error) -> Event {
     Event::Issued {
         license_id: None,

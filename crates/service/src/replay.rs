@@ -593,24 +593,27 @@ impl Services {
             .map_err(Error::internal)?;
         let process_version = self.process(&m.process, None).await?.version;
         let mut tx = self.store.write().await?;
-        for (f, a) in past.iter().zip(answers) {
+        let ids = db::take_case_ids(&mut tx, past.len() as i64).await?;
+        for ((f, a), id) in past.iter().zip(answers).zip(ids) {
             let rows = crate::instant::rule_rows(a?);
             let r = route(&rows).0;
-            let id = db::insert_case(
+            db::insert_case(
                 &mut tx,
                 &db::NewCase {
-                    matter_code: &m.code,
+                    id,
+                    matter_code: m.code.clone(),
                     matter_version: m.version,
-                    process_name: &m.process,
+                    process_name: m.process.clone(),
                     process_version,
-                    applicant: "imported",
+                    applicant: "imported".into(),
                     centre_id: None,
                     status: match r {
                         Route::Approve => "approved",
                         Route::Refuse => "refused",
                         Route::Manual => "open",
-                    },
-                    promised_by: "",
+                    }
+                    .into(),
+                    promised_by: String::new(),
                 },
             )
             .await?;

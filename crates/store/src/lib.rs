@@ -23,6 +23,7 @@ pub mod identity;
 pub mod lake;
 pub mod license;
 pub mod login_log;
+mod numbers;
 pub mod outbox;
 pub mod roles;
 pub mod rules;
@@ -33,6 +34,7 @@ pub mod users;
 mod versioned;
 
 pub use cached::{Cached, Keyed};
+pub use numbers::{Counter, Numbers};
 pub use versioned::VersionedRow;
 
 pub use sql::{Page, Paged};

@@ -70,15 +70,17 @@ pub struct CaseRow {
 }
 
 /// What a new case is opened with.
-pub struct NewCase<'a> {
-    pub matter_code: &'a str,
+pub struct NewCase {
+    /// Its number, taken ahead ([`take_case_ids`], [`crate::Numbers`]).
+    pub id: i64,
+    pub matter_code: String,
     pub matter_version: i64,
-    pub process_name: &'a str,
+    pub process_name: String,
     pub process_version: i64,
-    pub applicant: &'a str,
+    pub applicant: String,
     pub centre_id: Option<i64>,
-    pub status: &'a str,
-    pub promised_by: &'a str,
+    pub status: String,
+    pub promised_by: String,
 }
 
 /// One stored event of a case.
@@ -106,32 +108,44 @@ pub struct TaskRow {
 }
 
 /// Insert a case with no events yet; returns its id.
-pub async fn insert_case(tx: &mut WriteTx, c: &NewCase<'_>) -> Result<i64> {
+pub async fn insert_case(tx: &mut WriteTx, c: &NewCase) -> Result<()> {
     let at = now();
     let mut q = Sql::new(
-        "INSERT INTO service_cases (matter_code, matter_version, process_name, process_version, applicant, centre_id, status, opened_at, promised_by, events, updated_at) VALUES (",
+        "INSERT INTO service_cases (id, matter_code, matter_version, process_name, process_version, applicant, centre_id, status, opened_at, promised_by, events, updated_at) VALUES (",
     );
-    q.bind(c.matter_code)
+    q.bind(c.id)
+        .push(", ")
+        .bind(c.matter_code.as_str())
         .push(", ")
         .bind(c.matter_version)
         .push(", ")
-        .bind(c.process_name)
+        .bind(c.process_name.as_str())
         .push(", ")
         .bind(c.process_version)
         .push(", ")
-        .bind(c.applicant)
+        .bind(c.applicant.as_str())
         .push(", ")
         .bind(c.centre_id)
         .push(", ")
-        .bind(c.status)
+        .bind(c.status.as_str())
         .push(", ")
         .bind(at.as_str())
         .push(", ")
-        .bind(c.promised_by)
+        .bind(c.promised_by.as_str())
         .push(", 0, ")
         .bind(at.as_str())
-        .push(") RETURNING id");
-    q.fetch_scalar_i64(&mut *tx.conn()).await
+        .push(")");
+    q.execute(tx.conn()).await?;
+    Ok(())
+}
+
+/// Take `n` case numbers inside a write: the first and one past the last.
+pub async fn take_case_ids(tx: &mut WriteTx, n: i64) -> Result<std::ops::Range<i64>> {
+    let mut q = Sql::new("UPDATE id_counters SET next_id = next_id + ");
+    q.bind(n)
+        .push(" WHERE name = 'service_cases' RETURNING next_id");
+    let end = q.fetch_scalar_i64(&mut *tx.conn()).await?;
+    Ok(end - n..end)
 }
 
 /// Append events to a case that has `after` events, and write the projection they lead to: the
@@ -166,18 +180,24 @@ pub async fn append(
             "the case changed meanwhile; read it again and retry",
         ));
     }
-    for (i, (body, actor)) in events.iter().enumerate() {
-        let mut q = Sql::new("INSERT INTO service_events (case_id, seq, body, actor, at) VALUES (");
-        q.bind(case_id)
-            .push(", ")
-            .bind(after + 1 + i as i64)
-            .push(", ")
-            .bind(body)
-            .push(", ")
-            .bind(actor)
-            .push(", ")
-            .bind(at.as_str())
-            .push(")");
+    if !events.is_empty() {
+        let mut q = Sql::new("INSERT INTO service_events (case_id, seq, body, actor, at) VALUES ");
+        for (i, (body, actor)) in events.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(case_id)
+                .push(", ")
+                .bind(after + 1 + i as i64)
+                .push(", ")
+                .bind(body.as_str())
+                .push(", ")
+                .bind(actor.as_str())
+                .push(", ")
+                .bind(at.as_str())
+                .push(")");
+        }
         q.execute(tx.conn()).await?;
     }
     let mut q = Sql::new("DELETE FROM service_tasks WHERE case_id = ");

@@ -1872,21 +1872,30 @@ async fn license_types_licenses_keys_and_holders(store: Store, _: &str) {
 async fn service_notices_queue_claim_and_settle(store: Store, _: &str) {
     use shuju_store::service as db;
     let mut tx = store.write().await.unwrap();
-    let case = db::insert_case(
+    let ids = db::take_case_ids(&mut tx, 2).await.unwrap();
+    assert_eq!(ids.end - ids.start, 2, "a block of two numbers");
+    let case = ids.start;
+    db::insert_case(
         &mut tx,
         &db::NewCase {
-            matter_code: "371500-T0001-01",
+            id: case,
+            matter_code: "371500-T0001-01".into(),
             matter_version: 1,
-            process_name: "p",
+            process_name: "p".into(),
             process_version: 1,
-            applicant: "11010519491231002X",
+            applicant: "11010519491231002X".into(),
             centre_id: None,
-            status: "open",
-            promised_by: "2026-12-31",
+            status: "open".into(),
+            promised_by: "2026-12-31".into(),
         },
     )
     .await
     .unwrap();
+    assert_eq!(
+        db::take_case_ids(&mut tx, 1).await.unwrap().start,
+        ids.end,
+        "the next block follows"
+    );
     let notice = |channel: &str, to: &str| db::NewNotice {
         case_id: case,
         seq: 1,
