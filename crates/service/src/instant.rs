@@ -356,7 +356,12 @@ impl Services {
         }
         let name = self.matter_name(&case.matter, case.matter_version).await?;
         let at = shuju_store::now();
-        let (row, entry) = self.signed_receipt(id, case, history, &name, &at).await?;
+        let (row, entry) = self
+            .try_receipt(id, case, history, &name, &at)
+            .await
+            .ok_or_else(|| {
+                Error::unavailable("the receipt cannot be signed now; try again later")
+            })?;
         let mut tx = self.store.write().await?;
         if db::add_receipt(&mut tx, &row).await? {
             audit::append(&mut tx, &entry).await?;
@@ -364,8 +369,9 @@ impl Services {
         tx.commit().await
     }
 
-    /// A decided case's receipt signed to be written with its decision, or `None` (logged) if
-    /// it cannot be: the decision stands and the receipt is made later.
+    /// A decided case's receipt signed to be written with its decision, and the audit record
+    /// of its signing; `None` (logged) if it cannot be signed: the decision stands and the
+    /// receipt is made later.
     pub(crate) async fn try_receipt(
         &self,
         id: i64,
@@ -374,25 +380,17 @@ impl Services {
         matter_name: &str,
         at: &str,
     ) -> Option<(ReceiptRow, audit::AuditEntry)> {
-        self.signed_receipt(id, case, history, matter_name, at)
-            .await
+        let signed = async {
+            let payload = receipt_payload(id, case, history, matter_name, at)?;
+            let signed = self.licenses.sign_receipt(&payload).await?;
+            Ok::<_, Error>((payload, signed))
+        }
+        .await;
+        let (payload, signed) = signed
             .inspect_err(|e| {
                 tracing::warn!(case = id, error = %e.report(), "the decision receipt could not be signed");
             })
-            .ok()
-    }
-
-    /// A decided case's receipt, signed, and the audit record of its signing.
-    pub(crate) async fn signed_receipt(
-        &self,
-        id: i64,
-        case: &Case,
-        history: &[HistoryItem],
-        matter_name: &str,
-        at: &str,
-    ) -> Result<(ReceiptRow, audit::AuditEntry)> {
-        let payload = receipt_payload(id, case, history, matter_name, at)?;
-        let signed = self.licenses.sign_receipt(&payload).await?;
+            .ok()?;
         let entry = Caller::system().entry(
             "service.receipt.sign",
             "case",
@@ -400,7 +398,7 @@ impl Services {
             Outcome::Ok,
             Some(format!("{}: {}", payload["route"], case.status())),
         );
-        Ok((
+        Some((
             ReceiptRow {
                 case_id: id,
                 payload: payload.to_string(),

@@ -955,15 +955,7 @@ impl Services {
             }),
             None => None,
         };
-        let entry = |c: &Caller, action: &str, detail: String| {
-            c.entry(
-                action,
-                "case",
-                Some(id.to_string()),
-                Outcome::Ok,
-                Some(detail),
-            )
-        };
+        let entry = |c: &Caller, action: &str, detail: String| case_entry(c, id, action, detail);
         let mut audits = Vec::new();
         let pull = match reads.is_empty() {
             true => None,
@@ -1389,15 +1381,7 @@ impl Services {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let entry = |c: &Caller, action: &str, detail: String| {
-            c.entry(
-                action,
-                "case",
-                Some(id.to_string()),
-                Outcome::Ok,
-                Some(detail),
-            )
-        };
+        let entry = |c: &Caller, action: &str, detail: String| case_entry(c, id, action, detail);
         let mut audits = vec![entry(c, action, detail)];
         let mut bodies = events
             .iter()
@@ -1800,6 +1784,17 @@ fn task_rows(id: i64, case: &Case) -> Vec<TaskRow> {
 }
 
 /// The event recording that an approved case's license could not be issued, and why.
+/// The audit record of a step done on case `id`.
+fn case_entry(c: &Caller, id: i64, action: &str, detail: String) -> audit::AuditEntry {
+    c.entry(
+        action,
+        "case",
+        Some(id.to_string()),
+        Outcome::Ok,
+        Some(detail),
+    )
+}
+
 /// The history items of events written after `after` events, each with its actor's name.
 fn history_items(
     events: Vec<Event>,
