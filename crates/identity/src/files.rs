@@ -100,7 +100,7 @@ pub fn quote(s: &str) -> String {
 /// The lake's tables that have data, as the identity service reads them at one moment: their
 /// specs (where sources are found by data element) and current versions.
 pub struct LiveTables {
-    pub specs: Vec<shuju_lake::TableSpec>,
+    pub specs: Vec<std::sync::Arc<shuju_lake::TableSpec>>,
     pub versions: BTreeMap<String, i64>,
 }
 
@@ -132,7 +132,7 @@ const MAX_ROWS: usize = 1000;
 /// too big to hold, or keyed by several columns, by SQL.
 pub struct FactReader<'a> {
     lake: &'a Lake,
-    specs: HashMap<String, shuju_lake::TableSpec>,
+    specs: HashMap<String, std::sync::Arc<shuju_lake::TableSpec>>,
     pub versions: BTreeMap<String, i64>,
     jobs: HashMap<i64, Option<shuju_lake::JobRow>>,
     pub masked: bool,
@@ -176,7 +176,7 @@ impl<'a> FactReader<'a> {
             // The SQL path refuses, and records the refusal.
             return Ok(None);
         }
-        Ok(self.lake.key_index(spec).await?.map(|i| (i, spec)))
+        Ok(self.lake.key_index(spec).await?.map(|i| (i, &**spec)))
     }
 
     /// Rows of `table` as `reader` may see them, in key order.

@@ -53,8 +53,8 @@ impl Persons {
         let providers: BTreeMap<String, Option<i64>> = crate::files::LiveTables::load(&self.lake)
             .await?
             .specs
-            .into_iter()
-            .map(|s| (s.name, s.provider))
+            .iter()
+            .map(|s| (s.name.clone(), s.provider))
             .collect();
         let mut out: BTreeMap<String, (Option<String>, Sourced)> = BTreeMap::new();
         for f in &file.facts {

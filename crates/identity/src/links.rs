@@ -43,7 +43,7 @@ impl Persons {
                 .await?
                 .into_iter()
                 .filter(|(spec, _)| readers.sees(spec))
-                .map(|(spec, _)| spec.name)
+                .map(|(spec, _)| spec.name.clone())
                 .collect();
             filter.within = Some(visible);
         }

@@ -108,9 +108,12 @@ fn signature(elements: &BTreeMap<String, String>) -> Vec<String> {
 
 /// The person sources among the lake's tables, in an order that does not depend on what a city
 /// calls its tables: the registry first, then by the elements each carries.
-pub fn person_sources<'a>(specs: impl IntoIterator<Item = &'a TableSpec>) -> Vec<PersonSource> {
+pub fn person_sources<'a, S: std::borrow::Borrow<TableSpec> + 'a>(
+    specs: impl IntoIterator<Item = &'a S>,
+) -> Vec<PersonSource> {
     let mut out = Vec::new();
     for spec in specs {
+        let spec: &TableSpec = spec.borrow();
         if spec.library.is_base() {
             continue;
         }
@@ -213,11 +216,12 @@ impl EnterpriseSource {
 
 /// The enterprise sources among the lake's tables: the registry first, then by the elements each
 /// carries.
-pub fn enterprise_sources<'a>(
-    specs: impl IntoIterator<Item = &'a TableSpec>,
+pub fn enterprise_sources<'a, S: std::borrow::Borrow<TableSpec> + 'a>(
+    specs: impl IntoIterator<Item = &'a S>,
 ) -> Vec<EnterpriseSource> {
     let mut out = Vec::new();
     for spec in specs {
+        let spec: &TableSpec = spec.borrow();
         if spec.library.is_base() {
             continue;
         }

@@ -69,7 +69,7 @@ pub struct Lake {
     /// Each table's last delivery, as read at most every [`DELIVERED_TTL`].
     delivered: Arc<shuju_store::Keyed<String, Option<String>>>,
     /// The table specs, read by every record read (cleared when this lake saves one).
-    specs: Arc<shuju_store::Cached<Vec<TableSpec>>>,
+    specs: Arc<shuju_store::Cached<Vec<Arc<TableSpec>>>>,
     /// Threads that clean a CSV delivery's chunks while it is parsed; fewer than two: the
     /// loading thread cleans them itself (see [`Lake::with_cleaners`]).
     cleaners: usize,
@@ -512,17 +512,26 @@ impl Lake {
     }
 
     async fn specs(&self) -> Result<Vec<TableSpec>> {
-        Ok(self.held_specs().await?.to_vec())
+        Ok(self
+            .held_specs()
+            .await?
+            .iter()
+            .map(|s| TableSpec::clone(s))
+            .collect())
     }
 
     /// The table specs, held for a moment (see [`shuju_store::Cached`]).
-    async fn held_specs(&self) -> Result<Arc<Vec<TableSpec>>> {
+    async fn held_specs(&self) -> Result<Arc<Vec<Arc<TableSpec>>>> {
         self.specs
             .get(|| async {
                 meta::list_tables(&self.store)
                     .await?
                     .iter()
-                    .map(|r| serde_json::from_str(&r.spec).map_err(Error::internal))
+                    .map(|r| {
+                        serde_json::from_str(&r.spec)
+                            .map(Arc::new)
+                            .map_err(Error::internal)
+                    })
                     .collect()
             })
             .await
@@ -531,7 +540,7 @@ impl Lake {
     /// Every table holding data, with its newest version: what a read of one record needs,
     /// without the counting [`Lake::tables`] does. Internal readers only (no caller: what a
     /// caller may read is decided where the rows are read).
-    pub async fn live(&self) -> Result<Vec<(TableSpec, i64)>> {
+    pub async fn live(&self) -> Result<Vec<(Arc<TableSpec>, i64)>> {
         let mut out = Vec::new();
         for spec in self.held_specs().await?.iter() {
             if let Some(v) = self.current_version(spec).await? {
