@@ -99,18 +99,33 @@ struct Pending {
     receipt: Option<(db::ReceiptRow, audit::AuditEntry)>,
 }
 
+/// A transition's events, decided, before what they bring with them is added
+/// ([`Services::record`]).
+struct Transition {
+    id: i64,
+    /// How many events the case had before (0: the transition opens it).
+    before: i64,
+    was_decided: bool,
+    after: Case,
+    events: Vec<Event>,
+    /// Each event as stored, with the name of who caused it.
+    bodies: Vec<(String, String)>,
+    audits: Vec<audit::AuditEntry>,
+    opened: Option<Opened>,
+}
+
 /// A case opened by a transition: its row, its screening by an instant matter's rules, and
-/// what was read with the applicant's consent (subject, reads as JSON, by whom).
+/// what was read with the applicant's consent.
 struct Opened {
     case: NewCase,
     screening: Option<db::ScreeningRow>,
-    pull: Option<(String, String, String)>,
+    pull: Option<db::NewPull>,
 }
 
 impl Pending {
     /// Write it inside `tx`; a case that moved on meanwhile is a conflict, found before
     /// anything is written.
-    async fn write(&self, tx: &mut shuju_store::WriteTx, licenses: &Licenses) -> Result<()> {
+    async fn write(&mut self, tx: &mut shuju_store::WriteTx, licenses: &Licenses) -> Result<()> {
         if let Some(o) = &self.opened {
             db::insert_case(tx, &o.case).await?;
         }
@@ -129,19 +144,19 @@ impl Pending {
             if let Some(s) = &o.screening {
                 db::add_screening(tx, s).await?;
             }
-            if let Some((subject, reads, by)) = &o.pull {
-                db::add_pull(tx, self.id, subject, reads, by).await?;
+            if let Some(pull) = &o.pull {
+                db::add_pull(tx, pull).await?;
             }
         }
-        let mut audits = self.audits.clone();
+        let mut audits = std::mem::take(&mut self.audits);
         if let Some(p) = &self.license {
             let source = format!("case:{}", self.id);
             licenses.write(tx, p, Some(&source), &mut audits).await?;
         }
-        if let Some((row, entry)) = &self.receipt
-            && db::add_receipt(tx, row).await?
+        if let Some((row, entry)) = self.receipt.take()
+            && db::add_receipt(tx, &row).await?
         {
-            audits.push(entry.clone());
+            audits.push(entry);
         }
         audit::append_many(tx, &audits).await?;
         db::add_notices(tx, &self.notices, &self.at).await
@@ -168,7 +183,7 @@ async fn committer(
         let written = async {
             let mut tx = store.write().await?;
             let mut outcomes = Vec::with_capacity(batch.len());
-            for (p, _) in &batch {
+            for (p, _) in &mut batch {
                 match p.write(&mut tx, &licenses).await {
                     Ok(()) => outcomes.push(Ok(())),
                     Err(e) if e.code == shuju_types::ErrorCode::Conflict => outcomes.push(Err(e)),
@@ -896,7 +911,7 @@ impl Services {
             ),
             None => None,
         };
-        let mut events = match screened {
+        let events = match screened {
             // Decided by the rules: no officer's task is opened.
             Some(s) if s.route != case::Route::Manual => {
                 let (outcome, basis) = if s.route == case::Route::Approve {
@@ -922,26 +937,16 @@ impl Services {
                 events
             }
         };
-        let mut case = case::fold(&events)?;
-        let mut bodies = events
+        let case = case::fold(&events)?;
+        let bodies = events
             .iter()
             .map(|e| Ok((json(e)?, c.username.clone())))
             .collect::<Result<Vec<_>>>()?;
-        // Approved by the rules: the license is signed now and written with the case.
-        let mut license = None;
-        if case.status() == "approved"
-            && let Some(t) = m.issues_license.as_deref()
-        {
-            license = self
-                .license_for(&mut case, t, &mut events, &mut bodies)
-                .await?;
-        }
         let id = self
             .case_ids
             .next(&self.store)
             .await?
             .ok_or_else(|| Error::internal("no case number was taken"))?;
-        let at = shuju_store::now();
         let screening = match &case.screened {
             Some(s) => Some(db::ScreeningRow {
                 case_id: id,
@@ -955,73 +960,61 @@ impl Services {
             }),
             None => None,
         };
-        let entry = |c: &Caller, action: &str, detail: String| case_entry(c, id, action, detail);
-        let mut audits = Vec::new();
         let pull = match reads.is_empty() {
             true => None,
-            false => Some((applicant.clone(), json(&reads)?, c.username.clone())),
+            false => Some(db::NewPull {
+                case_id: id,
+                subject: applicant.clone(),
+                what: json(&reads)?,
+                actor: c.username.clone(),
+            }),
         };
+        let mut audits = Vec::new();
         if pull.is_some() {
-            audits.push(entry(
+            audits.push(case_entry(
                 c,
+                id,
                 "service.pull",
                 format!("{} values read with consent", reads.len()),
             ));
         }
-        audits.push(entry(c, ACTION, format!("{}@{}", m.code, m.version)));
-        if license.is_some() {
-            audits.push(entry(
-                &Caller::system(),
-                "service.case.issue",
-                "issued".into(),
-            ));
-        }
-        let notices = if case.contact.is_empty() {
-            Vec::new()
-        } else {
-            let t = self.templates().await?;
-            notices::notices_for(id, &case, 1, &events, &m.name, &t)
-        };
-        let history = history_items(events, &bodies, 0, &at);
-        // A decision's receipt is signed and kept with it; if it cannot be signed the decision
-        // stands and the receipt is made on its first read.
-        let receipt = match case.decided {
-            Some(_) => self.try_receipt(id, &case, &history, &m.name, &at).await,
-            None => None,
-        };
-        let receipted = receipt.is_some();
-        self.write_pending(Pending {
-            opened: Some(Opened {
-                case: NewCase {
-                    id,
-                    matter_code: m.code.clone(),
-                    matter_version: m.version,
-                    process_name: p.name.clone(),
-                    process_version: p.version,
-                    applicant: applicant.clone(),
-                    centre_id,
-                    status: "open".into(),
-                    promised_by: case.promised_by.to_string(),
-                },
-                screening,
-                pull,
-            }),
+        audits.push(case_entry(
+            c,
             id,
-            after: 0,
-            bodies,
-            status: case.status(),
-            promised_by: case.promised_by.to_string(),
-            tasks: task_rows(id, &case),
-            at,
-            audits,
-            notices,
-            license,
-            receipt,
-        })
-        .await?;
-        if case.decided.is_some() && !receipted {
-            self.receipt_for(id, &case, &history).await;
-        }
+            ACTION,
+            format!("{}@{}", m.code, m.version),
+        ));
+        let opened = Opened {
+            case: NewCase {
+                id,
+                matter_code: m.code.clone(),
+                matter_version: m.version,
+                process_name: p.name.clone(),
+                process_version: p.version,
+                applicant,
+                centre_id,
+                status: "open".into(),
+                promised_by: case.promised_by.to_string(),
+            },
+            screening,
+            pull,
+        };
+        let (case, history) = self
+            .record(
+                Transition {
+                    id,
+                    before: 0,
+                    was_decided: false,
+                    after: case,
+                    events,
+                    bodies,
+                    audits,
+                    opened: Some(opened),
+                },
+                Some(&m),
+                Vec::new(),
+            )
+            .await?;
         self.view_of(id, case, history).await
     }
 
@@ -1354,23 +1347,20 @@ impl Services {
     // ---- transitions ----
 
     /// Write the events a transition decided, after the case's `before` state and `history`;
-    /// returns the state after and the whole history. A transition that approves also issues the
-    /// matter's e-license (or records why it could not), and one that decides signs the
-    /// decision's receipt: each written in the same transaction as the events.
+    /// returns the state after and the whole history (see [`Services::record`]).
     async fn commit(
         &self,
         c: &Caller,
         id: i64,
         before: &Case,
-        mut history: Vec<HistoryItem>,
-        mut events: Vec<Event>,
+        history: Vec<HistoryItem>,
+        events: Vec<Event>,
         action: &str,
     ) -> Result<(Case, Vec<HistoryItem>)> {
         let mut after = before.clone();
         for e in &events {
             after.apply(e)?;
         }
-        let at = shuju_store::now();
         let detail = events
             .iter()
             .map(|e| {
@@ -1381,49 +1371,90 @@ impl Services {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let entry = |c: &Caller, action: &str, detail: String| case_entry(c, id, action, detail);
-        let mut audits = vec![entry(c, action, detail)];
-        let mut bodies = events
+        let bodies = events
             .iter()
             .map(|e| Ok((json(e)?, c.username.clone())))
             .collect::<Result<Vec<_>>>()?;
+        let t = Transition {
+            id,
+            before: before.events as i64,
+            was_decided: before.decided.is_some(),
+            after,
+            events,
+            bodies,
+            audits: vec![case_entry(c, id, action, detail)],
+            opened: None,
+        };
+        self.record(t, None, history).await
+    }
+
+    /// Complete a transition and write it in one transaction: an approval issues the matter's
+    /// e-license, signed before the write (or records why it could not be), the notices its
+    /// events call for are queued, and a decision's receipt is signed. `matter`: the case's
+    /// matter version where the caller has it (else read when an approval needs it).
+    async fn record(
+        &self,
+        t: Transition,
+        matter: Option<&Matter>,
+        mut history: Vec<HistoryItem>,
+    ) -> Result<(Case, Vec<HistoryItem>)> {
+        let Transition {
+            id,
+            before,
+            was_decided,
+            mut after,
+            mut events,
+            mut bodies,
+            mut audits,
+            opened,
+        } = t;
         let mut license = None;
         if after.status() == "approved" && !after.issuing_done {
-            let m = self
-                .matter_version(&after.matter, after.matter_version)
-                .await?;
-            if let Some(t) = m.issues_license.as_deref() {
+            let issues = match matter {
+                Some(m) => m.issues_license.clone(),
+                None => {
+                    self.matter_version(&after.matter, after.matter_version)
+                        .await?
+                        .issues_license
+                }
+            };
+            if let Some(t) = issues {
                 license = self
-                    .license_for(&mut after, t, &mut events, &mut bodies)
+                    .license_for(&mut after, &t, &mut events, &mut bodies)
                     .await?;
-                audits.push(entry(
+                audits.push(case_entry(
                     &Caller::system(),
+                    id,
                     "service.case.issue",
                     "issued".into(),
                 ));
             }
         }
-        let after_n = before.events as i64;
-        let name = self
-            .matter_name(&after.matter, after.matter_version)
-            .await?;
+        let name = match matter {
+            Some(m) => m.name.clone(),
+            None => {
+                self.matter_name(&after.matter, after.matter_version)
+                    .await?
+            }
+        };
         let notices = if after.contact.is_empty() {
             Vec::new()
         } else {
             let t = self.templates().await?;
-            notices::notices_for(id, &after, after_n + 1, &events, &name, &t)
+            notices::notices_for(id, &after, before + 1, &events, &name, &t)
         };
-        history.extend(history_items(events, &bodies, after_n, &at));
-        let decides = before.decided.is_none() && after.decided.is_some();
+        let at = shuju_store::now();
+        history.extend(history_items(events, &bodies, before, &at));
+        let decides = !was_decided && after.decided.is_some();
         let receipt = match decides {
             true => self.try_receipt(id, &after, &history, &name, &at).await,
             false => None,
         };
         let receipted = receipt.is_some();
-        let pending = Pending {
-            opened: None,
+        self.write_pending(Pending {
+            opened,
             id,
-            after: after_n,
+            after: before,
             bodies,
             status: after.status(),
             promised_by: after.promised_by.to_string(),
@@ -1433,8 +1464,8 @@ impl Services {
             notices,
             license,
             receipt,
-        };
-        self.write_pending(pending).await?;
+        })
+        .await?;
         // A receipt that could not be signed is made on its first read (or tried again now).
         if decides && !receipted {
             self.receipt_for(id, &after, &history).await;
@@ -1443,7 +1474,7 @@ impl Services {
     }
 
     /// Write a transition: through the group commit, or at once where there is none.
-    async fn write_pending(&self, pending: Pending) -> Result<()> {
+    async fn write_pending(&self, mut pending: Pending) -> Result<()> {
         let issued = pending.license.is_some();
         match &self.committer {
             Some(q) => {

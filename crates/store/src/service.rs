@@ -308,21 +308,25 @@ pub struct PullRow {
     pub at: String,
 }
 
-pub async fn add_pull(
-    tx: &mut WriteTx,
-    case_id: i64,
-    subject: &str,
-    what: &str,
-    actor: &str,
-) -> Result<i64> {
+/// Values read with a subject's consent for a case, to be recorded.
+#[derive(Clone, Debug)]
+pub struct NewPull {
+    pub case_id: i64,
+    pub subject: String,
+    /// JSON: each value read with its source.
+    pub what: String,
+    pub actor: String,
+}
+
+pub async fn add_pull(tx: &mut WriteTx, p: &NewPull) -> Result<i64> {
     let mut q = Sql::new("INSERT INTO service_pulls (case_id, subject, what, actor, at) VALUES (");
-    q.bind(case_id)
+    q.bind(p.case_id)
         .push(", ")
-        .bind(subject)
+        .bind(p.subject.as_str())
         .push(", ")
-        .bind(what)
+        .bind(p.what.as_str())
         .push(", ")
-        .bind(actor)
+        .bind(p.actor.as_str())
         .push(", ")
         .bind(now())
         .push(") RETURNING id");
