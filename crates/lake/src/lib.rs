@@ -62,7 +62,7 @@ pub struct Lake {
     locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// The newest snapshot of each folder table read, reused while its log has no newer
     /// commit: opening a table replays its log, which reads of one record cannot afford.
-    latest: Arc<std::sync::Mutex<HashMap<Url, DeltaTable>>>,
+    latest: Arc<std::sync::Mutex<HashMap<Url, Held>>>,
     indexes: Arc<index::Indexes>,
     /// Finished load jobs by id (a finished job does not change again).
     jobs: Arc<std::sync::Mutex<HashMap<i64, JobRow>>>,
@@ -170,6 +170,28 @@ pub const DELIVERED_TTL: std::time::Duration = std::time::Duration::from_secs(5)
 struct Flagged {
     rows: i64,
     columns: HashMap<String, i64>,
+}
+
+/// A folder table's newest snapshot, and the modification time its log folder had when the log
+/// last showed the snapshot current.
+#[derive(Clone)]
+struct Held {
+    table: DeltaTable,
+    /// Kept only when that time was already [`SETTLED`] old: a commit, by this process or another,
+    /// adds a file to the folder and so sets its time to the present, which then differs from a
+    /// settled one (a time taken within the same clock tick as the commit could not be told apart).
+    settled: Option<std::time::SystemTime>,
+}
+
+/// How old a log folder's modification time must be before an unchanged time proves no commit.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The modification time of a folder table's log folder, `None` when it has none.
+fn log_time(url: &Url) -> Option<std::time::SystemTime> {
+    let p = url.to_file_path().ok()?;
+    std::fs::metadata(p.join("_delta_log"))
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 /// Whether a folder table's log holds commit `v` and no later one.
@@ -345,17 +367,17 @@ impl Lake {
     }
 
     async fn delta_at(&self, url: Url, version: Option<i64>) -> Result<Option<DeltaTable>> {
+        if version.is_none()
+            && let Some(t) = self.cached(&url)
+        {
+            return Ok(Some(t));
+        }
         // A folder without a transaction log holds no table (yet): no need to ask the kernel.
         if url.scheme() == "file"
             && let Ok(p) = url.to_file_path()
             && !p.join("_delta_log").is_dir()
         {
             return Ok(None);
-        }
-        if version.is_none()
-            && let Some(t) = self.cached(&url)
-        {
-            return Ok(Some(t));
         }
         let mut t = DeltaTable::try_from_url(url.clone())
             .await
@@ -367,7 +389,13 @@ impl Lake {
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(url, t.clone());
+                .insert(
+                    url,
+                    Held {
+                        table: t.clone(),
+                        settled: None,
+                    },
+                );
         }
         if let Some(v) = version {
             t.load_version(v as u64)
@@ -380,31 +408,39 @@ impl Lake {
     /// The cached newest snapshot of a folder table, if its log holds that commit and no later
     /// one (a commit by any writer, this process or another, adds the next log file).
     fn cached(&self, url: &Url) -> Option<DeltaTable> {
-        let t = self
-            .latest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(url)
-            .cloned()?;
-        let v = t.version()? as i64;
-        current_in_log(url, v).then_some(t)
+        self.held(url, DeltaTable::clone)
+    }
+
+    /// `f` of the cached newest snapshot of a folder table while it is current. One look at the
+    /// log folder's time settles it when that time is settled and unchanged; otherwise the log's
+    /// files are asked, the time read before them so that a commit between the two is never missed.
+    fn held<R>(&self, url: &Url, f: impl FnOnce(&DeltaTable) -> R) -> Option<R> {
+        let time = log_time(url)?;
+        let (v, settled) = {
+            let m = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+            let held = m.get(url)?;
+            if held.settled == Some(time) {
+                return Some(f(&held.table));
+            }
+            (ver(&held.table)?, held.settled)
+        };
+        if !current_in_log(url, v) {
+            return None;
+        }
+        let mut m = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        let held = m.get_mut(url).filter(|h| ver(&h.table) == Some(v))?;
+        if settled.is_none() && time.elapsed().is_ok_and(|d| d >= SETTLED) {
+            held.settled = Some(time);
+        }
+        Some(f(&held.table))
     }
 
     /// A table's newest version: the cached snapshot's while it is current (no snapshot
     /// copied), else the table opened.
     pub(crate) async fn current_version(&self, spec: &TableSpec) -> Result<Option<i64>> {
         let url = self.locate(spec.library.key(), &spec.name)?;
-        let held = self
-            .latest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&url)
-            .and_then(|t| t.version())
-            .map(|v| v as i64);
-        if let Some(v) = held
-            && current_in_log(&url, v)
-        {
-            return Ok(Some(v));
+        if let Some(v) = self.held(&url, ver) {
+            return Ok(v);
         }
         Ok(self.delta_at(url, None).await?.as_ref().and_then(ver))
     }

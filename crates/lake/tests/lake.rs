@@ -808,6 +808,44 @@ async fn uniqueness_comes_from_each_files_sketch_and_a_file_without_one_is_sketc
 }
 
 #[tokio::test]
+async fn a_commit_by_another_process_is_read_at_once_though_the_log_looked_settled() {
+    let (dir, lake, db) = setup().await;
+    deliver_people(&lake, dir.path(), 200, 3000).await;
+    let count = |lake: Lake| async move {
+        let r = lake
+            .sql(
+                &Caller::system(),
+                "SELECT count(*) AS n FROM people",
+                &BTreeMap::new(),
+                10,
+            )
+            .await
+            .expect("sql");
+        r.rows[0]["n"].clone()
+    };
+    // The log folder last changed an hour ago: reads trust its unchanged time from now on.
+    let log = dir.path().join("lake/business/people/_delta_log");
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::open(&log)
+        .and_then(|f| f.set_modified(hour_ago))
+        .expect("age the log folder");
+    let before = count(lake.clone()).await;
+    assert_eq!(count(lake.clone()).await, before);
+    // Another process (its own cache) adds rows; this one sees them on its next read.
+    let other = Lake::open(
+        dir.path().join("lake").to_str().expect("path"),
+        db.open().await,
+    )
+    .expect("lake");
+    let more = dir.path().join("more.csv");
+    write_people(&more, 300, 3000);
+    people(&other, &more, "more.csv").await.expect("ingest");
+    let after = count(lake.clone()).await;
+    assert_eq!(after, count(other.clone()).await);
+    assert_ne!(after, before, "the other writer's rows are read");
+}
+
+#[tokio::test]
 async fn two_writers_of_one_table_never_both_replace_the_same_rows() {
     let (dir, lake, db) = setup().await;
     let sys = Caller::system();
