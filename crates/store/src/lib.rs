@@ -50,6 +50,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Each SQLite connection's page cache: 8 MiB (of the pool's at most 4 connections).
+const SQLITE_CACHE: &str = "PRAGMA cache_size = -8192";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
@@ -138,6 +141,17 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    // SQLite keeps 2 MB of pages per connection unless told: too few for the
+                    // indexes every person's file is read through, which were then read
+                    // from the OS again on every decision.
+                    if backend == Backend::Sqlite {
+                        sqlx::Executor::execute(conn, SQLITE_CACHE).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .map_err(|e| {

@@ -1995,3 +1995,20 @@ async fn service_notices_queue_claim_and_settle(store: Store, _: &str) {
     states.sort();
     assert_eq!(states, [("retrying".to_owned(), 1), ("sent".to_owned(), 1)]);
 }
+
+/// Every pooled SQLite connection gets the larger page cache, not only the first.
+#[tokio::test]
+async fn every_sqlite_connection_keeps_an_eight_mebibyte_page_cache() {
+    let db = shuju_store::testing::sqlite();
+    let store = db.open().await;
+    let mut held = vec![];
+    for _ in 0..3 {
+        let mut conn = store.pool().acquire().await.expect("connection");
+        let kib: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pragma");
+        assert_eq!(kib, -8192);
+        held.push(conn);
+    }
+}
