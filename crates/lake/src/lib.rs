@@ -416,20 +416,22 @@ impl Lake {
     /// files are asked, the time read before them so that a commit between the two is never missed.
     fn held<R>(&self, url: &Url, f: impl FnOnce(&DeltaTable) -> R) -> Option<R> {
         let time = log_time(url)?;
-        let (v, settled) = {
+        let v = {
             let m = self.latest.lock().unwrap_or_else(|e| e.into_inner());
             let held = m.get(url)?;
             if held.settled == Some(time) {
                 return Some(f(&held.table));
             }
-            (ver(&held.table)?, held.settled)
+            ver(&held.table)?
         };
         if !current_in_log(url, v) {
             return None;
         }
         let mut m = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let held = m.get_mut(url).filter(|h| ver(&h.table) == Some(v))?;
-        if settled.is_none() && time.elapsed().is_ok_and(|d| d >= SETTLED) {
+        // Also when the folder changed without a commit (a checkpoint, a losing writer's file):
+        // the time read before the log showed `v` current is as good as the first one.
+        if time.elapsed().is_ok_and(|d| d >= SETTLED) {
             held.settled = Some(time);
         }
         Some(f(&held.table))
