@@ -174,7 +174,6 @@ struct Flagged {
 
 /// A folder table's newest snapshot, and the modification time its log folder had when the log
 /// last showed the snapshot current.
-#[derive(Clone)]
 struct Held {
     table: DeltaTable,
     /// Kept only when that time was already [`SETTLED`] old: a commit, by this process or another,
@@ -186,20 +185,18 @@ struct Held {
 /// How old a log folder's modification time must be before an unchanged time proves no commit.
 const SETTLED: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The modification time of a folder table's log folder, `None` when it has none.
-fn log_time(url: &Url) -> Option<std::time::SystemTime> {
-    let p = url.to_file_path().ok()?;
-    std::fs::metadata(p.join("_delta_log"))
-        .and_then(|m| m.modified())
-        .ok()
+/// The transaction log folder of a folder table (`None` for a table in an object store).
+fn log_dir(url: &Url) -> Option<PathBuf> {
+    Some(url.to_file_path().ok()?.join("_delta_log"))
 }
 
-/// Whether a folder table's log holds commit `v` and no later one.
-fn current_in_log(url: &Url, v: i64) -> bool {
-    let Ok(p) = url.to_file_path() else {
-        return false;
-    };
-    let log = p.join("_delta_log");
+/// The modification time of a log folder, `None` when there is none.
+fn log_time(log: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(log).and_then(|m| m.modified()).ok()
+}
+
+/// Whether a log folder holds commit `v` and no later one.
+fn current_in_log(log: &Path, v: i64) -> bool {
     log.join(format!("{v:020}.json")).is_file() && !log.join(format!("{:020}.json", v + 1)).exists()
 }
 
@@ -374,8 +371,8 @@ impl Lake {
         }
         // A folder without a transaction log holds no table (yet): no need to ask the kernel.
         if url.scheme() == "file"
-            && let Ok(p) = url.to_file_path()
-            && !p.join("_delta_log").is_dir()
+            && let Some(log) = log_dir(&url)
+            && !log.is_dir()
         {
             return Ok(None);
         }
@@ -415,7 +412,8 @@ impl Lake {
     /// log folder's time settles it when that time is settled and unchanged; otherwise the log's
     /// files are asked, the time read before them so that a commit between the two is never missed.
     fn held<R>(&self, url: &Url, f: impl FnOnce(&DeltaTable) -> R) -> Option<R> {
-        let time = log_time(url)?;
+        let log = log_dir(url)?;
+        let time = log_time(&log)?;
         let v = {
             let m = self.latest.lock().unwrap_or_else(|e| e.into_inner());
             let held = m.get(url)?;
@@ -424,7 +422,7 @@ impl Lake {
             }
             ver(&held.table)?
         };
-        if !current_in_log(url, v) {
+        if !current_in_log(&log, v) {
             return None;
         }
         let mut m = self.latest.lock().unwrap_or_else(|e| e.into_inner());
