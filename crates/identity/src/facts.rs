@@ -70,6 +70,11 @@ pub struct FactDef {
     pub divide: Option<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub round: bool,
+    /// Licence types (by key) whose valid licences the person holds count as values too: a
+    /// licence the platform issued (an individual business registered in seconds) is known at
+    /// once, before the department's next delivery lists what it licensed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licences: Vec<String>,
     /// Another fact whose answer is taken when this one finds nothing (0, false, none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otherwise: Option<String>,
@@ -109,8 +114,14 @@ impl FactDef {
         if self.label.trim().is_empty() {
             return Err(Error::invalid("label", "say what the fact means"));
         }
-        if self.of.is_empty() {
+        if self.of.is_empty() && self.licences.is_empty() {
             return Err(Error::invalid("of", "a fact reads at least one element"));
+        }
+        if let Some(bad) = self.licences.iter().find(|k| !ident(k)) {
+            return Err(Error::invalid(
+                "licences",
+                format!("{bad:?} is not a licence type's key"),
+            ));
         }
         for (i, p) in self.of.iter().enumerate() {
             for e in std::iter::once(&p.element)
@@ -201,6 +212,11 @@ pub fn evaluate(
                     }
                 }
                 vals.push((v, f.date.as_deref()));
+            }
+        }
+        for l in &file.licences {
+            if l.status == "valid" && d.licences.contains(&l.type_key) {
+                vals.push((l.license_id.clone(), Some(l.valid_from.as_str())));
             }
         }
         let is = |v: &str| {
@@ -324,6 +340,43 @@ mod tests {
             r#"{"inputs": [{"field": "income"}, {"field": "age"}]}"#,
         );
         assert_eq!(used, vec!["age@1", "income@1", "fund_income@1"]);
+    }
+
+    /// A valid licence of a type a fact names counts; a revoked one, or another type, does not.
+    #[test]
+    fn a_licence_issued_here_counts_in_the_fact_that_names_its_type() {
+        let defs = built_in().unwrap();
+        let held = |id: &str, key: &str, status: &str| crate::files::LicenceHeld {
+            license_id: id.into(),
+            type_key: key.into(),
+            kind: String::new(),
+            status: status.into(),
+            valid_from: "2026-12-01".into(),
+            valid_until: None,
+        };
+        let file = |licences| PersonFile {
+            person_id: "p".into(),
+            masked: false,
+            facts: vec![],
+            household: vec![],
+            licences,
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let count =
+            |f: &PersonFile| evaluate(&defs, f, &[], today)["individual_businesses"].clone();
+        assert_eq!(count(&file(vec![])), json!(0));
+        let ib = "individual_business_licence";
+        assert_eq!(count(&file(vec![held("a", ib, "valid")])), json!(1));
+        assert_eq!(
+            count(&file(vec![
+                held("a", ib, "revoked"),
+                held("b", "driving_licence", "valid")
+            ])),
+            json!(0)
+        );
+        let mut d = defs[0].clone();
+        d.licences = vec!["Not A Key".into()];
+        assert!(d.validate(&[]).is_err());
     }
 
     #[test]

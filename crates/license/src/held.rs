@@ -12,6 +12,9 @@ use std::collections::HashMap;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenceHeld {
     pub license_id: String,
+    /// The licence type's key (`individual_business_licence`), as facts and matters name it.
+    pub type_key: String,
+    /// The licence type's name (个体工商户营业执照).
     pub kind: String,
     pub status: String,
     pub valid_from: String,
@@ -25,10 +28,10 @@ pub async fn licences_of(store: &Store, holders: &[String]) -> Result<Vec<Licenc
     if holders.is_empty() {
         return Ok(out);
     }
-    let types: HashMap<i64, String> = lic::types(store)
+    let types: HashMap<i64, (String, String)> = lic::types(store)
         .await?
         .into_iter()
-        .map(|t| (t.id, t.name))
+        .map(|t| (t.id, (t.type_key, t.name)))
         .collect();
     for h in holders {
         let f = lic::LicenseFilter {
@@ -37,9 +40,11 @@ pub async fn licences_of(store: &Store, holders: &[String]) -> Result<Vec<Licenc
         };
         let page = shuju_store::Page { page: 1, size: 100 };
         for l in lic::list(store, &f, page).await?.items {
+            let (type_key, kind) = types.get(&l.type_id).cloned().unwrap_or_default();
             out.push(LicenceHeld {
                 license_id: l.license_id,
-                kind: types.get(&l.type_id).cloned().unwrap_or_default(),
+                type_key,
+                kind,
                 status: l.status,
                 valid_from: l.valid_from,
                 valid_until: l.valid_until,

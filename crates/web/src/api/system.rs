@@ -147,7 +147,7 @@ pub async fn openapi(State(s): State<AppState>) -> Response {
 pub async fn docs() -> Html<&'static str> {
     Html(
         r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>Shuju API</title>
+<html lang="en"><head><meta charset="utf-8"><title>Shuju API</title>
 <link rel="stylesheet" href="/assets/vendor/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="/assets/vendor/swagger-ui-bundle.js"></script>

@@ -173,7 +173,7 @@ pub async fn login_submit(
         Err(e) => login_form(
             lang,
             &next,
-            Some(e.message),
+            Some(crate::i18n::say(lang, &e)),
             crate::error::status_of(e.code),
         ),
     }

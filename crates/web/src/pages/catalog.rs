@@ -54,8 +54,25 @@ async fn tree(s: &AppState, c: &Caller) -> Result<Vec<TreeNode>> {
         .collect())
 }
 
+/// The providers' tree for browsing the catalog: every department, whatever the reader's data
+/// scope (the catalog names its providers to every reader; only what a form may choose is scoped).
+async fn providers(s: &AppState) -> Result<Vec<TreeNode>> {
+    Ok(s.admin
+        .dept_tree()
+        .await?
+        .ordered()
+        .into_iter()
+        .map(|(depth, d)| TreeNode {
+            id: d.id,
+            parent_id: d.parent_id,
+            name: d.name.clone(),
+            depth,
+        })
+        .collect())
+}
+
 /// Labels for the enumerations, keyed by their values, for tables and drop-downs.
-fn labels() -> Value {
+pub(super) fn labels() -> Value {
     let map =
         |pairs: Vec<(&'static str, &'static str)>| pairs.into_iter().collect::<BTreeMap<_, _>>();
     context! {
@@ -149,7 +166,7 @@ pub async fn browse(
             size: Some(20),
         };
         let (hits, views) = s.catalog.search(c, params.query(), q.mine(), q.under).await?;
-        let tree = tree(&s, c).await?;
+        let tree = providers(&s).await?;
         let dept_names: BTreeMap<String, String> = s.admin.dept_tree().await?.depts.into_iter().map(|d| (d.id.to_string(), d.name)).collect();
         let l = labels();
         let mut facets = BTreeMap::new();
@@ -468,7 +485,7 @@ pub async fn entry_create(
             Some("ok_saved"),
             None,
         ),
-        Err(err) => match form_ctx(&s, &pc, None, e, Some(err.message)).await {
+        Err(err) => match form_ctx(&s, &pc, None, e, Some(crate::i18n::say(pc.lang, &err))).await {
             Ok(ctx) => render("catalog_form.html", ctx),
             Err(e) => page_error(e),
         },
@@ -501,10 +518,12 @@ pub async fn entry_update(
             Some("ok_saved"),
             None,
         ),
-        Err(err) => match form_ctx(&s, &pc, Some(id), e, Some(err.message)).await {
-            Ok(ctx) => render("catalog_form.html", ctx),
-            Err(e) => page_error(e),
-        },
+        Err(err) => {
+            match form_ctx(&s, &pc, Some(id), e, Some(crate::i18n::say(pc.lang, &err))).await {
+                Ok(ctx) => render("catalog_form.html", ctx),
+                Err(e) => page_error(e),
+            }
+        }
     }
 }
 
@@ -645,7 +664,7 @@ pub async fn systems_page(
             page => crate::api::Paged::map(p, SystemView::from),
             dept_names => names,
             produced => produced,
-            tree => tree(&s, c).await?,
+            tree => providers(&s).await?,
             total => total, cloud => cloud,
             rate => if total > 0 { format!("{:.1}%", cloud as f64 * 100.0 / total as f64) } else { "—".into() },
             pager_base => "/catalog/systems?",

@@ -39,6 +39,7 @@ pub async fn elements_page(
         Ok(context! {
             elements => s.catalog.list_elements(&pc.caller).await?,
             can_edit => pc.caller.can(perm::ELEMENT_EDIT),
+            labels => super::catalog::labels(),
             report => None::<shuju_catalog::elements::ElementImport>,
             ..base(&pc, "elements", &Flash::take(&pc, q.flash.as_deref()))
         })
@@ -62,6 +63,7 @@ pub async fn import(State(s): State<AppState>, pc: PageCaller, m: Multipart) -> 
         Ok::<_, shuju_types::Error>(context! {
             elements => s.catalog.list_elements(&pc.caller).await?,
             can_edit => pc.caller.can(perm::ELEMENT_EDIT),
+            labels => super::catalog::labels(),
             report => report,
             ..base(&pc, "elements", &Flash::default())
         })

@@ -48,7 +48,7 @@ pub async fn data_use_page(
     let (uses, err) = match &subject {
         Some(sub) => match s.gateway.data_use(&pc.caller, sub).await {
             Ok(v) => (Some(v), None),
-            Err(e) => (None, Some(e.message)),
+            Err(e) => (None, Some(crate::i18n::say(pc.lang, &e))),
         },
         None => (None, None),
     };

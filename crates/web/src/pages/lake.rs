@@ -127,7 +127,7 @@ pub async fn table_page(
             history => history.iter().map(|h| context! { version => h.version, at => h.timestamp.and_then(beijing), operation => h.operation, tags => h.shuju.to_string() }).collect::<Vec<_>>(),
             quality => latest,
             trend => trend,
-            rejects => rejects.iter().map(|r| context! { job => r.job, file => r.file_name, row => r.row, column => r.column, reason => r.reason, raw => r.raw.to_string() }).collect::<Vec<_>>(),
+            rejects => rejects.iter().map(|r| context! { job => r.job, file => r.file_name, row => r.row, column => r.column, reason => crate::i18n::text(pc.lang, &r.reason), raw => r.raw.to_string() }).collect::<Vec<_>>(),
             jobs => jobs,
             can_ingest => c.can(perm::LAKE_INGEST),
             can_edit => c.can(perm::LAKE_EDIT),
@@ -215,9 +215,12 @@ pub async fn deliver(
         Ok(r) => back(
             &pc,
             &to,
-            Some(&format!(
-                "job {}: read {}, inserted {}, updated {}, rejected {}",
-                r.job_id, r.rows_read, r.inserted, r.updated, r.rejected
+            Some(&crate::i18n::text(
+                pc.lang,
+                &format!(
+                    "job {}: read {}, inserted {}, updated {}, rejected {}",
+                    r.job_id, r.rows_read, r.inserted, r.updated, r.rejected
+                ),
             )),
             None,
         ),
@@ -287,7 +290,7 @@ pub async fn sql_run(State(s): State<AppState>, CheckedForm { pc, f }: CheckedFo
             }),
             None,
         ),
-        Err(e) => (None, Some(e.message)),
+        Err(e) => (None, Some(crate::i18n::say(pc.lang, &e))),
     };
     render(
         "lake_sql.html",

@@ -128,7 +128,18 @@ pub async fn issue_bulk(State(s): State<AppState>, CheckedForm { pc, f }: Checke
 #[utoipa::path(get, path = "/wallet", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn wallet_page(State(s): State<AppState>, pc: PageCaller) -> Response {
     let r = async {
-        let (holder, licenses) = s.licenses.wallet(&pc.caller).await?;
+        // An account that may hold a wallet but is not bound to a holder yet (the administrator)
+        // meets an empty wallet saying who binds it, not an error.
+        let (holder, licenses, flash) = match s.licenses.wallet(&pc.caller).await {
+            Ok((h, l)) => (Some(h), l, Flash::default()),
+            Err(e)
+                if e.code == shuju_types::ErrorCode::PermissionDenied
+                    && pc.caller.can(perm::WALLET) =>
+            {
+                (None, Vec::new(), Flash::err(crate::i18n::say(pc.lang, &e)))
+            }
+            Err(e) => return Err(e),
+        };
         let matters = s.licenses.matters().await?;
         Ok::<_, shuju_types::Error>(context! {
             holder => holder,
@@ -137,7 +148,7 @@ pub async fn wallet_page(State(s): State<AppState>, pc: PageCaller) -> Response 
                 context! { l => LicenseDto::from(v), matters => ms }
             }).collect::<Vec<_>>(),
             nonce => s.licenses.page_nonce("window-01")?,
-            ..base(&pc, "wallet", &Flash::default())
+            ..base(&pc, "wallet", &flash)
         })
     }
     .await;
@@ -281,7 +292,7 @@ pub async fn verify_submit(
         Ok(v) => {
             context! { valid => true, license_id => v.license_id, vct => v.vct, issuer => v.issuer, claims => v.claims }
         }
-        Err(e) => context! { valid => false, reason => e.message },
+        Err(e) => context! { valid => false, reason => crate::i18n::say(pc.lang, &e) },
     };
     render(
         "license_verify.html",

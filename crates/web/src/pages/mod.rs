@@ -23,7 +23,7 @@ use crate::i18n::{self, Lang};
 use crate::{AppState, WebConfig};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Environment, State as JState, Value, context};
 use serde::Serialize;
@@ -69,10 +69,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "logininfor.html",
         include_str!("../../templates/logininfor.html"),
     ),
-    (
-        "not_found.html",
-        include_str!("../../templates/not_found.html"),
-    ),
+    ("error.html", include_str!("../../templates/error.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
     (
         "licenses.html",
@@ -182,6 +179,14 @@ fn env() -> &'static Environment<'static> {
             }
         }
         env.add_filter("dt", local_time);
+        // A message of the Rust layer (a reason, a comparison level), in the page's language.
+        env.add_filter("say", |state: &JState, text: &str| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|v| v.as_str().and_then(Lang::parse))
+                .unwrap_or(Lang::Zh);
+            i18n::text(lang, text)
+        });
         env.add_function("t", |state: &JState, key: &str| -> String {
             let lang = state
                 .lookup("lang")
@@ -220,17 +225,33 @@ pub fn render(name: &str, ctx: Value) -> Response {
     }
 }
 
-pub fn not_found_page(request_id: &str) -> Response {
+/// An error as a page in the reader's language: what went wrong, why (the message of the Rust
+/// layer, translated), what to do next, and the request id to quote.
+pub fn error_page(lang: Lang, status: StatusCode, code: &str, message: &str, id: &str) -> Response {
     let mut r = render(
-        "not_found.html",
-        context! { lang => "zh-CN", other_lang => "en", request_id => request_id },
+        "error.html",
+        context! {
+            lang => lang.code(),
+            other_lang => if lang == Lang::Zh { "en" } else { "zh-CN" },
+            status => status.as_u16(),
+            code => code,
+            message => i18n::text(lang, message),
+            request_id => id,
+        },
     );
-    *r.status_mut() = StatusCode::NOT_FOUND;
+    if r.status().is_success() {
+        *r.status_mut() = status;
+    }
     r
 }
 
 pub fn lang_of(parts: &Parts) -> Lang {
-    cookie(parts, LANG_COOKIE)
+    lang_in(&parts.headers)
+}
+
+/// The language the `lang` cookie in these headers chose; Chinese when none.
+pub fn lang_in(headers: &HeaderMap) -> Lang {
+    crate::extract::cookie_in(headers, LANG_COOKIE)
         .and_then(Lang::parse)
         .unwrap_or(Lang::Zh)
 }
@@ -452,10 +473,11 @@ pub fn base(pc: &PageCaller, active: &str, flash: &Flash) -> Value {
 }
 
 /// Redirect back to `to` with a message for the next page: `ok` a message key (or a sentence the
-/// server composed), `err` why it was refused. The text stays on the server ([`flash`]).
+/// server composed), `err` why it was refused, in the page's language ([`i18n::text`]). The text
+/// stays on the server ([`flash`]).
 pub fn back(pc: &PageCaller, to: &str, ok: Option<&str>, err: Option<&str>) -> Response {
     let f = match (ok, err) {
-        (_, Some(e)) => Flash::err(e),
+        (_, Some(e)) => Flash::err(i18n::text(pc.lang, e)),
         (Some(k), None) => Flash {
             ok: Some(i18n::t(pc.lang, k)),
             err: None,
@@ -578,11 +600,9 @@ pub fn page_error(e: shuju_types::Error) -> Response {
 }
 
 pub fn csrf_refused() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        Html("CSRF token missing or wrong: reload the page and try again."),
-    )
-        .into_response()
+    page_error(shuju_types::Error::forbidden(
+        "the form's security token is missing or out of date: reload the page and try again",
+    ))
 }
 
 /// A session cookie: HttpOnly, SameSite=Lax, Secure when configured.

@@ -54,7 +54,7 @@ pub async fn search_page(
             .await
         {
             Ok(v) => (Some(v), None),
-            Err(e) => (None, Some(e.message)),
+            Err(e) => (None, Some(crate::i18n::say(pc.lang, &e))),
         }
     } else {
         (None, None)
@@ -91,10 +91,13 @@ pub async fn file_page(
     Query(q): Query<FileQuery>,
 ) -> Response {
     let purpose = purpose_of(&mut pc, &q);
-    let (file, err) = shown(match purpose {
-        Some(_) => Some(s.persons.file(&pc.caller, &id).await),
-        None => None,
-    });
+    let (file, err) = shown(
+        pc.lang,
+        match purpose {
+            Some(_) => Some(s.persons.file(&pc.caller, &id).await),
+            None => None,
+        },
+    );
     let rule_sets = match super::unless_denied(s.persons.rule_sets(&pc.caller).await) {
         Ok(r) => r,
         Err(e) => return super::page_error(e),
@@ -107,7 +110,7 @@ pub async fn file_page(
             rule_sets => rule_sets,
             file => file.map(|f| context! {
                 masked => f.masked,
-                facts => facts(&f.facts),
+                facts => facts(&f.facts, pc.lang),
                 household => f.household,
                 licences => f.licences,
             }),
@@ -124,23 +127,26 @@ fn purpose_of(pc: &mut PageCaller, q: &FileQuery) -> Option<String> {
 }
 
 /// A file as a page shows it: the file, or the message of why it could not be opened.
-fn shown<T>(r: Option<shuju_types::Result<T>>) -> (Option<T>, Option<String>) {
+fn shown<T>(
+    lang: crate::i18n::Lang,
+    r: Option<shuju_types::Result<T>>,
+) -> (Option<T>, Option<String>) {
     match r {
         Some(Ok(f)) => (Some(f), None),
-        Some(Err(e)) => (None, Some(e.message)),
+        Some(Err(e)) => (None, Some(crate::i18n::say(lang, &e))),
         None => (None, None),
     }
 }
 
 /// Facts as the file pages show them: each with its source, versions, dates and fields.
-fn facts(facts: &[shuju_identity::files::Fact]) -> Vec<minijinja::Value> {
+fn facts(facts: &[shuju_identity::files::Fact], lang: crate::i18n::Lang) -> Vec<minijinja::Value> {
     facts
         .iter()
         .map(|x| {
             context! {
                 kind => x.kind, table => x.table, version => x.version, key => x.record_key, method => x.method,
                 date => x.date, delivered => x.delivered, delivered_in => x.delivered_in, entity => x.entity,
-                flagged => x.flagged.iter().map(|(c, why)| (c.clone(), why.clone(), x.as_written.get(c).cloned())).collect::<Vec<_>>(),
+                flagged => x.flagged.iter().map(|(c, why)| (c.clone(), crate::i18n::text(lang, why), x.as_written.get(c).cloned())).collect::<Vec<_>>(),
                 fields => x.row.iter().map(|(k, v)| (k.clone(), match v {
                     serde_json::Value::String(s) => s.clone(),
                     serde_json::Value::Null => "—".into(),
@@ -210,7 +216,7 @@ pub async fn check_page(
     pc.caller.purpose = blank(&q.purpose).map(str::to_owned);
     let (result, err) = match s.persons.check(&pc.caller, &id, &key).await {
         Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e.message)),
+        Err(e) => (None, Some(crate::i18n::say(pc.lang, &e))),
     };
     page(
         "person_check.html",
@@ -393,7 +399,7 @@ pub async fn rule_test(
     };
     let (result, err) = match outcome {
         Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e.message)),
+        Err(e) => (None, Some(crate::i18n::say(pc.lang, &e))),
     };
     super::render(
         "rule.html",
@@ -423,7 +429,7 @@ pub async fn enterprises_page(
             .await
         {
             Ok(v) => (Some(v), None),
-            Err(e) => (None, Some(e.message)),
+            Err(e) => (None, Some(crate::i18n::say(pc.lang, &e))),
         }
     } else {
         (None, None)
@@ -447,10 +453,13 @@ pub async fn enterprise_page(
     Query(q): Query<FileQuery>,
 ) -> Response {
     let purpose = purpose_of(&mut pc, &q);
-    let (file, err) = shown(match purpose {
-        Some(_) => Some(s.enterprises.file(&pc.caller, &code).await),
-        None => None,
-    });
+    let (file, err) = shown(
+        pc.lang,
+        match purpose {
+            Some(_) => Some(s.enterprises.file(&pc.caller, &code).await),
+            None => None,
+        },
+    );
     page(
         "enterprise.html",
         Ok(context! {
@@ -459,7 +468,7 @@ pub async fn enterprise_page(
             file => file.map(|f| context! {
                 enterprise_id => f.enterprise_id, credit_code => f.credit_code, name => f.name, status => f.status,
                 person => f.legal_representative_person, masked => f.masked, credit => f.credit,
-                facts => facts(&f.facts), licences => f.licences,
+                facts => facts(&f.facts, pc.lang), licences => f.licences,
             }),
             ..base(&pc, "enterprises", &Flash { ok: None, err })
         }),

@@ -254,8 +254,10 @@ pub async fn kiosk_apply(
         Err(e) if e.code == shuju_types::ErrorCode::Internal => page_error(e),
         Err(e) => {
             let msg = match &e.field {
-                Some(field) => format!("{field}: {}", e.message),
-                None => e.message.clone(),
+                Some(field) if !e.message.starts_with(field.as_str()) => {
+                    format!("{field}: {}", crate::i18n::say(pc.lang, &e))
+                }
+                _ => crate::i18n::say(pc.lang, &e),
             };
             let r = kiosk_form(&s, &pc, &code, Some(&f), Some(msg)).await;
             let mut resp = page("kiosk.html", r);

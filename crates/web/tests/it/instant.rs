@@ -787,6 +787,20 @@ async fn an_individual_business_is_registered_in_seconds_and_its_licence_held_by
             .await;
         assert_eq!(receipt["payload"]["outcome"], "approved", "{receipt}");
         assert_eq!(receipt["payload"]["rule_set"]["key"], "individual_business");
+        // The licence just issued counts at once: a second business by the same operator is
+        // not approved in seconds (the registry has not delivered the first one yet).
+        let r = app
+            .post(
+                &me,
+                "/api/v1/cases",
+                json!({"matter": BUSINESS, "consent": true,
+                       "values": {"trade_name": format!("阳谷县二店{i}号"), "premises": "阳谷县博济桥街道"}}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+        let again: Value = r.json().await.unwrap();
+        assert_ne!(again["status"], "approved", "{again}");
+        assert!(again["case"]["license"].is_null(), "{again}");
     }
     assert!(approved > 0, "no operator of eight was approved");
 }

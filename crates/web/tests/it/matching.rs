@@ -269,8 +269,8 @@ async fn two_deliveries_link_to_each_other_before_any_full_run_and_flagged_recor
         .page(&browser, &format!("/persons/{pid}?purpose=check"))
         .await;
     assert!(
-        page.contains("check character"),
-        "the file page shows the flag: {page}"
+        page.contains("校验码不符"),
+        "the file page shows the flag, in Chinese: {page}"
     );
 
     // The legacy 15-digit ID was widened: that record joined by ID.

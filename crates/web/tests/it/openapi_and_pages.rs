@@ -260,7 +260,90 @@ async fn pages_redirect_to_login_and_forms_need_the_csrf_token() {
         .unwrap();
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     let html = app.page(&client, &to).await;
-    assert!(html.contains("uscc: must be 18 characters"), "{to}");
+    assert!(html.contains("uscc：须为 18 位（GB 32100）"), "{to}");
+}
+
+/// A page's error is a page in the reader's language, with what to do next, never the API's JSON
+/// body; an API caller gets Chinese messages by asking for them.
+#[tokio::test]
+async fn errors_are_pages_in_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    app.account_with_role(&admin, "qiye_agent", "license_holder")
+        .await;
+    let (browser, _) =
+        crate::common::browser_login(&app, "qiye_agent", "Changed-Pass-2", "/home").await;
+    let html = |r: reqwest::Response| async move {
+        let status = r.status();
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/html"), "{kind}");
+        (status, r.text().await.unwrap())
+    };
+    // An official page an enterprise agent opens: denied, and how to ask.
+    let r = browser
+        .get(app.url("/rules"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = html(r).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        page.contains("无权访问") && page.contains("申请共享"),
+        "{page}"
+    );
+    assert!(page.contains("缺少权限"), "the reason, in Chinese: {page}");
+    assert!(
+        !page.contains("\"code\"") && !page.contains("missing permission"),
+        "{page}"
+    );
+    // A form without its token, and an unknown address.
+    let r = browser
+        .post(app.url("/password"))
+        .header("accept", "text/html")
+        .form(&[("old_password", "x")])
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = html(r).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("安全令牌"), "{page}");
+    let r = browser
+        .get(app.url("/no/such/page"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = html(r).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("没有这个地址"), "{page}");
+    // The English page, for a reader who chose English.
+    let r = app
+        .client
+        .get(app.url("/no/such/page"))
+        .header("accept", "text/html")
+        .header("cookie", "shuju_lang=en")
+        .send()
+        .await
+        .unwrap();
+    let (_, page) = html(r).await;
+    assert!(
+        page.contains("no such route") && !page.contains("没有这个地址"),
+        "{page}"
+    );
+    // The API answers in English unless asked for Chinese.
+    for (lang, says) in [
+        (None, "no such route"),
+        (Some("zh-CN,zh;q=0.9"), "没有这个地址"),
+    ] {
+        let mut q = app.client.get(app.url("/api/v1/no/such/route"));
+        if let Some(l) = lang {
+            q = q.header("accept-language", l);
+        }
+        let body = crate::common::error_body(q.send().await.unwrap()).await;
+        assert_eq!(body["message"], says, "{lang:?}");
+        assert_eq!(body["code"], "not_found");
+    }
 }
 
 /// Every JSON response names its schema: a component, or an array or map of one.
