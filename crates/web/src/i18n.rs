@@ -204,6 +204,8 @@ mod tests {
 
     #[test]
     fn messages_are_translated_whole_and_in_parts() {
+        toml::from_str::<Catalogue>(include_str!("../i18n/messages.zh-CN.toml"))
+            .expect("messages.zh-CN.toml parses (a key twice fails it)");
         let zh = |m: &str| text(Lang::Zh, m);
         assert_eq!(zh("wrong username or password"), "用户名或密码错误");
         assert_eq!(
@@ -251,6 +253,11 @@ mod tests {
             r#"(?s)(?:(?:Err\(|ok_or\(|reason: |=> |const [A-Z_]+: &str = |refuse\()\s*(?:format!\(\s*)?"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)"\.(?:to_string|into)\(\))"#,
         )
         .unwrap();
+        // Helpers that make an error from a message: `bad(message)`, `bad(setting, message)`.
+        let helpers = regex::Regex::new(
+            r#"\bbad\(\s*"((?:[^"\\]|\\.)*)"\s*\)|\bbad\(\s*"[^"]*",\s*(?:format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
+        )
+        .unwrap();
         let holes = regex::Regex::new(r"\{[^{}]*\}").unwrap();
         let literal = regex::Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap();
         let m = messages();
@@ -290,8 +297,8 @@ mod tests {
             let src = std::fs::read_to_string(f).unwrap();
             // Unit tests at the end of a file write messages no user meets.
             let src = src.split("#[cfg(test)]").next().unwrap_or("");
-            for c in errors.captures_iter(src) {
-                check(&c[1], f);
+            for c in errors.captures_iter(src).chain(helpers.captures_iter(src)) {
+                check(c.get(1).or(c.get(2)).map_or("", |m| m.as_str()), f);
             }
             // The levels a comparison explains a match with.
             if f.ends_with("er/src/compare.rs")

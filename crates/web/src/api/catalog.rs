@@ -701,6 +701,14 @@ pub struct DcatCatalog {
     #[serde(rename = "dct:description")]
     #[schema(value_type = Object)]
     pub description: serde_json::Value,
+    /// The bureau that publishes the catalog (`foaf:Agent`).
+    #[serde(rename = "dct:publisher")]
+    #[schema(value_type = Object)]
+    pub publisher: serde_json::Value,
+    /// The libraries (基础库, 主题库, 部门库) the datasets' themes come from.
+    #[serde(rename = "dcat:themeTaxonomy")]
+    #[schema(value_type = Object)]
+    pub theme_taxonomy: serde_json::Value,
     #[serde(rename = "dcat:dataset")]
     #[schema(value_type = Vec<Object>)]
     pub dataset: serde_json::Value,

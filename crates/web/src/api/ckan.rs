@@ -638,18 +638,37 @@ pub async fn dcat_document(
                 "dct:identifier": x.code,
                 "dct:title": {"@value": x.name, "@language": "zh"},
                 "dct:description": {"@value": x.summary, "@language": "zh"},
-                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": x.provider_name, "dct:identifier": x.provider_code},
+                "dct:publisher": {
+                    "@id": format!("urn:shuju:agent:{}", x.provider_code),
+                    "@type": "foaf:Agent",
+                    "foaf:name": {"@value": x.provider_name, "@language": "zh"},
+                    "dct:identifier": x.provider_code,
+                },
                 "dcat:keyword": x.classification,
-                "dcat:theme": x.library.key(),
-                "dct:accrualPeriodicity": {"@id": format!("http://publications.europa.eu/resource/authority/frequency/{}", x.update_cycle.eu_frequency())},
-                "dct:accessRights": {"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")},
+                "dcat:theme": {
+                    "@id": format!("urn:shuju:library:{}", x.library.key()),
+                    "@type": "skos:Concept",
+                    "skos:prefLabel": {"@value": x.library.label_zh(), "@language": "zh"},
+                    "skos:inScheme": {"@id": "urn:shuju:library"},
+                },
+                "dct:accrualPeriodicity": {
+                    "@id": format!("http://publications.europa.eu/resource/authority/frequency/{}", x.update_cycle.eu_frequency()),
+                    "@type": "dct:Frequency",
+                },
+                "dct:accessRights": {
+                    "@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}"),
+                    "@type": "dct:RightsStatement",
+                },
                 "dct:issued": x.publish_date.as_ref().map(|d| json!({"@value": d, "@type": "xsd:date"})),
                 "dct:modified": {"@value": e.row.updated_at, "@type": "xsd:dateTime"},
                 "dct:relation": x.related.iter().map(|r| json!({"@id": format!("urn:shuju:catalog:{r}")})).collect::<Vec<_>>(),
                 "dcat:distribution": [{
                     "@type": "dcat:Distribution",
-                    "dct:format": x.format.detail,
-                    "dct:title": x.format.category.label_zh(),
+                    "dct:format": {
+                        "@type": "dct:MediaTypeOrExtent",
+                        "rdfs:label": format!("{} {}", x.format.category.label_zh(), x.format.detail).trim(),
+                    },
+                    "dct:title": {"@value": x.format.category.label_zh(), "@language": "zh"},
                     "dcat:accessURL": {"@id": format!("urn:shuju:catalog:{}:{}", x.code, x.sharing.methods.first().map(|m| m.key()).unwrap_or("none"))},
                 }],
             }));
@@ -664,12 +683,27 @@ pub async fn dcat_document(
             "dcat": "http://www.w3.org/ns/dcat#",
             "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
         }),
         id: "urn:shuju:catalog".into(),
         kind: "dcat:Catalog".into(),
         title: json!({"@value": "聊城市政务信息资源目录", "@language": "zh"}),
-        description: json!({"@value": "Published government information resources of the city (DCAT-AP 3)", "@language": "en"}),
+        description: json!([
+            {"@value": "本市已发布的政务信息资源目录（DCAT-AP 3）", "@language": "zh"},
+            {"@value": "Published government information resources of the city (DCAT-AP 3)", "@language": "en"},
+        ]),
+        publisher: json!({
+            "@id": "urn:shuju:agent:bureau",
+            "@type": "foaf:Agent",
+            "foaf:name": {"@value": "聊城市大数据局", "@language": "zh"},
+        }),
+        theme_taxonomy: json!({
+            "@id": "urn:shuju:library",
+            "@type": "skos:ConceptScheme",
+            "dct:title": {"@value": "政务信息资源库（基础库、主题库、部门库）", "@language": "zh"},
+        }),
         dataset: Value::Array(datasets),
     })
 }

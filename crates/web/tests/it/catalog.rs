@@ -135,6 +135,14 @@ async fn each_rule_names_its_field_and_the_fixed_entry_is_published_with_an_audi
         )
         .await;
     assert_eq!(r["status"], "submitted");
+    // The reviewer's workbench counts it, linking to the review queue.
+    let (browser, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/home").await;
+    let home = app.page(&browser, "/home").await;
+    assert!(
+        home.contains("<div class=\"n\">1</div><div class=\"l\">待审核目录</div>"),
+        "{home}"
+    );
     // While under review the provider cannot change it.
     assert_eq!(
         app.put(

@@ -279,6 +279,23 @@ async fn errors_are_pages_in_the_readers_language() {
         assert!(kind.starts_with("text/html"), "{kind}");
         (status, r.text().await.unwrap())
     };
+    // The agent's workbench: what waits for it, never the bureau's internal figures.
+    let home = app.page(&browser, "/home").await;
+    assert!(
+        home.contains("id=\"workbench\"") && home.contains("工作台"),
+        "{home}"
+    );
+    assert!(
+        !home.contains("id=\"figures\"") && !home.contains("审计记录"),
+        "{home}"
+    );
+    let (bureau, _) =
+        crate::common::browser_login(&app, "admin", crate::common::ADMIN_PW, "/home").await;
+    let home = app.page(&bureau, "/home").await;
+    assert!(
+        home.contains("id=\"figures\""),
+        "the bureau sees the figures: {home}"
+    );
     // An official page an enterprise agent opens: denied, and how to ask.
     let r = browser
         .get(app.url("/rules"))
