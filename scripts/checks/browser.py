@@ -100,7 +100,13 @@ with sync_playwright() as p:
             links = page.eval_on_selector_all(
                 "nav.side a", "els => els.map(e => e.getAttribute('href'))"
             )
-            paths = list(dict.fromkeys(["/home"] + [h for h in links if h and h.startswith("/")]))
+            # The workbench's first case (a task to act on, or an applicant's own case) too.
+            cases = page.eval_on_selector_all(
+                "main a[href^='/cases/']", "els => els.map(e => e.getAttribute('href'))"
+            )
+            paths = list(
+                dict.fromkeys(["/home"] + [h for h in links if h and h.startswith("/")] + cases[:1])
+            )
             if len(paths) < 2:
                 fail(user, "/home", width, f"the menu of {role} is empty")
             for path in paths:

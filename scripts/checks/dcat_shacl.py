@@ -50,3 +50,4 @@ wrong = [
 assert not wrong, f"entries not open but PUBLIC: {wrong[:10]}"
 public = sum(1 for d in datasets if d["dct:accessRights"]["@id"] == PUBLIC)
 print(f"{public} PUBLIC datasets, each an entry open without condition (of {len(opening)} published)")
+assert public > 0, "the demo city opens nothing to the public: the check above proved nothing"

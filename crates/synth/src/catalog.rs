@@ -465,7 +465,7 @@ pub fn generate(
         let keep = rng.gen_range(3..=specs.len());
         let mut specs: Vec<&ItemSpec> = specs.into_iter().take(keep).collect();
         specs.sort_by_key(|s| theme.items.iter().position(|x| x.1 == s.1));
-        let items = specs
+        let items: Vec<Item> = specs
             .iter()
             .map(|(iname, col, dt, len, std, sens)| {
                 let sharing = if *sens == Sensitive {
@@ -487,15 +487,22 @@ pub fn generate(
                 }
             })
             .collect();
+        // Opened to the public: a resource shared without condition, some of the time; without
+        // condition (无条件开放) when every item is public (a list of facilities, a policy
+        // register), otherwise on conditions, its public items only.
         let opening = if sharing_kind == SharingKind::Unconditional && rng.gen_bool(0.3) {
-            OpeningKind::Conditional
+            if items.iter().all(|it| it.sensitivity == Public) {
+                OpeningKind::Open
+            } else {
+                OpeningKind::Conditional
+            }
         } else {
             OpeningKind::NotOpen
         };
-        let mut items: Vec<Item> = items;
-        if opening == OpeningKind::Conditional {
+        let mut items = items;
+        if opening != OpeningKind::NotOpen {
             for it in items.iter_mut().filter(|it| it.sensitivity == Public) {
-                it.opening = OpeningKind::Conditional;
+                it.opening = opening;
             }
         }
         let cycles = [

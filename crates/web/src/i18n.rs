@@ -246,7 +246,7 @@ mod tests {
     fn every_message_in_the_code_has_a_chinese_text() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let errors = regex::Regex::new(
-            r#"(?s)Error::(?:invalid|bad_request|not_found|conflict|forbidden|unauthenticated|rate_limited|new)\(\s*(?:ErrorCode::\w+,\s*)?(?:(?:"[^"]*"|F|\w+|[a-z_.]+\(\)|&?format!\([^)]*\)),\s*)?(?:format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
+            r#"(?s)Error::(?:invalid|bad_request|not_found|conflict|forbidden|unauthenticated|rate_limited|new)\(\s*(?:ErrorCode::\w+,\s*)?(?:(?:"[^"]*"|F|\w+|[a-z_.:]+\([^()]*\)|&?format!\([^)]*\)),\s*)?(?:format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
         )
         .unwrap();
         let reasons = regex::Regex::new(

@@ -698,8 +698,9 @@ pub struct DcatCatalog {
     #[serde(rename = "dct:title")]
     #[schema(value_type = Object)]
     pub title: serde_json::Value,
+    /// Language-tagged descriptions (`{"@value", "@language"}`), Chinese and English.
     #[serde(rename = "dct:description")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub description: serde_json::Value,
     /// The bureau that publishes the catalog (`foaf:Agent`).
     #[serde(rename = "dct:publisher")]

@@ -71,6 +71,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("error.html", include_str!("../../templates/error.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
+    ("case.html", include_str!("../../templates/case.html")),
     (
         "licenses.html",
         include_str!("../../templates/licenses.html"),

@@ -1,6 +1,7 @@
-//! Service pages: a decided case's receipt (决定回执), readable, its signatures checked against
-//! the trust list as the page is drawn; and the 24-hour self-service terminal (自助终端) for
-//! instant matters.
+//! Service pages: a case as its officers and applicant see it (form, history, open tasks, and
+//! for an officer holding a task the four acts); a decided case's receipt (决定回执), readable,
+//! its signatures checked against the trust list as the page is drawn; and the 24-hour
+//! self-service terminal (自助终端) for instant matters.
 
 use super::{CheckedForm, Flash, FormPairs, PageCaller, base, page, page_error, render};
 use crate::AppState;
@@ -17,8 +18,102 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(receipt_page))
+        .routes(routes!(case_page))
+        .routes(routes!(case_act))
         .routes(routes!(kiosk_page))
         .routes(routes!(kiosk_matter_page, kiosk_apply))
+}
+
+/// A case: its matter, status, form (with where each value came from), history, and the tasks
+/// still open; an officer whose department and role hold one of them acts on it here. Whoever
+/// may see the case may see it (another's case is not found).
+#[utoipa::path(get, path = "/cases/{id}", tag = "pages", params(("id" = i64, Path)), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn case_page(
+    State(s): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<i64>,
+    crate::extract::Query(q): crate::extract::Query<super::FlashQuery>,
+) -> Response {
+    let c = &pc.caller;
+    let r = async {
+        let v = s.services.case(c, id).await?;
+        // The stages of this case the caller's department and roles may act on.
+        let mine: Vec<String> = if c.can(perm::SERVICE_HANDLE) {
+            s.services
+                .tasks(c)
+                .await?
+                .into_iter()
+                .filter(|t| t.case_id == id)
+                .map(|t| t.stage)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let history: Vec<_> = v
+            .history
+            .iter()
+            .map(|h| {
+                let event = serde_json::to_value(&h.event).unwrap_or_default();
+                let kind = event["type"].as_str().unwrap_or_default().to_owned();
+                let stage = event["stage"].as_str().map(str::to_owned);
+                let reason = event["reason"]
+                    .as_str()
+                    .or(event["note"].as_str())
+                    .map(|r| crate::i18n::text(pc.lang, r));
+                context! { seq => h.seq, at => h.at, actor => h.actor, kind => kind, stage => stage, reason => reason }
+            })
+            .collect();
+        let tasks: Vec<_> = v
+            .case
+            .tasks
+            .iter()
+            .map(|(stage, t)| context! { stage => stage, due => t.due.to_string(), escalated => t.escalated, mine => mine.contains(stage) })
+            .collect();
+        Ok::<_, shuju_types::Error>(context! {
+            id => id,
+            status => v.status,
+            case => context! {
+                matter => v.case.matter, process => v.case.process, opened_on => v.case.opened_on.to_string(),
+                promised_by => v.case.promised_by.to_string(), license => v.case.license, withdrawn => v.case.withdrawn,
+            },
+            form => v.case.form,
+            history => history,
+            tasks => tasks,
+            decided => matches!(v.status.as_str(), "approved" | "refused" | "withdrawn"),
+            ..base(&pc, "home", &super::Flash::take(&pc, q.flash.as_deref()))
+        })
+    }
+    .await;
+    page("case.html", r)
+}
+
+/// Act on an open task of a case: approve, refuse, ask for a correction (补正) or start a special
+/// step, with a note (a refusal's and a correction's note is required by the flow).
+#[utoipa::path(post, path = "/cases/{id}/act", tag = "pages", params(("id" = i64, Path)), request_body(content = FormPairs, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "redirect")))]
+pub async fn case_act(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CheckedForm { pc, f }: CheckedForm,
+) -> Response {
+    let to = format!("/cases/{id}");
+    let act = match serde_json::from_value::<shuju_service::case::Act>(serde_json::Value::String(
+        f.str("act"),
+    )) {
+        Ok(a) => a,
+        Err(_) => {
+            return super::back(
+                &pc,
+                &to,
+                None,
+                Some("act: must be approve, refuse, correct or special_step"),
+            );
+        }
+    };
+    let r = s
+        .services
+        .act(&pc.caller, id, &f.str("stage"), act, &f.str("note"))
+        .await;
+    super::after(&pc, r, &to, "case_acted", &to)
 }
 
 /// A decided case's receipt: what decided it and why, the facts as hashes, the e-licenses shown,

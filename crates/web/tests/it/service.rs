@@ -372,8 +372,43 @@ async fn the_flow(app: &TestApp) {
         StatusCode::FORBIDDEN,
         "another department's task"
     );
-    let c = approve(app, &a.centre, id1, "accept").await;
+    // The centre's approver acts on the case's page: the form, the history and its own task.
+    let (page, _) = crate::common::browser_login(app, "yg_sp", "Changed-Pass-2", "/home").await;
+    let html = app.page(&page, &format!("/cases/{id1}")).await;
+    assert!(
+        html.contains("id=\"open-tasks\"") && html.contains("name=\"stage\" value=\"accept\""),
+        "{html}"
+    );
+    assert!(html.contains("受理") && html.contains("申请表"), "{html}");
+    let csrf = crate::common::csrf_of(&html);
+    let r = page
+        .post(app.url(&format!("/cases/{id1}/act")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("stage", "accept"),
+            ("act", "approve"),
+            ("note", "材料齐全"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let c: Value = app
+        .get_json(&a.centre, &format!("/api/v1/cases/{id1}"))
+        .await;
     assert_eq!(open_tasks(&c), ["env", "market"]);
+    // A department that holds no task of it does not find the page either.
+    let (other, _) = crate::common::browser_login(app, "scjg_sp", "Changed-Pass-2", "/home").await;
+    let r = other
+        .get(app.url(&format!("/cases/{id2}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "a case the market held no task of"
+    );
     let r = act(app, &a.env, id1, "market", "approve").await;
     assert_eq!(
         r.status(),
