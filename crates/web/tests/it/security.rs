@@ -766,33 +766,35 @@ async fn every_read_path_keeps_a_departments_delivery_in_its_scope() {
         wide.push(app.account_with_role(&admin, user, role).await);
     }
     let mut problems = Vec::new();
+    let mut judge = |what: String, status: StatusCode, body: &str| {
+        if status.is_server_error() {
+            problems.push(format!("{what}: {status}"));
+        }
+        for marker in ["hukou.csv", bad_id.as_str()] {
+            if body.contains(marker) {
+                problems.push(format!("{what}: shows {marker:?}"));
+            }
+        }
+    };
     for (user, token, pw) in &callers {
         let (browser, _) = browser_login(&app, user, pw, "/home").await;
         for path in &api {
             let r = app.get(token, path).await;
             let status = r.status();
-            let body = r.text().await.unwrap_or_default();
-            if status.is_server_error() {
-                problems.push(format!("{user} GET {path}: {status}"));
-            }
-            for marker in ["hukou.csv", bad_id.as_str()] {
-                if body.contains(marker) {
-                    problems.push(format!("{user} GET {path}: shows {marker:?}"));
-                }
-            }
+            judge(
+                format!("{user} GET {path}"),
+                status,
+                &r.text().await.unwrap_or_default(),
+            );
         }
         for path in &pages {
             let r = browser.get(app.url(path)).send().await.unwrap();
             let status = r.status();
-            let body = r.text().await.unwrap_or_default();
-            if status.is_server_error() {
-                problems.push(format!("{user} page {path}: {status}"));
-            }
-            for marker in ["hukou.csv", bad_id.as_str()] {
-                if body.contains(marker) {
-                    problems.push(format!("{user} page {path}: shows {marker:?}"));
-                }
-            }
+            judge(
+                format!("{user} page {path}"),
+                status,
+                &r.text().await.unwrap_or_default(),
+            );
         }
     }
     for token in &wide {
