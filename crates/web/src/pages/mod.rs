@@ -181,22 +181,22 @@ fn env() -> &'static Environment<'static> {
         }
         env.add_filter("dt", local_time);
         // A message of the Rust layer (a reason, a comparison level), in the page's language.
-        env.add_filter("say", |state: &JState, text: &str| -> String {
-            let lang = state
-                .lookup("lang")
-                .and_then(|v| v.as_str().and_then(Lang::parse))
-                .unwrap_or(Lang::Zh);
-            i18n::text(lang, text)
+        env.add_filter("say", |state: &JState, text: &str| {
+            i18n::text(page_lang(state), text)
         });
-        env.add_function("t", |state: &JState, key: &str| -> String {
-            let lang = state
-                .lookup("lang")
-                .and_then(|v| v.as_str().and_then(Lang::parse))
-                .unwrap_or(Lang::Zh);
-            i18n::t(lang, key)
+        env.add_function("t", |state: &JState, key: &str| {
+            i18n::t(page_lang(state), key)
         });
         env
     })
+}
+
+/// The language of the page being drawn (its context's `lang`); Chinese when none.
+fn page_lang(state: &JState) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::Zh)
 }
 
 /// Stored times are UTC; officials read Beijing time (UTC+8): `2026-11-28 05:22[:13]`.
